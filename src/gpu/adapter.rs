@@ -1,0 +1,114 @@
+//! Adapter discovery and choice.
+
+use crate::error::{Error, Result};
+
+/// One adapter as the `info` command shows it.
+#[derive(Debug, Clone)]
+pub struct AdapterSummary {
+    /// Adapter name reported by the driver.
+    pub name: String,
+    /// Backend (Vulkan, Metal, Dx12, Gl).
+    pub backend: wgpu::Backend,
+    /// Discrete, integrated, virtual, CPU or other.
+    pub device_type: wgpu::DeviceType,
+    /// Driver name and version.
+    pub driver: String,
+}
+
+fn instance(backends: wgpu::Backends) -> wgpu::Instance {
+    let mut d = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    d.backends = backends;
+    wgpu::Instance::new(d)
+}
+
+fn backends() -> wgpu::Backends {
+    wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all())
+}
+
+/// Lists every adapter wgpu can see under the current `WGPU_BACKEND` setting.
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    let adapters = pollster::block_on(instance(backends()).enumerate_adapters(backends()));
+    adapters.iter().map(|a| summary(&a.get_info())).collect()
+}
+
+fn summary(i: &wgpu::AdapterInfo) -> AdapterSummary {
+    AdapterSummary {
+        name: i.name.clone(),
+        backend: i.backend,
+        device_type: i.device_type,
+        driver: format!("{} {}", i.driver, i.driver_info).trim().to_string(),
+    }
+}
+
+/// Ranks an adapter: lower is better.
+fn rank(i: &wgpu::AdapterInfo) -> (u8, u8) {
+    let ty = match i.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu | wgpu::DeviceType::Other => 2,
+        wgpu::DeviceType::Cpu => 3,
+    };
+    let be = match i.backend {
+        wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
+        wgpu::Backend::Gl => 1,
+        _ => 2,
+    };
+    (ty, be)
+}
+
+const HOW_TO_GET_ONE: &str = "install a GPU driver with Vulkan, Metal or DX12 support; on Linux without a \
+GPU install Mesa's software Vulkan driver lavapipe (`apt-get install mesa-vulkan-drivers`)";
+
+/// Chooses the adapter tweedie computes on.
+pub(crate) fn choose_adapter() -> Result<wgpu::Adapter> {
+    // Without WGPU_BACKEND, look at the primary backends first and at GL only when they offer nothing
+    // (this also keeps EGL from probing a display when Vulkan is there).
+    let mut adapters = Vec::new();
+    for b in match wgpu::Backends::from_env() {
+        Some(b) => vec![b],
+        None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY],
+    } {
+        adapters = pollster::block_on(instance(b).enumerate_adapters(b));
+        if !adapters.is_empty() {
+            break;
+        }
+    }
+    if adapters.is_empty() {
+        return Err(Error::NoAdapter(format!(
+            "wgpu found no adapter{}; {HOW_TO_GET_ONE}",
+            match std::env::var("WGPU_BACKEND") {
+                Ok(b) => format!(" for WGPU_BACKEND={b}"),
+                Err(_) => String::new(),
+            }
+        )));
+    }
+    let wanted = std::env::var("TWEEDIE_ADAPTER").ok().map(|s| s.to_lowercase());
+    let mut candidates: Vec<wgpu::Adapter> = adapters
+        .into_iter()
+        .filter(|a| {
+            let i = a.get_info();
+            wanted.as_ref().is_none_or(|w| i.name.to_lowercase().contains(w))
+                && a.get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+        })
+        .collect();
+    if candidates.is_empty() {
+        let names: Vec<String> = list_adapters()
+            .iter()
+            .map(|a| format!("{} ({:?})", a.name, a.backend))
+            .collect();
+        return Err(Error::NoAdapter(match wanted {
+            Some(w) => format!(
+                "no compute-capable adapter's name contains TWEEDIE_ADAPTER={w:?}; adapters seen: {}",
+                names.join(", ")
+            ),
+            None => format!(
+                "none of the adapters seen ({}) supports compute shaders; {HOW_TO_GET_ONE}",
+                names.join(", ")
+            ),
+        }));
+    }
+    candidates.sort_by_key(|a| rank(&a.get_info()));
+    Ok(candidates.remove(0))
+}

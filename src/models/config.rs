@@ -1,0 +1,222 @@
+//! diffusers' `UNet2DModel` config.json, parsed with the defaults of diffusers' constructor, and
+//! refused with a message naming the key when tweedie cannot run it.
+
+use crate::error::{Error, Result};
+use serde_json::Value;
+
+/// The configuration of a diffusers `UNet2DModel`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UNet2DConfig {
+    /// Training resolution (height, width), if stated.
+    pub sample_size: Option<(usize, usize)>,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Maps the input from [0, 1] to [-1, 1] first.
+    pub center_input_sample: bool,
+    /// Width of the time embedding (default `4 * block_out_channels[0]`).
+    pub time_embedding_dim: usize,
+    /// Shift of the sinusoidal frequencies.
+    pub freq_shift: f64,
+    /// `[cos | sin]` instead of `[sin | cos]`.
+    pub flip_sin_to_cos: bool,
+    /// `DownBlock2D` or `AttnDownBlock2D` per level.
+    pub down_block_types: Vec<String>,
+    /// `UpBlock2D` or `AttnUpBlock2D` per level.
+    pub up_block_types: Vec<String>,
+    /// Whether there is a `UNetMidBlock2D`.
+    pub mid_block: bool,
+    /// Channels per level.
+    pub block_out_channels: Vec<usize>,
+    /// Resnets per down block (up blocks have one more).
+    pub layers_per_block: usize,
+    /// Output scale of the mid block's resnets and attention.
+    pub mid_block_scale_factor: f32,
+    /// Padding of the downsampling convolution (0 means diffusers' asymmetric (0, 1, 0, 1)).
+    pub downsample_padding: usize,
+    /// Channels per attention head (`None`: one head over all channels).
+    pub attention_head_dim: Option<usize>,
+    /// GroupNorm groups.
+    pub norm_num_groups: usize,
+    /// GroupNorm groups of the mid-block attention (`None`: `norm_num_groups`).
+    pub attn_norm_num_groups: Option<usize>,
+    /// GroupNorm epsilon.
+    pub norm_eps: f32,
+    /// Attention in the mid block.
+    pub add_attention: bool,
+    /// Training timesteps, if stated.
+    pub num_train_timesteps: Option<usize>,
+}
+
+fn bad(key: &str, v: &Value, why: &str) -> Error {
+    Error::Model(format!("config.json: {key} = {v} {why}"))
+}
+
+impl UNet2DConfig {
+    /// Parses a config.json text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| Error::Model(format!("config.json is not valid JSON: {e}")))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Error::Model("config.json is not a JSON object".into()))?;
+        if let Some(c) = obj.get("_class_name").and_then(Value::as_str)
+            && c != "UNet2DModel"
+        {
+            return Err(Error::Model(format!(
+                "config.json describes a {c}; tweedie runs diffusers' UNet2DModel"
+            )));
+        }
+        let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
+        let usize_of = |k: &str, d: usize| -> Result<usize> {
+            match get(k) {
+                None => Ok(d),
+                Some(v) => v.as_u64().map(|x| x as usize).ok_or_else(|| bad(k, v, "is not a count")),
+            }
+        };
+        let f64_of = |k: &str, d: f64| -> Result<f64> {
+            match get(k) {
+                None => Ok(d),
+                Some(v) => v.as_f64().ok_or_else(|| bad(k, v, "is not a number")),
+            }
+        };
+        let bool_of = |k: &str, d: bool| -> Result<bool> {
+            match get(k) {
+                None => Ok(d),
+                Some(v) => v.as_bool().ok_or_else(|| bad(k, v, "is not true or false")),
+            }
+        };
+        let strs = |k: &str, d: &[&str]| -> Result<Vec<String>> {
+            match get(k) {
+                None => Ok(d.iter().map(|s| s.to_string()).collect()),
+                Some(v) => v
+                    .as_array()
+                    .and_then(|a| a.iter().map(|x| x.as_str().map(String::from)).collect())
+                    .ok_or_else(|| bad(k, v, "is not a list of names")),
+            }
+        };
+        let expect_str = |k: &str, allowed: &[&str]| -> Result<()> {
+            if let Some(v) = get(k)
+                && !allowed.iter().any(|a| v.as_str() == Some(a))
+            {
+                return Err(bad(k, v, &format!("is not supported (tweedie runs {allowed:?})")));
+            }
+            Ok(())
+        };
+
+        const KNOWN: &[&str] = &[
+            "sample_size", "in_channels", "out_channels", "center_input_sample", "time_embedding_type",
+            "time_embedding_dim", "freq_shift", "flip_sin_to_cos", "down_block_types", "mid_block_type",
+            "up_block_types", "block_out_channels", "layers_per_block", "mid_block_scale_factor",
+            "downsample_padding", "downsample_type", "upsample_type", "dropout", "act_fn",
+            "attention_head_dim", "norm_num_groups", "attn_norm_num_groups", "norm_eps",
+            "resnet_time_scale_shift", "add_attention", "class_embed_type", "num_class_embeds",
+            "num_train_timesteps",
+        ];
+        for k in obj.keys() {
+            if !k.starts_with('_') && !KNOWN.contains(&k.as_str()) {
+                return Err(Error::Model(format!(
+                    "config.json key {k:?} is not supported by tweedie's UNet2DModel"
+                )));
+            }
+        }
+        expect_str("time_embedding_type", &["positional"])?;
+        expect_str("downsample_type", &["conv"])?;
+        expect_str("upsample_type", &["conv"])?;
+        expect_str("act_fn", &["silu", "swish"])?;
+        expect_str("resnet_time_scale_shift", &["default"])?;
+        for k in ["class_embed_type", "num_class_embeds"] {
+            if let Some(v) = get(k) {
+                return Err(bad(k, v, "(class conditioning) is not supported; only unconditional models"));
+            }
+        }
+        let mid_block = match obj.get("mid_block_type") {
+            None => true,
+            Some(Value::Null) => false,
+            Some(v) if v.as_str() == Some("UNetMidBlock2D") => true,
+            Some(v) => return Err(bad("mid_block_type", v, "is not supported (UNetMidBlock2D or null)")),
+        };
+
+        let block_out_channels: Vec<usize> = match get("block_out_channels") {
+            None => vec![224, 448, 672, 896],
+            Some(v) => v
+                .as_array()
+                .and_then(|a| a.iter().map(|x| x.as_u64().map(|u| u as usize)).collect())
+                .ok_or_else(|| bad("block_out_channels", v, "is not a list of counts"))?,
+        };
+        let down = strs(
+            "down_block_types",
+            &["DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"],
+        )?;
+        let up = strs("up_block_types", &["AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"])?;
+        for (k, list, ok) in [
+            ("down_block_types", &down, ["DownBlock2D", "AttnDownBlock2D"]),
+            ("up_block_types", &up, ["UpBlock2D", "AttnUpBlock2D"]),
+        ] {
+            if let Some(b) = list.iter().find(|b| !ok.contains(&b.as_str())) {
+                return Err(Error::Model(format!(
+                    "config.json: block type {b} in {k} is not supported (tweedie runs {ok:?})"
+                )));
+            }
+        }
+        if down.len() != block_out_channels.len() || up.len() != block_out_channels.len() || down.is_empty() {
+            return Err(Error::Model(format!(
+                "config.json: {} down blocks and {} up blocks for {} block_out_channels",
+                down.len(),
+                up.len(),
+                block_out_channels.len()
+            )));
+        }
+        let sample_size = match get("sample_size") {
+            None => None,
+            Some(v) => match (v.as_u64(), v.as_array()) {
+                (Some(s), _) => Some((s as usize, s as usize)),
+                (None, Some(a)) if a.len() == 2 => Some((
+                    a[0].as_u64().ok_or_else(|| bad("sample_size", v, "is not a size"))? as usize,
+                    a[1].as_u64().ok_or_else(|| bad("sample_size", v, "is not a size"))? as usize,
+                )),
+                _ => return Err(bad("sample_size", v, "is not a size")),
+            },
+        };
+        let attention_head_dim = match obj.get("attention_head_dim") {
+            None => Some(8),
+            Some(Value::Null) => None,
+            Some(v) => Some(v.as_u64().ok_or_else(|| bad("attention_head_dim", v, "is not a count"))? as usize),
+        };
+        let c0 = block_out_channels[0];
+        Ok(UNet2DConfig {
+            sample_size,
+            in_channels: usize_of("in_channels", 3)?,
+            out_channels: usize_of("out_channels", 3)?,
+            center_input_sample: bool_of("center_input_sample", false)?,
+            time_embedding_dim: usize_of("time_embedding_dim", 4 * c0)?,
+            freq_shift: f64_of("freq_shift", 0.0)?,
+            flip_sin_to_cos: bool_of("flip_sin_to_cos", true)?,
+            down_block_types: down,
+            up_block_types: up,
+            mid_block,
+            block_out_channels,
+            layers_per_block: usize_of("layers_per_block", 2)?,
+            mid_block_scale_factor: f64_of("mid_block_scale_factor", 1.0)? as f32,
+            downsample_padding: usize_of("downsample_padding", 1)?,
+            attention_head_dim,
+            norm_num_groups: usize_of("norm_num_groups", 32)?,
+            attn_norm_num_groups: match get("attn_norm_num_groups") {
+                None => None,
+                Some(v) => Some(v.as_u64().ok_or_else(|| bad("attn_norm_num_groups", v, "is not a count"))? as usize),
+            },
+            norm_eps: f64_of("norm_eps", 1e-5)? as f32,
+            add_attention: bool_of("add_attention", true)?,
+            num_train_timesteps: match get("num_train_timesteps") {
+                None => None,
+                Some(v) => Some(v.as_u64().ok_or_else(|| bad("num_train_timesteps", v, "is not a count"))? as usize),
+            },
+        })
+    }
+
+    /// How many times the model halves the resolution.
+    pub fn downsamples(&self) -> usize {
+        self.block_out_channels.len() - 1
+    }
+}

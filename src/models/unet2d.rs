@@ -1,0 +1,290 @@
+//! diffusers' `UNet2DModel` (the DDPM UNet of google/ddpm-cifar10-32, ddpm-celebahq-256, ...), loaded
+//! from a diffusers directory and run with tweedie's kernels in f32.
+
+use super::config::UNet2DConfig;
+use crate::error::{Error, Result, io_err};
+use crate::gpu::Gpu;
+use crate::nn::{Attention, Conv2d, GroupNorm, Linear, ResnetBlock2D, ResnetConfig, Weights};
+use crate::ops::{self, Conv2dSpec};
+use crate::tensor::Tensor;
+use std::path::Path;
+
+struct Block {
+    resnets: Vec<ResnetBlock2D>,
+    attentions: Vec<Attention>,
+    /// Downsampling (stride-2) or upsampling (after a nearest 2x) convolution.
+    resample: Option<Conv2d>,
+}
+
+struct MidBlock {
+    resnet0: ResnetBlock2D,
+    attention: Option<Attention>,
+    resnet1: ResnetBlock2D,
+}
+
+/// A diffusers `UNet2DModel` on the GPU: `forward(x, t)` returns the model output (ε for the DDPM
+/// checkpoints).
+pub struct UNet2DModel {
+    /// The configuration it was built from.
+    pub config: UNet2DConfig,
+    gpu: Gpu,
+    freq_table: Tensor,
+    linear_1: Linear,
+    linear_2: Linear,
+    conv_in: Conv2d,
+    down: Vec<Block>,
+    mid: Option<MidBlock>,
+    up: Vec<Block>,
+    norm_out: GroupNorm,
+    conv_out: Conv2d,
+}
+
+impl UNet2DModel {
+    /// Loads `config.json` and `diffusion_pytorch_model.safetensors` from a diffusers model directory.
+    pub fn load(gpu: &Gpu, dir: &Path) -> Result<Self> {
+        let cfg_path = dir.join("config.json");
+        if !dir.is_dir() {
+            return Err(Error::Model(format!(
+                "model directory {} does not exist; pass a diffusers UNet2DModel directory (config.json + diffusion_pytorch_model.safetensors)",
+                dir.display()
+            )));
+        }
+        if !cfg_path.is_file() {
+            return Err(Error::Model(format!(
+                "{} has no config.json; a diffusers UNet2DModel directory holds config.json and diffusion_pytorch_model.safetensors",
+                dir.display()
+            )));
+        }
+        let text = std::fs::read_to_string(&cfg_path).map_err(|e| io_err(&cfg_path, e))?;
+        let config = UNet2DConfig::from_json(&text)
+            .map_err(|e| Error::Model(format!("{}: {e}", cfg_path.display()).replace("model error: ", "")))?;
+        let wpath = dir.join("diffusion_pytorch_model.safetensors");
+        if !wpath.is_file() {
+            let hint = if dir.join("diffusion_pytorch_model.bin").is_file() {
+                " (only the PyTorch .bin is there: convert it with diffusers' save_pretrained(safe_serialization=True))"
+            } else {
+                ""
+            };
+            return Err(Error::Model(format!("{} is missing{hint}", wpath.display())));
+        }
+        let tensors = crate::io::read_safetensors(&wpath)?;
+        let mut ws = Weights::new(gpu, &wpath.display().to_string(), tensors);
+        let model = Self::build(gpu, config, &mut ws)?;
+        ws.finish()?;
+        Ok(model)
+    }
+
+    /// Builds the model from a config and named weights.
+    pub fn build(gpu: &Gpu, config: UNet2DConfig, ws: &mut Weights) -> Result<Self> {
+        let c = &config;
+        let boc = &c.block_out_channels;
+        let c0 = boc[0];
+        let ted = c.time_embedding_dim;
+        let groups = c.norm_num_groups;
+        let rc = ResnetConfig { temb: ted, groups, eps: c.norm_eps, output_scale_factor: 1.0 };
+        let c3 = Conv2dSpec::new(1, 1);
+        let table = ops::timestep_freq_table(c0, c.freq_shift);
+        let freq_table = Tensor::from_slice(gpu, &[table.len()], &table)?;
+        let linear_1 = Linear::load(ws, "time_embedding.linear_1", c0, ted)?;
+        let linear_2 = Linear::load(ws, "time_embedding.linear_2", ted, ted)?;
+        let conv_in = Conv2d::load(ws, "conv_in", c.in_channels, c0, 3, c3)?;
+        let head = |ch: usize| c.attention_head_dim.unwrap_or(ch);
+        let down_pad = if c.downsample_padding == 0 {
+            [0, 1, 0, 1]
+        } else {
+            [c.downsample_padding; 4]
+        };
+
+        let mut down = Vec::new();
+        let mut cout = c0;
+        for (i, ty) in c.down_block_types.iter().enumerate() {
+            let cin = cout;
+            cout = boc[i];
+            let last = i == boc.len() - 1;
+            let p = format!("down_blocks.{i}");
+            let mut resnets = Vec::new();
+            let mut attentions = Vec::new();
+            for j in 0..c.layers_per_block {
+                let rin = if j == 0 { cin } else { cout };
+                resnets.push(ResnetBlock2D::load(ws, &format!("{p}.resnets.{j}"), rin, cout, rc)?);
+                if ty == "AttnDownBlock2D" {
+                    attentions.push(Attention::load(
+                        ws,
+                        &format!("{p}.attentions.{j}"),
+                        cout,
+                        head(cout),
+                        Some(groups),
+                        c.norm_eps,
+                        1.0,
+                    )?);
+                }
+            }
+            let resample = if last {
+                None
+            } else {
+                let spec = Conv2dSpec { stride: 2, pad: down_pad };
+                Some(Conv2d::load(ws, &format!("{p}.downsamplers.0.conv"), cout, cout, 3, spec)?)
+            };
+            down.push(Block { resnets, attentions, resample });
+        }
+
+        let clast = *boc.last().unwrap();
+        let mid = if c.mid_block {
+            let mrc = ResnetConfig { output_scale_factor: c.mid_block_scale_factor, ..rc };
+            Some(MidBlock {
+                resnet0: ResnetBlock2D::load(ws, "mid_block.resnets.0", clast, clast, mrc)?,
+                attention: if c.add_attention {
+                    Some(Attention::load(
+                        ws,
+                        "mid_block.attentions.0",
+                        clast,
+                        head(clast),
+                        Some(c.attn_norm_num_groups.unwrap_or(groups)),
+                        c.norm_eps,
+                        c.mid_block_scale_factor,
+                    )?)
+                } else {
+                    None
+                },
+                resnet1: ResnetBlock2D::load(ws, "mid_block.resnets.1", clast, clast, mrc)?,
+            })
+        } else {
+            None
+        };
+
+        let rev: Vec<usize> = boc.iter().rev().copied().collect();
+        let mut up = Vec::new();
+        let mut cout = rev[0];
+        for (i, ty) in c.up_block_types.iter().enumerate() {
+            let prev = cout;
+            cout = rev[i];
+            let cin = rev[(i + 1).min(rev.len() - 1)];
+            let last = i == rev.len() - 1;
+            let p = format!("up_blocks.{i}");
+            let n = c.layers_per_block + 1;
+            let mut resnets = Vec::new();
+            let mut attentions = Vec::new();
+            for j in 0..n {
+                let skip = if j == n - 1 { cin } else { cout };
+                let rin = if j == 0 { prev } else { cout };
+                resnets.push(ResnetBlock2D::load(ws, &format!("{p}.resnets.{j}"), rin + skip, cout, rc)?);
+                if ty == "AttnUpBlock2D" {
+                    attentions.push(Attention::load(
+                        ws,
+                        &format!("{p}.attentions.{j}"),
+                        cout,
+                        head(cout),
+                        Some(groups),
+                        c.norm_eps,
+                        1.0,
+                    )?);
+                }
+            }
+            let resample = if last {
+                None
+            } else {
+                Some(Conv2d::load(ws, &format!("{p}.upsamplers.0.conv"), cout, cout, 3, c3)?)
+            };
+            up.push(Block { resnets, attentions, resample });
+        }
+        let norm_out = GroupNorm::load(ws, "conv_norm_out", c0, groups, c.norm_eps)?;
+        let conv_out = Conv2d::load(ws, "conv_out", c0, c.out_channels, 3, c3)?;
+        Ok(UNet2DModel {
+            config,
+            gpu: gpu.clone(),
+            freq_table,
+            linear_1,
+            linear_2,
+            conv_in,
+            down,
+            mid,
+            up,
+            norm_out,
+            conv_out,
+        })
+    }
+
+    /// Checks that `x` is `[B, in_channels, H, W]` with H and W divisible by 2^(levels - 1).
+    pub fn check_input(&self, shape: &[usize]) -> Result<()> {
+        let c = &self.config;
+        let f = 1usize << c.downsamples();
+        if shape.len() != 4 || shape[1] != c.in_channels || shape[0] == 0 {
+            return Err(Error::Input(format!(
+                "the model takes [batch, {}, height, width] inputs, got {shape:?}",
+                c.in_channels
+            )));
+        }
+        if shape[2] % f != 0 || shape[3] % f != 0 || shape[2] == 0 || shape[3] == 0 {
+            return Err(Error::Input(format!(
+                "input size {}x{} does not fit this model: it halves the resolution {} times, so height and width must be multiples of {f}",
+                shape[2],
+                shape[3],
+                c.downsamples()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The model output for `x` `[B, C, H, W]` at timesteps `t` (`[B]`, or `[1]` for the whole batch).
+    pub fn forward(&self, x: &Tensor, t: &Tensor) -> Result<Tensor> {
+        self.check_input(x.shape())?;
+        let b = x.shape()[0];
+        let t = if t.numel() == b {
+            t.clone()
+        } else if t.numel() == 1 {
+            let v = t.to_vec()?;
+            Tensor::from_slice(&self.gpu, &[b], &vec![v[0]; b])?
+        } else {
+            return Err(Error::Shape(format!("{} timesteps for a batch of {b}", t.numel())));
+        };
+        let c = &self.config;
+        let emb = ops::timestep_embedding(&t, &self.freq_table, c.block_out_channels[0], c.flip_sin_to_cos)?;
+        let temb = self.linear_2.forward(&ops::silu(&self.linear_1.forward(&emb)?)?)?;
+        let temb_act = ops::silu(&temb)?;
+
+        let x = if c.center_input_sample { ops::affine(x, 2.0, -1.0)? } else { x.clone() };
+        let mut h = self.conv_in.forward(&x)?;
+        let mut skips = vec![h.clone()];
+        for blk in &self.down {
+            for (j, r) in blk.resnets.iter().enumerate() {
+                h = r.forward(&h, &temb_act)?;
+                if let Some(a) = blk.attentions.get(j) {
+                    h = a.forward(&h)?;
+                }
+                skips.push(h.clone());
+            }
+            if let Some(d) = &blk.resample {
+                h = d.forward(&h)?;
+                skips.push(h.clone());
+            }
+        }
+        if let Some(m) = &self.mid {
+            h = m.resnet0.forward(&h, &temb_act)?;
+            if let Some(a) = &m.attention {
+                h = a.forward(&h)?;
+            }
+            h = m.resnet1.forward(&h, &temb_act)?;
+        }
+        for blk in &self.up {
+            for (j, r) in blk.resnets.iter().enumerate() {
+                let skip = skips.pop().ok_or_else(|| Error::Model("skip connections ran out".into()))?;
+                h = r.forward(&ops::concat_channels(&h, &skip)?, &temb_act)?;
+                if let Some(a) = blk.attentions.get(j) {
+                    h = a.forward(&h)?;
+                }
+            }
+            if let Some(u) = &blk.resample {
+                h = u.forward(&ops::upsample_nearest2x(&h)?)?;
+            }
+        }
+        let h = self.norm_out.forward(&h, true)?;
+        self.conv_out.forward(&h)
+    }
+
+    /// Forward with an integer timestep for the whole batch.
+    pub fn forward_t(&self, x: &Tensor, t: f32) -> Result<Tensor> {
+        let b = x.shape().first().copied().unwrap_or(1);
+        let tt = Tensor::from_slice(&self.gpu, &[b], &vec![t; b])?;
+        self.forward(x, &tt)
+    }
+}

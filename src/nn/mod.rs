@@ -1,0 +1,266 @@
+//! Layers built from ops, loaded from named weights: Conv2d, GroupNorm, Linear, the diffusers
+//! ResnetBlock2D and Attention.
+
+mod weights;
+
+pub use weights::Weights;
+
+use crate::error::Result;
+use crate::ops::{self, Conv2dSpec, MatmulSpec};
+use crate::tensor::Tensor;
+
+/// A 2-D convolution with bias.
+pub struct Conv2d {
+    /// Weight `[Cout, Cin, KH, KW]`.
+    pub w: Tensor,
+    /// Bias `[Cout]`.
+    pub b: Option<Tensor>,
+    /// Stride and padding.
+    pub spec: Conv2dSpec,
+}
+
+impl Conv2d {
+    /// Loads `{prefix}.weight` (and `{prefix}.bias`).
+    pub fn load(
+        ws: &mut Weights,
+        prefix: &str,
+        cin: usize,
+        cout: usize,
+        k: usize,
+        spec: Conv2dSpec,
+    ) -> Result<Self> {
+        Ok(Conv2d {
+            w: ws.get(&format!("{prefix}.weight"), &[cout, cin, k, k])?,
+            b: Some(ws.get(&format!("{prefix}.bias"), &[cout])?),
+            spec,
+        })
+    }
+
+    /// Applies the convolution.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        ops::conv2d(x, &self.w, self.b.as_ref(), self.spec)
+    }
+}
+
+/// A `Linear` layer (`x W^T + b`).
+pub struct Linear {
+    /// Weight `[out, in]`.
+    pub w: Tensor,
+    /// Bias `[out]`.
+    pub b: Tensor,
+}
+
+impl Linear {
+    /// Loads `{prefix}.weight` and `{prefix}.bias`.
+    pub fn load(ws: &mut Weights, prefix: &str, fin: usize, fout: usize) -> Result<Self> {
+        Ok(Linear {
+            w: ws.get(&format!("{prefix}.weight"), &[fout, fin])?,
+            b: ws.get(&format!("{prefix}.bias"), &[fout])?,
+        })
+    }
+
+    /// Applies the layer to `[B, in]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        ops::linear(x, &self.w, Some(&self.b))
+    }
+
+    /// Applies the layer along the channels of `[B, in, H, W]` (a 1x1 convolution).
+    pub fn forward_channels(&self, x: &Tensor) -> Result<Tensor> {
+        let s = self.w.shape();
+        let w = self.w.reshape(&[s[0], s[1], 1, 1])?;
+        ops::conv2d(x, &w, Some(&self.b), Conv2dSpec::new(1, 0))
+    }
+}
+
+/// Group normalisation with affine parameters.
+pub struct GroupNorm {
+    /// Scale `[C]`.
+    pub gamma: Tensor,
+    /// Shift `[C]`.
+    pub beta: Tensor,
+    /// Number of groups.
+    pub groups: usize,
+    /// Added to the variance.
+    pub eps: f32,
+}
+
+impl GroupNorm {
+    /// Loads `{prefix}.weight` and `{prefix}.bias`.
+    pub fn load(ws: &mut Weights, prefix: &str, c: usize, groups: usize, eps: f32) -> Result<Self> {
+        if groups == 0 || c % groups != 0 {
+            return Err(crate::Error::Model(format!(
+                "{prefix}: {c} channels cannot be split into {groups} groups (norm_num_groups)"
+            )));
+        }
+        Ok(GroupNorm {
+            gamma: ws.get(&format!("{prefix}.weight"), &[c])?,
+            beta: ws.get(&format!("{prefix}.bias"), &[c])?,
+            groups,
+            eps,
+        })
+    }
+
+    /// Normalises, optionally followed by SiLU.
+    pub fn forward(&self, x: &Tensor, silu: bool) -> Result<Tensor> {
+        ops::group_norm(x, &self.gamma, &self.beta, self.groups, self.eps, silu)
+    }
+}
+
+/// diffusers' `ResnetBlock2D` with the default time-embedding norm:
+/// `out = (shortcut(x) + conv2(silu(norm2(conv1(silu(norm1(x))) + proj(silu(temb)))))) / scale`.
+pub struct ResnetBlock2D {
+    norm1: GroupNorm,
+    conv1: Conv2d,
+    time_emb_proj: Linear,
+    norm2: GroupNorm,
+    conv2: Conv2d,
+    conv_shortcut: Option<Conv2d>,
+    output_scale_factor: f32,
+}
+
+/// Hyperparameters shared by the resnets of a block.
+#[derive(Debug, Clone, Copy)]
+pub struct ResnetConfig {
+    /// Width of the time embedding.
+    pub temb: usize,
+    /// GroupNorm groups.
+    pub groups: usize,
+    /// GroupNorm epsilon.
+    pub eps: f32,
+    /// Divides the output.
+    pub output_scale_factor: f32,
+}
+
+impl ResnetBlock2D {
+    /// Loads the block at `prefix`.
+    pub fn load(ws: &mut Weights, prefix: &str, cin: usize, cout: usize, rc: ResnetConfig) -> Result<Self> {
+        let c3 = Conv2dSpec::new(1, 1);
+        Ok(ResnetBlock2D {
+            norm1: GroupNorm::load(ws, &format!("{prefix}.norm1"), cin, rc.groups, rc.eps)?,
+            conv1: Conv2d::load(ws, &format!("{prefix}.conv1"), cin, cout, 3, c3)?,
+            time_emb_proj: Linear::load(ws, &format!("{prefix}.time_emb_proj"), rc.temb, cout)?,
+            norm2: GroupNorm::load(ws, &format!("{prefix}.norm2"), cout, rc.groups, rc.eps)?,
+            conv2: Conv2d::load(ws, &format!("{prefix}.conv2"), cout, cout, 3, c3)?,
+            conv_shortcut: if cin != cout {
+                Some(Conv2d::load(ws, &format!("{prefix}.conv_shortcut"), cin, cout, 1, Conv2dSpec::new(1, 0))?)
+            } else {
+                None
+            },
+            output_scale_factor: rc.output_scale_factor,
+        })
+    }
+
+    /// Applies the block; `temb_act` is `silu(temb)`, shared by every block.
+    pub fn forward(&self, x: &Tensor, temb_act: &Tensor) -> Result<Tensor> {
+        let h = self.norm1.forward(x, true)?;
+        let h = self.conv1.forward(&h)?;
+        let t = self.time_emb_proj.forward(temb_act)?;
+        let h = ops::add_bcast(&h, 1.0, &t)?;
+        let h = self.norm2.forward(&h, true)?;
+        let h = self.conv2.forward(&h)?;
+        let s = 1.0 / self.output_scale_factor;
+        match &self.conv_shortcut {
+            Some(c) => ops::axpby(s, &c.forward(x)?, s, &h),
+            None => ops::axpby(s, x, s, &h),
+        }
+    }
+}
+
+/// diffusers' `Attention` as UNet2DModel's blocks build it (`_from_deprecated_attn_block`): group norm,
+/// multi-head self-attention over the pixels, output projection, residual, and a rescale.
+pub struct Attention {
+    group_norm: Option<GroupNorm>,
+    to_q: Linear,
+    to_k: Linear,
+    to_v: Linear,
+    to_out: Linear,
+    heads: usize,
+    dim_head: usize,
+    rescale_output_factor: f32,
+}
+
+impl Attention {
+    /// Loads the attention at `prefix` over `c` channels with heads of `dim_head` channels
+    /// (`heads = c / dim_head`, as diffusers computes it).
+    pub fn load(
+        ws: &mut Weights,
+        prefix: &str,
+        c: usize,
+        dim_head: usize,
+        groups: Option<usize>,
+        eps: f32,
+        rescale_output_factor: f32,
+    ) -> Result<Self> {
+        let heads = c / dim_head.max(1);
+        if dim_head == 0 || heads == 0 {
+            return Err(crate::Error::Model(format!(
+                "{prefix}: attention_head_dim {dim_head} does not fit {c} channels"
+            )));
+        }
+        let inner = heads * dim_head;
+        Ok(Attention {
+            group_norm: match groups {
+                Some(g) => Some(GroupNorm::load(ws, &format!("{prefix}.group_norm"), c, g, eps)?),
+                None => None,
+            },
+            to_q: Linear::load(ws, &format!("{prefix}.to_q"), c, inner)?,
+            to_k: Linear::load(ws, &format!("{prefix}.to_k"), c, inner)?,
+            to_v: Linear::load(ws, &format!("{prefix}.to_v"), c, inner)?,
+            to_out: Linear::load(ws, &format!("{prefix}.to_out.0"), inner, c)?,
+            heads,
+            dim_head,
+            rescale_output_factor,
+        })
+    }
+
+    /// Applies the block to `[B, C, H, W]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let s = x.shape();
+        let (b, hw) = (s[0], s[2] * s[3]);
+        let (heads, d) = (self.heads, self.dim_head);
+        let h = match &self.group_norm {
+            Some(gn) => gn.forward(x, false)?,
+            None => x.clone(),
+        };
+        // q, k, v: [B, heads*d, HW], i.e. [B*heads, d, HW]
+        let q = self.to_q.forward_channels(&h)?;
+        let k = self.to_k.forward_channels(&h)?;
+        let v = self.to_v.forward_channels(&h)?;
+        let bh = b * heads;
+        let scores = ops::matmul(
+            &q,
+            &k,
+            None,
+            MatmulSpec {
+                batch: bh,
+                m: hw,
+                n: hw,
+                k: d,
+                a_strides: [d * hw, 1, hw],
+                b_strides: [d * hw, hw, 1],
+                alpha: 1.0 / (d as f32).sqrt(),
+            },
+        )?;
+        let probs = ops::softmax_rows(&scores, 1.0)?;
+        drop(scores);
+        // o[bh, i, p] = sum_p' v[bh, i, p'] probs[bh, p, p']
+        let o = ops::matmul(
+            &v,
+            &probs,
+            None,
+            MatmulSpec {
+                batch: bh,
+                m: d,
+                n: hw,
+                k: hw,
+                a_strides: [d * hw, hw, 1],
+                b_strides: [hw * hw, 1, hw],
+                alpha: 1.0,
+            },
+        )?
+        .reshape(&[b, heads * d, s[2], s[3]])?;
+        let out = self.to_out.forward_channels(&o)?;
+        let r = 1.0 / self.rescale_output_factor;
+        ops::axpby(r, &out, r, x)
+    }
+}

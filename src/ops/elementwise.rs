@@ -1,0 +1,165 @@
+//! Launchers for `shaders/elementwise.wgsl`.
+
+use super::{same_device, u32_of};
+use crate::error::{Error, Result};
+use crate::gpu::{Access, KernelId, grid1d};
+use crate::tensor::Tensor;
+
+const FILE: &str = "elementwise.wgsl";
+
+#[allow(clippy::too_many_arguments)]
+fn launch(
+    entry: &'static str,
+    x: &Tensor,
+    y: &Tensor,
+    out: &Tensor,
+    a: f32,
+    b: f32,
+    inner: u32,
+    c1: u32,
+    c2: u32,
+    flag: u32,
+) -> Result<()> {
+    let n = u32_of(out.numel(), "elementwise output")?;
+    let params = [n, a.to_bits(), b.to_bits(), inner, c1, c2, flag, 0];
+    out.gpu().dispatch(
+        &KernelId::new(FILE, entry),
+        &params,
+        &[x.bind(Access::Read), y.bind(Access::Read), out.bind(Access::ReadWrite)],
+        grid1d(out.numel(), 256),
+    )
+}
+
+fn check_same(x: &Tensor, y: &Tensor, what: &str) -> Result<()> {
+    same_device(x, y)?;
+    if x.shape() != y.shape() {
+        return Err(Error::Shape(format!("{what}: {:?} vs {:?}", x.shape(), y.shape())));
+    }
+    Ok(())
+}
+
+/// `a * x + b * y` for tensors of one shape.
+pub fn axpby(a: f32, x: &Tensor, b: f32, y: &Tensor) -> Result<Tensor> {
+    check_same(x, y, "axpby operands")?;
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    launch("axpby", x, y, &out, a, b, 0, 0, 0, 0)?;
+    Ok(out)
+}
+
+/// `x + y`.
+pub fn add(x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    axpby(1.0, x, 1.0, y)
+}
+
+/// `a * x + b` elementwise.
+pub fn affine(x: &Tensor, a: f32, b: f32) -> Result<Tensor> {
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    launch("affine", x, x, &out, a, b, 0, 0, 0, 0)?;
+    Ok(out)
+}
+
+/// `s * x`.
+pub fn scale(x: &Tensor, s: f32) -> Result<Tensor> {
+    affine(x, s, 0.0)
+}
+
+/// Fills `t` with `value` (writes in place; used to initialise fresh tensors).
+pub fn fill(t: &Tensor, value: f32) -> Result<()> {
+    // the fill entry point reads nothing, but its layout has two read bindings: bind a scratch value
+    // (a buffer may not be bound read-only and read-write in one dispatch)
+    let scratch = Tensor::empty(t.gpu(), &[1])?;
+    launch("fill", &scratch, &scratch, t, value, 0.0, 0, 0, 0, 0)
+}
+
+/// SiLU: `x * sigmoid(x)`.
+pub fn silu(x: &Tensor) -> Result<Tensor> {
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    launch("silu", x, x, &out, 0.0, 0.0, 0, 0, 0, 0)?;
+    Ok(out)
+}
+
+/// `a * x + y` with `y` ([N, C]) broadcast over the trailing dimensions of `x` ([N, C, ...]): the time
+/// embedding added to a feature map.
+pub fn add_bcast(x: &Tensor, a: f32, y: &Tensor) -> Result<Tensor> {
+    same_device(x, y)?;
+    let s = x.shape();
+    if s.len() < 2 || y.numel() != s[0] * s[1] {
+        return Err(Error::Shape(format!(
+            "broadcast add of {:?} onto {s:?}: needs one value per (batch, channel)",
+            y.shape()
+        )));
+    }
+    let inner = x.numel() / (s[0] * s[1]);
+    let out = Tensor::empty(x.gpu(), s)?;
+    launch("add_bcast", x, y, &out, a, 0.0, u32_of(inner, "broadcast")?, 0, 0, 0)?;
+    Ok(out)
+}
+
+/// Concatenates `[N, C1, H, W]` and `[N, C2, H, W]` along channels.
+pub fn concat_channels(x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    same_device(x, y)?;
+    let (a, b) = (x.shape(), y.shape());
+    if a.len() != 4 || b.len() != 4 || a[0] != b[0] || a[2..] != b[2..] {
+        return Err(Error::Shape(format!("channel concat of {a:?} and {b:?}")));
+    }
+    let out = Tensor::empty(x.gpu(), &[a[0], a[1] + b[1], a[2], a[3]])?;
+    let inner = u32_of(a[2] * a[3], "concat")?;
+    launch("concat", x, y, &out, 0.0, 0.0, inner, a[1] as u32, b[1] as u32, 0)?;
+    Ok(out)
+}
+
+/// Nearest-neighbour 2x upsampling of `[N, C, H, W]` to `[N, C, 2H, 2W]`.
+pub fn upsample_nearest2x(x: &Tensor) -> Result<Tensor> {
+    let s = x.shape();
+    if s.len() != 4 {
+        return Err(Error::Shape(format!("upsample expects NCHW, got {s:?}")));
+    }
+    let out = Tensor::empty(x.gpu(), &[s[0], s[1], 2 * s[2], 2 * s[3]])?;
+    launch("upsample2x", x, x, &out, 0.0, 0.0, s[3] as u32, s[2] as u32, 0, 0)?;
+    Ok(out)
+}
+
+/// The frequency table of the sinusoidal embedding for `timestep_embedding`: for each of the `dim/2`
+/// frequencies `exp(-ln(10000) * k / (dim/2 - shift))`, computed in f64 and split into three f32 parts
+/// of at most 12 significant bits each (so `t * part` is exact in f32 for integer `t < 4096`).
+pub fn timestep_freq_table(dim: usize, shift: f64) -> Vec<f32> {
+    let half = dim / 2;
+    let mut out = Vec::with_capacity(3 * half);
+    for k in 0..half {
+        let f = (-(10000f64).ln() * k as f64 / (half as f64 - shift)).exp();
+        let mut rest = f;
+        for _ in 0..3 {
+            let part = round_to_bits(rest, 12);
+            out.push(part as f32);
+            rest -= part;
+        }
+    }
+    out
+}
+
+/// Rounds `v` to `bits` significant bits.
+fn round_to_bits(v: f64, bits: i32) -> f64 {
+    if v == 0.0 {
+        return 0.0;
+    }
+    let e = v.abs().log2().floor() as i32;
+    let q = 2f64.powi(e - bits + 1);
+    (v / q).round() * q
+}
+
+/// Sinusoidal timestep embedding `[B, dim]` of the timesteps `t` (`[B]`), as diffusers'
+/// `get_timestep_embedding`: `[sin | cos]`, or `[cos | sin]` with `flip_sin_to_cos`, zero-padded when
+/// `dim` is odd. `table` is [`timestep_freq_table`] uploaded once.
+pub fn timestep_embedding(t: &Tensor, table: &Tensor, dim: usize, flip_sin_to_cos: bool) -> Result<Tensor> {
+    if table.numel() != 3 * (dim / 2) {
+        return Err(Error::Shape(format!(
+            "timestep frequency table of {} values for dimension {dim}",
+            table.numel()
+        )));
+    }
+    let b = t.numel();
+    let out = Tensor::empty(t.gpu(), &[b, dim])?;
+    let half = (dim / 2) as u32;
+    launch("timestep_embedding", t, table, &out, 0.0, 0.0, 0, half, dim as u32, flip_sin_to_cos as u32)?;
+    Ok(out)
+}

@@ -1,0 +1,112 @@
+//! Launcher for `shaders/matmul.wgsl`.
+
+use super::{same_device, u32_of};
+use crate::error::{Error, Result};
+use crate::gpu::{Access, KernelId};
+use crate::tensor::Tensor;
+
+/// Sizes and strides of a batched product `out[b] = alpha * A[b] B[b] (+ bias)`, with
+/// `A[b, m, k] = a[b*a_strides[0] + m*a_strides[1] + k*a_strides[2]]` and likewise for B
+/// (`[batch, k, n]` strides). The output is contiguous `[batch, m, n]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatmulSpec {
+    /// Number of independent products.
+    pub batch: usize,
+    /// Rows of A and of the output.
+    pub m: usize,
+    /// Columns of B and of the output.
+    pub n: usize,
+    /// Shared inner dimension.
+    pub k: usize,
+    /// Strides of A over (batch, m, k).
+    pub a_strides: [usize; 3],
+    /// Strides of B over (batch, k, n).
+    pub b_strides: [usize; 3],
+    /// Scale of the product.
+    pub alpha: f32,
+}
+
+impl MatmulSpec {
+    /// Plain row-major `[batch, m, k] x [batch, k, n]`.
+    pub fn contiguous(batch: usize, m: usize, n: usize, k: usize) -> Self {
+        MatmulSpec { batch, m, n, k, a_strides: [m * k, k, 1], b_strides: [k * n, n, 1], alpha: 1.0 }
+    }
+
+    /// The highest element index the spec reads from A and from B, plus one.
+    fn extents(&self) -> (usize, usize) {
+        let ea = (self.batch - 1) * self.a_strides[0]
+            + (self.m - 1) * self.a_strides[1]
+            + (self.k - 1) * self.a_strides[2]
+            + 1;
+        let eb = (self.batch - 1) * self.b_strides[0]
+            + (self.k - 1) * self.b_strides[1]
+            + (self.n - 1) * self.b_strides[2]
+            + 1;
+        (ea, eb)
+    }
+}
+
+/// Batched strided matrix product with an optional bias over columns. Returns `[batch, m, n]`.
+pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -> Result<Tensor> {
+    same_device(a, b)?;
+    let s = &spec;
+    if s.batch == 0 || s.m == 0 || s.n == 0 || s.k == 0 {
+        return Err(Error::Shape(format!("matmul with an empty dimension: {spec:?}")));
+    }
+    let (ea, eb) = s.extents();
+    if ea > a.numel() || eb > b.numel() {
+        return Err(Error::Shape(format!(
+            "matmul {spec:?} reads past its operands ({:?}, {:?})",
+            a.shape(),
+            b.shape()
+        )));
+    }
+    if let Some(bias) = bias
+        && bias.numel() != s.n
+    {
+        return Err(Error::Shape(format!("matmul bias {:?} for {} columns", bias.shape(), s.n)));
+    }
+    let out = Tensor::empty(a.gpu(), &[s.batch, s.m, s.n])?;
+    let u = |v: usize| u32_of(v, "matmul size");
+    let params = [
+        u(s.m)?,
+        u(s.n)?,
+        u(s.k)?,
+        bias.is_some() as u32,
+        u(s.a_strides[0])?,
+        u(s.a_strides[1])?,
+        u(s.a_strides[2])?,
+        s.alpha.to_bits(),
+        u(s.b_strides[0])?,
+        u(s.b_strides[1])?,
+        u(s.b_strides[2])?,
+        0,
+    ];
+    let bb = bias.unwrap_or(b);
+    a.gpu().dispatch(
+        &KernelId::new("matmul.wgsl", "matmul"),
+        &params,
+        &[a.bind(Access::Read), b.bind(Access::Read), bb.bind(Access::Read), out.bind(Access::ReadWrite)],
+        [u(s.n)?.div_ceil(64), u(s.m)?.div_ceil(64), u(s.batch)?],
+    )?;
+    Ok(out)
+}
+
+/// `x W^T + b` for `x` `[B, in]` and a PyTorch `Linear` weight `W` `[out, in]`. Returns `[B, out]`.
+pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    let (xs, ws) = (x.shape(), w.shape());
+    if xs.len() != 2 || ws.len() != 2 || xs[1] != ws[1] {
+        return Err(Error::Shape(format!("linear of input {xs:?} with weight {ws:?}")));
+    }
+    let (bsz, fin, fout) = (xs[0], xs[1], ws[0]);
+    let spec = MatmulSpec {
+        batch: 1,
+        m: bsz,
+        n: fout,
+        k: fin,
+        a_strides: [0, fin, 1],
+        b_strides: [0, 1, fin],
+        alpha: 1.0,
+    };
+    matmul(x, w, bias, spec)?.reshape(&[bsz, fout])
+}

@@ -1,0 +1,38 @@
+//! Tensor operations: one file per kernel family, each launching the kernels of one WGSL file.
+//! Every op has a plain-Rust reference in [`reference`] that the tests hold the kernels against.
+
+mod conv;
+mod elementwise;
+mod matmul;
+mod norm;
+mod reduce;
+pub mod reference;
+
+pub use conv::{Conv2dSpec, conv2d};
+pub use elementwise::{
+    add, add_bcast, affine, axpby, concat_channels, fill, scale, silu, timestep_embedding,
+    timestep_freq_table, upsample_nearest2x,
+};
+pub use matmul::{MatmulSpec, linear, matmul};
+pub use norm::{group_norm, softmax_rows};
+pub use reduce::{sum_rows, sumsq_rows};
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// Errors unless both tensors live on the same device.
+pub(crate) fn same_device(a: &Tensor, b: &Tensor) -> Result<()> {
+    if !std::sync::Arc::ptr_eq(&a.gpu().inner, &b.gpu().inner) {
+        return Err(Error::Shape("tensors live on different devices".into()));
+    }
+    Ok(())
+}
+
+/// Converts a size to the u32 a kernel takes, with an error past 2^32.
+pub(crate) fn u32_of(v: usize, what: &str) -> Result<u32> {
+    u32::try_from(v).map_err(|_| Error::TooLarge {
+        what: what.to_string(),
+        bytes: v as u64,
+        limit: u32::MAX as u64,
+    })
+}

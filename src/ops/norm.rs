@@ -1,0 +1,61 @@
+//! Launchers for `shaders/groupnorm.wgsl` and `shaders/softmax.wgsl`.
+
+use super::u32_of;
+use crate::error::{Error, Result};
+use crate::gpu::{Access, KernelId, grid1d};
+use crate::tensor::Tensor;
+
+/// Group normalisation of `x` `[N, C, ...]` with per-channel `gamma` and `beta`, as
+/// `torch.nn.GroupNorm(groups, C, eps)`, optionally followed by SiLU (fused).
+pub fn group_norm(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    groups: usize,
+    eps: f32,
+    fuse_silu: bool,
+) -> Result<Tensor> {
+    let s = x.shape();
+    if s.len() < 2 || groups == 0 || s[1] % groups != 0 {
+        return Err(Error::Shape(format!("group norm with {groups} groups of input {s:?}")));
+    }
+    let c = s[1];
+    if gamma.numel() != c || beta.numel() != c {
+        return Err(Error::Shape(format!(
+            "group norm over {c} channels with gamma {:?} and beta {:?}",
+            gamma.shape(),
+            beta.shape()
+        )));
+    }
+    let hw = x.numel() / (s[0] * c);
+    let out = Tensor::empty(x.gpu(), s)?;
+    let params = [c as u32, u32_of(hw, "group norm")?, groups as u32, fuse_silu as u32, eps.to_bits(), 0, 0, 0];
+    x.gpu().dispatch(
+        &KernelId::new("groupnorm.wgsl", "groupnorm"),
+        &params,
+        &[
+            x.bind(Access::Read),
+            gamma.bind(Access::Read),
+            beta.bind(Access::Read),
+            out.bind(Access::ReadWrite),
+        ],
+        [u32_of(s[0] * groups, "group norm groups")?, 1, 1],
+    )?;
+    Ok(out)
+}
+
+/// Softmax over the last dimension of `x`, of `scale * x`.
+pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
+    let len = *x.shape().last().ok_or_else(|| Error::Shape("softmax of a scalar".into()))?;
+    let rows = x.numel() / len;
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    let params = [u32_of(rows, "softmax rows")?, u32_of(len, "softmax row")?, scale.to_bits(), 0];
+    let g = grid1d(rows, 1);
+    x.gpu().dispatch(
+        &KernelId::new("softmax.wgsl", "softmax"),
+        &params,
+        &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
+        g,
+    )?;
+    Ok(out)
+}

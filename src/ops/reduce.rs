@@ -1,0 +1,31 @@
+//! Launchers for `shaders/reduce.wgsl`.
+
+use super::u32_of;
+use crate::error::{Error, Result};
+use crate::gpu::{Access, KernelId, grid1d};
+use crate::tensor::Tensor;
+
+fn rows_op(entry: &'static str, x: &Tensor, rows: usize) -> Result<Tensor> {
+    if rows == 0 || x.numel() % rows != 0 {
+        return Err(Error::Shape(format!("{rows} rows of a tensor of shape {:?}", x.shape())));
+    }
+    let len = x.numel() / rows;
+    let out = Tensor::empty(x.gpu(), &[rows])?;
+    x.gpu().dispatch(
+        &KernelId::new("reduce.wgsl", entry),
+        &[u32_of(rows, "rows")?, u32_of(len, "row length")?, 0, 0],
+        &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
+        grid1d(rows, 1),
+    )?;
+    Ok(out)
+}
+
+/// Sums of `x` viewed as `rows` equal rows (e.g. one per sample). Returns `[rows]`.
+pub fn sum_rows(x: &Tensor, rows: usize) -> Result<Tensor> {
+    rows_op("sum_rows", x, rows)
+}
+
+/// Sums of squares of `x` viewed as `rows` equal rows. Returns `[rows]`.
+pub fn sumsq_rows(x: &Tensor, rows: usize) -> Result<Tensor> {
+    rows_op("sumsq_rows", x, rows)
+}

@@ -1,0 +1,182 @@
+//! Plain-Rust references of every op, accumulating in f64. The tests compare the kernels with these on
+//! random inputs; they are also handy for anyone checking a new kernel.
+
+use super::{Conv2dSpec, MatmulSpec};
+
+/// Reference of [`super::conv2d`]; shapes as there.
+pub fn conv2d(
+    x: &[f32],
+    xs: [usize; 4],
+    w: &[f32],
+    ws: [usize; 4],
+    bias: Option<&[f32]>,
+    spec: Conv2dSpec,
+) -> (Vec<f32>, [usize; 4]) {
+    let [n, cin, h, wd] = xs;
+    let [cout, _, kh, kw] = ws;
+    let (ho, wo) = spec.out_size(h, wd, kh, kw).expect("conv does not fit");
+    let mut out = vec![0f32; n * cout * ho * wo];
+    for b in 0..n {
+        for co in 0..cout {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let mut acc = bias.map_or(0.0, |b| b[co] as f64);
+                    for ci in 0..cin {
+                        for ky in 0..kh {
+                            let iy = (oy * spec.stride + ky) as isize - spec.pad[0] as isize;
+                            if iy < 0 || iy >= h as isize {
+                                continue;
+                            }
+                            for kx in 0..kw {
+                                let ix = (ox * spec.stride + kx) as isize - spec.pad[2] as isize;
+                                if ix < 0 || ix >= wd as isize {
+                                    continue;
+                                }
+                                acc += w[((co * cin + ci) * kh + ky) * kw + kx] as f64
+                                    * x[((b * cin + ci) * h + iy as usize) * wd + ix as usize] as f64;
+                            }
+                        }
+                    }
+                    out[((b * cout + co) * ho + oy) * wo + ox] = acc as f32;
+                }
+            }
+        }
+    }
+    (out, [n, cout, ho, wo])
+}
+
+/// Reference of [`super::matmul`].
+pub fn matmul(a: &[f32], b: &[f32], bias: Option<&[f32]>, s: MatmulSpec) -> Vec<f32> {
+    let mut out = vec![0f32; s.batch * s.m * s.n];
+    for bt in 0..s.batch {
+        for i in 0..s.m {
+            for j in 0..s.n {
+                let mut acc = 0f64;
+                for k in 0..s.k {
+                    acc += a[bt * s.a_strides[0] + i * s.a_strides[1] + k * s.a_strides[2]] as f64
+                        * b[bt * s.b_strides[0] + k * s.b_strides[1] + j * s.b_strides[2]] as f64;
+                }
+                out[(bt * s.m + i) * s.n + j] =
+                    (s.alpha as f64 * acc + bias.map_or(0.0, |b| b[j] as f64)) as f32;
+            }
+        }
+    }
+    out
+}
+
+/// Reference of [`super::group_norm`] for `x` of `n` samples and `c` channels.
+pub fn group_norm(
+    x: &[f32],
+    n: usize,
+    c: usize,
+    gamma: &[f32],
+    beta: &[f32],
+    groups: usize,
+    eps: f32,
+    fuse_silu: bool,
+) -> Vec<f32> {
+    let hw = x.len() / (n * c);
+    let cpg = c / groups;
+    let mut out = vec![0f32; x.len()];
+    for b in 0..n {
+        for g in 0..groups {
+            let base = (b * c + g * cpg) * hw;
+            let vals = &x[base..base + cpg * hw];
+            let mean = vals.iter().map(|&v| v as f64).sum::<f64>() / vals.len() as f64;
+            let var =
+                vals.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / vals.len() as f64;
+            let inv = 1.0 / (var + eps as f64).sqrt();
+            for (i, &v) in vals.iter().enumerate() {
+                let ch = g * cpg + i / hw;
+                let mut y = (v as f64 - mean) * inv * gamma[ch] as f64 + beta[ch] as f64;
+                if fuse_silu {
+                    y = silu1(y);
+                }
+                out[base + i] = y as f32;
+            }
+        }
+    }
+    out
+}
+
+fn silu1(v: f64) -> f64 {
+    v / (1.0 + (-v).exp())
+}
+
+/// Reference of [`super::silu`].
+pub fn silu(x: &[f32]) -> Vec<f32> {
+    x.iter().map(|&v| silu1(v as f64) as f32).collect()
+}
+
+/// Reference of [`super::softmax_rows`].
+pub fn softmax_rows(x: &[f32], len: usize, scale: f32) -> Vec<f32> {
+    let mut out = vec![0f32; x.len()];
+    for (row, o) in x.chunks(len).zip(out.chunks_mut(len)) {
+        let m = row.iter().map(|&v| scale as f64 * v as f64).fold(f64::MIN, f64::max);
+        let e: Vec<f64> = row.iter().map(|&v| (scale as f64 * v as f64 - m).exp()).collect();
+        let s: f64 = e.iter().sum();
+        for (o, e) in o.iter_mut().zip(e) {
+            *o = (e / s) as f32;
+        }
+    }
+    out
+}
+
+/// Reference of [`super::add_bcast`] (`a * x + y[i / inner]`).
+pub fn add_bcast(x: &[f32], a: f32, y: &[f32], inner: usize) -> Vec<f32> {
+    x.iter().enumerate().map(|(i, &v)| a * v + y[i / inner]).collect()
+}
+
+/// Reference of [`super::concat_channels`].
+pub fn concat_channels(x: &[f32], c1: usize, y: &[f32], c2: usize, n: usize, hw: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len() + y.len());
+    for b in 0..n {
+        out.extend_from_slice(&x[b * c1 * hw..(b + 1) * c1 * hw]);
+        out.extend_from_slice(&y[b * c2 * hw..(b + 1) * c2 * hw]);
+    }
+    out
+}
+
+/// Reference of [`super::upsample_nearest2x`] for `nc` planes of `h` x `w`.
+pub fn upsample_nearest2x(x: &[f32], nc: usize, h: usize, w: usize) -> Vec<f32> {
+    let mut out = vec![0f32; nc * 4 * h * w];
+    for p in 0..nc {
+        for oy in 0..2 * h {
+            for ox in 0..2 * w {
+                out[(p * 2 * h + oy) * 2 * w + ox] = x[(p * h + oy / 2) * w + ox / 2];
+            }
+        }
+    }
+    out
+}
+
+/// Reference of [`super::timestep_embedding`], in f64 as diffusers' formula states it.
+pub fn timestep_embedding(t: &[f32], dim: usize, flip_sin_to_cos: bool, shift: f64) -> Vec<f32> {
+    let half = dim / 2;
+    let mut out = vec![0f32; t.len() * dim];
+    for (b, &tv) in t.iter().enumerate() {
+        for k in 0..half {
+            let f = (-(10000f64).ln() * k as f64 / (half as f64 - shift)).exp();
+            let arg = tv as f64 * f;
+            let (first, second) = if flip_sin_to_cos { (arg.cos(), arg.sin()) } else { (arg.sin(), arg.cos()) };
+            out[b * dim + k] = first as f32;
+            out[b * dim + half + k] = second as f32;
+        }
+    }
+    out
+}
+
+/// Reference of [`super::sum_rows`] / [`super::sumsq_rows`].
+pub fn row_sums(x: &[f32], rows: usize, squared: bool) -> Vec<f32> {
+    x.chunks(x.len() / rows)
+        .map(|r| r.iter().map(|&v| if squared { (v as f64).powi(2) } else { v as f64 }).sum::<f64>() as f32)
+        .collect()
+}
+
+/// Relative L2 error `||a - b|| / ||b||` in f64 (the tests' measure).
+pub fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len(), "rel_l2 of slices of different lengths");
+    let num: f64 = a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum();
+    let den: f64 = b.iter().map(|&y| (y as f64).powi(2)).sum();
+    (num / den.max(1e-300)).sqrt()
+}
