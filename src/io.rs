@@ -27,13 +27,18 @@ pub fn read_safetensors(path: &Path) -> Result<BTreeMap<String, HostTensor>> {
 /// [`read_safetensors`] on bytes in memory.
 pub fn parse_safetensors(bytes: &[u8]) -> Result<BTreeMap<String, HostTensor>> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| {
-        Error::Model(format!("not a valid safetensors file ({e}); is it truncated or another format?"))
+        Error::Model(format!(
+            "not a valid safetensors file ({e}); is it truncated or another format?"
+        ))
     })?;
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
         let raw = view.data();
         let data: Vec<f32> = match view.dtype() {
-            Dtype::F32 => raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            Dtype::F32 => raw
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
             Dtype::F16 => raw
                 .chunks_exact(2)
                 .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
@@ -52,7 +57,13 @@ pub fn parse_safetensors(bytes: &[u8]) -> Result<BTreeMap<String, HostTensor>> {
                 )));
             }
         };
-        out.insert(name, HostTensor { shape: view.shape().to_vec(), data });
+        out.insert(
+            name,
+            HostTensor {
+                shape: view.shape().to_vec(),
+                data,
+            },
+        );
     }
     Ok(out)
 }
@@ -62,10 +73,12 @@ pub fn write_safetensors(path: &Path, tensors: &[(&str, &[usize], &[f32])]) -> R
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
         .iter()
         .map(|(name, shape, data)| {
-            let v = safetensors::tensor::TensorView::new(Dtype::F32, shape.to_vec(), bytemuck::cast_slice(data))
-                .map_err(|e| Error::Shape(format!("tensor {name}: {e}")))?;
+            let v =
+                safetensors::tensor::TensorView::new(Dtype::F32, shape.to_vec(), bytemuck::cast_slice(data))
+                    .map_err(|e| Error::Shape(format!("tensor {name}: {e}")))?;
             Ok((name.to_string(), v))
         })
         .collect::<Result<_>>()?;
-    safetensors::serialize_to_file(views, None, path).map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
+    safetensors::serialize_to_file(views, None, path)
+        .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
 }

@@ -7,8 +7,8 @@
 pub mod error;
 pub mod gpu;
 pub mod io;
-pub mod nn;
 pub mod models;
+pub mod nn;
 pub mod ops;
 pub mod tensor;
 

@@ -7,7 +7,11 @@ use tweedie::models::UNet2DModel;
 use tweedie::{Error, Gpu, Result, Tensor};
 
 #[derive(Parser)]
-#[command(name = "tweedie", version, about = "Diffusion models as priors for imaging inverse problems, on any GPU")]
+#[command(
+    name = "tweedie",
+    version,
+    about = "Diffusion models as priors for imaging inverse problems, on any GPU"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -52,7 +56,10 @@ fn main() -> ExitCode {
 fn info() -> Result<()> {
     println!("adapters seen:");
     for a in tweedie::gpu::list_adapters() {
-        println!("  {:<40} {:?}  {:?}  {}", a.name, a.backend, a.device_type, a.driver);
+        println!(
+            "  {:<40} {:?}  {:?}  {}",
+            a.name, a.backend, a.device_type, a.driver
+        );
     }
     let gpu = Gpu::new()?;
     let i = gpu.adapter_info();
@@ -102,7 +109,9 @@ fn eps(model: &std::path::Path, input: &std::path::Path, t: u32, out: &std::path
     let e = m.forward_t(&xt, t as f32)?;
     let ev = e.to_vec()?;
     if let Some(i) = ev.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFinite(format!("the model output has a non-finite value at index {i}")));
+        return Err(Error::NonFinite(format!(
+            "the model output has a non-finite value at index {i}"
+        )));
     }
     tweedie::io::write_safetensors(out, &[("eps", e.shape(), &ev)])?;
     println!("wrote eps {:?} to {}", e.shape(), out.display());

@@ -1,8 +1,8 @@
 //! A device tensor: f32 values in a pooled GPU buffer with a row-major (NCHW) shape.
 
 use crate::error::{Error, Result};
-use crate::gpu::{Access, Gpu};
 use crate::gpu::PooledBuffer;
+use crate::gpu::{Access, Gpu};
 use std::sync::Arc;
 
 /// An f32 tensor on the GPU. Cloning shares the buffer; the buffer returns to the pool when the last
@@ -25,7 +25,9 @@ impl Tensor {
     pub fn empty(gpu: &Gpu, shape: &[usize]) -> Result<Tensor> {
         let numel: usize = shape.iter().product();
         if numel == 0 {
-            return Err(Error::Shape(format!("cannot create an empty tensor of shape {shape:?}")));
+            return Err(Error::Shape(format!(
+                "cannot create an empty tensor of shape {shape:?}"
+            )));
         }
         let bytes = numel as u64 * 4;
         let limit = gpu.max_binding_bytes();
@@ -37,7 +39,11 @@ impl Tensor {
             });
         }
         let buf = Arc::new(gpu.inner.pool.acquire(bytes));
-        Ok(Tensor { gpu: gpu.clone(), buf, shape: shape.to_vec() })
+        Ok(Tensor {
+            gpu: gpu.clone(),
+            buf,
+            shape: shape.to_vec(),
+        })
     }
 
     /// Uploads host data.
@@ -97,7 +103,11 @@ impl Tensor {
                 self.numel()
             )));
         }
-        Ok(Tensor { gpu: self.gpu.clone(), buf: self.buf.clone(), shape: shape.to_vec() })
+        Ok(Tensor {
+            gpu: self.gpu.clone(),
+            buf: self.buf.clone(),
+            shape: shape.to_vec(),
+        })
     }
 
     /// A copy in a new buffer.
@@ -120,7 +130,10 @@ impl Tensor {
     /// Checks the shape, naming `what` in the error.
     pub fn expect_shape(&self, shape: &[usize], what: &str) -> Result<()> {
         if self.shape != shape {
-            return Err(Error::Shape(format!("{what}: expected {shape:?}, got {:?}", self.shape)));
+            return Err(Error::Shape(format!(
+                "{what}: expected {shape:?}, got {:?}",
+                self.shape
+            )));
         }
         Ok(())
     }

@@ -55,7 +55,11 @@ pub(crate) struct PipelineCache {
 
 impl PipelineCache {
     pub(crate) fn new(device: wgpu::Device) -> Self {
-        PipelineCache { device, modules: Mutex::default(), pipelines: Mutex::default() }
+        PipelineCache {
+            device,
+            modules: Mutex::default(),
+            pipelines: Mutex::default(),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -69,7 +73,10 @@ impl PipelineCache {
             return Ok(p.clone());
         }
         let p = Arc::new(self.compile(kernel, access)?);
-        self.pipelines.lock().unwrap_or_else(|p| p.into_inner()).insert(key, p.clone());
+        self.pipelines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, p.clone());
         Ok(p)
     }
 
@@ -107,7 +114,9 @@ impl PipelineCache {
                 binding: i as u32 + 1,
                 visibility: wgpu::ShaderStages::COMPUTE,
                 ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only: *a == Access::Read },
+                    ty: wgpu::BufferBindingType::Storage {
+                        read_only: *a == Access::Read,
+                    },
                     has_dynamic_offset: false,
                     min_binding_size: None,
                 },
@@ -155,9 +164,12 @@ mod tests {
         for (name, src) in SHADERS {
             let module = naga::front::wgsl::parse_str(src)
                 .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
-            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
-                .validate(&module)
-                .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::all(),
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
             assert!(!module.entry_points.is_empty(), "{name} has no entry point");
         }
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");

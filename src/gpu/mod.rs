@@ -159,7 +159,10 @@ impl Gpu {
         let max = self.inner.limits.max_compute_workgroups_per_dimension;
         if groups.iter().any(|&g| g > max) {
             return Err(Error::TooLarge {
-                what: format!("kernel {}::{} grid {:?} (workgroups)", kernel.file, kernel.entry, groups),
+                what: format!(
+                    "kernel {}::{} grid {:?} (workgroups)",
+                    kernel.file, kernel.entry, groups
+                ),
                 bytes: *groups.iter().max().unwrap() as u64,
                 limit: max as u64,
             });

@@ -40,7 +40,10 @@ pub(crate) fn size_class(bytes: u64) -> u64 {
 
 impl Pool {
     pub(crate) fn new(device: wgpu::Device) -> Self {
-        Pool { device, state: Mutex::default() }
+        Pool {
+            device,
+            state: Mutex::default(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -81,7 +84,11 @@ impl Pool {
         };
         s.stats.bytes_in_use += class;
         s.stats.peak_bytes = s.stats.peak_bytes.max(s.stats.bytes_in_use);
-        PooledBuffer { buffer, class, pool: self.clone() }
+        PooledBuffer {
+            buffer,
+            class,
+            pool: self.clone(),
+        }
     }
 
     fn release(&self, buffer: wgpu::Buffer, class: u64) {

@@ -13,8 +13,18 @@ pub(crate) const BATCH: u64 = 512;
 pub(crate) const PARAM_BYTES: u64 = 256;
 
 enum Cmd {
-    Dispatch { pipeline: Arc<Pipeline>, bind_group: wgpu::BindGroup, groups: [u32; 3] },
-    Copy { src: wgpu::Buffer, src_off: u64, dst: wgpu::Buffer, dst_off: u64, size: u64 },
+    Dispatch {
+        pipeline: Arc<Pipeline>,
+        bind_group: wgpu::BindGroup,
+        groups: [u32; 3],
+    },
+    Copy {
+        src: wgpu::Buffer,
+        src_off: u64,
+        dst: wgpu::Buffer,
+        dst_off: u64,
+        size: u64,
+    },
 }
 
 pub(crate) struct Stream {
@@ -35,7 +45,14 @@ impl Stream {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        Stream { cmds: Vec::new(), params: Vec::new(), dispatches: 0, arena, align, submits: 0 }
+        Stream {
+            cmds: Vec::new(),
+            params: Vec::new(),
+            dispatches: 0,
+            arena,
+            align,
+            submits: 0,
+        }
     }
 
     pub(crate) fn is_full(&self) -> bool {
@@ -54,7 +71,10 @@ impl Stream {
         buffers: &[(&wgpu::Buffer, u64, Access)],
         groups: [u32; 3],
     ) {
-        assert!(params.len() as u64 * 4 <= PARAM_BYTES, "kernel parameter block too large");
+        assert!(
+            params.len() as u64 * 4 <= PARAM_BYTES,
+            "kernel parameter block too large"
+        );
         let offset = self.dispatches * self.align;
         self.params.resize((offset + self.align) as usize, 0);
         self.params[offset as usize..offset as usize + params.len() * 4]
@@ -82,7 +102,11 @@ impl Stream {
             layout: &pipeline.layout,
             entries: &entries,
         });
-        self.cmds.push(Cmd::Dispatch { pipeline, bind_group, groups });
+        self.cmds.push(Cmd::Dispatch {
+            pipeline,
+            bind_group,
+            groups,
+        });
         self.dispatches += 1;
     }
 
@@ -94,7 +118,13 @@ impl Stream {
         dst_off: u64,
         size: u64,
     ) {
-        self.cmds.push(Cmd::Copy { src: src.clone(), src_off, dst: dst.clone(), dst_off, size });
+        self.cmds.push(Cmd::Copy {
+            src: src.clone(),
+            src_off,
+            dst: dst.clone(),
+            dst_off,
+            size,
+        });
     }
 
     /// Encodes everything recorded into one command buffer (consecutive dispatches share one compute
@@ -108,18 +138,31 @@ impl Stream {
         }
         let mut enc = gpu
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("tweedie") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("tweedie"),
+            });
         let cmds = std::mem::take(&mut self.cmds);
         let mut i = 0;
         while i < cmds.len() {
             match &cmds[i] {
-                Cmd::Copy { src, src_off, dst, dst_off, size } => {
+                Cmd::Copy {
+                    src,
+                    src_off,
+                    dst,
+                    dst_off,
+                    size,
+                } => {
                     enc.copy_buffer_to_buffer(src, *src_off, dst, *dst_off, *size);
                     i += 1;
                 }
                 Cmd::Dispatch { .. } => {
                     let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-                    while let Some(Cmd::Dispatch { pipeline, bind_group, groups }) = cmds.get(i) {
+                    while let Some(Cmd::Dispatch {
+                        pipeline,
+                        bind_group,
+                        groups,
+                    }) = cmds.get(i)
+                    {
                         pass.set_pipeline(&pipeline.pipeline);
                         pass.set_bind_group(0, bind_group, &[]);
                         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);

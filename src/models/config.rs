@@ -72,7 +72,10 @@ impl UNet2DConfig {
         let usize_of = |k: &str, d: usize| -> Result<usize> {
             match get(k) {
                 None => Ok(d),
-                Some(v) => v.as_u64().map(|x| x as usize).ok_or_else(|| bad(k, v, "is not a count")),
+                Some(v) => v
+                    .as_u64()
+                    .map(|x| x as usize)
+                    .ok_or_else(|| bad(k, v, "is not a count")),
             }
         };
         let f64_of = |k: &str, d: f64| -> Result<f64> {
@@ -106,12 +109,33 @@ impl UNet2DConfig {
         };
 
         const KNOWN: &[&str] = &[
-            "sample_size", "in_channels", "out_channels", "center_input_sample", "time_embedding_type",
-            "time_embedding_dim", "freq_shift", "flip_sin_to_cos", "down_block_types", "mid_block_type",
-            "up_block_types", "block_out_channels", "layers_per_block", "mid_block_scale_factor",
-            "downsample_padding", "downsample_type", "upsample_type", "dropout", "act_fn",
-            "attention_head_dim", "norm_num_groups", "attn_norm_num_groups", "norm_eps",
-            "resnet_time_scale_shift", "add_attention", "class_embed_type", "num_class_embeds",
+            "sample_size",
+            "in_channels",
+            "out_channels",
+            "center_input_sample",
+            "time_embedding_type",
+            "time_embedding_dim",
+            "freq_shift",
+            "flip_sin_to_cos",
+            "down_block_types",
+            "mid_block_type",
+            "up_block_types",
+            "block_out_channels",
+            "layers_per_block",
+            "mid_block_scale_factor",
+            "downsample_padding",
+            "downsample_type",
+            "upsample_type",
+            "dropout",
+            "act_fn",
+            "attention_head_dim",
+            "norm_num_groups",
+            "attn_norm_num_groups",
+            "norm_eps",
+            "resnet_time_scale_shift",
+            "add_attention",
+            "class_embed_type",
+            "num_class_embeds",
             "num_train_timesteps",
         ];
         for k in obj.keys() {
@@ -128,14 +152,24 @@ impl UNet2DConfig {
         expect_str("resnet_time_scale_shift", &["default"])?;
         for k in ["class_embed_type", "num_class_embeds"] {
             if let Some(v) = get(k) {
-                return Err(bad(k, v, "(class conditioning) is not supported; only unconditional models"));
+                return Err(bad(
+                    k,
+                    v,
+                    "(class conditioning) is not supported; only unconditional models",
+                ));
             }
         }
         let mid_block = match obj.get("mid_block_type") {
             None => true,
             Some(Value::Null) => false,
             Some(v) if v.as_str() == Some("UNetMidBlock2D") => true,
-            Some(v) => return Err(bad("mid_block_type", v, "is not supported (UNetMidBlock2D or null)")),
+            Some(v) => {
+                return Err(bad(
+                    "mid_block_type",
+                    v,
+                    "is not supported (UNetMidBlock2D or null)",
+                ));
+            }
         };
 
         let block_out_channels: Vec<usize> = match get("block_out_channels") {
@@ -147,9 +181,17 @@ impl UNet2DConfig {
         };
         let down = strs(
             "down_block_types",
-            &["DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"],
+            &[
+                "DownBlock2D",
+                "AttnDownBlock2D",
+                "AttnDownBlock2D",
+                "AttnDownBlock2D",
+            ],
         )?;
-        let up = strs("up_block_types", &["AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"])?;
+        let up = strs(
+            "up_block_types",
+            &["AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"],
+        )?;
         for (k, list, ok) in [
             ("down_block_types", &down, ["DownBlock2D", "AttnDownBlock2D"]),
             ("up_block_types", &up, ["UpBlock2D", "AttnUpBlock2D"]),
@@ -173,8 +215,10 @@ impl UNet2DConfig {
             Some(v) => match (v.as_u64(), v.as_array()) {
                 (Some(s), _) => Some((s as usize, s as usize)),
                 (None, Some(a)) if a.len() == 2 => Some((
-                    a[0].as_u64().ok_or_else(|| bad("sample_size", v, "is not a size"))? as usize,
-                    a[1].as_u64().ok_or_else(|| bad("sample_size", v, "is not a size"))? as usize,
+                    a[0].as_u64()
+                        .ok_or_else(|| bad("sample_size", v, "is not a size"))? as usize,
+                    a[1].as_u64()
+                        .ok_or_else(|| bad("sample_size", v, "is not a size"))? as usize,
                 )),
                 _ => return Err(bad("sample_size", v, "is not a size")),
             },
@@ -182,7 +226,10 @@ impl UNet2DConfig {
         let attention_head_dim = match obj.get("attention_head_dim") {
             None => Some(8),
             Some(Value::Null) => None,
-            Some(v) => Some(v.as_u64().ok_or_else(|| bad("attention_head_dim", v, "is not a count"))? as usize),
+            Some(v) => Some(
+                v.as_u64()
+                    .ok_or_else(|| bad("attention_head_dim", v, "is not a count"))? as usize,
+            ),
         };
         let c0 = block_out_channels[0];
         Ok(UNet2DConfig {
@@ -204,13 +251,21 @@ impl UNet2DConfig {
             norm_num_groups: usize_of("norm_num_groups", 32)?,
             attn_norm_num_groups: match get("attn_norm_num_groups") {
                 None => None,
-                Some(v) => Some(v.as_u64().ok_or_else(|| bad("attn_norm_num_groups", v, "is not a count"))? as usize),
+                Some(v) => Some(
+                    v.as_u64()
+                        .ok_or_else(|| bad("attn_norm_num_groups", v, "is not a count"))?
+                        as usize,
+                ),
             },
             norm_eps: f64_of("norm_eps", 1e-5)? as f32,
             add_attention: bool_of("add_attention", true)?,
             num_train_timesteps: match get("num_train_timesteps") {
                 None => None,
-                Some(v) => Some(v.as_u64().ok_or_else(|| bad("num_train_timesteps", v, "is not a count"))? as usize),
+                Some(v) => Some(
+                    v.as_u64()
+                        .ok_or_else(|| bad("num_train_timesteps", v, "is not a count"))?
+                        as usize,
+                ),
             },
         })
     }

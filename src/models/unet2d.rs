@@ -81,7 +81,12 @@ impl UNet2DModel {
         let c0 = boc[0];
         let ted = c.time_embedding_dim;
         let groups = c.norm_num_groups;
-        let rc = ResnetConfig { temb: ted, groups, eps: c.norm_eps, output_scale_factor: 1.0 };
+        let rc = ResnetConfig {
+            temb: ted,
+            groups,
+            eps: c.norm_eps,
+            output_scale_factor: 1.0,
+        };
         let c3 = Conv2dSpec::new(1, 1);
         let table = ops::timestep_freq_table(c0, c.freq_shift);
         let freq_table = Tensor::from_slice(gpu, &[table.len()], &table)?;
@@ -106,7 +111,13 @@ impl UNet2DModel {
             let mut attentions = Vec::new();
             for j in 0..c.layers_per_block {
                 let rin = if j == 0 { cin } else { cout };
-                resnets.push(ResnetBlock2D::load(ws, &format!("{p}.resnets.{j}"), rin, cout, rc)?);
+                resnets.push(ResnetBlock2D::load(
+                    ws,
+                    &format!("{p}.resnets.{j}"),
+                    rin,
+                    cout,
+                    rc,
+                )?);
                 if ty == "AttnDownBlock2D" {
                     attentions.push(Attention::load(
                         ws,
@@ -122,15 +133,32 @@ impl UNet2DModel {
             let resample = if last {
                 None
             } else {
-                let spec = Conv2dSpec { stride: 2, pad: down_pad };
-                Some(Conv2d::load(ws, &format!("{p}.downsamplers.0.conv"), cout, cout, 3, spec)?)
+                let spec = Conv2dSpec {
+                    stride: 2,
+                    pad: down_pad,
+                };
+                Some(Conv2d::load(
+                    ws,
+                    &format!("{p}.downsamplers.0.conv"),
+                    cout,
+                    cout,
+                    3,
+                    spec,
+                )?)
             };
-            down.push(Block { resnets, attentions, resample });
+            down.push(Block {
+                resnets,
+                attentions,
+                resample,
+            });
         }
 
         let clast = *boc.last().unwrap();
         let mid = if c.mid_block {
-            let mrc = ResnetConfig { output_scale_factor: c.mid_block_scale_factor, ..rc };
+            let mrc = ResnetConfig {
+                output_scale_factor: c.mid_block_scale_factor,
+                ..rc
+            };
             Some(MidBlock {
                 resnet0: ResnetBlock2D::load(ws, "mid_block.resnets.0", clast, clast, mrc)?,
                 attention: if c.add_attention {
@@ -167,7 +195,13 @@ impl UNet2DModel {
             for j in 0..n {
                 let skip = if j == n - 1 { cin } else { cout };
                 let rin = if j == 0 { prev } else { cout };
-                resnets.push(ResnetBlock2D::load(ws, &format!("{p}.resnets.{j}"), rin + skip, cout, rc)?);
+                resnets.push(ResnetBlock2D::load(
+                    ws,
+                    &format!("{p}.resnets.{j}"),
+                    rin + skip,
+                    cout,
+                    rc,
+                )?);
                 if ty == "AttnUpBlock2D" {
                     attentions.push(Attention::load(
                         ws,
@@ -183,9 +217,20 @@ impl UNet2DModel {
             let resample = if last {
                 None
             } else {
-                Some(Conv2d::load(ws, &format!("{p}.upsamplers.0.conv"), cout, cout, 3, c3)?)
+                Some(Conv2d::load(
+                    ws,
+                    &format!("{p}.upsamplers.0.conv"),
+                    cout,
+                    cout,
+                    3,
+                    c3,
+                )?)
             };
-            up.push(Block { resnets, attentions, resample });
+            up.push(Block {
+                resnets,
+                attentions,
+                resample,
+            });
         }
         let norm_out = GroupNorm::load(ws, "conv_norm_out", c0, groups, c.norm_eps)?;
         let conv_out = Conv2d::load(ws, "conv_out", c0, c.out_channels, 3, c3)?;
@@ -235,14 +280,23 @@ impl UNet2DModel {
             let v = t.to_vec()?;
             Tensor::from_slice(&self.gpu, &[b], &vec![v[0]; b])?
         } else {
-            return Err(Error::Shape(format!("{} timesteps for a batch of {b}", t.numel())));
+            return Err(Error::Shape(format!(
+                "{} timesteps for a batch of {b}",
+                t.numel()
+            )));
         };
         let c = &self.config;
         let emb = ops::timestep_embedding(&t, &self.freq_table, c.block_out_channels[0], c.flip_sin_to_cos)?;
-        let temb = self.linear_2.forward(&ops::silu(&self.linear_1.forward(&emb)?)?)?;
+        let temb = self
+            .linear_2
+            .forward(&ops::silu(&self.linear_1.forward(&emb)?)?)?;
         let temb_act = ops::silu(&temb)?;
 
-        let x = if c.center_input_sample { ops::affine(x, 2.0, -1.0)? } else { x.clone() };
+        let x = if c.center_input_sample {
+            ops::affine(x, 2.0, -1.0)?
+        } else {
+            x.clone()
+        };
         let mut h = self.conv_in.forward(&x)?;
         let mut skips = vec![h.clone()];
         for blk in &self.down {
@@ -267,7 +321,9 @@ impl UNet2DModel {
         }
         for blk in &self.up {
             for (j, r) in blk.resnets.iter().enumerate() {
-                let skip = skips.pop().ok_or_else(|| Error::Model("skip connections ran out".into()))?;
+                let skip = skips
+                    .pop()
+                    .ok_or_else(|| Error::Model("skip connections ran out".into()))?;
                 h = r.forward(&ops::concat_channels(&h, &skip)?, &temb_act)?;
                 if let Some(a) = blk.attentions.get(j) {
                     h = a.forward(&h)?;

@@ -142,7 +142,14 @@ impl ResnetBlock2D {
             norm2: GroupNorm::load(ws, &format!("{prefix}.norm2"), cout, rc.groups, rc.eps)?,
             conv2: Conv2d::load(ws, &format!("{prefix}.conv2"), cout, cout, 3, c3)?,
             conv_shortcut: if cin != cout {
-                Some(Conv2d::load(ws, &format!("{prefix}.conv_shortcut"), cin, cout, 1, Conv2dSpec::new(1, 0))?)
+                Some(Conv2d::load(
+                    ws,
+                    &format!("{prefix}.conv_shortcut"),
+                    cin,
+                    cout,
+                    1,
+                    Conv2dSpec::new(1, 0),
+                )?)
             } else {
                 None
             },

@@ -26,7 +26,12 @@ const ALIASES: &[(&str, &str)] = &[
 impl Weights {
     /// Wraps tensors read from `source` (a path, for messages).
     pub fn new(gpu: &Gpu, source: &str, tensors: BTreeMap<String, HostTensor>) -> Self {
-        Weights { gpu: gpu.clone(), source: source.to_string(), tensors, used: BTreeSet::new() }
+        Weights {
+            gpu: gpu.clone(),
+            source: source.to_string(),
+            tensors,
+            used: BTreeSet::new(),
+        }
     }
 
     fn find(&self, name: &str) -> Option<String> {
@@ -43,7 +48,10 @@ impl Weights {
     /// 1s (a Linear stored as a 1x1 convolution) is accepted.
     pub fn get(&mut self, name: &str, shape: &[usize]) -> Result<Tensor> {
         let key = self.find(name).ok_or_else(|| {
-            Error::Model(format!("{}: tensor {name} (shape {shape:?}) is missing", self.source))
+            Error::Model(format!(
+                "{}: tensor {name} (shape {shape:?}) is missing",
+                self.source
+            ))
         })?;
         let t = &self.tensors[&key];
         let strip = |s: &[usize]| -> Vec<usize> {

@@ -1,0 +1,212 @@
+//! The command line as a user meets it: clear one-line errors, never a panic.
+
+mod common;
+use common::fixture;
+use std::process::Command;
+
+fn tweedie(args: &[&str]) -> (bool, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_tweedie"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+/// The engine's own error line (Mesa may print unrelated lines of its own on stderr).
+fn error_line(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: ") && !l.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    lines[0].to_string()
+}
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("tweedie-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn eps_writes_the_model_output() {
+    let d = tmp("eps");
+    let out = d.join("eps.safetensors");
+    let m = fixture("attn_heads");
+    let io = fixture("attn_heads/io.safetensors");
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        m.to_str().unwrap(),
+        "--input",
+        io.to_str().unwrap(),
+        "--t",
+        "37",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let got = tweedie::io::read_safetensors(&out).unwrap();
+    let want = tweedie::io::read_safetensors(&io).unwrap();
+    let e = tweedie::ops::reference::rel_l2(&got["eps"].data, &want["eps"].data);
+    assert!(e < 1e-4, "{e}");
+}
+
+#[test]
+fn missing_config_json_is_one_clear_line() {
+    let d = tmp("noconfig");
+    std::fs::copy(
+        fixture("attn_heads/diffusion_pytorch_model.safetensors"),
+        d.join("diffusion_pytorch_model.safetensors"),
+    )
+    .unwrap();
+    let io = fixture("attn_heads/io.safetensors");
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        d.to_str().unwrap(),
+        "--input",
+        io.to_str().unwrap(),
+        "--t",
+        "1",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(!ok);
+    let line = error_line(&err);
+    assert!(line.contains("config.json"), "{line}");
+}
+
+#[test]
+fn a_mis_shaped_weight_names_the_tensor_and_both_shapes() {
+    let d = tmp("misshaped");
+    std::fs::copy(fixture("attn_heads/config.json"), d.join("config.json")).unwrap();
+    let mut ts =
+        tweedie::io::read_safetensors(&fixture("attn_heads/diffusion_pytorch_model.safetensors")).unwrap();
+    let w = ts.get_mut("conv_in.weight").unwrap();
+    w.shape = vec![32, 3, 1, 9]; // same number of values, wrong shape
+    let list: Vec<(&str, &[usize], &[f32])> = ts
+        .iter()
+        .map(|(k, v)| (k.as_str(), &v.shape[..], &v.data[..]))
+        .collect();
+    tweedie::io::write_safetensors(&d.join("diffusion_pytorch_model.safetensors"), &list).unwrap();
+    let io = fixture("attn_heads/io.safetensors");
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        d.to_str().unwrap(),
+        "--input",
+        io.to_str().unwrap(),
+        "--t",
+        "1",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(!ok);
+    let line = error_line(&err);
+    assert!(
+        line.contains("conv_in.weight") && line.contains("[32, 3, 1, 9]") && line.contains("[32, 3, 3, 3]"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_corrupt_weights_file_is_one_clear_line() {
+    let d = tmp("corrupt");
+    std::fs::copy(fixture("attn_heads/config.json"), d.join("config.json")).unwrap();
+    let bytes = std::fs::read(fixture("attn_heads/diffusion_pytorch_model.safetensors")).unwrap();
+    std::fs::write(
+        d.join("diffusion_pytorch_model.safetensors"),
+        &bytes[..bytes.len() / 2],
+    )
+    .unwrap();
+    let io = fixture("attn_heads/io.safetensors");
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        d.to_str().unwrap(),
+        "--input",
+        io.to_str().unwrap(),
+        "--t",
+        "1",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(!ok);
+    assert!(error_line(&err).contains("not a valid safetensors file"), "{err}");
+}
+
+#[test]
+fn an_unsupported_config_key_is_named() {
+    let d = tmp("badkey");
+    let cfg = std::fs::read_to_string(fixture("attn_heads/config.json")).unwrap();
+    std::fs::write(
+        d.join("config.json"),
+        cfg.replace("\"default\"", "\"scale_shift\""),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("attn_heads/diffusion_pytorch_model.safetensors"),
+        d.join("diffusion_pytorch_model.safetensors"),
+    )
+    .unwrap();
+    let io = fixture("attn_heads/io.safetensors");
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        d.to_str().unwrap(),
+        "--input",
+        io.to_str().unwrap(),
+        "--t",
+        "1",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(!ok);
+    assert!(error_line(&err).contains("resnet_time_scale_shift"), "{err}");
+}
+
+#[test]
+fn a_wrong_input_size_is_one_clear_line() {
+    let d = tmp("badsize");
+    let x = vec![0.5f32; 2 * 3 * 15 * 16];
+    tweedie::io::write_safetensors(&d.join("x.safetensors"), &[("x", &[2, 3, 15, 16], &x)]).unwrap();
+    let m = fixture("attn_heads");
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        m.to_str().unwrap(),
+        "--input",
+        d.join("x.safetensors").to_str().unwrap(),
+        "--t",
+        "1",
+        "--out",
+        "/dev/null",
+    ]);
+    assert!(!ok);
+    assert!(error_line(&err).contains("multiples of 2"), "{err}");
+}
+
+#[test]
+fn no_adapter_says_how_to_get_one() {
+    // No Metal on Linux (and no adapter behind a backend that does not exist here): the message must
+    // say what to install.
+    if cfg!(target_os = "macos") {
+        return;
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_tweedie"))
+        .arg("eps")
+        .args(["--model", "x", "--input", "x", "--t", "1", "--out", "x"])
+        .env("WGPU_BACKEND", "metal")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    let line = error_line(&err);
+    assert!(line.contains("mesa-vulkan-drivers"), "{line}");
+}
