@@ -82,3 +82,93 @@ pub fn write_safetensors(path: &Path, tensors: &[(&str, &[usize], &[f32])]) -> R
     safetensors::serialize_to_file(views, None, path)
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
 }
+
+/// An image in the engine's convention: `[C, H, W]` values in [-1, 1] (PNG 0..255 maps to -1..1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    /// Channels: 1 (grayscale) or 3 (RGB).
+    pub channels: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Width in pixels.
+    pub width: usize,
+    /// Values in [-1, 1], channel-major.
+    pub data: Vec<f32>,
+}
+
+impl Image {
+    /// The shape `[C, H, W]`.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.channels, self.height, self.width]
+    }
+}
+
+/// Reads a PNG (or any format the `image` crate was built with): grayscale images give one channel,
+/// everything else three (alpha is dropped).
+pub fn read_image(path: &Path) -> Result<Image> {
+    let img = image::open(path).map_err(|e| Error::Input(format!("cannot read image {}: {e}", path.display())))?;
+    let gray = matches!(img.color(), image::ColorType::L8 | image::ColorType::L16 | image::ColorType::La8 | image::ColorType::La16);
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let (channels, raw) = if gray { (1, img.to_luma8().into_raw()) } else { (3, img.to_rgb8().into_raw()) };
+    let mut data = vec![0f32; channels * h * w];
+    for (i, &v) in raw.iter().enumerate() {
+        let (p, c) = (i / channels, i % channels);
+        data[c * h * w + p] = v as f32 / 127.5 - 1.0;
+    }
+    Ok(Image { channels, height: h, width: w, data })
+}
+
+fn to_u8(v: f32) -> u8 {
+    ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
+}
+
+/// Writes a `[C, H, W]` image in [-1, 1] (C = 1 or 3) as PNG, enlarged `scale` times (nearest).
+pub fn write_image(path: &Path, img: &Image, scale: usize) -> Result<()> {
+    let s = scale.max(1);
+    let (h, w) = (img.height * s, img.width * s);
+    let hw = img.height * img.width;
+    let px = |c: usize, y: usize, x: usize| to_u8(img.data[c * hw + (y / s) * img.width + x / s]);
+    let res = match img.channels {
+        1 => image::GrayImage::from_fn(w as u32, h as u32, |x, y| image::Luma([px(0, y as usize, x as usize)]))
+            .save(path),
+        3 => image::RgbImage::from_fn(w as u32, h as u32, |x, y| {
+            image::Rgb([0, 1, 2].map(|c| px(c, y as usize, x as usize)))
+        })
+        .save(path),
+        c => return Err(Error::Input(format!("cannot write a {c}-channel image; 1 or 3 channels"))),
+    };
+    res.map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Tiles images of one shape into a grid of `cols` columns with a 1-pixel light border, enlarged
+/// `scale` times.
+pub fn grid(images: &[Image], cols: usize) -> Result<Image> {
+    let first = images.first().ok_or_else(|| Error::Input("no images for the grid".into()))?;
+    let [c, h, w] = first.shape();
+    if images.iter().any(|i| i.shape() != [c, h, w]) {
+        return Err(Error::Shape("grid images must share one shape".into()));
+    }
+    let cols = cols.clamp(1, images.len());
+    let rows = images.len().div_ceil(cols);
+    let (gh, gw) = (rows * (h + 1) + 1, cols * (w + 1) + 1);
+    let mut data = vec![0.6f32; c * gh * gw];
+    for (k, img) in images.iter().enumerate() {
+        let (oy, ox) = (1 + (k / cols) * (h + 1), 1 + (k % cols) * (w + 1));
+        for ch in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    data[ch * gh * gw + (oy + y) * gw + ox + x] = img.data[ch * h * w + y * w + x];
+                }
+            }
+        }
+    }
+    Ok(Image { channels: c, height: gh, width: gw, data })
+}
+
+/// Splits a batch `[B, C, H, W]` into images.
+pub fn batch_to_images(data: &[f32], shape: &[usize]) -> Vec<Image> {
+    let (c, h, w) = (shape[1], shape[2], shape[3]);
+    data.chunks(c * h * w)
+        .map(|d| Image { channels: c, height: h, width: w, data: d.to_vec() })
+        .collect()
+}

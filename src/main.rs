@@ -36,6 +36,31 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Draws unconditional samples from the model (the bundled Fashion-MNIST prior by default) and
+    /// writes them as a grid.
+    Sample {
+        /// diffusers UNet2DModel directory; default: the bundled weights/fmnist32.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Number of samples.
+        #[arg(long, default_value_t = 16)]
+        n: usize,
+        /// Sampling steps (respaced from the training steps).
+        #[arg(long, default_value_t = 100)]
+        steps: usize,
+        /// ddpm (ancestral) or ddim.
+        #[arg(long, default_value = "ddim")]
+        sampler: String,
+        /// DDIM stochasticity (0: deterministic).
+        #[arg(long, default_value_t = 0.0)]
+        eta: f64,
+        /// Seed of the Gaussian stream.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output PNG grid.
+        #[arg(long, default_value = "samples.png")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +68,9 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Info => info(),
         Cmd::Eps { model, input, t, out } => eps(&model, &input, t, &out),
+        Cmd::Sample { model, n, steps, sampler, eta, seed, out } => {
+            sample(model, n, steps, &sampler, eta, seed, &out)
+        }
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -115,5 +143,69 @@ fn eps(model: &std::path::Path, input: &std::path::Path, t: u32, out: &std::path
     }
     tweedie::io::write_safetensors(out, &[("eps", e.shape(), &ev)])?;
     println!("wrote eps {:?} to {}", e.shape(), out.display());
+    Ok(())
+}
+
+/// The bundled prior: `weights/fmnist32` under the working directory, else in the source tree.
+fn default_model() -> PathBuf {
+    let local = PathBuf::from("weights/fmnist32");
+    if local.join("config.json").is_file() {
+        return local;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/weights/fmnist32"))
+}
+
+/// A one-line progress bar on stderr.
+fn progress_bar(label: &str) -> impl FnMut(usize, usize) {
+    let start = std::time::Instant::now();
+    let label = label.to_string();
+    move |done, total| {
+        let width = 30;
+        let filled = done * width / total.max(1);
+        let el = start.elapsed().as_secs_f64();
+        let eta = if done > 0 { el / done as f64 * (total - done) as f64 } else { 0.0 };
+        eprint!(
+            "\r{label} [{}{}] {done}/{total}  {el:.0}s elapsed, {eta:.0}s left ",
+            "=".repeat(filled),
+            " ".repeat(width - filled)
+        );
+        if done == total {
+            eprintln!();
+        }
+    }
+}
+
+fn sample(
+    model: Option<PathBuf>,
+    n: usize,
+    steps: usize,
+    sampler: &str,
+    eta: f64,
+    seed: u64,
+    out: &std::path::Path,
+) -> Result<()> {
+    use tweedie::diffusion::{Sampler, Schedule};
+    let sampler = match sampler {
+        "ddpm" => Sampler::Ddpm,
+        "ddim" => Sampler::Ddim { eta },
+        other => return Err(Error::Input(format!("unknown sampler {other:?}; use ddpm or ddim"))),
+    };
+    if n == 0 {
+        return Err(Error::Input("--n must be at least 1".into()));
+    }
+    let dir = model.unwrap_or_else(default_model);
+    let gpu = Gpu::new()?;
+    let m = UNet2DModel::load(&gpu, &dir)?;
+    let sched = Schedule::for_model_dir(&dir)?;
+    let (h, w) = m.config.sample_size.ok_or_else(|| {
+        Error::Model(format!("{}: config.json has no sample_size to sample at", dir.display()))
+    })?;
+    let shape = [n, m.config.in_channels, h, w];
+    let x = tweedie::diffusion::sample(&m, &sched, &shape, steps, sampler, seed, &mut progress_bar("sampling"))?;
+    let images = tweedie::io::batch_to_images(&x.to_vec()?, &shape);
+    let cols = (n as f64).sqrt().ceil() as usize;
+    let scale = if h <= 64 { 4 } else { 1 };
+    tweedie::io::write_image(out, &tweedie::io::grid(&images, cols)?, scale)?;
+    println!("wrote {n} samples to {}", out.display());
     Ok(())
 }

@@ -38,6 +38,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("groupnorm.wgsl", include_str!("../../shaders/groupnorm.wgsl")),
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
     ("reduce.wgsl", include_str!("../../shaders/reduce.wgsl")),
+    ("diffusion.wgsl", include_str!("../../shaders/diffusion.wgsl")),
 ];
 
 pub(crate) struct Pipeline {

@@ -202,6 +202,24 @@ impl Gpu {
         self.check_error()
     }
 
+    /// Submits the work recorded so far and waits until the work submitted at the previous `pace` has
+    /// finished. Called once per sampler or solver step, it keeps the device at most one step ahead of
+    /// the host (so progress reports mean something) without idling it between steps.
+    pub fn pace(&self) -> Result<()> {
+        let mut s = self.lock_stream();
+        s.flush(&self.inner)?;
+        let last = s.last.clone();
+        let wait = std::mem::replace(&mut s.paced, last);
+        drop(s);
+        if let Some(idx) = wait {
+            self.inner
+                .device
+                .poll(wgpu::PollType::Wait { submission_index: Some(idx), timeout: None })
+                .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
+        }
+        self.check_error()
+    }
+
     /// Writes `bytes` into `buffer` at offset 0, ordered after every dispatch recorded so far.
     pub(crate) fn upload(&self, buffer: &wgpu::Buffer, bytes: &[u8]) -> Result<()> {
         let mut s = self.lock_stream();

@@ -35,6 +35,10 @@ pub(crate) struct Stream {
     arena: wgpu::Buffer,
     align: u64,
     pub(crate) submits: u64,
+    /// Index of the latest submission.
+    pub(crate) last: Option<wgpu::SubmissionIndex>,
+    /// Submission waited for by the next [`super::Gpu::pace`].
+    pub(crate) paced: Option<wgpu::SubmissionIndex>,
 }
 
 impl Stream {
@@ -52,6 +56,8 @@ impl Stream {
             arena,
             align,
             submits: 0,
+            last: None,
+            paced: None,
         }
     }
 
@@ -171,7 +177,7 @@ impl Stream {
                 }
             }
         }
-        gpu.queue.submit([enc.finish()]);
+        self.last = Some(gpu.queue.submit([enc.finish()]));
         self.params.clear();
         self.dispatches = 0;
         self.submits += 1;

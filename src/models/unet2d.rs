@@ -249,6 +249,11 @@ impl UNet2DModel {
         })
     }
 
+    /// The device the model lives on.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
     /// Checks that `x` is `[B, in_channels, H, W]` with H and W divisible by 2^(levels - 1).
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
         let c = &self.config;

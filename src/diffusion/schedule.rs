@@ -1,0 +1,153 @@
+//! Noise schedules (ᾱ_t) and timestep respacing.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// A discrete variance-preserving noise schedule over `T` training steps: `x_t = sqrt(ᾱ_t) x_0 +
+/// sqrt(1 - ᾱ_t) ε`, with `t` in `0..T` (diffusers' indexing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// β_t.
+    pub betas: Vec<f64>,
+    /// ᾱ_t = Π_{s<=t} (1 - β_s).
+    pub alphas_cumprod: Vec<f64>,
+    /// Clip Tweedie's x̂0 to [-1, 1] in the sampler updates (diffusers' `clip_sample`).
+    pub clip_sample: bool,
+}
+
+impl Schedule {
+    fn from_betas(betas: Vec<f64>) -> Self {
+        let mut acc = 1.0;
+        let alphas_cumprod = betas
+            .iter()
+            .map(|b| {
+                acc *= 1.0 - b;
+                acc
+            })
+            .collect();
+        Schedule { betas, alphas_cumprod, clip_sample: true }
+    }
+
+    /// Linear betas from `start` to `end` (DDPM: 1e-4 to 0.02 over 1000 steps).
+    pub fn linear(t: usize, start: f64, end: f64) -> Self {
+        let d = if t > 1 { (end - start) / (t - 1) as f64 } else { 0.0 };
+        Self::from_betas((0..t).map(|i| start + d * i as f64).collect())
+    }
+
+    /// Betas linear in sqrt(β) (latent diffusion's "scaled_linear").
+    pub fn scaled_linear(t: usize, start: f64, end: f64) -> Self {
+        let (a, b) = (start.sqrt(), end.sqrt());
+        let d = if t > 1 { (b - a) / (t - 1) as f64 } else { 0.0 };
+        Self::from_betas((0..t).map(|i| (a + d * i as f64).powi(2)).collect())
+    }
+
+    /// The cosine schedule of Nichol & Dhariwal 2021 (diffusers' "squaredcos_cap_v2"), β capped at 0.999.
+    pub fn cosine(t: usize) -> Self {
+        let f = |u: f64| ((u + 0.008) / 1.008 * std::f64::consts::FRAC_PI_2).cos().powi(2);
+        Self::from_betas(
+            (0..t)
+                .map(|i| (1.0 - f((i + 1) as f64 / t as f64) / f(i as f64 / t as f64)).min(0.999))
+                .collect(),
+        )
+    }
+
+    /// The DDPM default: linear 1e-4 to 0.02 over 1000 steps.
+    pub fn ddpm_default() -> Self {
+        Self::linear(1000, 1e-4, 0.02)
+    }
+
+    /// Reads diffusers' `scheduler_config.json` from a model directory if it has one, else returns the
+    /// DDPM default.
+    pub fn for_model_dir(dir: &Path) -> Result<Self> {
+        let p = dir.join("scheduler_config.json");
+        if !p.is_file() {
+            return Ok(Self::ddpm_default());
+        }
+        let text = std::fs::read_to_string(&p).map_err(|e| crate::error::io_err(&p, e))?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::Model(format!("{} is not valid JSON: {e}", p.display())))?;
+        let num = |k: &str, d: f64| v.get(k).and_then(|x| x.as_f64()).unwrap_or(d);
+        let t = num("num_train_timesteps", 1000.0) as usize;
+        if let Some(pt) = v.get("prediction_type").and_then(|x| x.as_str())
+            && pt != "epsilon"
+        {
+            return Err(Error::Model(format!(
+                "{}: prediction_type {pt:?} is not supported; tweedie's models predict epsilon",
+                p.display()
+            )));
+        }
+        let (b0, b1) = (num("beta_start", 1e-4), num("beta_end", 0.02));
+        let mut s = match v.get("beta_schedule").and_then(|x| x.as_str()).unwrap_or("linear") {
+            "linear" => Self::linear(t, b0, b1),
+            "scaled_linear" => Self::scaled_linear(t, b0, b1),
+            "squaredcos_cap_v2" => Self::cosine(t),
+            other => {
+                return Err(Error::Model(format!(
+                    "{}: beta_schedule {other:?} is not supported (linear, scaled_linear, squaredcos_cap_v2)",
+                    p.display()
+                )));
+            }
+        };
+        s.clip_sample = v.get("clip_sample").and_then(|x| x.as_bool()).unwrap_or(true);
+        Ok(s)
+    }
+
+    /// Number of training steps T.
+    pub fn len(&self) -> usize {
+        self.betas.len()
+    }
+
+    /// Whether the schedule is empty.
+    pub fn is_empty(&self) -> bool {
+        self.betas.is_empty()
+    }
+
+    /// ᾱ at timestep `t`, with ᾱ = 1 before the first step (`t = None`).
+    pub fn alpha_bar(&self, t: Option<usize>) -> f64 {
+        t.map_or(1.0, |t| self.alphas_cumprod[t])
+    }
+
+    /// Tweedie's formula on the host: `x̂0 = (x_t - sqrt(1-ᾱ_t) ε) / sqrt(ᾱ_t)`.
+    pub fn x0_coefficients(&self, t: usize) -> (f64, f64) {
+        let ab = self.alphas_cumprod[t];
+        (1.0 / ab.sqrt(), -(1.0 - ab).sqrt() / ab.sqrt())
+    }
+}
+
+/// `steps` timesteps out of `t_train`, evenly strided and descending, ending at 0 (diffusers'
+/// "leading" spacing: `i * (T / steps)`). Errors if `steps` is 0 or more than `t_train`.
+pub fn respace(t_train: usize, steps: usize) -> Result<Vec<usize>> {
+    if steps == 0 || steps > t_train {
+        return Err(Error::Input(format!(
+            "{steps} sampling steps: choose between 1 and the model's {t_train} training steps"
+        )));
+    }
+    let ratio = t_train as f64 / steps as f64;
+    let mut ts: Vec<usize> = (0..steps).map(|i| (i as f64 * ratio).floor() as usize).collect();
+    ts.dedup();
+    ts.reverse();
+    Ok(ts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_schedule_matches_ddpm() {
+        let s = Schedule::ddpm_default();
+        assert_eq!(s.len(), 1000);
+        assert!((s.betas[0] - 1e-4).abs() < 1e-15 && (s.betas[999] - 0.02).abs() < 1e-15);
+        // ᾱ_999 of the DDPM schedule is about 4.04e-5
+        assert!((s.alphas_cumprod[999] - 4.035e-5).abs() < 1e-7, "{}", s.alphas_cumprod[999]);
+        let c = Schedule::cosine(1000);
+        assert!(c.alphas_cumprod.windows(2).all(|w| w[1] < w[0]));
+    }
+
+    #[test]
+    fn respacing_is_strided_and_descending() {
+        assert_eq!(respace(1000, 4).unwrap(), vec![750, 500, 250, 0]);
+        assert_eq!(respace(10, 10).unwrap(), (0..10).rev().collect::<Vec<_>>());
+        assert!(respace(10, 0).is_err() && respace(10, 11).is_err());
+    }
+}
