@@ -1,4 +1,4 @@
-//! One UNet forward pass, timed with the device synchronised (criterion). Runs the bundled prior
+//! One UNet forward pass, and one forward + VJP (∇_x ⟨v, ε⟩), timed with the device synchronised (criterion). Runs the bundled prior
 //! (weights/fmnist32) when present, and the committed fixture models.
 //!
 //! `cargo bench --bench unet` — on lavapipe expect seconds per pass; the numbers to quote are ratios
@@ -20,11 +20,31 @@ fn bench_model(c: &mut Criterion, gpu: &Gpu, name: &str, dir: &Path, batch: usiz
     let data: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
     let x = Tensor::from_slice(gpu, &shape, &data).unwrap();
     let t = Tensor::full(gpu, &[batch], 500.0).unwrap();
+    let v = Tensor::full(gpu, &[batch, model.config.out_channels, h, w], 0.1).unwrap();
+    // peak device memory (pooled tensor bytes) of one forward, and of one forward + VJP
+    let peak = |f: &dyn Fn()| {
+        gpu.synchronize().unwrap();
+        gpu.reset_peak();
+        let base = gpu.pool_stats().bytes_in_use;
+        f();
+        gpu.synchronize().unwrap();
+        (gpu.pool_stats().peak_bytes - base) as f64 / (1 << 20) as f64
+    };
+    let fwd = peak(&|| drop(model.forward(&x, &t).unwrap()));
+    let vjp = peak(&|| drop(model.forward_vjp(&x, &t, &v).unwrap()));
+    eprintln!("{name} {shape:?}: peak device memory {fwd:.1} MiB forward, {vjp:.1} MiB forward + VJP");
     c.bench_function(&format!("forward {name} {shape:?}"), |b| {
         b.iter(|| {
             let eps = model.forward(&x, &t).unwrap();
             gpu.synchronize().unwrap();
             eps
+        })
+    });
+    c.bench_function(&format!("forward+vjp {name} {shape:?}"), |b| {
+        b.iter(|| {
+            let r = model.forward_vjp(&x, &t, &v).unwrap();
+            gpu.synchronize().unwrap();
+            r
         })
     });
 }

@@ -1,7 +1,8 @@
 // Group normalisation (torch.nn.GroupNorm: biased variance, eps inside the square root) with the affine
 // transform and an optional fused SiLU. One 256-thread workgroup per (sample, group); the group's
 // channels are contiguous in NCHW, so each pass streams one block of cpg*hw values. Mean first, then
-// the variance of the centred values (two passes: no catastrophic cancellation).
+// the variance of the centred values (two passes: no catastrophic cancellation). Each reduction takes
+// two barriers (16 threads add 16 partials each, then every thread adds those 16) instead of a tree.
 
 struct P {
     c: u32,       // channels
@@ -18,19 +19,11 @@ struct P {
 @group(0) @binding(3) var<storage, read> beta: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 256>;
+const WG: u32 = 256u;
 
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if (lid < s) { red[lid] += red[lid + s]; }
-        workgroupBarrier();
-    }
-    let r = red[0];
-    workgroupBarrier();
-    return r;
-}
+var<workgroup> red: array<vec4<f32>, 64>; // 256 partials
+var<workgroup> red_a: array<vec4<f32>, 4>; // 16 partials of the first reduction
+var<workgroup> red_b: array<vec4<f32>, 4>; // and of the second
 
 @compute @workgroup_size(256)
 fn groupnorm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -42,18 +35,46 @@ fn groupnorm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) w
     let base = (n * p.c + g * cpg) * p.hw;
 
     var s = 0.0;
-    for (var i = lid; i < count; i += 256u) { s += x[base + i]; }
-    let mean = reduce_sum(lid, s) / f32(count);
+    for (var i = lid; i < count; i += WG) { s += x[base + i]; }
+    red[lid / 4u][lid % 4u] = s;
+    workgroupBarrier();
+    if (lid < 16u) {
+        let b = lid * 4u;
+        let v = (red[b] + red[b + 1u]) + (red[b + 2u] + red[b + 3u]);
+        red_a[lid / 4u][lid % 4u] = (v.x + v.y) + (v.z + v.w);
+    }
+    workgroupBarrier();
+    let ta = (red_a[0] + red_a[1]) + (red_a[2] + red_a[3]);
+    let mean = ((ta.x + ta.y) + (ta.z + ta.w)) / f32(count);
+
     var s2 = 0.0;
-    for (var i = lid; i < count; i += 256u) {
+    for (var i = lid; i < count; i += WG) {
         let d = x[base + i] - mean;
         s2 += d * d;
     }
-    let inv = inverseSqrt(reduce_sum(lid, s2) / f32(count) + p.eps);
-    for (var i = lid; i < count; i += 256u) {
-        let ch = g * cpg + i / p.hw;
+    // red is free again: every thread read its partials before the second barrier
+    red[lid / 4u][lid % 4u] = s2;
+    workgroupBarrier();
+    if (lid < 16u) {
+        let b = lid * 4u;
+        let v = (red[b] + red[b + 1u]) + (red[b + 2u] + red[b + 3u]);
+        red_b[lid / 4u][lid % 4u] = (v.x + v.y) + (v.z + v.w);
+    }
+    workgroupBarrier();
+    let tb = (red_b[0] + red_b[1]) + (red_b[2] + red_b[3]);
+    let inv = inverseSqrt(((tb.x + tb.y) + (tb.z + tb.w)) / f32(count) + p.eps);
+
+    // walk the group's channels without a division per element: i = ch * hw + r
+    var ch = g * cpg + lid / p.hw;
+    var r = lid % p.hw;
+    for (var i = lid; i < count; i += WG) {
         var v = (x[base + i] - mean) * inv * gamma[ch] + beta[ch];
         if (p.silu != 0u) { v = v / (1.0 + exp(-v)); }
         out[base + i] = v;
+        r += WG;
+        while (r >= p.hw) {
+            r -= p.hw;
+            ch += 1u;
+        }
     }
 }

@@ -1,13 +1,22 @@
 // Batched strided matrix product:
 //   out[b, m, n] = alpha * sum_k A[b, m, k] * B[b, k, n] + bias[n]
 // with A[b, m, k] = a[b*sab + m*sam + k*sak] and B[b, k, n] = bm[b*sbb + k*sbk + n*sbn], so transposes
-// and head splits are strides, not copies. The output is contiguous [batch, M, N]. Tiling as in
-// conv2d.wgsl: 64x64 tile per 16x16 workgroup, 4x4 per thread in named vec4 accumulators, BK = 16.
+// and head splits are strides, not copies. The output is contiguous [batch, M, N].
+//
+// Tiling: a workgroup of TY x TX threads computes a (8*TY) x (8*TX) output tile; each thread an 8x8
+// block (rows ty*4.. and (ty+TY)*4.., columns tx*4.. and (tx+TX)*4..) in sixteen named vec4
+// accumulators. BK = 8 deep slices of A and B are staged in workgroup memory as vec4 rows over m and
+// over n, whatever the strides: each thread gathers four consecutive m (or n) of one k and stores one
+// vec4. The launcher says which index runs fastest in memory (a_kfast / b_kfast) so that neighbouring
+// invocations read neighbouring addresses. Interior tiles skip every bounds test. Entry points differ
+// only in the thread grid: matmul_t16x16 (128x128 tiles), matmul_t4x64 (32x512, for M <= 32) and
+// matmul_t2x64 (16x512, for M <= 16, e.g. attention's P.V with small heads).
 
 struct P {
     m: u32, n: u32, k: u32, has_bias: u32,
     sab: u32, sam: u32, sak: u32, alpha: f32,
-    sbb: u32, sbk: u32, sbn: u32, _p0: u32,
+    sbb: u32, sbk: u32, sbn: u32, a_kfast: u32,
+    b_kfast: u32, _p0: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: P;
@@ -16,76 +25,156 @@ struct P {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-const BM: u32 = 64u;
-const BN: u32 = 64u;
-const BK: u32 = 16u;
+const BK: u32 = 8u;
 
-var<workgroup> As: array<f32, 1024>; // [BK][BM]
-var<workgroup> Bs: array<f32, 1024>; // [BK][BN]
+var<workgroup> As: array<vec4<f32>, 256>;  // [BK][BM/4], BM <= 128
+var<workgroup> Bs: array<vec4<f32>, 1024>; // [BK][BN/4], BN <= 512
 
-fn store_row(batch: u32, row: u32, col0: u32, v: vec4<f32>) {
-    if (row >= p.m) { return; }
-    for (var j = 0u; j < 4u; j++) {
-        let col = col0 + j;
-        if (col < p.n) {
-            var bv = 0.0;
-            if (p.has_bias != 0u) { bv = bias[col]; }
-            out[(batch * p.m + row) * p.n + col] = p.alpha * v[j] + bv;
+// A[b, m0 + m4*4 .. +4, k0 .. k0 + BK] into As; ap = BM/4 vec4 per k row.
+fn load_a(batch: u32, m0: u32, k0: u32, tid: u32, nt: u32, ap: u32) {
+    let full = m0 + 4u * ap <= p.m && k0 + BK <= p.k;
+    for (var i = tid; i < BK * ap; i += nt) {
+        var k = i / ap;
+        var m4 = i % ap;
+        if (p.a_kfast != 0u) {
+            k = i % BK;
+            m4 = i / BK;
         }
+        let m = m0 + m4 * 4u;
+        let kg = k0 + k;
+        let s = p.sam;
+        let base = batch * p.sab + m * s + kg * p.sak;
+        var v = vec4<f32>(0.0);
+        if (full) {
+            v = vec4<f32>(a[base], a[base + s], a[base + 2u * s], a[base + 3u * s]);
+        } else if (kg < p.k) {
+            if (m < p.m) { v.x = a[base]; }
+            if (m + 1u < p.m) { v.y = a[base + s]; }
+            if (m + 2u < p.m) { v.z = a[base + 2u * s]; }
+            if (m + 3u < p.m) { v.w = a[base + 3u * s]; }
+        }
+        As[k * ap + m4] = v;
     }
 }
 
-@compute @workgroup_size(16, 16)
-fn matmul(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-    let tid = lid.y * 16u + lid.x;
+// B[b, k0 .. k0 + BK, n0 + n4*4 .. +4] into Bs; bp = BN/4 vec4 per k row.
+fn load_b(batch: u32, n0: u32, k0: u32, tid: u32, nt: u32, bp: u32) {
+    let full = n0 + 4u * bp <= p.n && k0 + BK <= p.k;
+    for (var i = tid; i < BK * bp; i += nt) {
+        var k = i / bp;
+        var n4 = i % bp;
+        if (p.b_kfast != 0u) {
+            k = i % BK;
+            n4 = i / BK;
+        }
+        let n = n0 + n4 * 4u;
+        let kg = k0 + k;
+        let s = p.sbn;
+        let base = batch * p.sbb + kg * p.sbk + n * s;
+        var v = vec4<f32>(0.0);
+        if (full) {
+            v = vec4<f32>(bm[base], bm[base + s], bm[base + 2u * s], bm[base + 3u * s]);
+        } else if (kg < p.k) {
+            if (n < p.n) { v.x = bm[base]; }
+            if (n + 1u < p.n) { v.y = bm[base + s]; }
+            if (n + 2u < p.n) { v.z = bm[base + 2u * s]; }
+            if (n + 3u < p.n) { v.w = bm[base + 3u * s]; }
+        }
+        Bs[k * bp + n4] = v;
+    }
+}
+
+fn store4(batch: u32, row: u32, col0: u32, v: vec4<f32>, bv: vec4<f32>) {
+    if (row >= p.m) { return; }
+    let o = (batch * p.m + row) * p.n + col0;
+    let r = p.alpha * v + bv;
+    if (col0 + 4u <= p.n) {
+        out[o] = r.x;
+        out[o + 1u] = r.y;
+        out[o + 2u] = r.z;
+        out[o + 3u] = r.w;
+    } else {
+        if (col0 < p.n) { out[o] = r.x; }
+        if (col0 + 1u < p.n) { out[o + 1u] = r.y; }
+        if (col0 + 2u < p.n) { out[o + 2u] = r.z; }
+    }
+}
+
+fn bias4(col0: u32) -> vec4<f32> {
+    var bv = vec4<f32>(0.0);
+    if (p.has_bias != 0u) {
+        if (col0 < p.n) { bv.x = bias[col0]; }
+        if (col0 + 1u < p.n) { bv.y = bias[col0 + 1u]; }
+        if (col0 + 2u < p.n) { bv.z = bias[col0 + 2u]; }
+        if (col0 + 3u < p.n) { bv.w = bias[col0 + 3u]; }
+    }
+    return bv;
+}
+
+// The whole product for one workgroup of ty_n x tx_n threads (constants at every call site).
+fn mm(tid: u32, wid: vec3<u32>, ty_n: u32, tx_n: u32) {
+    let nt = ty_n * tx_n;
+    let ap = 2u * ty_n;
+    let bp = 2u * tx_n;
+    let ty = tid / tx_n;
+    let tx = tid % tx_n;
     let batch = wid.z;
-    let m0 = wid.y * BM;
-    let n0 = wid.x * BN;
+    let m0 = wid.y * 8u * ty_n;
+    let n0 = wid.x * 8u * tx_n;
 
-    let bn = tid % BN;
-    let bk = (tid / BN) * 4u;
-    let col = n0 + bn;
-    let am = tid / 4u;
-    let ak = (tid % 4u) * 4u;
-    let row = m0 + am;
-    let abase = batch * p.sab + row * p.sam;
-    let bbase = batch * p.sbb + col * p.sbn;
-
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    var c0 = vec4<f32>(0.0); var c1 = vec4<f32>(0.0); var c2 = vec4<f32>(0.0); var c3 = vec4<f32>(0.0);
+    var c4 = vec4<f32>(0.0); var c5 = vec4<f32>(0.0); var c6 = vec4<f32>(0.0); var c7 = vec4<f32>(0.0);
+    var d0 = vec4<f32>(0.0); var d1 = vec4<f32>(0.0); var d2 = vec4<f32>(0.0); var d3 = vec4<f32>(0.0);
+    var d4 = vec4<f32>(0.0); var d5 = vec4<f32>(0.0); var d6 = vec4<f32>(0.0); var d7 = vec4<f32>(0.0);
 
     for (var k0 = 0u; k0 < p.k; k0 += BK) {
-        for (var q = 0u; q < 4u; q++) {
-            let k = k0 + ak + q;
-            var v = 0.0;
-            if (row < p.m && k < p.k) { v = a[abase + k * p.sak]; }
-            As[(ak + q) * BM + am] = v;
-        }
-        for (var q = 0u; q < 4u; q++) {
-            let k = k0 + bk + q;
-            var v = 0.0;
-            if (col < p.n && k < p.k) { v = bm[bbase + k * p.sbk]; }
-            Bs[(bk + q) * BN + bn] = v;
-        }
+        load_a(batch, m0, k0, tid, nt, ap);
+        load_b(batch, n0, k0, tid, nt, bp);
         workgroupBarrier();
         for (var kk = 0u; kk < BK; kk++) {
-            let ao = kk * BM + lid.y * 4u;
-            let bo = kk * BN + lid.x * 4u;
-            let av = vec4<f32>(As[ao], As[ao + 1u], As[ao + 2u], As[ao + 3u]);
-            let bv = vec4<f32>(Bs[bo], Bs[bo + 1u], Bs[bo + 2u], Bs[bo + 3u]);
-            acc0 += av.x * bv;
-            acc1 += av.y * bv;
-            acc2 += av.z * bv;
-            acc3 += av.w * bv;
+            let a0 = As[kk * ap + ty];
+            let a1 = As[kk * ap + ty + ty_n];
+            let b0 = Bs[kk * bp + tx];
+            let b1 = Bs[kk * bp + tx + tx_n];
+            c0 += a0.x * b0; d0 += a0.x * b1;
+            c1 += a0.y * b0; d1 += a0.y * b1;
+            c2 += a0.z * b0; d2 += a0.z * b1;
+            c3 += a0.w * b0; d3 += a0.w * b1;
+            c4 += a1.x * b0; d4 += a1.x * b1;
+            c5 += a1.y * b0; d5 += a1.y * b1;
+            c6 += a1.z * b0; d6 += a1.z * b1;
+            c7 += a1.w * b0; d7 += a1.w * b1;
         }
         workgroupBarrier();
     }
-    let r0 = m0 + lid.y * 4u;
-    let c0 = n0 + lid.x * 4u;
-    store_row(batch, r0, c0, acc0);
-    store_row(batch, r0 + 1u, c0, acc1);
-    store_row(batch, r0 + 2u, c0, acc2);
-    store_row(batch, r0 + 3u, c0, acc3);
+
+    let r0 = m0 + ty * 4u;
+    let r1 = m0 + (ty + ty_n) * 4u;
+    let col0 = n0 + tx * 4u;
+    let col1 = n0 + (tx + tx_n) * 4u;
+    let bv0 = bias4(col0);
+    let bv1 = bias4(col1);
+    store4(batch, r0, col0, c0, bv0); store4(batch, r0, col1, d0, bv1);
+    store4(batch, r0 + 1u, col0, c1, bv0); store4(batch, r0 + 1u, col1, d1, bv1);
+    store4(batch, r0 + 2u, col0, c2, bv0); store4(batch, r0 + 2u, col1, d2, bv1);
+    store4(batch, r0 + 3u, col0, c3, bv0); store4(batch, r0 + 3u, col1, d3, bv1);
+    store4(batch, r1, col0, c4, bv0); store4(batch, r1, col1, d4, bv1);
+    store4(batch, r1 + 1u, col0, c5, bv0); store4(batch, r1 + 1u, col1, d5, bv1);
+    store4(batch, r1 + 2u, col0, c6, bv0); store4(batch, r1 + 2u, col1, d6, bv1);
+    store4(batch, r1 + 3u, col0, c7, bv0); store4(batch, r1 + 3u, col1, d7, bv1);
+}
+
+@compute @workgroup_size(256)
+fn matmul_t16x16(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    mm(tid, wid, 16u, 16u);
+}
+
+@compute @workgroup_size(256)
+fn matmul_t4x64(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    mm(tid, wid, 4u, 64u);
+}
+
+@compute @workgroup_size(128)
+fn matmul_t2x64(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    mm(tid, wid, 2u, 64u);
 }

@@ -1,6 +1,7 @@
 // Row reductions: out[r] = sum_j x[r, j] (sum_rows) or sum_j x[r, j]^2 (sumsq_rows). One 256-thread
-// workgroup per row on a 2-D grid; each thread accumulates a strided slice, then a tree in workgroup
-// memory.
+// workgroup per row on a 2-D grid; each thread accumulates a strided slice, then two barriers: 16
+// threads each add 16 partials, and the first thread adds those 16 (a tree would take 8 barriers, each
+// a switch per SIMD group on CPU backends).
 
 struct P {
     rows: u32,
@@ -13,16 +14,25 @@ struct P {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 256>;
+const WG: u32 = 256u;
+
+var<workgroup> red: array<vec4<f32>, 64>;  // 256 partials
+var<workgroup> red2: array<f32, 16>;
 
 fn finish(lid: u32, row: u32, v: f32) {
-    red[lid] = v;
+    red[lid / 4u][lid % 4u] = v;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if (lid < s) { red[lid] += red[lid + s]; }
-        workgroupBarrier();
+    if (lid < 16u) {
+        let b = lid * 4u;
+        let s = (red[b] + red[b + 1u]) + (red[b + 2u] + red[b + 3u]);
+        red2[lid] = (s.x + s.y) + (s.z + s.w);
     }
-    if (lid == 0u) { out[row] = red[0]; }
+    workgroupBarrier();
+    if (lid == 0u) {
+        var t = 0.0;
+        for (var i = 0u; i < 16u; i++) { t += red2[i]; }
+        out[row] = t;
+    }
 }
 
 @compute @workgroup_size(256)
@@ -30,9 +40,16 @@ fn sum_rows(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
             @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = wid.x + wid.y * nwg.x;
     if (row >= p.rows) { return; }
-    var s = 0.0;
-    for (var j = lid; j < p.len; j += 256u) { s += x[row * p.len + j]; }
-    finish(lid, row, s);
+    let base = row * p.len;
+    var s0 = 0.0;
+    var s1 = 0.0;
+    var j = lid;
+    for (; j + WG < p.len; j += 2u * WG) {
+        s0 += x[base + j];
+        s1 += x[base + j + WG];
+    }
+    if (j < p.len) { s0 += x[base + j]; }
+    finish(lid, row, s0 + s1);
 }
 
 @compute @workgroup_size(256)
@@ -40,10 +57,19 @@ fn sumsq_rows(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
               @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = wid.x + wid.y * nwg.x;
     if (row >= p.rows) { return; }
-    var s = 0.0;
-    for (var j = lid; j < p.len; j += 256u) {
-        let v = x[row * p.len + j];
-        s += v * v;
+    let base = row * p.len;
+    var s0 = 0.0;
+    var s1 = 0.0;
+    var j = lid;
+    for (; j + WG < p.len; j += 2u * WG) {
+        let u = x[base + j];
+        let v = x[base + j + WG];
+        s0 += u * u;
+        s1 += v * v;
     }
-    finish(lid, row, s);
+    if (j < p.len) {
+        let u = x[base + j];
+        s0 += u * u;
+    }
+    finish(lid, row, s0 + s1);
 }

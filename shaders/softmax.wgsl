@@ -1,5 +1,8 @@
-// Row softmax with a scale: out[r, j] = exp(s*x[r, j] - max) / sum. One 256-thread workgroup per row
-// (2-D grid for many rows); max, then sum of exponentials, then the write.
+// Row softmax with a scale: out[r, j] = exp(s*x[r, j] - max) / sum. One 64-thread workgroup per row
+// (2-D grid for many rows). Each thread keeps a private max and sum over its strided slice; a reduction
+// is one barrier, after which every thread reads the 64 partials itself (no tree: on CPU backends each
+// barrier costs a switch per SIMD group, on GPUs the partials are broadcast reads). The exponentials
+// are written in the sum pass and rescaled in place, so each element is exponentiated once.
 
 struct P {
     rows: u32,
@@ -12,34 +15,38 @@ struct P {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<f32, 256>;
+const WG: u32 = 64u;
 
-@compute @workgroup_size(256)
+var<workgroup> red_max: array<vec4<f32>, 16>;
+var<workgroup> red_sum: array<vec4<f32>, 16>;
+
+@compute @workgroup_size(64)
 fn softmax(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
            @builtin(num_workgroups) nwg: vec3<u32>) {
     let row = wid.x + wid.y * nwg.x;
+    // uniform over the workgroup, so the barriers below stay in uniform control flow
     if (row >= p.rows) { return; }
     let base = row * p.len;
+    let s = p.scale;
+
     var m = -3.4e38;
-    for (var j = lid; j < p.len; j += 256u) { m = max(m, p.scale * x[base + j]); }
-    red[lid] = m;
+    for (var j = lid; j < p.len; j += WG) { m = max(m, s * x[base + j]); }
+    red_max[lid / 4u][lid % 4u] = m;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-        workgroupBarrier();
-    }
-    let mx = red[0];
-    workgroupBarrier();
+    var mv = red_max[0];
+    for (var i = 1u; i < WG / 4u; i++) { mv = max(mv, red_max[i]); }
+    let mx = max(max(mv.x, mv.y), max(mv.z, mv.w));
+
     var sum = 0.0;
-    for (var j = lid; j < p.len; j += 256u) { sum += exp(p.scale * x[base + j] - mx); }
-    red[lid] = sum;
+    for (var j = lid; j < p.len; j += WG) {
+        let e = exp(s * x[base + j] - mx);
+        out[base + j] = e;
+        sum += e;
+    }
+    red_sum[lid / 4u][lid % 4u] = sum;
     workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if (lid < s) { red[lid] += red[lid + s]; }
-        workgroupBarrier();
-    }
-    let inv = 1.0 / red[0];
-    for (var j = lid; j < p.len; j += 256u) {
-        out[base + j] = exp(p.scale * x[base + j] - mx) * inv;
-    }
+    var sv = vec4<f32>(0.0);
+    for (var i = 0u; i < WG / 4u; i++) { sv += red_sum[i]; }
+    let inv = 1.0 / ((sv.x + sv.y) + (sv.z + sv.w));
+    for (var j = lid; j < p.len; j += WG) { out[base + j] *= inv; }
 }

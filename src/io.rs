@@ -106,16 +106,29 @@ impl Image {
 /// Reads a PNG (or any format the `image` crate was built with): grayscale images give one channel,
 /// everything else three (alpha is dropped).
 pub fn read_image(path: &Path) -> Result<Image> {
-    let img = image::open(path).map_err(|e| Error::Input(format!("cannot read image {}: {e}", path.display())))?;
-    let gray = matches!(img.color(), image::ColorType::L8 | image::ColorType::L16 | image::ColorType::La8 | image::ColorType::La16);
+    let img =
+        image::open(path).map_err(|e| Error::Input(format!("cannot read image {}: {e}", path.display())))?;
+    let gray = matches!(
+        img.color(),
+        image::ColorType::L8 | image::ColorType::L16 | image::ColorType::La8 | image::ColorType::La16
+    );
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let (channels, raw) = if gray { (1, img.to_luma8().into_raw()) } else { (3, img.to_rgb8().into_raw()) };
+    let (channels, raw) = if gray {
+        (1, img.to_luma8().into_raw())
+    } else {
+        (3, img.to_rgb8().into_raw())
+    };
     let mut data = vec![0f32; channels * h * w];
     for (i, &v) in raw.iter().enumerate() {
         let (p, c) = (i / channels, i % channels);
         data[c * h * w + p] = v as f32 / 127.5 - 1.0;
     }
-    Ok(Image { channels, height: h, width: w, data })
+    Ok(Image {
+        channels,
+        height: h,
+        width: w,
+        data,
+    })
 }
 
 fn to_u8(v: f32) -> u8 {
@@ -129,13 +142,19 @@ pub fn write_image(path: &Path, img: &Image, scale: usize) -> Result<()> {
     let hw = img.height * img.width;
     let px = |c: usize, y: usize, x: usize| to_u8(img.data[c * hw + (y / s) * img.width + x / s]);
     let res = match img.channels {
-        1 => image::GrayImage::from_fn(w as u32, h as u32, |x, y| image::Luma([px(0, y as usize, x as usize)]))
-            .save(path),
+        1 => image::GrayImage::from_fn(w as u32, h as u32, |x, y| {
+            image::Luma([px(0, y as usize, x as usize)])
+        })
+        .save(path),
         3 => image::RgbImage::from_fn(w as u32, h as u32, |x, y| {
             image::Rgb([0, 1, 2].map(|c| px(c, y as usize, x as usize)))
         })
         .save(path),
-        c => return Err(Error::Input(format!("cannot write a {c}-channel image; 1 or 3 channels"))),
+        c => {
+            return Err(Error::Input(format!(
+                "cannot write a {c}-channel image; 1 or 3 channels"
+            )));
+        }
     };
     res.map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
 }
@@ -143,7 +162,9 @@ pub fn write_image(path: &Path, img: &Image, scale: usize) -> Result<()> {
 /// Tiles images of one shape into a grid of `cols` columns with a 1-pixel light border, enlarged
 /// `scale` times.
 pub fn grid(images: &[Image], cols: usize) -> Result<Image> {
-    let first = images.first().ok_or_else(|| Error::Input("no images for the grid".into()))?;
+    let first = images
+        .first()
+        .ok_or_else(|| Error::Input("no images for the grid".into()))?;
     let [c, h, w] = first.shape();
     if images.iter().any(|i| i.shape() != [c, h, w]) {
         return Err(Error::Shape("grid images must share one shape".into()));
@@ -162,13 +183,23 @@ pub fn grid(images: &[Image], cols: usize) -> Result<Image> {
             }
         }
     }
-    Ok(Image { channels: c, height: gh, width: gw, data })
+    Ok(Image {
+        channels: c,
+        height: gh,
+        width: gw,
+        data,
+    })
 }
 
 /// Splits a batch `[B, C, H, W]` into images.
 pub fn batch_to_images(data: &[f32], shape: &[usize]) -> Vec<Image> {
     let (c, h, w) = (shape[1], shape[2], shape[3]);
     data.chunks(c * h * w)
-        .map(|d| Image { channels: c, height: h, width: w, data: d.to_vec() })
+        .map(|d| Image {
+            channels: c,
+            height: h,
+            width: w,
+            data: d.to_vec(),
+        })
         .collect()
 }

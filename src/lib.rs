@@ -4,6 +4,7 @@
 //! Layers (each uses only the ones before it): [`gpu`] (runtime), [`tensor`] and [`ops`] (kernels),
 //! [`nn`] (layers), [`models`] (the diffusers UNet), and the front ends in the binary.
 
+pub mod autograd;
 pub mod diffusion;
 pub mod error;
 pub mod gpu;

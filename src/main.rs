@@ -32,9 +32,12 @@ enum Cmd {
         /// Integer timestep, for the whole batch.
         #[arg(long)]
         t: u32,
-        /// Output safetensors file (tensor `eps`).
+        /// Output safetensors file (tensor `eps`, and `vjp` with --vjp).
         #[arg(long)]
         out: PathBuf,
+        /// safetensors file holding `v` (the shape of the output): also writes `vjp` = ∇_x ⟨v, eps⟩.
+        #[arg(long)]
+        vjp: Option<PathBuf>,
     },
     /// Draws unconditional samples from the model (the bundled Fashion-MNIST prior by default) and
     /// writes them as a grid.
@@ -67,10 +70,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Info => info(),
-        Cmd::Eps { model, input, t, out } => eps(&model, &input, t, &out),
-        Cmd::Sample { model, n, steps, sampler, eta, seed, out } => {
-            sample(model, n, steps, &sampler, eta, seed, &out)
-        }
+        Cmd::Eps {
+            model,
+            input,
+            t,
+            out,
+            vjp,
+        } => eps(&model, &input, t, &out, vjp.as_deref()),
+        Cmd::Sample {
+            model,
+            n,
+            steps,
+            sampler,
+            eta,
+            seed,
+            out,
+        } => sample(model, n, steps, &sampler, eta, seed, &out),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,21 +143,60 @@ fn read_tensor(path: &std::path::Path, name: &str) -> Result<tweedie::io::HostTe
     })
 }
 
-fn eps(model: &std::path::Path, input: &std::path::Path, t: u32, out: &std::path::Path) -> Result<()> {
+fn finite(v: &[f32], what: &str) -> Result<()> {
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(Error::NonFinite(format!(
+            "{what} has a non-finite value at index {i}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn eps(
+    model: &std::path::Path,
+    input: &std::path::Path,
+    t: u32,
+    out: &std::path::Path,
+    vjp: Option<&std::path::Path>,
+) -> Result<()> {
     let gpu = Gpu::new()?;
     let m = UNet2DModel::load(&gpu, model)?;
     let x = read_tensor(input, "x")?;
     m.check_input(&x.shape)?;
     let xt = Tensor::from_slice(&gpu, &x.shape, &x.data)?;
-    let e = m.forward_t(&xt, t as f32)?;
-    let ev = e.to_vec()?;
-    if let Some(i) = ev.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFinite(format!(
-            "the model output has a non-finite value at index {i}"
-        )));
+    let tt = Tensor::full(&gpu, &[x.shape[0]], t as f32)?;
+    match vjp {
+        None => {
+            let e = m.forward(&xt, &tt)?;
+            let ev = e.to_vec()?;
+            finite(&ev, "the model output")?;
+            tweedie::io::write_safetensors(out, &[("eps", e.shape(), &ev)])?;
+            println!("wrote eps {:?} to {}", e.shape(), out.display());
+        }
+        Some(vpath) => {
+            let v = read_tensor(vpath, "v")?;
+            let want: Vec<usize> = vec![x.shape[0], m.config.out_channels, x.shape[2], x.shape[3]];
+            if v.shape != want {
+                return Err(Error::Input(format!(
+                    "{}: v has shape {:?} but the model output has shape {want:?}",
+                    vpath.display(),
+                    v.shape
+                )));
+            }
+            let vt = Tensor::from_slice(&gpu, &v.shape, &v.data)?;
+            let (e, g) = m.forward_vjp(&xt, &tt, &vt)?;
+            let (ev, gv) = (e.to_vec()?, g.to_vec()?);
+            finite(&ev, "the model output")?;
+            finite(&gv, "the vector-Jacobian product")?;
+            tweedie::io::write_safetensors(out, &[("eps", e.shape(), &ev), ("vjp", g.shape(), &gv)])?;
+            println!(
+                "wrote eps {:?} and vjp {:?} to {}",
+                e.shape(),
+                g.shape(),
+                out.display()
+            );
+        }
     }
-    tweedie::io::write_safetensors(out, &[("eps", e.shape(), &ev)])?;
-    println!("wrote eps {:?} to {}", e.shape(), out.display());
     Ok(())
 }
 
@@ -163,7 +217,11 @@ fn progress_bar(label: &str) -> impl FnMut(usize, usize) {
         let width = 30;
         let filled = done * width / total.max(1);
         let el = start.elapsed().as_secs_f64();
-        let eta = if done > 0 { el / done as f64 * (total - done) as f64 } else { 0.0 };
+        let eta = if done > 0 {
+            el / done as f64 * (total - done) as f64
+        } else {
+            0.0
+        };
         eprint!(
             "\r{label} [{}{}] {done}/{total}  {el:.0}s elapsed, {eta:.0}s left ",
             "=".repeat(filled),
@@ -188,7 +246,11 @@ fn sample(
     let sampler = match sampler {
         "ddpm" => Sampler::Ddpm,
         "ddim" => Sampler::Ddim { eta },
-        other => return Err(Error::Input(format!("unknown sampler {other:?}; use ddpm or ddim"))),
+        other => {
+            return Err(Error::Input(format!(
+                "unknown sampler {other:?}; use ddpm or ddim"
+            )));
+        }
     };
     if n == 0 {
         return Err(Error::Input("--n must be at least 1".into()));
@@ -198,10 +260,21 @@ fn sample(
     let m = UNet2DModel::load(&gpu, &dir)?;
     let sched = Schedule::for_model_dir(&dir)?;
     let (h, w) = m.config.sample_size.ok_or_else(|| {
-        Error::Model(format!("{}: config.json has no sample_size to sample at", dir.display()))
+        Error::Model(format!(
+            "{}: config.json has no sample_size to sample at",
+            dir.display()
+        ))
     })?;
     let shape = [n, m.config.in_channels, h, w];
-    let x = tweedie::diffusion::sample(&m, &sched, &shape, steps, sampler, seed, &mut progress_bar("sampling"))?;
+    let x = tweedie::diffusion::sample(
+        &m,
+        &sched,
+        &shape,
+        steps,
+        sampler,
+        seed,
+        &mut progress_bar("sampling"),
+    )?;
     let images = tweedie::io::batch_to_images(&x.to_vec()?, &shape);
     let cols = (n as f64).sqrt().ceil() as usize;
     let scale = if h <= 64 { 4 } else { 1 };

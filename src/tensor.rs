@@ -117,6 +117,11 @@ impl Tensor {
         Ok(t)
     }
 
+    /// Identity of the buffer (shared by reshapes), used by the autograd tape.
+    pub(crate) fn key(&self) -> usize {
+        Arc::as_ptr(&self.buf) as usize
+    }
+
     /// Whether two tensors share one buffer.
     pub fn same_buffer(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.buf, &other.buf)

@@ -210,3 +210,29 @@ fn no_adapter_says_how_to_get_one() {
     let line = error_line(&err);
     assert!(line.contains("mesa-vulkan-drivers"), "{line}");
 }
+
+#[test]
+fn eps_vjp_writes_the_vector_jacobian_product() {
+    let d = tmp("vjp");
+    let out = d.join("out.safetensors");
+    let m = fixture("odd_cifarlike");
+    let io = fixture("odd_cifarlike/io.safetensors");
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        m.to_str().unwrap(),
+        "--input",
+        io.to_str().unwrap(),
+        "--t",
+        "999",
+        "--vjp",
+        io.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let got = tweedie::io::read_safetensors(&out).unwrap();
+    let want = tweedie::io::read_safetensors(&io).unwrap();
+    let e = tweedie::ops::reference::rel_l2(&got["vjp"].data, &want["vjp"].data);
+    assert!(e < 1e-4, "{e}");
+}

@@ -21,17 +21,22 @@ fn close(got: &Tensor, want: &[f32], tol: f64, what: &str) {
     assert!(e <= tol, "{what}: relative L2 error {e:.3e} > {tol:e}");
 }
 
+/// (batch, cin, h, w, cout, kernel, stride, padding)
+type ConvCase = (usize, usize, usize, usize, usize, usize, usize, [usize; 4]);
+
 #[test]
 fn conv2d_matches_reference() {
     let g = gpu();
     // (n, cin, h, w, cout, k, stride, pad)
-    let cases: &[(usize, usize, usize, usize, usize, usize, usize, [usize; 4])] = &[
+    let cases: &[ConvCase] = &[
         (2, 3, 9, 7, 5, 3, 1, [1, 1, 1, 1]),
         (1, 17, 16, 16, 70, 3, 2, [0, 1, 0, 1]), // diffusers' asymmetric downsample
         (3, 8, 12, 10, 8, 3, 2, [1, 1, 1, 1]),
         (2, 21, 5, 6, 15, 1, 1, [0, 0, 0, 0]),
         (1, 4, 11, 13, 3, 5, 1, [2, 2, 2, 2]),
         (1, 2, 8, 8, 66, 3, 1, [0, 2, 1, 0]),
+        (2, 24, 8, 8, 24, 3, 1, [1, 1, 1, 1]), // cout 17..32: the 32-row tile
+        (1, 16, 6, 6, 130, 3, 1, [1, 1, 1, 1]), // cout > 128: several row tiles
     ];
     for (i, &(n, cin, h, w, cout, k, s, pad)) in cases.iter().enumerate() {
         let (x, xv) = up(&g, &[n, cin, h, w], 10 + i as u64);
@@ -40,7 +45,14 @@ fn conv2d_matches_reference() {
         let spec = Conv2dSpec { stride: s, pad };
         for bias in [true, false] {
             let out = ops::conv2d(&x, &wt, bias.then_some(&b), spec).unwrap();
-            let (want, shape) = r::conv2d(&xv, [n, cin, h, w], &wv, [cout, cin, k, k], bias.then_some(&bv[..]), spec);
+            let (want, shape) = r::conv2d(
+                &xv,
+                [n, cin, h, w],
+                &wv,
+                [cout, cin, k, k],
+                bias.then_some(&bv[..]),
+                spec,
+            );
             assert_eq!(out.shape(), &shape[..]);
             close(&out, &want, 1e-5, &format!("conv case {i} bias {bias}"));
         }
@@ -50,14 +62,40 @@ fn conv2d_matches_reference() {
 #[test]
 fn matmul_matches_reference_with_strides() {
     let g = gpu();
-    for (i, &(batch, m, n, k)) in [(1, 1, 1, 1), (2, 65, 70, 33), (3, 7, 130, 129), (1, 128, 64, 16)].iter().enumerate() {
+    for (i, &(batch, m, n, k)) in [
+        (1, 1, 1, 1),
+        (2, 65, 70, 33),
+        (3, 7, 130, 129),
+        (1, 128, 64, 16),
+        (2, 24, 600, 40),
+        (4, 8, 520, 300),
+        (1, 150, 260, 9),
+    ]
+    .iter()
+    .enumerate()
+    {
         let (a, av) = up(&g, &[batch * m * k], 40 + i as u64);
         let (b, bv) = up(&g, &[batch * k * n], 50 + i as u64);
         let (bias, biasv) = up(&g, &[n], 60 + i as u64);
-        // contiguous, and both operands transposed through strides
+        // every mix of contiguous and transposed (through strides) operands, as attention uses them
+        let c = MatmulSpec::contiguous(batch, m, n, k);
         let specs = [
-            MatmulSpec::contiguous(batch, m, n, k),
-            MatmulSpec { a_strides: [m * k, 1, m], b_strides: [k * n, 1, k], alpha: 0.37, ..MatmulSpec::contiguous(batch, m, n, k) },
+            c,
+            MatmulSpec {
+                a_strides: [m * k, 1, m],
+                b_strides: [k * n, 1, k],
+                alpha: 0.37,
+                ..c
+            },
+            MatmulSpec {
+                a_strides: [m * k, 1, m],
+                ..c
+            },
+            MatmulSpec {
+                b_strides: [k * n, 1, k],
+                alpha: -1.3,
+                ..c
+            },
         ];
         for (j, spec) in specs.iter().enumerate() {
             let out = ops::matmul(&a, &b, Some(&bias), *spec).unwrap();
@@ -75,14 +113,30 @@ fn linear_matches_reference() {
     let (b, bv) = up(&g, &[50], 3);
     let out = ops::linear(&x, &w, Some(&b)).unwrap();
     assert_eq!(out.shape(), &[3, 50]);
-    let spec = MatmulSpec { batch: 1, m: 3, n: 50, k: 37, a_strides: [0, 37, 1], b_strides: [0, 1, 37], alpha: 1.0 };
+    let spec = MatmulSpec {
+        batch: 1,
+        m: 3,
+        n: 50,
+        k: 37,
+        a_strides: [0, 37, 1],
+        b_strides: [0, 1, 37],
+        alpha: 1.0,
+    };
     close(&out, &r::matmul(&xv, &wv, Some(&bv), spec), 1e-5, "linear");
 }
 
 #[test]
 fn group_norm_matches_reference() {
     let g = gpu();
-    for (i, &(n, c, h, w, groups)) in [(2, 8, 5, 7, 4), (1, 15, 24, 20, 3), (3, 64, 4, 4, 32), (1, 6, 1, 1, 2)].iter().enumerate() {
+    for (i, &(n, c, h, w, groups)) in [
+        (2, 8, 5, 7, 4),
+        (1, 15, 24, 20, 3),
+        (3, 64, 4, 4, 32),
+        (1, 6, 1, 1, 2),
+    ]
+    .iter()
+    .enumerate()
+    {
         let (x, xv) = up(&g, &[n, c, h, w], 70 + i as u64);
         let xv: Vec<f32> = xv.iter().map(|v| 3.0 * v + 1.5).collect(); // a non-zero mean
         let x2 = Tensor::from_slice(&g, x.shape(), &xv).unwrap();
@@ -101,9 +155,24 @@ fn softmax_and_reductions_match_reference() {
     let g = gpu();
     for (i, &(rows, len)) in [(1, 1), (5, 300), (64, 64), (3, 1000)].iter().enumerate() {
         let (x, xv) = up(&g, &[rows, len], 100 + i as u64);
-        close(&ops::softmax_rows(&x, 0.7).unwrap(), &r::softmax_rows(&xv, len, 0.7), 1e-5, "softmax");
-        close(&ops::sum_rows(&x, rows).unwrap(), &r::row_sums(&xv, rows, false), 1e-5, "sum_rows");
-        close(&ops::sumsq_rows(&x, rows).unwrap(), &r::row_sums(&xv, rows, true), 1e-5, "sumsq_rows");
+        close(
+            &ops::softmax_rows(&x, 0.7).unwrap(),
+            &r::softmax_rows(&xv, len, 0.7),
+            1e-5,
+            "softmax",
+        );
+        close(
+            &ops::sum_rows(&x, rows).unwrap(),
+            &r::row_sums(&xv, rows, false),
+            1e-5,
+            "sum_rows",
+        );
+        close(
+            &ops::sumsq_rows(&x, rows).unwrap(),
+            &r::row_sums(&xv, rows, true),
+            1e-5,
+            "sumsq_rows",
+        );
     }
 }
 
@@ -119,10 +188,25 @@ fn elementwise_match_reference() {
     close(&ops::affine(&x, 2.0, -1.0).unwrap(), &want, 1e-6, "affine");
     close(&ops::silu(&x).unwrap(), &r::silu(&xv), 1e-6, "silu");
     let (t, tv) = up(&g, &[2, 3], 202);
-    close(&ops::add_bcast(&x, 0.5, &t).unwrap(), &r::add_bcast(&xv, 0.5, &tv, 35), 1e-6, "add_bcast");
+    close(
+        &ops::add_bcast(&x, 0.5, &t).unwrap(),
+        &r::add_bcast(&xv, 0.5, &tv, 35),
+        1e-6,
+        "add_bcast",
+    );
     let (z, zv) = up(&g, &[2, 4, 5, 7], 203);
-    close(&ops::concat_channels(&x, &z).unwrap(), &r::concat_channels(&xv, 3, &zv, 4, 2, 35), 0.0, "concat");
-    close(&ops::upsample_nearest2x(&x).unwrap(), &r::upsample_nearest2x(&xv, 6, 5, 7), 0.0, "upsample");
+    close(
+        &ops::concat_channels(&x, &z).unwrap(),
+        &r::concat_channels(&xv, 3, &zv, 4, 2, 35),
+        0.0,
+        "concat",
+    );
+    close(
+        &ops::upsample_nearest2x(&x).unwrap(),
+        &r::upsample_nearest2x(&xv, 6, 5, 7),
+        0.0,
+        "upsample",
+    );
     let f = Tensor::full(&g, &[3, 333], 2.5).unwrap();
     assert!(f.to_vec().unwrap().iter().all(|&v| v == 2.5));
 }
@@ -133,14 +217,29 @@ fn timestep_embedding_matches_f64_formula() {
     let g = gpu();
     let ts = [0.0f32, 1.0, 37.0, 250.0, 999.0, 4000.0];
     let t = Tensor::from_slice(&g, &[ts.len()], &ts).unwrap();
-    for (dim, flip, shift) in [(32, true, 0.0), (15, false, 1.0), (128, false, 1.0), (64, true, 1.0)] {
+    for (dim, flip, shift) in [
+        (32, true, 0.0),
+        (15, false, 1.0),
+        (128, false, 1.0),
+        (64, true, 1.0),
+    ] {
         let table = ops::timestep_freq_table(dim, shift);
         let tab = Tensor::from_slice(&g, &[table.len()], &table).unwrap();
-        let out = ops::timestep_embedding(&t, &tab, dim, flip).unwrap().to_vec().unwrap();
+        let out = ops::timestep_embedding(&t, &tab, dim, flip)
+            .unwrap()
+            .to_vec()
+            .unwrap();
         let want = r::timestep_embedding(&ts, dim, flip, shift);
-        let max = out.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let max = out
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         // |sin| <= 1: an absolute bound; 1e-5 is what f32 sin/cos of a reduced phase can promise
-        assert!(max < 1e-5, "dim {dim} flip {flip} shift {shift}: max abs error {max:e}");
+        assert!(
+            max < 1e-5,
+            "dim {dim} flip {flip} shift {shift}: max abs error {max:e}"
+        );
     }
 }
 

@@ -44,7 +44,11 @@ pub fn randn(gpu: &crate::Gpu, shape: &[usize], seed: u64, step: u32, stream: u3
     gpu.dispatch(
         &KernelId::new("diffusion.wgsl", "randn"),
         &params,
-        &[scratch.bind(Access::Read), scratch.bind(Access::Read), out.bind(Access::ReadWrite)],
+        &[
+            scratch.bind(Access::Read),
+            scratch.bind(Access::Read),
+            out.bind(Access::ReadWrite),
+        ],
         grid1d(out.numel(), 256),
     )
     .map(|_| out)
@@ -55,7 +59,10 @@ mod tests {
     #[test]
     fn philox_known_answer() {
         // Random123's known-answer vectors for Philox4x32-10.
-        assert_eq!(super::philox4x32_10([0; 4], [0; 2]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+        assert_eq!(
+            super::philox4x32_10([0; 4], [0; 2]),
+            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+        );
         assert_eq!(
             super::philox4x32_10([u32::MAX; 4], [u32::MAX; 2]),
             [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]

@@ -78,7 +78,11 @@ pub fn sampler_step(
     x.gpu().dispatch(
         &KernelId::new("diffusion.wgsl", "sampler_step"),
         &params,
-        &[x.bind(Access::Read), eps.bind(Access::Read), out.bind(Access::ReadWrite)],
+        &[
+            x.bind(Access::Read),
+            eps.bind(Access::Read),
+            out.bind(Access::ReadWrite),
+        ],
         grid1d(x.numel(), 256),
     )?;
     Ok(out)
@@ -111,12 +115,23 @@ pub fn sample(
     model.check_input(shape)?;
     let ts = respace(sched.len(), steps)?;
     let gpu = model.gpu();
-    let tt: Vec<Tensor> =
-        ts.iter().map(|&t| Tensor::full(gpu, &[shape[0]], t as f32)).collect::<Result<_>>()?;
+    let tt: Vec<Tensor> = ts
+        .iter()
+        .map(|&t| Tensor::full(gpu, &[shape[0]], t as f32))
+        .collect::<Result<_>>()?;
     let mut x = super::randn(gpu, shape, seed, 0, 1)?;
     for (i, &t) in ts.iter().enumerate() {
         let eps = model.forward(&x, &tt[i])?;
-        x = sampler_step(&x, &eps, sched, t, ts.get(i + 1).copied(), sampler, seed, i as u32 + 1)?;
+        x = sampler_step(
+            &x,
+            &eps,
+            sched,
+            t,
+            ts.get(i + 1).copied(),
+            sampler,
+            seed,
+            i as u32 + 1,
+        )?;
         if (i + 1) % 50 == 0 {
             check_finite(&x, &format!("sampling step {} of {} (t = {t})", i + 1, ts.len()))?;
         }

@@ -25,12 +25,20 @@ impl Schedule {
                 acc
             })
             .collect();
-        Schedule { betas, alphas_cumprod, clip_sample: true }
+        Schedule {
+            betas,
+            alphas_cumprod,
+            clip_sample: true,
+        }
     }
 
     /// Linear betas from `start` to `end` (DDPM: 1e-4 to 0.02 over 1000 steps).
     pub fn linear(t: usize, start: f64, end: f64) -> Self {
-        let d = if t > 1 { (end - start) / (t - 1) as f64 } else { 0.0 };
+        let d = if t > 1 {
+            (end - start) / (t - 1) as f64
+        } else {
+            0.0
+        };
         Self::from_betas((0..t).map(|i| start + d * i as f64).collect())
     }
 
@@ -77,7 +85,11 @@ impl Schedule {
             )));
         }
         let (b0, b1) = (num("beta_start", 1e-4), num("beta_end", 0.02));
-        let mut s = match v.get("beta_schedule").and_then(|x| x.as_str()).unwrap_or("linear") {
+        let mut s = match v
+            .get("beta_schedule")
+            .and_then(|x| x.as_str())
+            .unwrap_or("linear")
+        {
             "linear" => Self::linear(t, b0, b1),
             "scaled_linear" => Self::scaled_linear(t, b0, b1),
             "squaredcos_cap_v2" => Self::cosine(t),
@@ -139,7 +151,11 @@ mod tests {
         assert_eq!(s.len(), 1000);
         assert!((s.betas[0] - 1e-4).abs() < 1e-15 && (s.betas[999] - 0.02).abs() < 1e-15);
         // ᾱ_999 of the DDPM schedule is about 4.04e-5
-        assert!((s.alphas_cumprod[999] - 4.035e-5).abs() < 1e-7, "{}", s.alphas_cumprod[999]);
+        assert!(
+            (s.alphas_cumprod[999] - 4.035e-5).abs() < 1e-7,
+            "{}",
+            s.alphas_cumprod[999]
+        );
         let c = Schedule::cosine(1000);
         assert!(c.alphas_cumprod.windows(2).all(|w| w[1] < w[0]));
     }

@@ -39,6 +39,12 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
     ("reduce.wgsl", include_str!("../../shaders/reduce.wgsl")),
     ("diffusion.wgsl", include_str!("../../shaders/diffusion.wgsl")),
+    ("conv2d_grad.wgsl", include_str!("../../shaders/conv2d_grad.wgsl")),
+    ("norm_grad.wgsl", include_str!("../../shaders/norm_grad.wgsl")),
+    (
+        "elementwise_grad.wgsl",
+        include_str!("../../shaders/elementwise_grad.wgsl"),
+    ),
 ];
 
 pub(crate) struct Pipeline {

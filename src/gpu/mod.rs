@@ -44,6 +44,8 @@ pub(crate) struct GpuInner {
     pub(crate) pool: Arc<Pool>,
     pub(crate) pipelines: PipelineCache,
     pub(crate) stream: Mutex<Stream>,
+    /// The recording autograd tape, if any.
+    pub(crate) tape: Mutex<Option<crate::autograd::TapeState>>,
     /// First uncaptured device error, for devices tweedie created itself.
     pub(crate) error: Arc<Mutex<Option<String>>>,
 }
@@ -97,6 +99,7 @@ impl Gpu {
                 limits,
                 pool,
                 stream: Mutex::new(stream),
+                tape: Mutex::new(None),
                 error,
             }),
         }
@@ -214,7 +217,10 @@ impl Gpu {
         if let Some(idx) = wait {
             self.inner
                 .device
-                .poll(wgpu::PollType::Wait { submission_index: Some(idx), timeout: None })
+                .poll(wgpu::PollType::Wait {
+                    submission_index: Some(idx),
+                    timeout: None,
+                })
                 .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
         }
         self.check_error()

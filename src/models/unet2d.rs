@@ -264,7 +264,7 @@ impl UNet2DModel {
                 c.in_channels
             )));
         }
-        if shape[2] % f != 0 || shape[3] % f != 0 || shape[2] == 0 || shape[3] == 0 {
+        if !shape[2].is_multiple_of(f) || !shape[3].is_multiple_of(f) || shape[2] == 0 || shape[3] == 0 {
             return Err(Error::Input(format!(
                 "input size {}x{} does not fit this model: it halves the resolution {} times, so height and width must be multiples of {f}",
                 shape[2],
@@ -340,6 +340,16 @@ impl UNet2DModel {
         }
         let h = self.norm_out.forward(&h, true)?;
         self.conv_out.forward(&h)
+    }
+
+    /// The model output and the vector-Jacobian product `∇_x ⟨v, model(x, t)⟩`, through the
+    /// hand-derived backward kernels.
+    pub fn forward_vjp(&self, x: &Tensor, t: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
+        let tape = crate::autograd::Tape::new(&self.gpu)?;
+        tape.watch(x);
+        let eps = self.forward(x, t)?;
+        let mut g = tape.backward(&eps, v, &[x])?;
+        Ok((eps, g.remove(0)))
     }
 
     /// Forward with an integer timestep for the whole batch.

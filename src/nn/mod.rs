@@ -87,7 +87,7 @@ pub struct GroupNorm {
 impl GroupNorm {
     /// Loads `{prefix}.weight` and `{prefix}.bias`.
     pub fn load(ws: &mut Weights, prefix: &str, c: usize, groups: usize, eps: f32) -> Result<Self> {
-        if groups == 0 || c % groups != 0 {
+        if groups == 0 || !c.is_multiple_of(groups) {
             return Err(crate::Error::Model(format!(
                 "{prefix}: {c} channels cannot be split into {groups} groups (norm_num_groups)"
             )));

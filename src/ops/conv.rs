@@ -1,6 +1,7 @@
 //! Launcher for `shaders/conv2d.wgsl`.
 
 use super::{same_device, u32_of};
+use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId};
 use crate::tensor::Tensor;
@@ -18,7 +19,10 @@ pub struct Conv2dSpec {
 impl Conv2dSpec {
     /// Symmetric padding `p` on every side.
     pub fn new(stride: usize, p: usize) -> Self {
-        Conv2dSpec { stride, pad: [p, p, p, p] }
+        Conv2dSpec {
+            stride,
+            pad: [p, p, p, p],
+        }
     }
 
     /// Output height and width for an input of `h` x `w` and a `kh` x `kw` kernel.
@@ -45,7 +49,11 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
     if let Some(b) = bias
         && b.numel() != ws[0]
     {
-        return Err(Error::Shape(format!("conv2d bias {:?} for {} output channels", b.shape(), ws[0])));
+        return Err(Error::Shape(format!(
+            "conv2d bias {:?} for {} output channels",
+            b.shape(),
+            ws[0]
+        )));
     }
     let (ho, wo) = spec.out_size(xs[2], xs[3], ws[2], ws[3])?;
     let out = Tensor::empty(x.gpu(), &[xs[0], ws[0], ho, wo])?;
@@ -68,12 +76,29 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
         0,
         0,
     ];
+    // Thread grid (rows x columns of threads); each thread computes 8x8 outputs.
+    let (entry, ty, tx) = if ws[0] <= 16 {
+        ("conv2d_t2x64", 2, 64)
+    } else if ws[0] <= 32 {
+        ("conv2d_t4x64", 4, 64)
+    } else {
+        ("conv2d_t16x16", 16, 16)
+    };
     let b = bias.unwrap_or(w);
     x.gpu().dispatch(
-        &KernelId::new("conv2d.wgsl", "conv2d"),
+        &KernelId::new("conv2d.wgsl", entry),
         &params,
-        &[x.bind(Access::Read), w.bind(Access::Read), b.bind(Access::Read), out.bind(Access::ReadWrite)],
-        [ncols.div_ceil(64), (ws[0] as u32).div_ceil(64), 1],
+        &[
+            x.bind(Access::Read),
+            w.bind(Access::Read),
+            b.bind(Access::Read),
+            out.bind(Access::ReadWrite),
+        ],
+        [ncols.div_ceil(8 * tx), (ws[0] as u32).div_ceil(8 * ty), 1],
     )?;
+    match bias {
+        Some(b) => record(&out, &[x, w, b], Op::Conv2d(spec)),
+        None => record(&out, &[x, w], Op::Conv2d(spec)),
+    }
     Ok(out)
 }

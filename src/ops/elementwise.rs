@@ -1,6 +1,7 @@
 //! Launchers for `shaders/elementwise.wgsl`.
 
 use super::{same_device, u32_of};
+use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
@@ -25,7 +26,11 @@ fn launch(
     out.gpu().dispatch(
         &KernelId::new(FILE, entry),
         &params,
-        &[x.bind(Access::Read), y.bind(Access::Read), out.bind(Access::ReadWrite)],
+        &[
+            x.bind(Access::Read),
+            y.bind(Access::Read),
+            out.bind(Access::ReadWrite),
+        ],
         grid1d(out.numel(), 256),
     )
 }
@@ -33,7 +38,11 @@ fn launch(
 fn check_same(x: &Tensor, y: &Tensor, what: &str) -> Result<()> {
     same_device(x, y)?;
     if x.shape() != y.shape() {
-        return Err(Error::Shape(format!("{what}: {:?} vs {:?}", x.shape(), y.shape())));
+        return Err(Error::Shape(format!(
+            "{what}: {:?} vs {:?}",
+            x.shape(),
+            y.shape()
+        )));
     }
     Ok(())
 }
@@ -43,6 +52,7 @@ pub fn axpby(a: f32, x: &Tensor, b: f32, y: &Tensor) -> Result<Tensor> {
     check_same(x, y, "axpby operands")?;
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("axpby", x, y, &out, a, b, 0, 0, 0, 0)?;
+    record(&out, &[x, y], Op::Axpby { a, b });
     Ok(out)
 }
 
@@ -55,6 +65,7 @@ pub fn add(x: &Tensor, y: &Tensor) -> Result<Tensor> {
 pub fn affine(x: &Tensor, a: f32, b: f32) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("affine", x, x, &out, a, b, 0, 0, 0, 0)?;
+    record(&out, &[x], Op::Affine { a });
     Ok(out)
 }
 
@@ -75,6 +86,7 @@ pub fn fill(t: &Tensor, value: f32) -> Result<()> {
 pub fn silu(x: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("silu", x, x, &out, 0.0, 0.0, 0, 0, 0, 0)?;
+    record(&out, &[x], Op::Silu);
     Ok(out)
 }
 
@@ -91,7 +103,19 @@ pub fn add_bcast(x: &Tensor, a: f32, y: &Tensor) -> Result<Tensor> {
     }
     let inner = x.numel() / (s[0] * s[1]);
     let out = Tensor::empty(x.gpu(), s)?;
-    launch("add_bcast", x, y, &out, a, 0.0, u32_of(inner, "broadcast")?, 0, 0, 0)?;
+    launch(
+        "add_bcast",
+        x,
+        y,
+        &out,
+        a,
+        0.0,
+        u32_of(inner, "broadcast")?,
+        0,
+        0,
+        0,
+    )?;
+    record(&out, &[x, y], Op::AddBcast { a });
     Ok(out)
 }
 
@@ -105,6 +129,7 @@ pub fn concat_channels(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), &[a[0], a[1] + b[1], a[2], a[3]])?;
     let inner = u32_of(a[2] * a[3], "concat")?;
     launch("concat", x, y, &out, 0.0, 0.0, inner, a[1] as u32, b[1] as u32, 0)?;
+    record(&out, &[x, y], Op::Concat);
     Ok(out)
 }
 
@@ -116,6 +141,7 @@ pub fn upsample_nearest2x(x: &Tensor) -> Result<Tensor> {
     }
     let out = Tensor::empty(x.gpu(), &[s[0], s[1], 2 * s[2], 2 * s[3]])?;
     launch("upsample2x", x, x, &out, 0.0, 0.0, s[3] as u32, s[2] as u32, 0, 0)?;
+    record(&out, &[x], Op::Upsample2x);
     Ok(out)
 }
 
@@ -160,6 +186,17 @@ pub fn timestep_embedding(t: &Tensor, table: &Tensor, dim: usize, flip_sin_to_co
     let b = t.numel();
     let out = Tensor::empty(t.gpu(), &[b, dim])?;
     let half = (dim / 2) as u32;
-    launch("timestep_embedding", t, table, &out, 0.0, 0.0, 0, half, dim as u32, flip_sin_to_cos as u32)?;
+    launch(
+        "timestep_embedding",
+        t,
+        table,
+        &out,
+        0.0,
+        0.0,
+        0,
+        half,
+        dim as u32,
+        flip_sin_to_cos as u32,
+    )?;
     Ok(out)
 }

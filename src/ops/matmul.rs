@@ -1,6 +1,7 @@
 //! Launcher for `shaders/matmul.wgsl`.
 
 use super::{same_device, u32_of};
+use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId};
 use crate::tensor::Tensor;
@@ -29,7 +30,15 @@ pub struct MatmulSpec {
 impl MatmulSpec {
     /// Plain row-major `[batch, m, k] x [batch, k, n]`.
     pub fn contiguous(batch: usize, m: usize, n: usize, k: usize) -> Self {
-        MatmulSpec { batch, m, n, k, a_strides: [m * k, k, 1], b_strides: [k * n, n, 1], alpha: 1.0 }
+        MatmulSpec {
+            batch,
+            m,
+            n,
+            k,
+            a_strides: [m * k, k, 1],
+            b_strides: [k * n, n, 1],
+            alpha: 1.0,
+        }
     }
 
     /// The highest element index the spec reads from A and from B, plus one.
@@ -64,10 +73,17 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     if let Some(bias) = bias
         && bias.numel() != s.n
     {
-        return Err(Error::Shape(format!("matmul bias {:?} for {} columns", bias.shape(), s.n)));
+        return Err(Error::Shape(format!(
+            "matmul bias {:?} for {} columns",
+            bias.shape(),
+            s.n
+        )));
     }
     let out = Tensor::empty(a.gpu(), &[s.batch, s.m, s.n])?;
     let u = |v: usize| u32_of(v, "matmul size");
+    // Neighbouring invocations gather along whichever of (m, k) / (k, n) is closer in memory.
+    let a_kfast = s.a_strides[2] <= s.a_strides[1];
+    let b_kfast = s.b_strides[1] < s.b_strides[2];
     let params = [
         u(s.m)?,
         u(s.n)?,
@@ -80,15 +96,36 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
         u(s.b_strides[0])?,
         u(s.b_strides[1])?,
         u(s.b_strides[2])?,
+        a_kfast as u32,
+        b_kfast as u32,
+        0,
+        0,
         0,
     ];
+    // Thread grid (rows x columns of threads); each thread computes 8x8 outputs.
+    let (entry, ty, tx) = if s.m <= 16 {
+        ("matmul_t2x64", 2, 64)
+    } else if s.m <= 32 {
+        ("matmul_t4x64", 4, 64)
+    } else {
+        ("matmul_t16x16", 16, 16)
+    };
     let bb = bias.unwrap_or(b);
     a.gpu().dispatch(
-        &KernelId::new("matmul.wgsl", "matmul"),
+        &KernelId::new("matmul.wgsl", entry),
         &params,
-        &[a.bind(Access::Read), b.bind(Access::Read), bb.bind(Access::Read), out.bind(Access::ReadWrite)],
-        [u(s.n)?.div_ceil(64), u(s.m)?.div_ceil(64), u(s.batch)?],
+        &[
+            a.bind(Access::Read),
+            b.bind(Access::Read),
+            bb.bind(Access::Read),
+            out.bind(Access::ReadWrite),
+        ],
+        [u(s.n)?.div_ceil(8 * tx), u(s.m)?.div_ceil(8 * ty), u(s.batch)?],
     )?;
+    match bias {
+        Some(c) => record(&out, &[a, b, c], Op::Matmul(spec)),
+        None => record(&out, &[a, b], Op::Matmul(spec)),
+    }
     Ok(out)
 }
 

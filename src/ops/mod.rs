@@ -1,13 +1,19 @@
 //! Tensor operations: one file per kernel family, each launching the kernels of one WGSL file.
 //! Every op has a plain-Rust reference in [`reference`] that the tests hold the kernels against.
 
+mod backward;
 mod conv;
 mod elementwise;
 mod matmul;
 mod norm;
 mod reduce;
 pub mod reference;
+pub mod reference_grad;
 
+pub use backward::{
+    channel_sum, col_sum, conv2d_backward_input, conv2d_backward_weight, group_norm_backward,
+    matmul_backward, rows_scale, silu_backward, softmax_backward, split_channels, upsample2x_backward,
+};
 pub use conv::{Conv2dSpec, conv2d};
 pub use elementwise::{
     add, add_bcast, affine, axpby, concat_channels, fill, scale, silu, timestep_embedding,

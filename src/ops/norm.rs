@@ -1,6 +1,7 @@
 //! Launchers for `shaders/groupnorm.wgsl` and `shaders/softmax.wgsl`.
 
 use super::u32_of;
+use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
@@ -16,8 +17,10 @@ pub fn group_norm(
     fuse_silu: bool,
 ) -> Result<Tensor> {
     let s = x.shape();
-    if s.len() < 2 || groups == 0 || s[1] % groups != 0 {
-        return Err(Error::Shape(format!("group norm with {groups} groups of input {s:?}")));
+    if s.len() < 2 || groups == 0 || !s[1].is_multiple_of(groups) {
+        return Err(Error::Shape(format!(
+            "group norm with {groups} groups of input {s:?}"
+        )));
     }
     let c = s[1];
     if gamma.numel() != c || beta.numel() != c {
@@ -29,7 +32,16 @@ pub fn group_norm(
     }
     let hw = x.numel() / (s[0] * c);
     let out = Tensor::empty(x.gpu(), s)?;
-    let params = [c as u32, u32_of(hw, "group norm")?, groups as u32, fuse_silu as u32, eps.to_bits(), 0, 0, 0];
+    let params = [
+        c as u32,
+        u32_of(hw, "group norm")?,
+        groups as u32,
+        fuse_silu as u32,
+        eps.to_bits(),
+        0,
+        0,
+        0,
+    ];
     x.gpu().dispatch(
         &KernelId::new("groupnorm.wgsl", "groupnorm"),
         &params,
@@ -41,15 +53,32 @@ pub fn group_norm(
         ],
         [u32_of(s[0] * groups, "group norm groups")?, 1, 1],
     )?;
+    record(
+        &out,
+        &[x, gamma, beta],
+        Op::GroupNorm {
+            groups,
+            eps,
+            silu: fuse_silu,
+        },
+    );
     Ok(out)
 }
 
 /// Softmax over the last dimension of `x`, of `scale * x`.
 pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
-    let len = *x.shape().last().ok_or_else(|| Error::Shape("softmax of a scalar".into()))?;
+    let len = *x
+        .shape()
+        .last()
+        .ok_or_else(|| Error::Shape("softmax of a scalar".into()))?;
     let rows = x.numel() / len;
     let out = Tensor::empty(x.gpu(), x.shape())?;
-    let params = [u32_of(rows, "softmax rows")?, u32_of(len, "softmax row")?, scale.to_bits(), 0];
+    let params = [
+        u32_of(rows, "softmax rows")?,
+        u32_of(len, "softmax row")?,
+        scale.to_bits(),
+        0,
+    ];
     let g = grid1d(rows, 1);
     x.gpu().dispatch(
         &KernelId::new("softmax.wgsl", "softmax"),
@@ -57,5 +86,6 @@ pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
         &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
         g,
     )?;
+    record(&out, &[x], Op::Softmax { scale });
     Ok(out)
 }

@@ -1,13 +1,17 @@
 //! Launchers for `shaders/reduce.wgsl`.
 
 use super::u32_of;
+use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
 
 fn rows_op(entry: &'static str, x: &Tensor, rows: usize) -> Result<Tensor> {
-    if rows == 0 || x.numel() % rows != 0 {
-        return Err(Error::Shape(format!("{rows} rows of a tensor of shape {:?}", x.shape())));
+    if rows == 0 || !x.numel().is_multiple_of(rows) {
+        return Err(Error::Shape(format!(
+            "{rows} rows of a tensor of shape {:?}",
+            x.shape()
+        )));
     }
     let len = x.numel() / rows;
     let out = Tensor::empty(x.gpu(), &[rows])?;
@@ -22,10 +26,14 @@ fn rows_op(entry: &'static str, x: &Tensor, rows: usize) -> Result<Tensor> {
 
 /// Sums of `x` viewed as `rows` equal rows (e.g. one per sample). Returns `[rows]`.
 pub fn sum_rows(x: &Tensor, rows: usize) -> Result<Tensor> {
-    rows_op("sum_rows", x, rows)
+    let out = rows_op("sum_rows", x, rows)?;
+    record(&out, &[x], Op::SumRows);
+    Ok(out)
 }
 
 /// Sums of squares of `x` viewed as `rows` equal rows. Returns `[rows]`.
 pub fn sumsq_rows(x: &Tensor, rows: usize) -> Result<Tensor> {
-    rows_op("sumsq_rows", x, rows)
+    let out = rows_op("sumsq_rows", x, rows)?;
+    record(&out, &[x], Op::SumsqRows);
+    Ok(out)
 }

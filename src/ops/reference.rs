@@ -65,6 +65,7 @@ pub fn matmul(a: &[f32], b: &[f32], bias: Option<&[f32]>, s: MatmulSpec) -> Vec<
 }
 
 /// Reference of [`super::group_norm`] for `x` of `n` samples and `c` channels.
+#[allow(clippy::too_many_arguments)]
 pub fn group_norm(
     x: &[f32],
     n: usize,
@@ -83,8 +84,7 @@ pub fn group_norm(
             let base = (b * c + g * cpg) * hw;
             let vals = &x[base..base + cpg * hw];
             let mean = vals.iter().map(|&v| v as f64).sum::<f64>() / vals.len() as f64;
-            let var =
-                vals.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / vals.len() as f64;
+            let var = vals.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / vals.len() as f64;
             let inv = 1.0 / (var + eps as f64).sqrt();
             for (i, &v) in vals.iter().enumerate() {
                 let ch = g * cpg + i / hw;
@@ -112,7 +112,10 @@ pub fn silu(x: &[f32]) -> Vec<f32> {
 pub fn softmax_rows(x: &[f32], len: usize, scale: f32) -> Vec<f32> {
     let mut out = vec![0f32; x.len()];
     for (row, o) in x.chunks(len).zip(out.chunks_mut(len)) {
-        let m = row.iter().map(|&v| scale as f64 * v as f64).fold(f64::MIN, f64::max);
+        let m = row
+            .iter()
+            .map(|&v| scale as f64 * v as f64)
+            .fold(f64::MIN, f64::max);
         let e: Vec<f64> = row.iter().map(|&v| (scale as f64 * v as f64 - m).exp()).collect();
         let s: f64 = e.iter().sum();
         for (o, e) in o.iter_mut().zip(e) {
@@ -158,7 +161,11 @@ pub fn timestep_embedding(t: &[f32], dim: usize, flip_sin_to_cos: bool, shift: f
         for k in 0..half {
             let f = (-(10000f64).ln() * k as f64 / (half as f64 - shift)).exp();
             let arg = tv as f64 * f;
-            let (first, second) = if flip_sin_to_cos { (arg.cos(), arg.sin()) } else { (arg.sin(), arg.cos()) };
+            let (first, second) = if flip_sin_to_cos {
+                (arg.cos(), arg.sin())
+            } else {
+                (arg.sin(), arg.cos())
+            };
             out[b * dim + k] = first as f32;
             out[b * dim + half + k] = second as f32;
         }
@@ -169,14 +176,22 @@ pub fn timestep_embedding(t: &[f32], dim: usize, flip_sin_to_cos: bool, shift: f
 /// Reference of [`super::sum_rows`] / [`super::sumsq_rows`].
 pub fn row_sums(x: &[f32], rows: usize, squared: bool) -> Vec<f32> {
     x.chunks(x.len() / rows)
-        .map(|r| r.iter().map(|&v| if squared { (v as f64).powi(2) } else { v as f64 }).sum::<f64>() as f32)
+        .map(|r| {
+            r.iter()
+                .map(|&v| if squared { (v as f64).powi(2) } else { v as f64 })
+                .sum::<f64>() as f32
+        })
         .collect()
 }
 
 /// Relative L2 error `||a - b|| / ||b||` in f64 (the tests' measure).
 pub fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
     assert_eq!(a.len(), b.len(), "rel_l2 of slices of different lengths");
-    let num: f64 = a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum();
+    let num: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
+        .sum();
     let den: f64 = b.iter().map(|&y| (y as f64).powi(2)).sum();
     (num / den.max(1e-300)).sqrt()
 }

@@ -32,5 +32,7 @@ pub fn randn(seed: u64, n: usize) -> Vec<f32> {
 
 /// Path of a committed fixture.
 pub fn fixture(rel: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }

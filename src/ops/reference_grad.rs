@@ -1,0 +1,134 @@
+//! Plain-Rust references of the backward kernels (f64 accumulation), for the tests.
+
+use super::Conv2dSpec;
+
+/// Gradients of a convolution: `(dx, dw, db)` for `y = conv2d(x, w) + b` and the cotangent `dy`.
+pub fn conv2d_backward(
+    x: &[f32],
+    xs: [usize; 4],
+    w: &[f32],
+    ws: [usize; 4],
+    dy: &[f32],
+    spec: Conv2dSpec,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let [n, cin, h, wd] = xs;
+    let [cout, _, kh, kw] = ws;
+    let (ho, wo) = spec.out_size(h, wd, kh, kw).expect("conv does not fit");
+    let mut dx = vec![0f64; x.len()];
+    let mut dw = vec![0f64; w.len()];
+    let mut db = vec![0f64; cout];
+    for b in 0..n {
+        for co in 0..cout {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let g = dy[((b * cout + co) * ho + oy) * wo + ox] as f64;
+                    db[co] += g;
+                    for ci in 0..cin {
+                        for ky in 0..kh {
+                            let iy = (oy * spec.stride + ky) as isize - spec.pad[0] as isize;
+                            if iy < 0 || iy >= h as isize {
+                                continue;
+                            }
+                            for kx in 0..kw {
+                                let ix = (ox * spec.stride + kx) as isize - spec.pad[2] as isize;
+                                if ix < 0 || ix >= wd as isize {
+                                    continue;
+                                }
+                                let xi = ((b * cin + ci) * h + iy as usize) * wd + ix as usize;
+                                let wi = ((co * cin + ci) * kh + ky) * kw + kx;
+                                dx[xi] += w[wi] as f64 * g;
+                                dw[wi] += x[xi] as f64 * g;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let f = |v: Vec<f64>| v.into_iter().map(|a| a as f32).collect();
+    (f(dx), f(dw), f(db))
+}
+
+/// Gradients of group norm (with optional fused SiLU): `(dx, dgamma, dbeta)`.
+#[allow(clippy::too_many_arguments)]
+pub fn group_norm_backward(
+    x: &[f32],
+    n: usize,
+    c: usize,
+    gamma: &[f32],
+    beta: &[f32],
+    dy: &[f32],
+    groups: usize,
+    eps: f32,
+    fused_silu: bool,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let hw = x.len() / (n * c);
+    let cpg = c / groups;
+    let cnt = (cpg * hw) as f64;
+    let mut dx = vec![0f32; x.len()];
+    let mut dg = vec![0f64; c];
+    let mut dbt = vec![0f64; c];
+    for b in 0..n {
+        for g in 0..groups {
+            let base = (b * c + g * cpg) * hw;
+            let idx = base..base + cpg * hw;
+            let mean = idx.clone().map(|i| x[i] as f64).sum::<f64>() / cnt;
+            let var = idx.clone().map(|i| (x[i] as f64 - mean).powi(2)).sum::<f64>() / cnt;
+            let inv = 1.0 / (var + eps as f64).sqrt();
+            let mut du = vec![0f64; cpg * hw];
+            let mut xh = vec![0f64; cpg * hw];
+            for (j, i) in idx.clone().enumerate() {
+                let ch = g * cpg + j / hw;
+                xh[j] = (x[i] as f64 - mean) * inv;
+                let u = xh[j] * gamma[ch] as f64 + beta[ch] as f64;
+                let d = if fused_silu {
+                    let s = 1.0 / (1.0 + (-u).exp());
+                    s * (1.0 + u * (1.0 - s))
+                } else {
+                    1.0
+                };
+                du[j] = dy[i] as f64 * d;
+                dg[ch] += du[j] * xh[j];
+                dbt[ch] += du[j];
+            }
+            let gg: Vec<f64> = (0..cpg * hw)
+                .map(|j| du[j] * gamma[g * cpg + j / hw] as f64)
+                .collect();
+            let m1 = gg.iter().sum::<f64>() / cnt;
+            let m2 = gg.iter().zip(&xh).map(|(a, b)| a * b).sum::<f64>() / cnt;
+            for (j, i) in idx.enumerate() {
+                dx[i] = (inv * (gg[j] - m1 - xh[j] * m2)) as f32;
+            }
+        }
+    }
+    (
+        dx,
+        dg.into_iter().map(|v| v as f32).collect(),
+        dbt.into_iter().map(|v| v as f32).collect(),
+    )
+}
+
+/// Gradient of the row softmax of `scale * x` from its output `y`.
+pub fn softmax_backward(y: &[f32], dy: &[f32], len: usize, scale: f32) -> Vec<f32> {
+    let mut dx = vec![0f32; y.len()];
+    for r in 0..y.len() / len {
+        let s = r * len..(r + 1) * len;
+        let dot: f64 = s.clone().map(|i| y[i] as f64 * dy[i] as f64).sum();
+        for i in s {
+            dx[i] = (scale as f64 * y[i] as f64 * (dy[i] as f64 - dot)) as f32;
+        }
+    }
+    dx
+}
+
+/// Gradient of SiLU.
+pub fn silu_backward(x: &[f32], dy: &[f32]) -> Vec<f32> {
+    x.iter()
+        .zip(dy)
+        .map(|(&v, &g)| {
+            let v = v as f64;
+            let s = 1.0 / (1.0 + (-v).exp());
+            (g as f64 * s * (1.0 + v * (1.0 - s))) as f32
+        })
+        .collect()
+}
