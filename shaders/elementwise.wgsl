@@ -10,7 +10,7 @@ struct P {
     c1: u32,     // concat: channels of x; upsample: input H; embedding: half dim
     c2: u32,     // concat: channels of y; embedding: full dim
     flag: u32,   // embedding: flip_sin_to_cos
-    _pad: u32,
+    e: f32,      // pow: added before the power
 }
 
 @group(0) @binding(0) var<uniform> p: P;
@@ -128,4 +128,28 @@ fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let i = flat(gid, nwg);
     if (i >= p.n) { return; }
     out[i] = p.a;
+}
+
+// out = x * y[i % inner]   (y: a mask or weight shared by every sample of the batch)
+@compute @workgroup_size(256)
+fn mul_bcast(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    out[i] = x[i] * y[i % p.inner];
+}
+
+// out = clamp(x, a, b)
+@compute @workgroup_size(256)
+fn clamp_values(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    out[i] = clamp(x[i], p.a, p.b);
+}
+
+// out = a * (x + e)^b   (x + e > 0)
+@compute @workgroup_size(256)
+fn pow_values(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    out[i] = p.a * pow(x[i] + p.e, p.b);
 }

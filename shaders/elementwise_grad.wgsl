@@ -90,3 +90,13 @@ fn channel_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     }
     out[c] = s;
 }
+
+// dx = dy where lo <= x <= hi (a = lo, bits of c1 = hi), else 0: the gradient of clamp
+@compute @workgroup_size(256)
+fn clamp_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    let v = x[i];
+    let hi = bitcast<f32>(p.c1);
+    if (v >= p.a && v <= hi) { out[i] = dy[i]; } else { out[i] = 0.0; }
+}

@@ -37,6 +37,10 @@ pub(crate) enum Op {
     Concat,
     /// inputs: x
     Upsample2x,
+    /// inputs: x, m (a constant broadcast over the batch)
+    MulBcast,
+    /// inputs: x
+    Clamp { lo: f32, hi: f32 },
     /// inputs: x
     SumRows,
     /// inputs: x
@@ -57,6 +61,8 @@ impl Op {
             Op::AddBcast { .. } => "add_bcast",
             Op::Concat => "concat",
             Op::Upsample2x => "upsample2x",
+            Op::MulBcast => "mul_bcast",
+            Op::Clamp { .. } => "clamp",
             Op::SumRows => "sum_rows",
             Op::SumsqRows => "sumsq_rows",
         }
@@ -273,6 +279,13 @@ fn backward_node(node: &Node, g: &Tensor, need: &[bool]) -> Result<Vec<Option<Te
             ]
         }
         Op::Upsample2x => vec![Some(ops::upsample2x_backward(g)?)],
+        Op::MulBcast => {
+            if want(1) {
+                return Err(Error::Input("gradients with respect to a broadcast mask are not supported".into()));
+            }
+            vec![Some(ops::mul_bcast(g, &x[1])?), None]
+        }
+        Op::Clamp { lo, hi } => vec![Some(ops::clamp_backward(&x[0], g, lo, hi)?)],
         Op::SumRows => vec![Some(ops::rows_scale(None, x[0].shape(), g, 1.0)?)],
         Op::SumsqRows => vec![Some(ops::rows_scale(Some(&x[0]), x[0].shape(), g, 2.0)?)],
     })

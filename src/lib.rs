@@ -11,6 +11,7 @@ pub mod gpu;
 pub mod io;
 pub mod models;
 pub mod nn;
+pub mod operators;
 pub mod ops;
 pub mod tensor;
 

@@ -23,6 +23,10 @@ fn launch(
 ) -> Result<()> {
     let n = u32_of(out.numel(), "elementwise output")?;
     let params = [n, a.to_bits(), b.to_bits(), inner, c1, c2, flag, 0];
+    launch_p(entry, x, y, out, params)
+}
+
+fn launch_p(entry: &'static str, x: &Tensor, y: &Tensor, out: &Tensor, params: [u32; 8]) -> Result<()> {
     out.gpu().dispatch(
         &KernelId::new(FILE, entry),
         &params,
@@ -198,5 +202,36 @@ pub fn timestep_embedding(t: &Tensor, table: &Tensor, dim: usize, flip_sin_to_co
         dim as u32,
         flip_sin_to_cos as u32,
     )?;
+    Ok(out)
+}
+
+/// `x * m` with `m` (one sample's worth of values, e.g. an inpainting mask `[C, H, W]`) applied to
+/// every sample of `x` `[B, C, H, W]`. Differentiable in `x` (`m` is a constant).
+pub fn mul_bcast(x: &Tensor, m: &Tensor) -> Result<Tensor> {
+    same_device(x, m)?;
+    let inner = m.numel();
+    if x.numel() % inner != 0 {
+        return Err(Error::Shape(format!("broadcast multiply of {:?} by {:?}", x.shape(), m.shape())));
+    }
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    launch("mul_bcast", x, m, &out, 0.0, 0.0, u32_of(inner, "mask")?, 0, 0, 0)?;
+    record(&out, &[x, m], Op::MulBcast);
+    Ok(out)
+}
+
+/// `clamp(x, lo, hi)`; its gradient passes where `lo <= x <= hi`.
+pub fn clamp(x: &Tensor, lo: f32, hi: f32) -> Result<Tensor> {
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    launch("clamp_values", x, x, &out, lo, hi, 0, 0, 0, 0)?;
+    record(&out, &[x], Op::Clamp { lo, hi });
+    Ok(out)
+}
+
+/// `a * (x + e)^p` elementwise (not differentiated: used for step sizes and cotangents computed on
+/// the device, such as `1 / (2 ||r||)`).
+pub fn pow(x: &Tensor, a: f32, p: f32, e: f32) -> Result<Tensor> {
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    let n = u32_of(x.numel(), "pow")?;
+    launch_p("pow_values", x, x, &out, [n, a.to_bits(), p.to_bits(), 0, 0, 0, 0, e.to_bits()])?;
     Ok(out)
 }

@@ -11,12 +11,13 @@ pub mod reference;
 pub mod reference_grad;
 
 pub use backward::{
-    channel_sum, col_sum, conv2d_backward_input, conv2d_backward_weight, group_norm_backward,
+    channel_sum, clamp_backward, col_sum, conv2d_backward_input, conv2d_backward_weight, group_norm_backward,
     matmul_backward, rows_scale, silu_backward, softmax_backward, split_channels, upsample2x_backward,
 };
 pub use conv::{Conv2dSpec, conv2d};
 pub use elementwise::{
-    add, add_bcast, affine, axpby, concat_channels, fill, scale, silu, timestep_embedding,
+    add, add_bcast, affine, axpby, clamp, concat_channels, fill, mul_bcast, pow, scale, silu,
+    timestep_embedding,
     timestep_freq_table, upsample_nearest2x,
 };
 pub use matmul::{MatmulSpec, linear, matmul};

@@ -1,0 +1,278 @@
+//! Operators that are convolutions: identity (denoising), average-pooling and bicubic
+//! super-resolution, Gaussian and motion blur (zero padding, same size), and colorization.
+
+use super::Operator;
+use crate::error::Result;
+use crate::gpu::Gpu;
+use crate::io::Image;
+use crate::ops::{self, Conv2dSpec};
+use crate::tensor::Tensor;
+
+/// A convolution applying the same 2-D kernel to each channel separately (a block-diagonal weight),
+/// with its adjoint (the transposed convolution).
+struct ChannelConv {
+    w: Tensor,
+    spec: Conv2dSpec,
+    x_shape: [usize; 3],
+    y_shape: [usize; 3],
+}
+
+impl ChannelConv {
+    fn new(gpu: &Gpu, x_shape: [usize; 3], k: usize, kernel: &[f32], spec: Conv2dSpec) -> Result<Self> {
+        let c = x_shape[0];
+        let mut w = vec![0f32; c * c * k * k];
+        for ch in 0..c {
+            w[(ch * c + ch) * k * k..(ch * c + ch + 1) * k * k].copy_from_slice(kernel);
+        }
+        let (ho, wo) = spec.out_size(x_shape[1], x_shape[2], k, k)?;
+        Ok(ChannelConv {
+            w: Tensor::from_slice(gpu, &[c, c, k, k], &w)?,
+            spec,
+            x_shape,
+            y_shape: [c, ho, wo],
+        })
+    }
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        ops::conv2d(x, &self.w, None, self.spec)
+    }
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        let b = y.shape()[0];
+        let [c, h, w] = self.x_shape;
+        ops::conv2d_backward_input(&y.reshape(&[b, self.y_shape[0], self.y_shape[1], self.y_shape[2]])?, &self.w, &[b, c, h, w], self.spec)
+    }
+}
+
+/// Denoising: `A = I`.
+pub struct Identity {
+    pub(super) x_shape: [usize; 3],
+}
+
+impl Operator for Identity {
+    fn describe(&self) -> String {
+        "denoise".into()
+    }
+    fn x_shape(&self) -> [usize; 3] {
+        self.x_shape
+    }
+    fn y_shape(&self) -> Vec<usize> {
+        self.x_shape.to_vec()
+    }
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(x.clone())
+    }
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        Ok(y.clone())
+    }
+    fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(y.clone()))
+    }
+    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(y.clone()))
+    }
+    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+        Ok(img.clone())
+    }
+}
+
+/// Super-resolution by `factor`×`factor` average pooling. `A Aᵀ = I / factor²`, so
+/// `A⁺ = factor² Aᵀ`: nearest-neighbour enlargement.
+pub struct AvgPool {
+    conv: ChannelConv,
+    factor: usize,
+}
+
+impl AvgPool {
+    /// Pooling of images `[C, H, W]` (H and W divisible by `factor`).
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3], factor: usize) -> Result<Self> {
+        let k = vec![1.0 / (factor * factor) as f32; factor * factor];
+        Ok(AvgPool { conv: ChannelConv::new(gpu, x_shape, factor, &k, Conv2dSpec::new(factor, 0))?, factor })
+    }
+}
+
+impl Operator for AvgPool {
+    fn describe(&self) -> String {
+        format!("sr:factor={}", self.factor)
+    }
+    fn x_shape(&self) -> [usize; 3] {
+        self.conv.x_shape
+    }
+    fn y_shape(&self) -> Vec<usize> {
+        self.conv.y_shape.to_vec()
+    }
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.conv.forward(x)
+    }
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        self.conv.adjoint(y)
+    }
+    fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(ops::scale(&self.conv.adjoint(y)?, (self.factor * self.factor) as f32)?))
+    }
+    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(y.clone()))
+    }
+    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+        Ok(img.clone())
+    }
+}
+
+/// The cubic convolution kernel (Keys, a = -0.5), as MATLAB's imresize uses it.
+fn cubic(x: f64) -> f64 {
+    let a = -0.5;
+    let x = x.abs();
+    if x <= 1.0 {
+        (a + 2.0) * x.powi(3) - (a + 3.0) * x * x + 1.0
+    } else if x < 2.0 {
+        a * x.powi(3) - 5.0 * a * x * x + 8.0 * a * x - 4.0 * a
+    } else {
+        0.0
+    }
+}
+
+/// Super-resolution by bicubic antialiased downsampling (the cubic kernel stretched by the factor,
+/// 4·factor taps, zero padding at the borders). Its trivial estimate is the nearest-neighbour
+/// enlargement of the observation.
+pub struct Bicubic {
+    conv: ChannelConv,
+    pool: AvgPool,
+    factor: usize,
+}
+
+impl Bicubic {
+    /// Bicubic ×`factor` downsampling of images `[C, H, W]` (`factor` even, dividing H and W).
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3], factor: usize) -> Result<Self> {
+        let f = factor as f64;
+        let k = 4 * factor;
+        let taps: Vec<f64> = (0..k).map(|i| cubic((i as f64 - 2.0 * f + 0.5) / f)).collect();
+        let s: f64 = taps.iter().sum();
+        let kernel: Vec<f32> = (0..k * k).map(|i| (taps[i / k] * taps[i % k] / (s * s)) as f32).collect();
+        let pad = (3 * factor) / 2;
+        let spec = Conv2dSpec { stride: factor, pad: [pad, k - factor - pad, pad, k - factor - pad] };
+        Ok(Bicubic {
+            conv: ChannelConv::new(gpu, x_shape, k, &kernel, spec)?,
+            pool: AvgPool::new(gpu, x_shape, factor)?,
+            factor,
+        })
+    }
+}
+
+impl Operator for Bicubic {
+    fn describe(&self) -> String {
+        format!("sr-bicubic:factor={}", self.factor)
+    }
+    fn x_shape(&self) -> [usize; 3] {
+        self.conv.x_shape
+    }
+    fn y_shape(&self) -> Vec<usize> {
+        self.conv.y_shape.to_vec()
+    }
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.conv.forward(x)
+    }
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        self.conv.adjoint(y)
+    }
+    fn trivial(&self, y: &Tensor) -> Result<Tensor> {
+        Ok(self.pool.pinv(y)?.expect("pooling has a pseudo-inverse"))
+    }
+    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(y.clone()))
+    }
+    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+        Ok(img.clone())
+    }
+}
+
+/// Blur with a fixed kernel (same-size output, zero padding). Its trivial estimate is the blurred
+/// observation itself.
+pub struct Blur {
+    conv: ChannelConv,
+    desc: String,
+    picture: Option<Image>,
+}
+
+impl Blur {
+    /// A `size`×`size` kernel (odd size) applied to each channel.
+    pub fn new(
+        gpu: &Gpu,
+        x_shape: [usize; 3],
+        size: usize,
+        kernel: &[f32],
+        desc: String,
+        picture: Option<Image>,
+    ) -> Result<Self> {
+        Ok(Blur { conv: ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?, desc, picture })
+    }
+}
+
+impl Operator for Blur {
+    fn describe(&self) -> String {
+        self.desc.clone()
+    }
+    fn x_shape(&self) -> [usize; 3] {
+        self.conv.x_shape
+    }
+    fn y_shape(&self) -> Vec<usize> {
+        self.conv.y_shape.to_vec()
+    }
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.conv.forward(x)
+    }
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        self.conv.adjoint(y)
+    }
+    fn trivial(&self, y: &Tensor) -> Result<Tensor> {
+        Ok(y.clone())
+    }
+    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(y.clone()))
+    }
+    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+        Ok(img.clone())
+    }
+    fn extras(&self) -> Vec<(String, Image)> {
+        self.picture.iter().map(|p| ("kernel".to_string(), p.clone())).collect()
+    }
+}
+
+/// Colorization: the observation is the channel mean (a grayscale image). `A Aᵀ = I / 3`, so
+/// `A⁺ = 3 Aᵀ` copies the gray value to every channel.
+pub struct Colorize {
+    w: Tensor,
+    x_shape: [usize; 3],
+}
+
+impl Colorize {
+    /// For RGB images `[3, H, W]`.
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3]) -> Result<Self> {
+        Ok(Colorize { w: Tensor::from_slice(gpu, &[1, 3, 1, 1], &[1.0 / 3.0; 3])?, x_shape })
+    }
+}
+
+impl Operator for Colorize {
+    fn describe(&self) -> String {
+        "colorize".into()
+    }
+    fn x_shape(&self) -> [usize; 3] {
+        self.x_shape
+    }
+    fn y_shape(&self) -> Vec<usize> {
+        vec![1, self.x_shape[1], self.x_shape[2]]
+    }
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        ops::conv2d(x, &self.w, None, Conv2dSpec::new(1, 0))
+    }
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        let [c, h, w] = self.x_shape;
+        ops::conv2d_backward_input(y, &self.w, &[y.shape()[0], c, h, w], Conv2dSpec::new(1, 0))
+    }
+    fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(ops::scale(&self.adjoint(y)?, 3.0)?))
+    }
+    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(y.clone()))
+    }
+    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+        Ok(img.clone())
+    }
+}

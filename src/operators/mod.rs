@@ -1,0 +1,220 @@
+//! Measurement operators `y = A x + σ_y n`: each gives `A` (built from recorded ops, so solvers can
+//! differentiate through it), its adjoint `Aᵀ`, and, where the structure makes it cheap, the
+//! pseudo-inverse `A⁺`. Images are `[B, C, H, W]` in [-1, 1]; a measurement is `[B, ...]` of the
+//! operator's own shape.
+//!
+//! Tasks are written `name[:key=value,...]` (see [`TaskSpec`]); defaults suit the image size and are
+//! listed on [`build`].
+
+mod blur;
+mod cs;
+mod linear;
+mod mask;
+mod spec;
+
+pub use blur::{gaussian_kernel, motion_kernel};
+pub use spec::TaskSpec;
+
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::io::Image;
+use crate::tensor::Tensor;
+
+/// A linear measurement operator.
+pub trait Operator: Send + Sync {
+    /// The task as a spec string, with every parameter spelled out.
+    fn describe(&self) -> String;
+    /// Shape of one image `[C, H, W]`.
+    fn x_shape(&self) -> [usize; 3];
+    /// Shape of one measurement (e.g. `[C, H/4, W/4]` for ×4 super-resolution).
+    fn y_shape(&self) -> Vec<usize>;
+    /// `A x` for a batch `[B, C, H, W]`; differentiable through the autograd tape.
+    fn forward(&self, x: &Tensor) -> Result<Tensor>;
+    /// `Aᵀ y` for a batch of measurements.
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor>;
+    /// `A⁺ y`, where the operator's structure gives it cheaply.
+    fn pinv(&self, _y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(None)
+    }
+    /// The trivial estimate a solver must beat: `A⁺ y` where it exists, else the observation itself
+    /// (blur) or its nearest-neighbour enlargement (super-resolution).
+    fn trivial(&self, y: &Tensor) -> Result<Tensor> {
+        match self.pinv(y)? {
+            Some(t) => Ok(t),
+            None => Err(Error::Input(format!("{} has no trivial estimate", self.describe()))),
+        }
+    }
+    /// The observation as a picture a person can look at (e.g. missing pixels black), or `None` when
+    /// the measurement is not an image (compressed sensing).
+    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>>;
+    /// Reads an observation back from its picture (the inverse of [`Operator::observation_image`]).
+    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor>;
+    /// Extra pictures worth saving beside the output (the motion-blur kernel), with a file suffix.
+    fn extras(&self) -> Vec<(String, Image)> {
+        Vec::new()
+    }
+    /// Per-sample number of measurements.
+    fn m(&self) -> usize {
+        self.y_shape().iter().product()
+    }
+}
+
+/// Builds the operator of a task for images of shape `[C, H, W]`.
+///
+/// | task | parameters (defaults for 32×32; for ≥ 256×256 the DPS paper's settings) |
+/// | --- | --- |
+/// | `denoise` | — |
+/// | `inpaint-box` | `x, y, w, h`: a centred box of half the size (16×16; 128×128) |
+/// | `inpaint-random` | `p` = fraction of pixels missing, 0.7; `seed` 0 |
+/// | `inpaint-mask` | `path` = a PNG of the image's size, white = observed |
+/// | `sr` | `factor` 4: average pooling |
+/// | `sr-bicubic` | `factor` 4: bicubic (a = -0.5) antialiased downsampling |
+/// | `deblur-gauss` | `size` 9, `sigma` 1.5 (61, 3.0) |
+/// | `deblur-motion` | `size` 9 (61), `intensity` 0.5, `seed` 0: a random-trajectory kernel |
+/// | `colorize` | — (RGB models): the channel mean |
+/// | `cs` | `ratio` 0.25, `seed` 0: random signs and a subsampled Walsh–Hadamard transform per channel |
+pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn Operator>> {
+    let [c, h, w] = x_shape;
+    let big = h.min(w) >= 256;
+    let op: Box<dyn Operator> = match spec.name.as_str() {
+        "denoise" => {
+            spec.check_keys(&[])?;
+            Box::new(linear::Identity { x_shape })
+        }
+        "inpaint-box" => {
+            spec.check_keys(&["x", "y", "w", "h"])?;
+            let bw = spec.usize("w", w / 2)?;
+            let bh = spec.usize("h", h / 2)?;
+            let bx = spec.usize("x", (w - bw.min(w)) / 2)?;
+            let by = spec.usize("y", (h - bh.min(h)) / 2)?;
+            if bx + bw > w || by + bh > h || bw == 0 || bh == 0 {
+                return Err(Error::Input(format!(
+                    "inpaint-box x={bx},y={by},w={bw},h={bh} does not fit a {w}x{h} image"
+                )));
+            }
+            let mut m = vec![1f32; h * w];
+            for yy in by..by + bh {
+                for xx in bx..bx + bw {
+                    m[yy * w + xx] = 0.0;
+                }
+            }
+            Box::new(mask::Inpaint::new(gpu, x_shape, &m, spec.describe_with(&[
+                ("x", bx.to_string()),
+                ("y", by.to_string()),
+                ("w", bw.to_string()),
+                ("h", bh.to_string()),
+            ]))?)
+        }
+        "inpaint-random" => {
+            spec.check_keys(&["p", "seed"])?;
+            let p = spec.f64("p", 0.7)?;
+            if !(0.0..1.0).contains(&p) {
+                return Err(Error::Input(format!("inpaint-random p={p}: the missing fraction must be in [0, 1)")));
+            }
+            let seed = spec.u64("seed", 0)?;
+            let m: Vec<f32> = (0..h * w)
+                .map(|i| {
+                    let r = crate::diffusion::philox4x32_10([i as u32, 0, 7, 0], [seed as u32, (seed >> 32) as u32]);
+                    if (r[0] as f64 / 4294967296.0) < p { 0.0 } else { 1.0 }
+                })
+                .collect();
+            Box::new(mask::Inpaint::new(gpu, x_shape, &m, spec.describe_with(&[("p", p.to_string()), ("seed", seed.to_string())]))?)
+        }
+        "inpaint-mask" => {
+            spec.check_keys(&["path"])?;
+            let path = spec.get("path").ok_or_else(|| Error::Input("inpaint-mask needs path=mask.png".into()))?;
+            let img = crate::io::read_image(std::path::Path::new(path))?;
+            if img.height != h || img.width != w {
+                return Err(Error::Input(format!(
+                    "mask {path} is {}x{} but the images are {w}x{h}",
+                    img.width, img.height
+                )));
+            }
+            let m: Vec<f32> = (0..h * w).map(|i| if img.data[i] > 0.0 { 1.0 } else { 0.0 }).collect();
+            Box::new(mask::Inpaint::new(gpu, x_shape, &m, format!("inpaint-mask:path={path}"))?)
+        }
+        "sr" | "sr-bicubic" => {
+            spec.check_keys(&["factor"])?;
+            let f = spec.usize("factor", 4)?;
+            if f < 2 || h % f != 0 || w % f != 0 {
+                return Err(Error::Input(format!(
+                    "{}: factor {f} must be at least 2 and divide the image size {w}x{h}",
+                    spec.name
+                )));
+            }
+            if spec.name == "sr" {
+                Box::new(linear::AvgPool::new(gpu, x_shape, f)?)
+            } else {
+                Box::new(linear::Bicubic::new(gpu, x_shape, f)?)
+            }
+        }
+        "deblur-gauss" => {
+            spec.check_keys(&["size", "sigma"])?;
+            let size = spec.usize("size", if big { 61 } else { 9 })?;
+            let sigma = spec.f64("sigma", if big { 3.0 } else { 1.5 })?;
+            if size % 2 == 0 || size > h.min(w) || sigma <= 0.0 {
+                return Err(Error::Input(format!(
+                    "deblur-gauss size={size} sigma={sigma}: the size must be odd and at most the image size, sigma positive"
+                )));
+            }
+            let k = gaussian_kernel(size, sigma);
+            Box::new(linear::Blur::new(gpu, x_shape, size, &k, format!("deblur-gauss:size={size},sigma={sigma}"), None)?)
+        }
+        "deblur-motion" => {
+            spec.check_keys(&["size", "intensity", "seed"])?;
+            let size = spec.usize("size", if big { 61 } else { 9 })?;
+            let intensity = spec.f64("intensity", 0.5)?;
+            let seed = spec.u64("seed", 0)?;
+            if size % 2 == 0 || size > h.min(w) || !(0.0..=1.0).contains(&intensity) {
+                return Err(Error::Input(format!(
+                    "deblur-motion size={size} intensity={intensity}: the size must be odd and at most the image size, intensity in [0, 1]"
+                )));
+            }
+            let k = motion_kernel(size, intensity, seed);
+            let img = Image { channels: 1, height: size, width: size, data: kernel_picture(&k) };
+            Box::new(linear::Blur::new(
+                gpu,
+                x_shape,
+                size,
+                &k,
+                format!("deblur-motion:size={size},intensity={intensity},seed={seed}"),
+                Some(img),
+            )?)
+        }
+        "colorize" => {
+            spec.check_keys(&[])?;
+            if c != 3 {
+                return Err(Error::Input(format!("colorize needs an RGB model; this one has {c} channel(s)")));
+            }
+            Box::new(linear::Colorize::new(gpu, x_shape)?)
+        }
+        "cs" => {
+            spec.check_keys(&["ratio", "seed"])?;
+            let ratio = spec.f64("ratio", 0.25)?;
+            let seed = spec.u64("seed", 0)?;
+            Box::new(cs::WalshHadamard::new(gpu, x_shape, ratio, seed)?)
+        }
+        other => {
+            return Err(Error::Input(format!(
+                "unknown task {other:?}; tasks: denoise, inpaint-box, inpaint-random, inpaint-mask, sr, sr-bicubic, deblur-gauss, deblur-motion, colorize, cs"
+            )));
+        }
+    };
+    let _ = c;
+    Ok(op)
+}
+
+/// A kernel scaled to [-1, 1] for viewing (largest tap white).
+fn kernel_picture(k: &[f32]) -> Vec<f32> {
+    let mx = k.iter().cloned().fold(f32::MIN, f32::max).max(1e-12);
+    k.iter().map(|v| 2.0 * v / mx - 1.0).collect()
+}
+
+/// Adds `sigma * n` (Gaussian noise from the stream `seed`) to a measurement.
+pub fn add_noise(y: &Tensor, sigma: f64, seed: u64) -> Result<Tensor> {
+    if sigma == 0.0 {
+        return Ok(y.clone());
+    }
+    let n = crate::diffusion::randn(y.gpu(), y.shape(), seed, 0, 2)?;
+    crate::ops::axpby(1.0, y, sigma as f32, &n)
+}
