@@ -281,7 +281,9 @@ fn backward_node(node: &Node, g: &Tensor, need: &[bool]) -> Result<Vec<Option<Te
         Op::Upsample2x => vec![Some(ops::upsample2x_backward(g)?)],
         Op::MulBcast => {
             if want(1) {
-                return Err(Error::Input("gradients with respect to a broadcast mask are not supported".into()));
+                return Err(Error::Input(
+                    "gradients with respect to a broadcast mask are not supported".into(),
+                ));
             }
             vec![Some(ops::mul_bcast(g, &x[1])?), None]
         }

@@ -9,10 +9,12 @@ pub mod diffusion;
 pub mod error;
 pub mod gpu;
 pub mod io;
+pub mod metrics;
 pub mod models;
 pub mod nn;
 pub mod operators;
 pub mod ops;
+pub mod solvers;
 pub mod tensor;
 
 pub use error::{Error, Result};

@@ -44,14 +44,21 @@ fn every_operator_passes_the_adjoint_test_and_its_pseudo_inverse_identity() {
         let aty = op.adjoint(&y).unwrap();
         let (l, r) = (dot(&ax.to_vec().unwrap(), &yv), dot(&xv, &aty.to_vec().unwrap()));
         let err = (l - r).abs() / l.abs().max(r.abs());
-        assert!(err < 1e-5, "{task}: <Ax,y> = {l}, <x,Aᵀy> = {r} (relative {err:.2e})");
+        assert!(
+            err < 1e-5,
+            "{task}: <Ax,y> = {l}, <x,Aᵀy> = {r} (relative {err:.2e})"
+        );
         if let Some(p) = op.pinv(&ax).unwrap() {
             let aapa = op.forward(&p).unwrap().to_vec().unwrap();
             let e = tweedie::ops::reference::rel_l2(&aapa, &ax.to_vec().unwrap());
             assert!(e < 1e-5, "{task}: A A⁺ A x != A x ({e:.2e})");
         }
         // the trivial estimate exists and has the image's shape
-        assert_eq!(op.trivial(&ax).unwrap().shape(), x.shape(), "{task}: trivial estimate");
+        assert_eq!(
+            op.trivial(&ax).unwrap().shape(),
+            x.shape(),
+            "{task}: trivial estimate"
+        );
     }
 }
 
@@ -67,9 +74,14 @@ fn bad_task_specs_are_clear_errors() {
         ("sr:factor=four", "not a whole number"),
         ("cs:ratio=0", "ratio"),
     ] {
-        let e = task.parse::<TaskSpec>().and_then(|s| operators::build(&g, &s, [1, 32, 32]).map(|_| ())).unwrap_err();
+        let e = task
+            .parse::<TaskSpec>()
+            .and_then(|s| operators::build(&g, &s, [1, 32, 32]).map(|_| ()))
+            .unwrap_err();
         assert!(e.to_string().contains(needle), "{task}: {e}");
     }
-    let e = operators::build(&g, &"colorize".parse().unwrap(), [1, 32, 32]).map(|_| ()).unwrap_err();
+    let e = operators::build(&g, &"colorize".parse().unwrap(), [1, 32, 32])
+        .map(|_| ())
+        .unwrap_err();
     assert!(e.to_string().contains("RGB"), "{e}");
 }

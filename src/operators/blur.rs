@@ -33,7 +33,10 @@ pub fn motion_kernel(size: usize, intensity: f64, seed: u64) -> Vec<f32> {
     }
     let (mx, my) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
     let (mx, my) = (mx / steps as f64, my / steps as f64);
-    let ext = pts.iter().map(|p| (p.0 - mx).abs().max((p.1 - my).abs())).fold(1e-9, f64::max);
+    let ext = pts
+        .iter()
+        .map(|p| (p.0 - mx).abs().max((p.1 - my).abs()))
+        .fold(1e-9, f64::max);
     let half = (size as f64 - 1.0) / 2.0;
     let s = (half - 0.5).max(0.5) / ext;
     let mut k = vec![0f64; size * size];
@@ -42,7 +45,12 @@ pub fn motion_kernel(size: usize, intensity: f64, seed: u64) -> Vec<f32> {
         let fy = (y - my) * s + half;
         let (x0, y0) = (fx.floor(), fy.floor());
         let (ax, ay) = (fx - x0, fy - y0);
-        for (dx, dy, wgt) in [(0, 0, (1.0 - ax) * (1.0 - ay)), (1, 0, ax * (1.0 - ay)), (0, 1, (1.0 - ax) * ay), (1, 1, ax * ay)] {
+        for (dx, dy, wgt) in [
+            (0, 0, (1.0 - ax) * (1.0 - ay)),
+            (1, 0, ax * (1.0 - ay)),
+            (0, 1, (1.0 - ax) * ay),
+            (1, 1, ax * ay),
+        ] {
             let (xi, yi) = (x0 as isize + dx, y0 as isize + dy);
             if xi >= 0 && yi >= 0 && (xi as usize) < size && (yi as usize) < size {
                 k[yi as usize * size + xi as usize] += wgt;

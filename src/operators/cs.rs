@@ -38,16 +38,28 @@ impl WalshHadamard {
             let j = rnd(i as u32, 11) as usize % (i + 1);
             rows.swap(i, j);
         }
-        let signs: Vec<f32> = (0..n).map(|j| if rnd(j as u32, 12) & 1 == 0 { 1.0 } else { -1.0 }).collect();
+        let signs: Vec<f32> = (0..n)
+            .map(|j| if rnd(j as u32, 12) & 1 == 0 { 1.0 } else { -1.0 })
+            .collect();
         let scale = 1.0 / (n as f32).sqrt();
         let mut mat = vec![0f32; m * n];
         for (r, &row) in rows[..m].iter().enumerate() {
             for j in 0..n {
-                let h = if (row & j).count_ones() % 2 == 0 { scale } else { -scale };
+                let h = if (row & j).count_ones() % 2 == 0 {
+                    scale
+                } else {
+                    -scale
+                };
                 mat[r * n + j] = h * signs[j];
             }
         }
-        Ok(WalshHadamard { mat: Tensor::from_slice(gpu, &[m, n], &mat)?, x_shape, m, ratio, seed })
+        Ok(WalshHadamard {
+            mat: Tensor::from_slice(gpu, &[m, n], &mat)?,
+            x_shape,
+            m,
+            ratio,
+            seed,
+        })
     }
 }
 
@@ -70,8 +82,13 @@ impl Operator for WalshHadamard {
         let b = y.shape()[0];
         let [c, h, w] = self.x_shape;
         let n = h * w;
-        ops::matmul(&y.reshape(&[b * c, self.m])?, &self.mat, None, MatmulSpec::contiguous(1, b * c, n, self.m))?
-            .reshape(&[b, c, h, w])
+        ops::matmul(
+            &y.reshape(&[b * c, self.m])?,
+            &self.mat,
+            None,
+            MatmulSpec::contiguous(1, b * c, n, self.m),
+        )?
+        .reshape(&[b, c, h, w])
     }
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(self.adjoint(y)?))
@@ -79,7 +96,10 @@ impl Operator for WalshHadamard {
     fn observation_image(&self, _y: &Tensor) -> Result<Option<Tensor>> {
         Ok(None)
     }
-    fn from_observation_image(&self, _img: &Tensor) -> Result<Tensor> {
-        Err(Error::Input("compressed-sensing measurements are not images: pass the .safetensors file written by degrade".into()))
+    fn measurement_from_image(&self, _img: &Tensor) -> Result<Tensor> {
+        Err(Error::Input(
+            "compressed-sensing measurements are not images: pass the .safetensors file written by degrade"
+                .into(),
+        ))
     }
 }

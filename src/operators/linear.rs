@@ -38,7 +38,12 @@ impl ChannelConv {
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
         let b = y.shape()[0];
         let [c, h, w] = self.x_shape;
-        ops::conv2d_backward_input(&y.reshape(&[b, self.y_shape[0], self.y_shape[1], self.y_shape[2]])?, &self.w, &[b, c, h, w], self.spec)
+        ops::conv2d_backward_input(
+            &y.reshape(&[b, self.y_shape[0], self.y_shape[1], self.y_shape[2]])?,
+            &self.w,
+            &[b, c, h, w],
+            self.spec,
+        )
     }
 }
 
@@ -69,7 +74,7 @@ impl Operator for Identity {
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
-    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         Ok(img.clone())
     }
 }
@@ -85,7 +90,10 @@ impl AvgPool {
     /// Pooling of images `[C, H, W]` (H and W divisible by `factor`).
     pub fn new(gpu: &Gpu, x_shape: [usize; 3], factor: usize) -> Result<Self> {
         let k = vec![1.0 / (factor * factor) as f32; factor * factor];
-        Ok(AvgPool { conv: ChannelConv::new(gpu, x_shape, factor, &k, Conv2dSpec::new(factor, 0))?, factor })
+        Ok(AvgPool {
+            conv: ChannelConv::new(gpu, x_shape, factor, &k, Conv2dSpec::new(factor, 0))?,
+            factor,
+        })
     }
 }
 
@@ -106,12 +114,15 @@ impl Operator for AvgPool {
         self.conv.adjoint(y)
     }
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(ops::scale(&self.conv.adjoint(y)?, (self.factor * self.factor) as f32)?))
+        Ok(Some(ops::scale(
+            &self.conv.adjoint(y)?,
+            (self.factor * self.factor) as f32,
+        )?))
     }
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
-    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         Ok(img.clone())
     }
 }
@@ -145,9 +156,14 @@ impl Bicubic {
         let k = 4 * factor;
         let taps: Vec<f64> = (0..k).map(|i| cubic((i as f64 - 2.0 * f + 0.5) / f)).collect();
         let s: f64 = taps.iter().sum();
-        let kernel: Vec<f32> = (0..k * k).map(|i| (taps[i / k] * taps[i % k] / (s * s)) as f32).collect();
+        let kernel: Vec<f32> = (0..k * k)
+            .map(|i| (taps[i / k] * taps[i % k] / (s * s)) as f32)
+            .collect();
         let pad = (3 * factor) / 2;
-        let spec = Conv2dSpec { stride: factor, pad: [pad, k - factor - pad, pad, k - factor - pad] };
+        let spec = Conv2dSpec {
+            stride: factor,
+            pad: [pad, k - factor - pad, pad, k - factor - pad],
+        };
         Ok(Bicubic {
             conv: ChannelConv::new(gpu, x_shape, k, &kernel, spec)?,
             pool: AvgPool::new(gpu, x_shape, factor)?,
@@ -178,7 +194,7 @@ impl Operator for Bicubic {
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
-    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         Ok(img.clone())
     }
 }
@@ -201,7 +217,11 @@ impl Blur {
         desc: String,
         picture: Option<Image>,
     ) -> Result<Self> {
-        Ok(Blur { conv: ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?, desc, picture })
+        Ok(Blur {
+            conv: ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?,
+            desc,
+            picture,
+        })
     }
 }
 
@@ -227,11 +247,14 @@ impl Operator for Blur {
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
-    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         Ok(img.clone())
     }
     fn extras(&self) -> Vec<(String, Image)> {
-        self.picture.iter().map(|p| ("kernel".to_string(), p.clone())).collect()
+        self.picture
+            .iter()
+            .map(|p| ("kernel".to_string(), p.clone()))
+            .collect()
     }
 }
 
@@ -245,7 +268,10 @@ pub struct Colorize {
 impl Colorize {
     /// For RGB images `[3, H, W]`.
     pub fn new(gpu: &Gpu, x_shape: [usize; 3]) -> Result<Self> {
-        Ok(Colorize { w: Tensor::from_slice(gpu, &[1, 3, 1, 1], &[1.0 / 3.0; 3])?, x_shape })
+        Ok(Colorize {
+            w: Tensor::from_slice(gpu, &[1, 3, 1, 1], &[1.0 / 3.0; 3])?,
+            x_shape,
+        })
     }
 }
 
@@ -272,7 +298,7 @@ impl Operator for Colorize {
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
-    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         Ok(img.clone())
     }
 }

@@ -19,7 +19,12 @@ impl Inpaint {
     pub fn new(gpu: &Gpu, x_shape: [usize; 3], pixel_mask: &[f32], desc: String) -> Result<Self> {
         let [c, _, _] = x_shape;
         let host: Vec<f32> = (0..c).flat_map(|_| pixel_mask.iter().copied()).collect();
-        Ok(Inpaint { x_shape, mask: Tensor::from_slice(gpu, &[host.len()], &host)?, host, desc })
+        Ok(Inpaint {
+            x_shape,
+            mask: Tensor::from_slice(gpu, &[host.len()], &host)?,
+            host,
+            desc,
+        })
     }
 }
 
@@ -46,10 +51,14 @@ impl Operator for Inpaint {
         // missing pixels black (-1)
         let v = y.to_vec()?;
         let n = self.host.len();
-        let out: Vec<f32> = v.iter().enumerate().map(|(i, &a)| if self.host[i % n] > 0.5 { a } else { -1.0 }).collect();
+        let out: Vec<f32> = v
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| if self.host[i % n] > 0.5 { a } else { -1.0 })
+            .collect();
         Ok(Some(Tensor::from_slice(y.gpu(), y.shape(), &out)?))
     }
-    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor> {
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         self.forward(img)
     }
 }

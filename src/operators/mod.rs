@@ -41,14 +41,17 @@ pub trait Operator: Send + Sync {
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         match self.pinv(y)? {
             Some(t) => Ok(t),
-            None => Err(Error::Input(format!("{} has no trivial estimate", self.describe()))),
+            None => Err(Error::Input(format!(
+                "{} has no trivial estimate",
+                self.describe()
+            ))),
         }
     }
     /// The observation as a picture a person can look at (e.g. missing pixels black), or `None` when
     /// the measurement is not an image (compressed sensing).
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>>;
     /// Reads an observation back from its picture (the inverse of [`Operator::observation_image`]).
-    fn from_observation_image(&self, img: &Tensor) -> Result<Tensor>;
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor>;
     /// Extra pictures worth saving beside the output (the motion-blur kernel), with a file suffix.
     fn extras(&self) -> Vec<(String, Image)> {
         Vec::new()
@@ -98,31 +101,52 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                     m[yy * w + xx] = 0.0;
                 }
             }
-            Box::new(mask::Inpaint::new(gpu, x_shape, &m, spec.describe_with(&[
-                ("x", bx.to_string()),
-                ("y", by.to_string()),
-                ("w", bw.to_string()),
-                ("h", bh.to_string()),
-            ]))?)
+            Box::new(mask::Inpaint::new(
+                gpu,
+                x_shape,
+                &m,
+                spec.describe_with(&[
+                    ("x", bx.to_string()),
+                    ("y", by.to_string()),
+                    ("w", bw.to_string()),
+                    ("h", bh.to_string()),
+                ]),
+            )?)
         }
         "inpaint-random" => {
             spec.check_keys(&["p", "seed"])?;
             let p = spec.f64("p", 0.7)?;
             if !(0.0..1.0).contains(&p) {
-                return Err(Error::Input(format!("inpaint-random p={p}: the missing fraction must be in [0, 1)")));
+                return Err(Error::Input(format!(
+                    "inpaint-random p={p}: the missing fraction must be in [0, 1)"
+                )));
             }
             let seed = spec.u64("seed", 0)?;
             let m: Vec<f32> = (0..h * w)
                 .map(|i| {
-                    let r = crate::diffusion::philox4x32_10([i as u32, 0, 7, 0], [seed as u32, (seed >> 32) as u32]);
-                    if (r[0] as f64 / 4294967296.0) < p { 0.0 } else { 1.0 }
+                    let r = crate::diffusion::philox4x32_10(
+                        [i as u32, 0, 7, 0],
+                        [seed as u32, (seed >> 32) as u32],
+                    );
+                    if (r[0] as f64 / 4294967296.0) < p {
+                        0.0
+                    } else {
+                        1.0
+                    }
                 })
                 .collect();
-            Box::new(mask::Inpaint::new(gpu, x_shape, &m, spec.describe_with(&[("p", p.to_string()), ("seed", seed.to_string())]))?)
+            Box::new(mask::Inpaint::new(
+                gpu,
+                x_shape,
+                &m,
+                spec.describe_with(&[("p", p.to_string()), ("seed", seed.to_string())]),
+            )?)
         }
         "inpaint-mask" => {
             spec.check_keys(&["path"])?;
-            let path = spec.get("path").ok_or_else(|| Error::Input("inpaint-mask needs path=mask.png".into()))?;
+            let path = spec
+                .get("path")
+                .ok_or_else(|| Error::Input("inpaint-mask needs path=mask.png".into()))?;
             let img = crate::io::read_image(std::path::Path::new(path))?;
             if img.height != h || img.width != w {
                 return Err(Error::Input(format!(
@@ -130,8 +154,15 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                     img.width, img.height
                 )));
             }
-            let m: Vec<f32> = (0..h * w).map(|i| if img.data[i] > 0.0 { 1.0 } else { 0.0 }).collect();
-            Box::new(mask::Inpaint::new(gpu, x_shape, &m, format!("inpaint-mask:path={path}"))?)
+            let m: Vec<f32> = (0..h * w)
+                .map(|i| if img.data[i] > 0.0 { 1.0 } else { 0.0 })
+                .collect();
+            Box::new(mask::Inpaint::new(
+                gpu,
+                x_shape,
+                &m,
+                format!("inpaint-mask:path={path}"),
+            )?)
         }
         "sr" | "sr-bicubic" => {
             spec.check_keys(&["factor"])?;
@@ -158,7 +189,14 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                 )));
             }
             let k = gaussian_kernel(size, sigma);
-            Box::new(linear::Blur::new(gpu, x_shape, size, &k, format!("deblur-gauss:size={size},sigma={sigma}"), None)?)
+            Box::new(linear::Blur::new(
+                gpu,
+                x_shape,
+                size,
+                &k,
+                format!("deblur-gauss:size={size},sigma={sigma}"),
+                None,
+            )?)
         }
         "deblur-motion" => {
             spec.check_keys(&["size", "intensity", "seed"])?;
@@ -171,7 +209,12 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                 )));
             }
             let k = motion_kernel(size, intensity, seed);
-            let img = Image { channels: 1, height: size, width: size, data: kernel_picture(&k) };
+            let img = Image {
+                channels: 1,
+                height: size,
+                width: size,
+                data: kernel_picture(&k),
+            };
             Box::new(linear::Blur::new(
                 gpu,
                 x_shape,
@@ -184,7 +227,9 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
         "colorize" => {
             spec.check_keys(&[])?;
             if c != 3 {
-                return Err(Error::Input(format!("colorize needs an RGB model; this one has {c} channel(s)")));
+                return Err(Error::Input(format!(
+                    "colorize needs an RGB model; this one has {c} channel(s)"
+                )));
             }
             Box::new(linear::Colorize::new(gpu, x_shape)?)
         }

@@ -17,19 +17,25 @@ impl std::str::FromStr for TaskSpec {
         let (name, rest) = s.split_once(':').unwrap_or((s, ""));
         let mut params = Vec::new();
         for kv in rest.split(',').filter(|p| !p.is_empty()) {
-            let (k, v) = kv.split_once('=').ok_or_else(|| {
-                Error::Input(format!("task {s:?}: parameter {kv:?} is not key=value"))
-            })?;
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| Error::Input(format!("task {s:?}: parameter {kv:?} is not key=value")))?;
             params.push((k.trim().to_string(), v.trim().to_string()));
         }
-        Ok(TaskSpec { name: name.trim().to_string(), params })
+        Ok(TaskSpec {
+            name: name.trim().to_string(),
+            params,
+        })
     }
 }
 
 impl TaskSpec {
     /// The value of `key`, if given.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Errors on a key the task does not take.
@@ -39,7 +45,11 @@ impl TaskSpec {
                 return Err(Error::Input(format!(
                     "task {} has no parameter {k:?} (it takes: {})",
                     self.name,
-                    if allowed.is_empty() { "none".to_string() } else { allowed.join(", ") }
+                    if allowed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        allowed.join(", ")
+                    }
                 )));
             }
         }
@@ -49,9 +59,9 @@ impl TaskSpec {
     fn parse<T: std::str::FromStr>(&self, key: &str, default: T, what: &str) -> Result<T> {
         match self.get(key) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| {
-                Error::Input(format!("task {}: {key}={v} is not {what}", self.name))
-            }),
+            Some(v) => v
+                .parse()
+                .map_err(|_| Error::Input(format!("task {}: {key}={v} is not {what}", self.name))),
         }
     }
 

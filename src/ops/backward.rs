@@ -429,6 +429,19 @@ pub fn rows_scale(x: Option<&Tensor>, x_shape: &[usize], dy_rows: &Tensor, a: f3
 pub fn clamp_backward(x: &Tensor, dy: &Tensor, lo: f32, hi: f32) -> Result<Tensor> {
     dy.expect_shape(x.shape(), "clamp backward: dy")?;
     let dx = Tensor::empty(x.gpu(), x.shape())?;
-    elementwise_grad("clamp_backward", x, dy, &dx, x.numel(), lo, 0, hi.to_bits() as usize, 0, 0, 0, 0)?;
+    elementwise_grad(
+        "clamp_backward",
+        x,
+        dy,
+        &dx,
+        x.numel(),
+        lo,
+        0,
+        hi.to_bits() as usize,
+        0,
+        0,
+        0,
+        0,
+    )?;
     Ok(dx)
 }

@@ -210,8 +210,12 @@ pub fn timestep_embedding(t: &Tensor, table: &Tensor, dim: usize, flip_sin_to_co
 pub fn mul_bcast(x: &Tensor, m: &Tensor) -> Result<Tensor> {
     same_device(x, m)?;
     let inner = m.numel();
-    if x.numel() % inner != 0 {
-        return Err(Error::Shape(format!("broadcast multiply of {:?} by {:?}", x.shape(), m.shape())));
+    if !x.numel().is_multiple_of(inner) {
+        return Err(Error::Shape(format!(
+            "broadcast multiply of {:?} by {:?}",
+            x.shape(),
+            m.shape()
+        )));
     }
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("mul_bcast", x, m, &out, 0.0, 0.0, u32_of(inner, "mask")?, 0, 0, 0)?;
@@ -232,6 +236,12 @@ pub fn clamp(x: &Tensor, lo: f32, hi: f32) -> Result<Tensor> {
 pub fn pow(x: &Tensor, a: f32, p: f32, e: f32) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     let n = u32_of(x.numel(), "pow")?;
-    launch_p("pow_values", x, x, &out, [n, a.to_bits(), p.to_bits(), 0, 0, 0, 0, e.to_bits()])?;
+    launch_p(
+        "pow_values",
+        x,
+        x,
+        &out,
+        [n, a.to_bits(), p.to_bits(), 0, 0, 0, 0, e.to_bits()],
+    )?;
     Ok(out)
 }

@@ -17,8 +17,7 @@ pub use backward::{
 pub use conv::{Conv2dSpec, conv2d};
 pub use elementwise::{
     add, add_bcast, affine, axpby, clamp, concat_channels, fill, mul_bcast, pow, scale, silu,
-    timestep_embedding,
-    timestep_freq_table, upsample_nearest2x,
+    timestep_embedding, timestep_freq_table, upsample_nearest2x,
 };
 pub use matmul::{MatmulSpec, linear, matmul};
 pub use norm::{group_norm, softmax_rows};
