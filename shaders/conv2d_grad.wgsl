@@ -150,3 +150,20 @@ fn conv2d_dx(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
 fn conv2d_dw(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
     gemm(KIND_DW, lid, wid);
 }
+
+// wt_out[ci, co, ky, kx] = w[co, ci, kh-1-ky, kw-1-kx]: the weight of the transposed convolution,
+// so that the input gradient of a stride-1 convolution runs on the fast forward kernel.
+// (`dy` is unused here; `other` holds w.) One thread per weight.
+@compute @workgroup_size(256)
+fn flip_transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    let khw = p.kh * p.kw;
+    let n = p.cin * p.cout * khw;
+    if (i >= n) { return; }
+    let r = i % khw;
+    let co = (i / khw) % p.cout;
+    let ci = i / (khw * p.cout);
+    let ky = r / p.kw;
+    let kx = r % p.kw;
+    out[i] = other[(co * p.cin + ci) * khw + (p.kh - 1u - ky) * p.kw + (p.kw - 1u - kx)];
+}

@@ -139,6 +139,17 @@ enum Cmd {
     },
 }
 
+/// The device of the command, kept for the profile report (`TWEEDIE_PROFILE=1`).
+static PROFILED: std::sync::Mutex<Option<Gpu>> = std::sync::Mutex::new(None);
+
+fn gpu() -> Result<Gpu> {
+    let g = Gpu::new()?;
+    if let Ok(mut p) = PROFILED.lock() {
+        *p = Some(g.clone());
+    }
+    Ok(g)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
@@ -199,6 +210,11 @@ fn main() -> ExitCode {
             out,
         } => sample(model, n, steps, &sampler, eta, seed, &out),
     };
+    if let Ok(g) = PROFILED.lock()
+        && let Some(rep) = g.as_ref().and_then(|g| g.profile_report())
+    {
+        eprintln!("{rep}");
+    }
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -216,7 +232,7 @@ fn info() -> Result<()> {
             a.name, a.backend, a.device_type, a.driver
         );
     }
-    let gpu = Gpu::new()?;
+    let gpu = gpu()?;
     let i = gpu.adapter_info();
     let l = gpu.limits();
     println!("chosen: {} ({:?}, {:?})", i.name, i.backend, i.device_type);
@@ -271,7 +287,7 @@ fn eps(
     out: &std::path::Path,
     vjp: Option<&std::path::Path>,
 ) -> Result<()> {
-    let gpu = Gpu::new()?;
+    let gpu = gpu()?;
     let m = UNet2DModel::load(&gpu, model)?;
     let x = read_tensor(input, "x")?;
     m.check_input(&x.shape)?;
@@ -368,7 +384,7 @@ fn sample(
         return Err(Error::Input("--n must be at least 1".into()));
     }
     let dir = model.unwrap_or_else(default_model);
-    let gpu = Gpu::new()?;
+    let gpu = gpu()?;
     let m = UNet2DModel::load(&gpu, &dir)?;
     let sched = Schedule::for_model_dir(&dir)?;
     let (h, w) = m.config.sample_size.ok_or_else(|| {
@@ -417,7 +433,7 @@ fn degrade(
 ) -> Result<()> {
     let spec: TaskSpec = task.parse()?;
     let img = tweedie::io::read_image(input)?;
-    let gpu = Gpu::new()?;
+    let gpu = gpu()?;
     let op = operators::build(&gpu, &spec, img.shape())?;
     let x = image_tensor(&gpu, std::slice::from_ref(&img))?;
     let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
@@ -529,7 +545,7 @@ fn display_observation(op: &dyn Operator, y: &Tensor) -> Result<Tensor> {
 fn restore(a: RestoreArgs) -> Result<()> {
     let spec: TaskSpec = a.task.parse()?;
     let dir = a.model.clone().unwrap_or_else(default_model);
-    let gpu = Gpu::new()?;
+    let gpu = gpu()?;
     let model = UNet2DModel::load(&gpu, &dir)?;
     let sched = tweedie::diffusion::Schedule::for_model_dir(&dir)?;
     if !a.truth.is_empty() && a.truth.len() != a.observed.len() {
@@ -657,7 +673,7 @@ fn test_image(i: usize) -> PathBuf {
 
 fn demo(steps: usize, n: usize, out: &std::path::Path, model: Option<PathBuf>, seed: u64) -> Result<()> {
     let dir = model.unwrap_or_else(default_model);
-    let gpu = Gpu::new()?;
+    let gpu = gpu()?;
     let m = UNet2DModel::load(&gpu, &dir)?;
     let sched = tweedie::diffusion::Schedule::for_model_dir(&dir)?;
     if n == 0 || n > 64 {

@@ -44,6 +44,8 @@ pub(crate) struct GpuInner {
     pub(crate) pool: Arc<Pool>,
     pub(crate) pipelines: PipelineCache,
     pub(crate) stream: Mutex<Stream>,
+    /// Per-kernel (calls, seconds) when profiling (`TWEEDIE_PROFILE=1`).
+    pub(crate) profile: Option<Mutex<std::collections::BTreeMap<String, (u64, f64)>>>,
     /// The recording autograd tape, if any.
     pub(crate) tape: Mutex<Option<crate::autograd::TapeState>>,
     /// First uncaptured device error, for devices tweedie created itself.
@@ -100,6 +102,9 @@ impl Gpu {
                 pool,
                 stream: Mutex::new(stream),
                 tape: Mutex::new(None),
+                profile: std::env::var("TWEEDIE_PROFILE")
+                    .is_ok_and(|v| v == "1")
+                    .then(|| Mutex::new(Default::default())),
                 error,
             }),
         }
@@ -176,11 +181,49 @@ impl Gpu {
         let access: Vec<Access> = buffers.iter().map(|b| b.2).collect();
         let pipeline = self.inner.pipelines.get(kernel, &access)?;
         let mut stream = self.lock_stream();
-        if stream.is_full() {
+        if stream.is_full() || self.inner.profile.is_some() {
             stream.flush(&self.inner)?;
         }
         stream.record_dispatch(&self.inner.device, pipeline, params, buffers, groups);
+        if let Some(prof) = &self.inner.profile {
+            // profiling: run each dispatch alone and time it on the host (coarse, but it needs no
+            // timestamp support and on CPU adapters it is exact enough)
+            self.inner.device.poll(wgpu::PollType::wait_indefinitely()).ok();
+            let start = std::time::Instant::now();
+            stream.flush(&self.inner)?;
+            self.inner.device.poll(wgpu::PollType::wait_indefinitely()).ok();
+            let dt = start.elapsed().as_secs_f64();
+            let mut p = prof.lock().unwrap_or_else(|p| p.into_inner());
+            let e = p.entry(format!("{}::{}", kernel.file, kernel.entry)).or_default();
+            e.0 += 1;
+            e.1 += dt;
+        }
         Ok(())
+    }
+
+    /// With `TWEEDIE_PROFILE=1`: per-kernel calls and total seconds, slowest first.
+    pub fn profile_report(&self) -> Option<String> {
+        let p = self
+            .inner
+            .profile
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let total: f64 = p.values().map(|v| v.1).sum();
+        let mut rows: Vec<_> = p.into_iter().collect();
+        rows.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+        let mut out = format!(
+            "{:<44} {:>8} {:>10} {:>6}\n",
+            "kernel", "calls", "seconds", "share"
+        );
+        for (k, (n, t)) in rows {
+            out += &format!(
+                "{k:<44} {n:>8} {t:>10.3} {:>5.1}%\n",
+                100.0 * t / total.max(1e-12)
+            );
+        }
+        Some(out)
     }
 
     /// Records a buffer-to-buffer copy in the stream.

@@ -34,6 +34,29 @@ pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, x_shape: &[usize], spec: C
     let ws = w.shape();
     let (ho, wo) = spec.out_size(x_shape[2], x_shape[3], ws[2], ws[3])?;
     dy.expect_shape(&[x_shape[0], ws[0], ho, wo], "conv2d backward: dy")?;
+    let (kh, kw) = (ws[2], ws[3]);
+    if spec.stride == 1 && spec.pad[0] < kh && spec.pad[1] < kh && spec.pad[2] < kw && spec.pad[3] < kw {
+        // stride 1: a forward convolution of dy with the flipped, transposed weight and the
+        // complementary padding (k - 1 - p), on the fast forward kernel
+        let wt = Tensor::empty(dy.gpu(), &[ws[1], ws[0], kh, kw])?;
+        dy.gpu().dispatch(
+            &KernelId::new("conv2d_grad.wgsl", "flip_transpose"),
+            &conv_params(x_shape, ws, ho, wo, spec),
+            &[
+                dy.bind(Access::Read),
+                w.bind(Access::Read),
+                wt.bind(Access::ReadWrite),
+            ],
+            grid1d(w.numel(), 256),
+        )?;
+        let pad = [
+            kh - 1 - spec.pad[0],
+            kh - 1 - spec.pad[1],
+            kw - 1 - spec.pad[2],
+            kw - 1 - spec.pad[3],
+        ];
+        return super::conv2d(dy, &wt, None, Conv2dSpec { stride: 1, pad });
+    }
     let dx = Tensor::empty(dy.gpu(), x_shape)?;
     let ncols = u32_of(x_shape[0] * x_shape[2] * x_shape[3], "conv2d backward columns")?;
     dy.gpu().dispatch(
