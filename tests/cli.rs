@@ -236,3 +236,137 @@ fn eps_vjp_writes_the_vector_jacobian_product() {
     let e = tweedie::ops::reference::rel_l2(&got["vjp"].data, &want["vjp"].data);
     assert!(e < 1e-4, "{e}");
 }
+
+#[test]
+fn restore_and_degrade_reject_bad_input_with_one_line() {
+    let d = tmp("badrestore");
+    let img = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fmnist_test_00000.png");
+    let img = img.to_str().unwrap();
+    let out = d.join("o.png");
+    let out = out.to_str().unwrap();
+    // an observation of the wrong size for x4 super-resolution
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "restore",
+                "--task",
+                "sr:factor=4",
+                "--observed",
+                img,
+                "--out",
+                out,
+            ],
+            "expects an observation",
+        ),
+        (
+            vec!["restore", "--task", "blur", "--observed", img, "--out", out],
+            "unknown task",
+        ),
+        (
+            vec![
+                "restore",
+                "--task",
+                "denoise",
+                "--solver",
+                "magic",
+                "--observed",
+                img,
+                "--out",
+                out,
+            ],
+            "unknown solver",
+        ),
+        (
+            vec![
+                "restore",
+                "--task",
+                "denoise",
+                "--set",
+                "zeta=1",
+                "--observed",
+                img,
+                "--out",
+                out,
+            ],
+            "no such parameter",
+        ),
+        (
+            vec![
+                "restore",
+                "--task",
+                "denoise",
+                "--observed",
+                "/nonexistent.png",
+                "--out",
+                out,
+            ],
+            "cannot read image",
+        ),
+        (
+            vec!["degrade", "--task", "cs", "--input", img, "--out", out],
+            "not images",
+        ),
+        (
+            vec![
+                "degrade",
+                "--task",
+                "inpaint-mask:path=/nonexistent.png",
+                "--input",
+                img,
+                "--out",
+                out,
+            ],
+            "cannot read image",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (ok, _, err) = tweedie(&args);
+        assert!(!ok, "{args:?} succeeded");
+        let line = error_line(&err);
+        assert!(line.contains(needle), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn degrade_writes_observations_and_the_motion_kernel() {
+    let d = tmp("degrade");
+    let img = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fmnist_test_00001.png");
+    for (task, name) in [
+        ("sr:factor=4", "sr.png"),
+        ("inpaint-box", "box.png"),
+        ("deblur-motion:size=9,seed=3", "motion.png"),
+    ] {
+        let out = d.join(name);
+        let (ok, _, err) = tweedie(&[
+            "degrade",
+            "--task",
+            task,
+            "--input",
+            img.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(ok, "{task}: {err}");
+        let y = tweedie::io::read_image(&out).unwrap();
+        assert_eq!(
+            (y.width, y.height),
+            if task.starts_with("sr") { (8, 8) } else { (32, 32) }
+        );
+    }
+    assert!(d.join("motion.kernel.png").is_file());
+    let out = d.join("cs.safetensors");
+    let (ok, _, err) = tweedie(&[
+        "degrade",
+        "--task",
+        "cs:ratio=0.25",
+        "--input",
+        img.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        tweedie::io::read_safetensors(&out).unwrap()["y"].shape,
+        vec![1, 1, 256]
+    );
+}
