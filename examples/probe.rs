@@ -65,6 +65,13 @@ fn main() {
     t("conv 64->128 s2 32x32", &want, &|| {
         ops::conv2d(&x2, &w2, Some(&b2), spec2).unwrap()
     });
+    let (x3, x3v) = up(&[2, 128, 32, 32], 13);
+    let (w3, w3v) = up(&[128, 128, 3, 3], 14);
+    let spec3 = Conv2dSpec::new(1, 1);
+    let (want, _) = r::conv2d(&x3v, [2, 128, 32, 32], &w3v, [128, 128, 3, 3], None, spec3);
+    t("conv 128->128 32x32 b2", &want, &|| {
+        ops::conv2d(&x3, &w3, None, spec3).unwrap()
+    });
 
     let (hw, d, bh) = (1024, 8, 4);
     let (q, qv) = up(&[bh, d, hw], 6);

@@ -7,7 +7,7 @@
 // slice, so their image offsets are computed once; a tap then costs one add and two unsigned range
 // tests. Padding may be asymmetric: the output size is given, and out-of-range taps read zero. Entry
 // points: conv2d_t16x16 (128x128 tiles), conv2d_t4x64 (32x512, cout <= 32), conv2d_t2x64 (16x512,
-// cout <= 16).
+// cout <= 16), and conv2d_t8x8w (at the end) for CPU adapters.
 
 struct P {
     batch: u32, cin: u32, h: u32, w: u32,
@@ -197,4 +197,72 @@ fn conv2d_t4x64(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id
 @compute @workgroup_size(128)
 fn conv2d_t2x64(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     conv(tid, wid, 2u, 64u);
+}
+
+// Wide variant for CPU adapters (see matmul_t8x8w in matmul.wgsl): 8 x 8 threads, each a 16x16 block
+// (rows (ty + 8r)*4.., columns (tx + 8j)*4..) in sixteen mat4x4 accumulators (column q of c_rj is
+// row q of the 4x4 block), 128x128 tiles.
+fn store_mat(row0: u32, col0: u32, c: mat4x4<f32>) {
+    let ob = out_base(col0);
+    let howo = p.ho * p.wo;
+    let fast = ob != 0xffffffffu && (col0 % howo) + 4u <= howo;
+    store4(row0, col0, ob, fast, c[0]);
+    store4(row0 + 1u, col0, ob, fast, c[1]);
+    store4(row0 + 2u, col0, ob, fast, c[2]);
+    store4(row0 + 3u, col0, ob, fast, c[3]);
+}
+
+@compute @workgroup_size(64)
+fn conv2d_t8x8w(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let ty = tid / 8u;
+    let tx = tid % 8u;
+    let m0 = wid.y * 128u;
+    let n0 = wid.x * 128u;
+    var c00 = mat4x4<f32>(); var c01 = mat4x4<f32>(); var c02 = mat4x4<f32>(); var c03 = mat4x4<f32>();
+    var c10 = mat4x4<f32>(); var c11 = mat4x4<f32>(); var c12 = mat4x4<f32>(); var c13 = mat4x4<f32>();
+    var c20 = mat4x4<f32>(); var c21 = mat4x4<f32>(); var c22 = mat4x4<f32>(); var c23 = mat4x4<f32>();
+    var c30 = mat4x4<f32>(); var c31 = mat4x4<f32>(); var c32 = mat4x4<f32>(); var c33 = mat4x4<f32>();
+    let kt = p.cin * p.kh * p.kw;
+    for (var k0 = 0u; k0 < kt; k0 += BK) {
+        load_w(m0, k0, tid, 64u, 32u);
+        load_x(n0, k0, tid, 64u, 32u);
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            let a0 = As[kk * 32u + ty + 0u];
+            let a1 = As[kk * 32u + ty + 8u];
+            let a2 = As[kk * 32u + ty + 16u];
+            let a3 = As[kk * 32u + ty + 24u];
+            let b0 = Bs[kk * 32u + tx + 0u];
+            let b1 = Bs[kk * 32u + tx + 8u];
+            let b2 = Bs[kk * 32u + tx + 16u];
+            let b3 = Bs[kk * 32u + tx + 24u];
+            c00 += mat4x4<f32>(a0.x * b0, a0.y * b0, a0.z * b0, a0.w * b0);
+            c01 += mat4x4<f32>(a0.x * b1, a0.y * b1, a0.z * b1, a0.w * b1);
+            c02 += mat4x4<f32>(a0.x * b2, a0.y * b2, a0.z * b2, a0.w * b2);
+            c03 += mat4x4<f32>(a0.x * b3, a0.y * b3, a0.z * b3, a0.w * b3);
+            c10 += mat4x4<f32>(a1.x * b0, a1.y * b0, a1.z * b0, a1.w * b0);
+            c11 += mat4x4<f32>(a1.x * b1, a1.y * b1, a1.z * b1, a1.w * b1);
+            c12 += mat4x4<f32>(a1.x * b2, a1.y * b2, a1.z * b2, a1.w * b2);
+            c13 += mat4x4<f32>(a1.x * b3, a1.y * b3, a1.z * b3, a1.w * b3);
+            c20 += mat4x4<f32>(a2.x * b0, a2.y * b0, a2.z * b0, a2.w * b0);
+            c21 += mat4x4<f32>(a2.x * b1, a2.y * b1, a2.z * b1, a2.w * b1);
+            c22 += mat4x4<f32>(a2.x * b2, a2.y * b2, a2.z * b2, a2.w * b2);
+            c23 += mat4x4<f32>(a2.x * b3, a2.y * b3, a2.z * b3, a2.w * b3);
+            c30 += mat4x4<f32>(a3.x * b0, a3.y * b0, a3.z * b0, a3.w * b0);
+            c31 += mat4x4<f32>(a3.x * b1, a3.y * b1, a3.z * b1, a3.w * b1);
+            c32 += mat4x4<f32>(a3.x * b2, a3.y * b2, a3.z * b2, a3.w * b2);
+            c33 += mat4x4<f32>(a3.x * b3, a3.y * b3, a3.z * b3, a3.w * b3);
+        }
+        workgroupBarrier();
+    }
+
+    let r0 = m0 + ty * 4u;
+    let c0 = n0 + tx * 4u;
+    store_mat(r0, c0, c00); store_mat(r0, c0 + 32u, c01); store_mat(r0, c0 + 64u, c02); store_mat(r0, c0 + 96u, c03);
+    store_mat(r0 + 32u, c0, c10); store_mat(r0 + 32u, c0 + 32u, c11);
+    store_mat(r0 + 32u, c0 + 64u, c12); store_mat(r0 + 32u, c0 + 96u, c13);
+    store_mat(r0 + 64u, c0, c20); store_mat(r0 + 64u, c0 + 32u, c21);
+    store_mat(r0 + 64u, c0 + 64u, c22); store_mat(r0 + 64u, c0 + 96u, c23);
+    store_mat(r0 + 96u, c0, c30); store_mat(r0 + 96u, c0 + 32u, c31);
+    store_mat(r0 + 96u, c0 + 64u, c32); store_mat(r0 + 96u, c0 + 96u, c33);
 }

@@ -10,7 +10,8 @@
 // vec4. The launcher says which index runs fastest in memory (a_kfast / b_kfast) so that neighbouring
 // invocations read neighbouring addresses. Interior tiles skip every bounds test. Entry points differ
 // only in the thread grid: matmul_t16x16 (128x128 tiles), matmul_t4x64 (32x512, for M <= 32) and
-// matmul_t2x64 (16x512, for M <= 16, e.g. attention's P.V with small heads).
+// matmul_t2x64 (16x512, for M <= 16, e.g. attention's P.V with small heads). matmul_t8x8w (at the
+// end) is the variant for CPU adapters.
 
 struct P {
     m: u32, n: u32, k: u32, has_bias: u32,
@@ -177,4 +178,78 @@ fn matmul_t4x64(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id
 @compute @workgroup_size(128)
 fn matmul_t2x64(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     mm(tid, wid, 2u, 64u);
+}
+
+// Wide variant for CPU adapters (lavapipe/llvmpipe): 8 x 8 threads, each a 16x16 block (rows
+// (ty + 8r)*4.., columns (tx + 8j)*4..) in sixteen mat4x4 accumulators (column q of c_rj is row q of
+// the 4x4 block), 128x128 tiles. llvmpipe runs eight invocations as SIMD lanes and performs every
+// load whose address varies across lanes (workgroup or storage memory alike) lane by lane, one
+// scalar at a time; the cost is the number of loaded scalars per multiply-add, 1/8 here against 1/4
+// for the 8x8 blocks, which makes this about twice as fast there. On a real GPU the 256 accumulators
+// would spill, so the launcher picks this entry point only for CPU adapters.
+fn store_mat(batch: u32, row0: u32, col0: u32, c: mat4x4<f32>, bv: vec4<f32>) {
+    store4(batch, row0, col0, c[0], bv);
+    store4(batch, row0 + 1u, col0, c[1], bv);
+    store4(batch, row0 + 2u, col0, c[2], bv);
+    store4(batch, row0 + 3u, col0, c[3], bv);
+}
+
+@compute @workgroup_size(64)
+fn matmul_t8x8w(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let ty = tid / 8u;
+    let tx = tid % 8u;
+    let batch = wid.z;
+    let m0 = wid.y * 128u;
+    let n0 = wid.x * 128u;
+    var c00 = mat4x4<f32>(); var c01 = mat4x4<f32>(); var c02 = mat4x4<f32>(); var c03 = mat4x4<f32>();
+    var c10 = mat4x4<f32>(); var c11 = mat4x4<f32>(); var c12 = mat4x4<f32>(); var c13 = mat4x4<f32>();
+    var c20 = mat4x4<f32>(); var c21 = mat4x4<f32>(); var c22 = mat4x4<f32>(); var c23 = mat4x4<f32>();
+    var c30 = mat4x4<f32>(); var c31 = mat4x4<f32>(); var c32 = mat4x4<f32>(); var c33 = mat4x4<f32>();
+    for (var k0 = 0u; k0 < p.k; k0 += BK) {
+        load_a(batch, m0, k0, tid, 64u, 32u);
+        load_b(batch, n0, k0, tid, 64u, 32u);
+        workgroupBarrier();
+        for (var kk = 0u; kk < BK; kk++) {
+            let a0 = As[kk * 32u + ty + 0u];
+            let a1 = As[kk * 32u + ty + 8u];
+            let a2 = As[kk * 32u + ty + 16u];
+            let a3 = As[kk * 32u + ty + 24u];
+            let b0 = Bs[kk * 32u + tx + 0u];
+            let b1 = Bs[kk * 32u + tx + 8u];
+            let b2 = Bs[kk * 32u + tx + 16u];
+            let b3 = Bs[kk * 32u + tx + 24u];
+            c00 += mat4x4<f32>(a0.x * b0, a0.y * b0, a0.z * b0, a0.w * b0);
+            c01 += mat4x4<f32>(a0.x * b1, a0.y * b1, a0.z * b1, a0.w * b1);
+            c02 += mat4x4<f32>(a0.x * b2, a0.y * b2, a0.z * b2, a0.w * b2);
+            c03 += mat4x4<f32>(a0.x * b3, a0.y * b3, a0.z * b3, a0.w * b3);
+            c10 += mat4x4<f32>(a1.x * b0, a1.y * b0, a1.z * b0, a1.w * b0);
+            c11 += mat4x4<f32>(a1.x * b1, a1.y * b1, a1.z * b1, a1.w * b1);
+            c12 += mat4x4<f32>(a1.x * b2, a1.y * b2, a1.z * b2, a1.w * b2);
+            c13 += mat4x4<f32>(a1.x * b3, a1.y * b3, a1.z * b3, a1.w * b3);
+            c20 += mat4x4<f32>(a2.x * b0, a2.y * b0, a2.z * b0, a2.w * b0);
+            c21 += mat4x4<f32>(a2.x * b1, a2.y * b1, a2.z * b1, a2.w * b1);
+            c22 += mat4x4<f32>(a2.x * b2, a2.y * b2, a2.z * b2, a2.w * b2);
+            c23 += mat4x4<f32>(a2.x * b3, a2.y * b3, a2.z * b3, a2.w * b3);
+            c30 += mat4x4<f32>(a3.x * b0, a3.y * b0, a3.z * b0, a3.w * b0);
+            c31 += mat4x4<f32>(a3.x * b1, a3.y * b1, a3.z * b1, a3.w * b1);
+            c32 += mat4x4<f32>(a3.x * b2, a3.y * b2, a3.z * b2, a3.w * b2);
+            c33 += mat4x4<f32>(a3.x * b3, a3.y * b3, a3.z * b3, a3.w * b3);
+        }
+        workgroupBarrier();
+    }
+
+    let r0 = m0 + ty * 4u;
+    let c0 = n0 + tx * 4u;
+    let bv0 = bias4(c0);
+    let bv1 = bias4(c0 + 32u);
+    let bv2 = bias4(c0 + 64u);
+    let bv3 = bias4(c0 + 96u);
+    store_mat(batch, r0, c0, c00, bv0); store_mat(batch, r0, c0 + 32u, c01, bv1);
+    store_mat(batch, r0, c0 + 64u, c02, bv2); store_mat(batch, r0, c0 + 96u, c03, bv3);
+    store_mat(batch, r0 + 32u, c0, c10, bv0); store_mat(batch, r0 + 32u, c0 + 32u, c11, bv1);
+    store_mat(batch, r0 + 32u, c0 + 64u, c12, bv2); store_mat(batch, r0 + 32u, c0 + 96u, c13, bv3);
+    store_mat(batch, r0 + 64u, c0, c20, bv0); store_mat(batch, r0 + 64u, c0 + 32u, c21, bv1);
+    store_mat(batch, r0 + 64u, c0 + 64u, c22, bv2); store_mat(batch, r0 + 64u, c0 + 96u, c23, bv3);
+    store_mat(batch, r0 + 96u, c0, c30, bv0); store_mat(batch, r0 + 96u, c0 + 32u, c31, bv1);
+    store_mat(batch, r0 + 96u, c0 + 64u, c32, bv2); store_mat(batch, r0 + 96u, c0 + 96u, c33, bv3);
 }

@@ -76,13 +76,17 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
         0,
         0,
     ];
-    // Thread grid (rows x columns of threads); each thread computes 8x8 outputs.
-    let (entry, ty, tx) = if ws[0] <= 16 {
-        ("conv2d_t2x64", 2, 64)
+    // Output tile (channels x pixels) of one workgroup; CPU adapters get the wide 16x16 blocks per
+    // thread (see `matmul`).
+    let cpu = x.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let (entry, bm, bn) = if ws[0] <= 16 {
+        ("conv2d_t2x64", 16, 512)
     } else if ws[0] <= 32 {
-        ("conv2d_t4x64", 4, 64)
+        ("conv2d_t4x64", 32, 512)
+    } else if cpu {
+        ("conv2d_t8x8w", 128, 128)
     } else {
-        ("conv2d_t16x16", 16, 16)
+        ("conv2d_t16x16", 128, 128)
     };
     let b = bias.unwrap_or(w);
     x.gpu().dispatch(
@@ -94,7 +98,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
             b.bind(Access::Read),
             out.bind(Access::ReadWrite),
         ],
-        [ncols.div_ceil(8 * tx), (ws[0] as u32).div_ceil(8 * ty), 1],
+        [ncols.div_ceil(bn), (ws[0] as u32).div_ceil(bm), 1],
     )?;
     match bias {
         Some(b) => record(&out, &[x, w, b], Op::Conv2d(spec)),

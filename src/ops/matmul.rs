@@ -102,13 +102,18 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
         0,
         0,
     ];
-    // Thread grid (rows x columns of threads); each thread computes 8x8 outputs.
-    let (entry, ty, tx) = if s.m <= 16 {
-        ("matmul_t2x64", 2, 64)
+    // Output tile (rows x columns) of one workgroup. On CPU adapters (llvmpipe), where every varying
+    // load costs a scalar per lane, the wide entry point's 16x16 blocks per thread halve the loads
+    // per multiply-add; real GPUs keep the 8x8 blocks.
+    let cpu = a.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let (entry, bm, bn) = if s.m <= 16 {
+        ("matmul_t2x64", 16, 512)
     } else if s.m <= 32 {
-        ("matmul_t4x64", 4, 64)
+        ("matmul_t4x64", 32, 512)
+    } else if cpu {
+        ("matmul_t8x8w", 128, 128)
     } else {
-        ("matmul_t16x16", 16, 16)
+        ("matmul_t16x16", 128, 128)
     };
     let bb = bias.unwrap_or(b);
     a.gpu().dispatch(
@@ -120,7 +125,7 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
             bb.bind(Access::Read),
             out.bind(Access::ReadWrite),
         ],
-        [u(s.n)?.div_ceil(8 * tx), u(s.m)?.div_ceil(8 * ty), u(s.batch)?],
+        [u(s.n)?.div_ceil(bn), u(s.m)?.div_ceil(bm), u(s.batch)?],
     )?;
     match bias {
         Some(c) => record(&out, &[a, b, c], Op::Matmul(spec)),
