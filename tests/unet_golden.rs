@@ -37,3 +37,19 @@ fn odd_cifarlike_matches_diffusers() {
 fn multi_attn_matches_diffusers() {
     check("multi_attn");
 }
+
+/// The bundled prior (weights/fmnist32, f16 storage) against diffusers on the same input; the golden
+/// is written by `make_goldens.py --fmnist` from the committed weights.
+#[test]
+fn bundled_prior_matches_diffusers() {
+    let g = gpu();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = UNet2DModel::load(&g, &root.join("weights/fmnist32")).unwrap();
+    let io = tweedie::io::read_safetensors(&fixture("fmnist32_io.safetensors")).unwrap();
+    let x = &io["x"];
+    let xt = Tensor::from_slice(&g, &x.shape, &x.data).unwrap();
+    let eps = model.forward_t(&xt, io["t"].data[0]).unwrap();
+    let err = rel_l2(&eps.to_vec().unwrap(), &io["eps"].data);
+    println!("fmnist32: relative L2 error {err:.3e}");
+    assert!(err <= 1e-4, "fmnist32: relative L2 error {err:.3e} > 1e-4");
+}

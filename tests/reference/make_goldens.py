@@ -163,6 +163,7 @@ def make_fixture(name: str, spec: dict) -> int:
     dtype = DTYPES[spec["dtype"]]
     model.to(dtype)
     model.save_pretrained(out, safe_serialization=True)
+    os.chmod(os.path.join(out, "diffusion_pytorch_model.safetensors"), 0o644)
 
     # Reload exactly what is on disk, compute in float64.
     loaded = UNet2DModel.from_pretrained(out, torch_dtype=dtype).eval()
