@@ -21,6 +21,12 @@ fn check(name: &str) {
     let err = rel_l2(&eps.to_vec().unwrap(), &io["eps"].data);
     println!("{name}: relative L2 error {err:.3e}");
     assert!(err <= 1e-4, "{name}: relative L2 error {err:.3e} > 1e-4");
+    // one timestep given for the whole batch is broadcast on the device: the same bits
+    let t1 = Tensor::from_slice(&g, &[1], &[t]).unwrap();
+    assert_eq!(
+        model.forward(&xt, &t1).unwrap().to_vec().unwrap(),
+        eps.to_vec().unwrap()
+    );
 }
 
 #[test]

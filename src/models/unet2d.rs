@@ -282,8 +282,8 @@ impl UNet2DModel {
         let t = if t.numel() == b {
             t.clone()
         } else if t.numel() == 1 {
-            let v = t.to_vec()?;
-            Tensor::from_slice(&self.gpu, &[b], &vec![v[0]; b])?
+            // one timestep for the whole batch, broadcast on the device (no readback)
+            ops::mul_bcast(&Tensor::full(&self.gpu, &[b], 1.0)?, t)?
         } else {
             return Err(Error::Shape(format!(
                 "{} timesteps for a batch of {b}",

@@ -245,7 +245,6 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
             )));
         }
     };
-    let _ = c;
     Ok(op)
 }
 
