@@ -71,12 +71,6 @@ impl Operator for Identity {
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
-    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(y.clone()))
-    }
-    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
-        Ok(img.clone())
-    }
 }
 
 /// Super-resolution by `factor`×`factor` average pooling. `A Aᵀ = I / factor²`, so
@@ -118,12 +112,6 @@ impl Operator for AvgPool {
             &self.conv.adjoint(y)?,
             (self.factor * self.factor) as f32,
         )?))
-    }
-    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(y.clone()))
-    }
-    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
-        Ok(img.clone())
     }
 }
 
@@ -191,12 +179,6 @@ impl Operator for Bicubic {
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         Ok(self.pool.pinv(y)?.expect("pooling has a pseudo-inverse"))
     }
-    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(y.clone()))
-    }
-    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
-        Ok(img.clone())
-    }
 }
 
 /// Blur with a fixed kernel (same-size output, zero padding). Its trivial estimate is the blurred
@@ -244,12 +226,6 @@ impl Operator for Blur {
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         Ok(y.clone())
     }
-    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(y.clone()))
-    }
-    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
-        Ok(img.clone())
-    }
     fn extras(&self) -> Vec<(String, Image)> {
         self.picture
             .iter()
@@ -294,11 +270,5 @@ impl Operator for Colorize {
     }
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(ops::scale(&self.adjoint(y)?, 3.0)?))
-    }
-    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(y.clone()))
-    }
-    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
-        Ok(img.clone())
     }
 }

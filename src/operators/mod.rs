@@ -48,10 +48,15 @@ pub trait Operator: Send + Sync {
         }
     }
     /// The observation as a picture a person can look at (e.g. missing pixels black), or `None` when
-    /// the measurement is not an image (compressed sensing).
-    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>>;
+    /// the measurement is not an image (compressed sensing). By default the measurement itself.
+    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(y.clone()))
+    }
     /// Reads an observation back from its picture (the inverse of [`Operator::observation_image`]).
-    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor>;
+    /// By default the picture is the measurement.
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
+        Ok(img.clone())
+    }
     /// Extra pictures worth saving beside the output (the motion-blur kernel), with a file suffix.
     fn extras(&self) -> Vec<(String, Image)> {
         Vec::new()
