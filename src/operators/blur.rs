@@ -1,5 +1,15 @@
 //! Blur kernels.
 
+/// The normalised 1-D Gaussian of which [`gaussian_kernel`] is the outer product with itself.
+pub fn gaussian_taps(size: usize, sigma: f64) -> Vec<f64> {
+    let c = (size / 2) as f64;
+    let k: Vec<f64> = (0..size)
+        .map(|i| (-(i as f64 - c).powi(2) / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let s: f64 = k.iter().sum();
+    k.into_iter().map(|v| v / s).collect()
+}
+
 /// A normalised `size`×`size` Gaussian kernel of standard deviation `sigma` (row-major).
 pub fn gaussian_kernel(size: usize, sigma: f64) -> Vec<f32> {
     let c = (size / 2) as f64;

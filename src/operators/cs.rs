@@ -1,7 +1,10 @@
 //! Compressed sensing: per channel, random signs, an orthonormal Walsh–Hadamard transform and a
-//! random subset of its rows, as a dense `m × HW` matrix on the device.
+//! random subset of its rows. The device holds the whole orthogonal matrix `Q = P H D` (rows in the
+//! drawn order) as a dense `HW × HW` matrix: `A` is its first `m` rows, and `Q` itself is the `Vᵀ`
+//! of the SVD (`U = I`, `Σ = 1` on the first `m` coordinates), as in DDRM's `WalshHadamardCS`.
 
 use super::Operator;
+use super::svd::Svd;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops::{self, MatmulSpec};
@@ -10,11 +13,12 @@ use crate::tensor::Tensor;
 /// `A = S H D` on each channel (H·W a power of two, at most 65,536 values). Its rows are orthonormal,
 /// so `A Aᵀ = I` and `A⁺ = Aᵀ`.
 pub struct WalshHadamard {
-    mat: Tensor,
+    q: Tensor,
     x_shape: [usize; 3],
     m: usize,
     ratio: f64,
     seed: u64,
+    s: Vec<f32>,
 }
 
 impl WalshHadamard {
@@ -42,8 +46,8 @@ impl WalshHadamard {
             .map(|j| if rnd(j as u32, 12) & 1 == 0 { 1.0 } else { -1.0 })
             .collect();
         let scale = 1.0 / (n as f32).sqrt();
-        let mut mat = vec![0f32; m * n];
-        for (r, &row) in rows[..m].iter().enumerate() {
+        let mut mat = vec![0f32; n * n];
+        for (r, &row) in rows.iter().enumerate() {
             for j in 0..n {
                 let h = if (row & j).count_ones() % 2 == 0 {
                     scale
@@ -53,13 +57,62 @@ impl WalshHadamard {
                 mat[r * n + j] = h * signs[j];
             }
         }
+        let mut s = vec![0f32; x_shape[0] * n];
+        for ch in 0..x_shape[0] {
+            s[ch * n..ch * n + m].fill(1.0);
+        }
         Ok(WalshHadamard {
-            mat: Tensor::from_slice(gpu, &[m, n], &mat)?,
+            q: Tensor::from_slice(gpu, &[n, n], &mat)?,
             x_shape,
             m,
             ratio,
             seed,
+            s,
         })
+    }
+
+    /// The first `rows` coordinates of `Q x` for each channel: `[B, C, rows]`.
+    fn q_rows(&self, x: &Tensor, rows: usize) -> Result<Tensor> {
+        let [c, h, w] = self.x_shape;
+        let (n, bc) = (h * w, x.numel() / (h * w));
+        let spec = MatmulSpec {
+            batch: 1,
+            m: bc,
+            n: rows,
+            k: n,
+            a_strides: [0, n, 1],
+            b_strides: [0, 1, n],
+            alpha: 1.0,
+        };
+        ops::matmul(x, &self.q, None, spec)?.reshape(&[bc / c, c, rows])
+    }
+
+    /// `Q[..rows]ᵀ z` for each channel of `z` `[B, C, rows]`: images `[B, C, H, W]`.
+    fn q_rows_t(&self, z: &Tensor, rows: usize) -> Result<Tensor> {
+        let [c, h, w] = self.x_shape;
+        let bc = z.numel() / rows;
+        ops::matmul(z, &self.q, None, MatmulSpec::contiguous(1, bc, h * w, rows))?
+            .reshape(&[bc / c, c, h, w])
+    }
+}
+
+impl Svd for WalshHadamard {
+    fn vt(&self, x: &Tensor) -> Result<Tensor> {
+        self.q_rows(x, self.x_shape[1] * self.x_shape[2])?.reshape(x.shape())
+    }
+    fn v(&self, z: &Tensor) -> Result<Tensor> {
+        self.q_rows_t(z, self.x_shape[1] * self.x_shape[2])
+    }
+    fn ut(&self, y: &Tensor) -> Result<Tensor> {
+        // Q Aᵀ y = [y; 0]
+        self.vt(&self.adjoint(y)?)
+    }
+    fn u(&self, z: &Tensor) -> Result<Tensor> {
+        // A Qᵀ z = z[..m]
+        self.forward(&self.v(z)?)
+    }
+    fn singulars(&self) -> &[f32] {
+        &self.s
     }
 }
 
@@ -74,21 +127,10 @@ impl Operator for WalshHadamard {
         vec![self.x_shape[0], self.m]
     }
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let b = x.shape()[0];
-        let [c, h, w] = self.x_shape;
-        ops::linear(&x.reshape(&[b * c, h * w])?, &self.mat, None)?.reshape(&[b, c, self.m])
+        self.q_rows(x, self.m)
     }
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
-        let b = y.shape()[0];
-        let [c, h, w] = self.x_shape;
-        let n = h * w;
-        ops::matmul(
-            &y.reshape(&[b * c, self.m])?,
-            &self.mat,
-            None,
-            MatmulSpec::contiguous(1, b * c, n, self.m),
-        )?
-        .reshape(&[b, c, h, w])
+        self.q_rows_t(y, self.m)
     }
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(self.adjoint(y)?))
@@ -101,5 +143,8 @@ impl Operator for WalshHadamard {
             "compressed-sensing measurements are not images: pass the .safetensors file written by degrade"
                 .into(),
         ))
+    }
+    fn svd(&self) -> Option<&dyn Svd> {
+        Some(self)
     }
 }

@@ -2,6 +2,7 @@
 //! super-resolution, Gaussian and motion blur (zero padding, same size), and colorization.
 
 use super::Operator;
+use super::svd::{ChannelMean, Diagonal, Separable, Svd, correlation_matrix};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::io::Image;
@@ -49,7 +50,19 @@ impl ChannelConv {
 
 /// Denoising: `A = I`.
 pub struct Identity {
-    pub(super) x_shape: [usize; 3],
+    x_shape: [usize; 3],
+    svd: Diagonal,
+}
+
+impl Identity {
+    /// For images `[C, H, W]`.
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3]) -> Result<Self> {
+        let n = x_shape.iter().product();
+        Ok(Identity {
+            x_shape,
+            svd: Diagonal::new(gpu, &vec![1.0; n])?,
+        })
+    }
 }
 
 impl Operator for Identity {
@@ -71,6 +84,23 @@ impl Operator for Identity {
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
+    fn svd(&self) -> Option<&dyn Svd> {
+        Some(&self.svd)
+    }
+}
+
+/// The SVD of a separable per-channel correlation: the same 1-D `taps` along both axes.
+fn separable_svd(gpu: &Gpu, x_shape: [usize; 3], taps: &[f64], stride: usize, pad: usize, y_hw: (usize, usize)) -> Result<Separable> {
+    let [c, h, w] = x_shape;
+    let (mh, mw) = y_hw;
+    Separable::new(
+        gpu,
+        c,
+        &correlation_matrix(taps, h, mh, stride, pad),
+        (mh, h),
+        &correlation_matrix(taps, w, mw, stride, pad),
+        (mw, w),
+    )
 }
 
 /// Super-resolution by `factor`×`factor` average pooling. `A Aᵀ = I / factor²`, so
@@ -78,16 +108,17 @@ impl Operator for Identity {
 pub struct AvgPool {
     conv: ChannelConv,
     factor: usize,
+    svd: Separable,
 }
 
 impl AvgPool {
     /// Pooling of images `[C, H, W]` (H and W divisible by `factor`).
     pub fn new(gpu: &Gpu, x_shape: [usize; 3], factor: usize) -> Result<Self> {
         let k = vec![1.0 / (factor * factor) as f32; factor * factor];
-        Ok(AvgPool {
-            conv: ChannelConv::new(gpu, x_shape, factor, &k, Conv2dSpec::new(factor, 0))?,
-            factor,
-        })
+        let conv = ChannelConv::new(gpu, x_shape, factor, &k, Conv2dSpec::new(factor, 0))?;
+        let taps = vec![1.0 / factor as f64; factor];
+        let svd = separable_svd(gpu, x_shape, &taps, factor, 0, (conv.y_shape[1], conv.y_shape[2]))?;
+        Ok(AvgPool { conv, factor, svd })
     }
 }
 
@@ -113,6 +144,9 @@ impl Operator for AvgPool {
             (self.factor * self.factor) as f32,
         )?))
     }
+    fn svd(&self) -> Option<&dyn Svd> {
+        Some(&self.svd)
+    }
 }
 
 /// The cubic convolution kernel (Keys, a = -0.5), as MATLAB's imresize uses it.
@@ -135,6 +169,7 @@ pub struct Bicubic {
     conv: ChannelConv,
     pool: AvgPool,
     factor: usize,
+    svd: Separable,
 }
 
 impl Bicubic {
@@ -152,10 +187,14 @@ impl Bicubic {
             stride: factor,
             pad: [pad, k - factor - pad, pad, k - factor - pad],
         };
+        let conv = ChannelConv::new(gpu, x_shape, k, &kernel, spec)?;
+        let taps: Vec<f64> = taps.iter().map(|t| t / s).collect();
+        let svd = separable_svd(gpu, x_shape, &taps, factor, pad, (conv.y_shape[1], conv.y_shape[2]))?;
         Ok(Bicubic {
-            conv: ChannelConv::new(gpu, x_shape, k, &kernel, spec)?,
+            conv,
             pool: AvgPool::new(gpu, x_shape, factor)?,
             factor,
+            svd,
         })
     }
 }
@@ -179,30 +218,40 @@ impl Operator for Bicubic {
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         Ok(self.pool.pinv(y)?.expect("pooling has a pseudo-inverse"))
     }
+    fn svd(&self) -> Option<&dyn Svd> {
+        Some(&self.svd)
+    }
 }
 
 /// Blur with a fixed kernel (same-size output, zero padding). Its trivial estimate is the blurred
-/// observation itself.
+/// observation itself. A separable kernel (Gaussian) has an SVD; a motion-blur kernel has none.
 pub struct Blur {
     conv: ChannelConv,
     desc: String,
     picture: Option<Image>,
+    svd: Option<Separable>,
 }
 
 impl Blur {
-    /// A `size`×`size` kernel (odd size) applied to each channel.
+    /// A `size`×`size` kernel (odd size) applied to each channel; `taps`, when given, are its 1-D
+    /// factor (`kernel = taps ⊗ taps`), which gives the SVD.
     pub fn new(
         gpu: &Gpu,
         x_shape: [usize; 3],
         size: usize,
         kernel: &[f32],
+        taps: Option<&[f64]>,
         desc: String,
         picture: Option<Image>,
     ) -> Result<Self> {
+        let (h, w) = (x_shape[1], x_shape[2]);
         Ok(Blur {
             conv: ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?,
             desc,
             picture,
+            svd: taps
+                .map(|t| separable_svd(gpu, x_shape, t, 1, size / 2, (h, w)))
+                .transpose()?,
         })
     }
 }
@@ -232,6 +281,9 @@ impl Operator for Blur {
             .map(|p| ("kernel".to_string(), p.clone()))
             .collect()
     }
+    fn svd(&self) -> Option<&dyn Svd> {
+        self.svd.as_ref().map(|s| s as &dyn Svd)
+    }
 }
 
 /// Colorization: the observation is the channel mean (a grayscale image). `A Aᵀ = I / 3`, so
@@ -239,6 +291,7 @@ impl Operator for Blur {
 pub struct Colorize {
     w: Tensor,
     x_shape: [usize; 3],
+    svd: ChannelMean,
 }
 
 impl Colorize {
@@ -247,6 +300,7 @@ impl Colorize {
         Ok(Colorize {
             w: Tensor::from_slice(gpu, &[1, 3, 1, 1], &[1.0 / 3.0; 3])?,
             x_shape,
+            svd: ChannelMean::new(gpu, x_shape[1], x_shape[2])?,
         })
     }
 }
@@ -270,5 +324,8 @@ impl Operator for Colorize {
     }
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(ops::scale(&self.adjoint(y)?, 3.0)?))
+    }
+    fn svd(&self) -> Option<&dyn Svd> {
+        Some(&self.svd)
     }
 }

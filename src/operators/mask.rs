@@ -1,6 +1,7 @@
 //! Inpainting: `y = m ⊙ x` with a 0/1 mask shared by the channels.
 
 use super::Operator;
+use super::svd::{Diagonal, Svd};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::ops;
@@ -12,6 +13,7 @@ pub struct Inpaint {
     mask: Tensor,
     host: Vec<f32>,
     desc: String,
+    svd: Diagonal,
 }
 
 impl Inpaint {
@@ -22,6 +24,7 @@ impl Inpaint {
         Ok(Inpaint {
             x_shape,
             mask: Tensor::from_slice(gpu, &[host.len()], &host)?,
+            svd: Diagonal::new(gpu, &host)?,
             host,
             desc,
         })
@@ -60,5 +63,8 @@ impl Operator for Inpaint {
     }
     fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         self.forward(img)
+    }
+    fn svd(&self) -> Option<&dyn Svd> {
+        Some(&self.svd)
     }
 }

@@ -11,9 +11,11 @@ mod cs;
 mod linear;
 mod mask;
 mod spec;
+mod svd;
 
-pub use blur::{gaussian_kernel, motion_kernel};
+pub use blur::{gaussian_kernel, gaussian_taps, motion_kernel};
 pub use spec::TaskSpec;
+pub use svd::{Svd, correlation_matrix, svd as jacobi_svd};
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
@@ -61,6 +63,11 @@ pub trait Operator: Send + Sync {
     fn extras(&self) -> Vec<(String, Image)> {
         Vec::new()
     }
+    /// The operator's SVD, where its structure makes it cheap (see [`Svd`]); the spectral solvers
+    /// (DDRM, DDNM, ΠGDM) need it.
+    fn svd(&self) -> Option<&dyn Svd> {
+        None
+    }
     /// Per-sample number of measurements.
     fn m(&self) -> usize {
         self.y_shape().iter().product()
@@ -87,7 +94,7 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
     let op: Box<dyn Operator> = match spec.name.as_str() {
         "denoise" => {
             spec.check_keys(&[])?;
-            Box::new(linear::Identity { x_shape })
+            Box::new(linear::Identity::new(gpu, x_shape)?)
         }
         "inpaint-box" => {
             spec.check_keys(&["x", "y", "w", "h"])?;
@@ -194,11 +201,13 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                 )));
             }
             let k = gaussian_kernel(size, sigma);
+            let taps = gaussian_taps(size, sigma);
             Box::new(linear::Blur::new(
                 gpu,
                 x_shape,
                 size,
                 &k,
+                Some(&taps),
                 format!("deblur-gauss:size={size},sigma={sigma}"),
                 None,
             )?)
@@ -225,6 +234,7 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                 x_shape,
                 size,
                 &k,
+                None,
                 format!("deblur-motion:size={size},intensity={intensity},seed={seed}"),
                 Some(img),
             )?)
