@@ -253,3 +253,104 @@ fn shape_errors_are_errors_not_panics() {
     assert!(ops::add(&x, &y).is_err());
     assert!(ops::group_norm(&x, &w, &w, 2, 1e-5, false).is_err());
 }
+
+/// The spectral-solver updates (DDRM, DDNM / DDNM+, the ΠGDM gain) against their f64 references, with
+/// singular values that put coordinates in every branch: zero (unseen), below and above the noise
+/// crossover σ_y / σ. Tolerance 1e-6: a dozen f32 operations per element.
+#[test]
+fn spectral_updates_match_reference() {
+    let g = gpu();
+    let shape = [3, 2, 9, 11];
+    let inner = 2 * 9 * 11;
+    let (x0, x0v) = up(&g, &shape, 300);
+    let (uty, utyv) = up(&g, &shape, 301);
+    let (eb, ebv) = up(&g, &shape, 302);
+    let (z, zv) = up(&g, &shape, 303);
+    let sv: Vec<f32> = randn(304, inner)
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i % 5 == 0 { 0.0 } else { v.abs() * 0.3 })
+        .collect();
+    let s = Tensor::from_slice(&g, &[inner], &sv).unwrap();
+    let sp = ops::Spectral {
+        x0: &x0,
+        uty: &uty,
+        ebar: &eb,
+        z: &z,
+        s: &s,
+    };
+    let (mut below, mut above) = (0, 0);
+    for (sigma_next, sigma_y, init) in [
+        (0.8, 0.05, false),
+        (0.3, 0.05, true),
+        (0.0, 0.0, false),
+        (2.0, 0.0, false),
+    ] {
+        below += sv
+            .iter()
+            .filter(|&&v| v > 0.0 && (v as f64) * sigma_next < sigma_y)
+            .count();
+        above += sv
+            .iter()
+            .filter(|&&v| v > 0.0 && (v as f64) * sigma_next > sigma_y)
+            .count();
+        let st = ops::DdrmStep {
+            sigma_next,
+            sigma_y,
+            eta: 0.85,
+            eta_b: 0.7,
+            scale: 0.9,
+            init,
+        };
+        close(
+            &ops::ddrm_step(&sp, &st).unwrap(),
+            &r::ddrm_step(&x0v, &utyv, &ebv, &zv, &sv, &st),
+            1e-6,
+            &format!("ddrm {st:?}"),
+        );
+    }
+    assert!(below > 10 && above > 10, "both noise regimes exercised");
+    for (a, sigma_t, sigma_y, plus) in [
+        (0.6, 0.8, 0.05, true),
+        (0.99, 0.1, 0.2, true),
+        (0.6, 0.8, 0.05, false),
+    ] {
+        let st = ops::DdnmStep {
+            a,
+            sigma_t,
+            sigma_y,
+            eta: 0.85,
+            plus,
+        };
+        close(
+            &ops::ddnm_step(&sp, &st).unwrap(),
+            &r::ddnm_step(&x0v, &utyv, &ebv, &zv, &sv, &st),
+            1e-6,
+            &format!("ddnm {st:?}"),
+        );
+    }
+    for c in [0.0, 0.01] {
+        close(
+            &ops::spectral_gain(&x0, &s, c).unwrap(),
+            &r::spectral_gain(&x0v, &sv, c),
+            1e-6,
+            "gain",
+        );
+    }
+    // wrong shapes are errors
+    let sp_bad = ops::Spectral { z: &s, ..sp };
+    assert!(
+        ops::ddrm_step(
+            &sp_bad,
+            &ops::DdrmStep {
+                sigma_next: 1.0,
+                sigma_y: 0.0,
+                eta: 0.0,
+                eta_b: 1.0,
+                scale: 1.0,
+                init: false
+            }
+        )
+        .is_err()
+    );
+}

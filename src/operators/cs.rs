@@ -91,14 +91,14 @@ impl WalshHadamard {
     fn q_rows_t(&self, z: &Tensor, rows: usize) -> Result<Tensor> {
         let [c, h, w] = self.x_shape;
         let bc = z.numel() / rows;
-        ops::matmul(z, &self.q, None, MatmulSpec::contiguous(1, bc, h * w, rows))?
-            .reshape(&[bc / c, c, h, w])
+        ops::matmul(z, &self.q, None, MatmulSpec::contiguous(1, bc, h * w, rows))?.reshape(&[bc / c, c, h, w])
     }
 }
 
 impl Svd for WalshHadamard {
     fn vt(&self, x: &Tensor) -> Result<Tensor> {
-        self.q_rows(x, self.x_shape[1] * self.x_shape[2])?.reshape(x.shape())
+        self.q_rows(x, self.x_shape[1] * self.x_shape[2])?
+            .reshape(x.shape())
     }
     fn v(&self, z: &Tensor) -> Result<Tensor> {
         self.q_rows_t(z, self.x_shape[1] * self.x_shape[2])

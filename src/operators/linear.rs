@@ -90,7 +90,14 @@ impl Operator for Identity {
 }
 
 /// The SVD of a separable per-channel correlation: the same 1-D `taps` along both axes.
-fn separable_svd(gpu: &Gpu, x_shape: [usize; 3], taps: &[f64], stride: usize, pad: usize, y_hw: (usize, usize)) -> Result<Separable> {
+fn separable_svd(
+    gpu: &Gpu,
+    x_shape: [usize; 3],
+    taps: &[f64],
+    stride: usize,
+    pad: usize,
+    y_hw: (usize, usize),
+) -> Result<Separable> {
     let [c, h, w] = x_shape;
     let (mh, mw) = y_hw;
     Separable::new(
@@ -189,7 +196,14 @@ impl Bicubic {
         };
         let conv = ChannelConv::new(gpu, x_shape, k, &kernel, spec)?;
         let taps: Vec<f64> = taps.iter().map(|t| t / s).collect();
-        let svd = separable_svd(gpu, x_shape, &taps, factor, pad, (conv.y_shape[1], conv.y_shape[2]))?;
+        let svd = separable_svd(
+            gpu,
+            x_shape,
+            &taps,
+            factor,
+            pad,
+            (conv.y_shape[1], conv.y_shape[2]),
+        )?;
         Ok(Bicubic {
             conv,
             pool: AvgPool::new(gpu, x_shape, factor)?,

@@ -108,7 +108,9 @@ impl Separable {
         let (uh, sh, vh) = svd(a_h, mh, h);
         let (uw, sw, vw) = svd(a_w, mw, w);
         let t = |v: &[f64], rows: usize, cols: usize| -> Vec<f64> {
-            (0..cols * rows).map(|i| v[(i % rows) * cols + i / rows]).collect()
+            (0..cols * rows)
+                .map(|i| v[(i % rows) * cols + i / rows])
+                .collect()
         };
         // embed an r × c matrix in the top-left of an R × C zero matrix
         let embed = |v: &[f64], r: usize, c: usize, rr: usize, cc: usize| -> Vec<f64> {
@@ -126,7 +128,11 @@ impl Separable {
         for _ in 0..c {
             for i in 0..h {
                 for j in 0..w {
-                    s.push(if i < mh && j < mw { (sh[i] * sw[j]) as f32 } else { 0.0 });
+                    s.push(if i < mh && j < mw {
+                        (sh[i] * sw[j]) as f32
+                    } else {
+                        0.0
+                    });
                 }
             }
         }
@@ -274,7 +280,9 @@ pub fn svd(a: &[f64], m: usize, n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
             break;
         }
     }
-    let norms: Vec<f64> = (0..m).map(|i| dot(&r[i * n..(i + 1) * n], &r[i * n..(i + 1) * n]).sqrt()).collect();
+    let norms: Vec<f64> = (0..m)
+        .map(|i| dot(&r[i * n..(i + 1) * n], &r[i * n..(i + 1) * n]).sqrt())
+        .collect();
     let smax = norms.iter().cloned().fold(0.0, f64::max);
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&i, &j| norms[j].total_cmp(&norms[i]));

@@ -9,6 +9,7 @@ mod norm;
 mod reduce;
 pub mod reference;
 pub mod reference_grad;
+mod spectral;
 
 pub use backward::{
     channel_sum, clamp_backward, col_sum, conv2d_backward_input, conv2d_backward_weight, group_norm_backward,
@@ -22,6 +23,7 @@ pub use elementwise::{
 pub use matmul::{MatmulSpec, linear, matmul};
 pub use norm::{group_norm, softmax_rows};
 pub use reduce::{sum_rows, sumsq_rows};
+pub use spectral::{DdnmStep, DdrmStep, Spectral, ddnm_step, ddrm_step, spectral_gain};
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;

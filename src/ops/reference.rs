@@ -195,3 +195,89 @@ pub fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
     let den: f64 = b.iter().map(|&y| (y as f64).powi(2)).sum();
     (num / den.max(1e-300)).sqrt()
 }
+
+/// Reference of [`crate::ops::ddrm_step`], in f64.
+pub fn ddrm_step(
+    x0: &[f32],
+    uty: &[f32],
+    ebar: &[f32],
+    z: &[f32],
+    s: &[f32],
+    st: &crate::ops::DdrmStep,
+) -> Vec<f32> {
+    let (sig, sy) = (st.sigma_next, st.sigma_y);
+    (0..x0.len())
+        .map(|i| {
+            let sj = s[i % s.len()] as f64;
+            let (x, u, e, n) = (x0[i] as f64, uty[i] as f64, ebar[i] as f64, z[i] as f64);
+            let seen_noisier = sj > 0.0 && sj * sig > sy;
+            let v = if st.init {
+                if seen_noisier {
+                    u / sj + (sig * sig - sy * sy / (sj * sj)).max(0.0).sqrt() * n
+                } else {
+                    sig * n
+                }
+            } else if seen_noisier {
+                st.eta_b * u / sj
+                    + (1.0 - st.eta_b) * x
+                    + (sig * sig - sy * sy * st.eta_b * st.eta_b / (sj * sj))
+                        .max(0.0)
+                        .sqrt()
+                        * n
+            } else if sj > 0.0 && sj * sig < sy {
+                x + (1.0 - st.eta * st.eta).sqrt() * sig * (u - sj * x) / sy + st.eta * sig * n
+            } else {
+                x + (1.0 - st.eta * st.eta).sqrt() * sig * e + st.eta * sig * n
+            };
+            (st.scale * v) as f32
+        })
+        .collect()
+}
+
+/// Reference of [`crate::ops::ddnm_step`], in f64.
+pub fn ddnm_step(
+    x0: &[f32],
+    uty: &[f32],
+    ebar: &[f32],
+    z: &[f32],
+    s: &[f32],
+    st: &crate::ops::DdnmStep,
+) -> Vec<f32> {
+    let (a, sig, sy) = (st.a, st.sigma_t, st.sigma_y);
+    let keep = (1.0 - st.eta * st.eta).sqrt();
+    (0..x0.len())
+        .map(|i| {
+            let sj = s[i % s.len()] as f64;
+            let mut x = x0[i] as f64;
+            let (mut d1, mut d2) = (sig * st.eta, sig * keep);
+            if sj > 0.0 {
+                let mut lam = 1.0;
+                if st.plus && sy > 0.0 {
+                    if sj * sig < a * sy {
+                        lam = sj * sig * keep / (a * sy);
+                        d2 = 0.0;
+                    } else if sj * sig > a * sy {
+                        d1 = (sig * sig - a * a * sy * sy / (sj * sj)).max(0.0).sqrt();
+                        d2 = 0.0;
+                    }
+                }
+                x -= lam * (x - uty[i] as f64 / sj);
+            }
+            (a * x + d1 * z[i] as f64 + d2 * ebar[i] as f64) as f32
+        })
+        .collect()
+}
+
+/// Reference of [`crate::ops::spectral_gain`], in f64.
+pub fn spectral_gain(x: &[f32], s: &[f32], c: f64) -> Vec<f32> {
+    (0..x.len())
+        .map(|i| {
+            let sj = s[i % s.len()] as f64;
+            if sj > 0.0 {
+                (sj / (sj * sj + c) * x[i] as f64) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
