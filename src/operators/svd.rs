@@ -124,18 +124,13 @@ impl Separable {
             let f: Vec<f32> = v.iter().map(|&x| x as f32).collect();
             Tensor::from_slice(gpu, &[r, c], &f)
         };
-        let mut s = Vec::with_capacity(c * h * w);
-        for _ in 0..c {
-            for i in 0..h {
-                for j in 0..w {
-                    s.push(if i < mh && j < mw {
-                        (sh[i] * sw[j]) as f32
-                    } else {
-                        0.0
-                    });
-                }
+        let mut plane = vec![0f32; h * w];
+        for (i, a) in sh.iter().enumerate() {
+            for (j, b) in sw.iter().enumerate() {
+                plane[i * w + j] = (a * b) as f32;
             }
         }
+        let s = plane.repeat(c);
         Ok(Separable {
             c,
             vt: (dev(&t(&vh, h, h), h, h)?, dev(&vw, w, w)?),
