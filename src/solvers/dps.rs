@@ -29,9 +29,9 @@
 //! The residual norm and the step size stay on the device: nothing is read back inside the loop
 //! except a NaN check every 50 steps.
 
-use super::{Params, Problem, Solver, check_problem, timesteps};
+use super::{Params, Problem, Solver, check_problem, iterate, timesteps};
 use crate::autograd::Tape;
-use crate::diffusion::{Sampler, check_finite, sampler_step};
+use crate::diffusion::{Sampler, sampler_step};
 use crate::error::Result;
 use crate::ops;
 use crate::tensor::Tensor;
@@ -83,34 +83,40 @@ impl Solver for Dps {
         let shape = check_problem(p)?;
         let gpu = p.model.gpu();
         let (ts, tt) = timesteps(p, self.steps)?;
-        let mut x = crate::diffusion::randn(gpu, &shape, seed, 0, 1)?;
-        for (i, &t) in ts.iter().enumerate() {
-            let next = ts.get(i + 1).copied();
-            let step = i as u32 + 1;
-            if self.scale == 0.0 {
-                let eps = p.model.forward(&x, &tt[i])?;
-                x = sampler_step(&x, &eps, p.schedule, t, next, Sampler::Ddpm, seed, step)?;
-            } else {
-                let tape = Tape::new(gpu)?;
-                tape.watch(&x);
-                let eps = p.model.forward(&x, &tt[i])?;
-                let (a, b) = p.schedule.x0_coefficients(t);
-                let x0 = ops::clamp(&ops::axpby(a as f32, &x, b as f32, &eps)?, -1.0, 1.0)?;
-                let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x0)?)?;
-                let ss = ops::sumsq_rows(&r, shape[0])?;
-                // d‖r‖/d‖r‖² = 1 / (2‖r‖), times ζ: the cotangent of the per-sample sums of squares
-                let cot = ops::pow(&ss, 0.5 * self.scale as f32, -0.5, 1e-20)?;
-                let g = tape.backward(&ss, &cot, &[&x])?.remove(0);
-                let xs = sampler_step(&x, &eps, p.schedule, t, next, Sampler::Ddpm, seed, step)?;
-                x = ops::axpby(1.0, &xs, -1.0, &g)?;
-            }
-            if (i + 1) % 50 == 0 {
-                check_finite(&x, &format!("dps step {} of {} (t = {t})", i + 1, ts.len()))?;
-            }
-            gpu.pace()?;
-            progress(i + 1, ts.len());
-        }
-        check_finite(&x, "the dps result")?;
-        Ok(x)
+        let x = crate::diffusion::randn(gpu, &shape, seed, 0, 1)?;
+        iterate(p, "dps", x, &ts, progress, |x, i, t, next| {
+            dps_step(p, &x, (t, &tt[i]), next, self.scale, seed, i as u32 + 1)
+        })
     }
+}
+
+/// One DPS step from `x_t` (timestep `t` and its device tensor) to the next timestep: the DDPM
+/// ancestral step minus `scale` times the gradient of the per-sample residual norms
+/// `Σ_i ‖y_i − A x̂0(x_t)_i‖` through the clamped Tweedie estimate (plain DDPM when `scale = 0`).
+/// Shared with MCG, which projects the result.
+pub(crate) fn dps_step(
+    p: &Problem,
+    x: &Tensor,
+    (t, tt): (usize, &Tensor),
+    next: Option<usize>,
+    scale: f64,
+    seed: u64,
+    step: u32,
+) -> Result<Tensor> {
+    if scale == 0.0 {
+        let eps = p.model.forward(x, tt)?;
+        return sampler_step(x, &eps, p.schedule, t, next, Sampler::Ddpm, seed, step);
+    }
+    let tape = Tape::new(p.model.gpu())?;
+    tape.watch(x);
+    let eps = p.model.forward(x, tt)?;
+    let (a, b) = p.schedule.x0_coefficients(t);
+    let x0 = ops::clamp(&ops::axpby(a as f32, x, b as f32, &eps)?, -1.0, 1.0)?;
+    let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x0)?)?;
+    let ss = ops::sumsq_rows(&r, x.shape()[0])?;
+    // d‖r‖/d‖r‖² = 1 / (2‖r‖), times ζ: the cotangent of the per-sample sums of squares
+    let cot = ops::pow(&ss, 0.5 * scale as f32, -0.5, 1e-20)?;
+    let g = tape.backward(&ss, &cot, &[x])?.remove(0);
+    let xs = sampler_step(x, &eps, p.schedule, t, next, Sampler::Ddpm, seed, step)?;
+    ops::axpby(1.0, &xs, -1.0, &g)
 }

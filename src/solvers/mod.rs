@@ -1,14 +1,25 @@
 //! Solvers: each method in its own file, written to read like the paper's update equations, behind
 //! one [`Solver`] trait so that the command line and the tests treat them alike.
 
+mod ddnm;
+mod ddrm;
 mod dps;
+mod mcg;
+mod pigdm;
+mod score_ald;
 
+pub use ddnm::Ddnm;
+pub use ddrm::Ddrm;
 pub use dps::Dps;
+pub use mcg::Mcg;
+pub use pigdm::PiGdm;
+pub use score_ald::ScoreAld;
 
-use crate::diffusion::Schedule;
+use crate::diffusion::{Schedule, check_finite};
 use crate::error::{Error, Result};
 use crate::models::UNet2DModel;
-use crate::operators::Operator;
+use crate::operators::{Operator, Svd};
+use crate::ops;
 use crate::tensor::Tensor;
 
 /// An inverse problem: recover `x` from `y = A x + σ_y n` with the model as the prior.
@@ -36,7 +47,7 @@ pub trait Solver {
 }
 
 /// The solvers `create` knows.
-pub const SOLVERS: &[&str] = &["dps"];
+pub const SOLVERS: &[&str] = &["dps", "ddrm", "ddnm", "pigdm", "mcg", "score-ald"];
 
 /// `--set key=value` parameters with checking: every key must be used.
 pub struct Params {
@@ -66,6 +77,30 @@ impl Params {
         }
     }
 
+    /// A count with its default.
+    pub fn usize(&mut self, key: &str, default: usize) -> Result<usize> {
+        self.used.push(key.to_string());
+        match self.kv.iter().rev().find(|(k, _)| k == key) {
+            None => Ok(default),
+            Some((_, v)) => v.parse().map_err(|_| {
+                Error::Input(format!("--set {key}={v}: {} expects a whole number", self.solver))
+            }),
+        }
+    }
+
+    /// A switch with its default: `1`/`0` (or `true`/`false`).
+    pub fn flag(&mut self, key: &str, default: bool) -> Result<bool> {
+        self.used.push(key.to_string());
+        match self.kv.iter().rev().find(|(k, _)| k == key) {
+            None => Ok(default),
+            Some((_, v)) => match v.as_str() {
+                "1" | "true" | "on" => Ok(true),
+                "0" | "false" | "off" => Ok(false),
+                _ => Err(Error::Input(format!("--set {key}={v}: {} expects 1 or 0", self.solver))),
+            },
+        }
+    }
+
     /// Errors on keys that no parameter used.
     pub fn finish(self) -> Result<()> {
         if let Some((k, _)) = self.kv.iter().find(|(k, _)| !self.used.contains(k)) {
@@ -89,6 +124,11 @@ pub fn create(
 ) -> Result<Box<dyn Solver>> {
     match name {
         "dps" => Ok(Box::new(Dps::new(task, steps, sets)?)),
+        "ddrm" => Ok(Box::new(Ddrm::new(steps, sets)?)),
+        "ddnm" => Ok(Box::new(Ddnm::new(steps, sets)?)),
+        "pigdm" => Ok(Box::new(PiGdm::new(steps, sets)?)),
+        "mcg" => Ok(Box::new(Mcg::new(task, steps, sets)?)),
+        "score-ald" => Ok(Box::new(ScoreAld::new(steps, sets)?)),
         other => Err(Error::Input(format!(
             "unknown solver {other:?}; solvers: {}",
             SOLVERS.join(", ")
@@ -124,4 +164,81 @@ pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
     }
     p.model.check_input(&[b, c, h, w])?;
     Ok([b, c, h, w])
+}
+
+/// Runs `step(x, i, t, next)` over the timesteps `ts` from `x`, with the progress callback, the
+/// device kept one step ahead, and a NaN check every 50 steps and at the end.
+pub(crate) fn iterate(
+    p: &Problem,
+    name: &str,
+    x: Tensor,
+    ts: &[usize],
+    progress: &mut dyn FnMut(usize, usize),
+    mut step: impl FnMut(Tensor, usize, usize, Option<usize>) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let mut x = x;
+    for (i, &t) in ts.iter().enumerate() {
+        x = step(x, i, t, ts.get(i + 1).copied())?;
+        if (i + 1) % 50 == 0 {
+            check_finite(&x, &format!("{name} step {} of {} (t = {t})", i + 1, ts.len()))?;
+        }
+        p.model.gpu().pace()?;
+        progress(i + 1, ts.len());
+    }
+    check_finite(&x, &format!("the {name} result"))?;
+    Ok(x)
+}
+
+/// The operator's SVD, or an error that says which operators have one.
+pub(crate) fn require_svd<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Svd> {
+    p.op.svd().ok_or_else(|| {
+        Error::Input(format!(
+            "{solver} works in the operator's SVD space, and {} has no SVD; operators with one: denoise, \
+             inpaint-box, inpaint-random, inpaint-mask, sr, sr-bicubic, deblur-gauss, colorize, cs. \
+             For this operator use dps or score-ald",
+            p.op.describe()
+        ))
+    })
+}
+
+/// The singular values on the device, those below `min` set to zero (DDRM's `ZERO` threshold:
+/// directions the measurement barely sees are treated as unseen); all zero when `on` is false,
+/// which switches the measurement off.
+pub(crate) fn singulars(p: &Problem, svd: &dyn Svd, min: f64, on: bool) -> Result<Tensor> {
+    let s: Vec<f32> = svd
+        .singulars()
+        .iter()
+        .map(|&v| if on && v as f64 >= min { v } else { 0.0 })
+        .collect();
+    Tensor::from_slice(p.model.gpu(), &[s.len()], &s)
+}
+
+/// Tweedie's estimate `x̂0 = (x_t − sqrt(1−ᾱ_t) ε) / sqrt(ᾱ_t)`, clamped to [-1, 1] when the
+/// model's schedule says so (`clip_sample`).
+pub(crate) fn tweedie(p: &Problem, x: &Tensor, eps: &Tensor, t: usize) -> Result<Tensor> {
+    let (a, b) = p.schedule.x0_coefficients(t);
+    let x0 = ops::axpby(a as f32, x, b as f32, eps)?;
+    if p.schedule.clip_sample { ops::clamp(&x0, -1.0, 1.0) } else { Ok(x0) }
+}
+
+/// `A⁺ y`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ y` from its SVD with singular values
+/// below `min` dropped.
+pub(crate) fn pseudo_inverse(p: &Problem, y: &Tensor, min: f64, solver: &str) -> Result<Tensor> {
+    if let Some(x) = p.op.pinv(y)? {
+        return Ok(x);
+    }
+    let svd = p.op.svd().ok_or_else(|| {
+        Error::Input(format!(
+            "{solver} needs the operator's pseudo-inverse, and {} has none (nor an SVD); use dps or score-ald",
+            p.op.describe()
+        ))
+    })?;
+    let s = singulars(p, svd, min, true)?;
+    svd.v(&ops::spectral_gain(&svd.ut(y)?, &s, 0.0)?)
+}
+
+/// σ of timestep `t` in variance-exploding units, `sqrt((1 − ᾱ_t) / ᾱ_t)` (0 at the end, `None`).
+pub(crate) fn ve_sigma(sched: &Schedule, t: Option<usize>) -> f64 {
+    let ab = sched.alpha_bar(t);
+    ((1.0 - ab) / ab).sqrt()
 }
