@@ -70,7 +70,10 @@ fn main() {
                 }
             };
             let st = s.settings();
-            let steps = st.iter().find(|(k, _)| k == "steps" || k == "levels").map_or("?".into(), |(_, v)| v.clone());
+            let steps = st
+                .iter()
+                .find(|(k, _)| k == "steps" || k == "levels")
+                .map_or("?".into(), |(_, v)| v.clone());
             let p = Problem {
                 model: &model,
                 schedule: &sched,

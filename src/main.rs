@@ -62,7 +62,8 @@ enum Cmd {
         /// Task spec the observations were made with.
         #[arg(long)]
         task: String,
-        /// Solver: dps.
+        /// Solver: dps, ddrm, ddnm, pigdm, mcg or score-ald (ddrm, ddnm and pigdm need an operator
+        /// with an SVD: every task but deblur-motion).
         #[arg(long, default_value = "dps")]
         solver: String,
         /// Observations (PNG or .safetensors from degrade); several restore as one batch.
@@ -80,7 +81,8 @@ enum Cmd {
         /// Measurement noise the observations carry, in [-1, 1] units.
         #[arg(long, default_value_t = 0.05)]
         sigma_y: f64,
-        /// Solver parameters, key=value (e.g. scale=0.5).
+        /// Solver parameters, key=value (e.g. scale=0.5 for dps; eta=0.85 for ddrm; measure=0 switches
+        /// the measurement off in every solver but dps, where scale=0 does).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
         /// diffusers UNet2DModel directory; default: the bundled weights/fmnist32.

@@ -24,7 +24,9 @@
 //! `--set eta=…,eta_b=…,min_singular=…`; `measure=0` ignores the measurement (every coordinate
 //! unseen: plain DDIM with η), the check that the measurement term does the work.
 
-use super::{Params, Problem, Solver, check_problem, iterate, require_svd, singulars, timesteps, tweedie, ve_sigma};
+use super::{
+    Params, Problem, Solver, check_problem, iterate, require_svd, singulars, timesteps, tweedie, ve_sigma,
+};
 use crate::diffusion::randn;
 use crate::error::Result;
 use crate::ops::{self, DdrmStep, Spectral};

@@ -96,7 +96,10 @@ impl Params {
             Some((_, v)) => match v.as_str() {
                 "1" | "true" | "on" => Ok(true),
                 "0" | "false" | "off" => Ok(false),
-                _ => Err(Error::Input(format!("--set {key}={v}: {} expects 1 or 0", self.solver))),
+                _ => Err(Error::Input(format!(
+                    "--set {key}={v}: {} expects 1 or 0",
+                    self.solver
+                ))),
             },
         }
     }
@@ -218,7 +221,11 @@ pub(crate) fn singulars(p: &Problem, svd: &dyn Svd, min: f64, on: bool) -> Resul
 pub(crate) fn tweedie(p: &Problem, x: &Tensor, eps: &Tensor, t: usize) -> Result<Tensor> {
     let (a, b) = p.schedule.x0_coefficients(t);
     let x0 = ops::axpby(a as f32, x, b as f32, eps)?;
-    if p.schedule.clip_sample { ops::clamp(&x0, -1.0, 1.0) } else { Ok(x0) }
+    if p.schedule.clip_sample {
+        ops::clamp(&x0, -1.0, 1.0)
+    } else {
+        Ok(x0)
+    }
 }
 
 /// `A⁺ y`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ y` from its SVD with singular values

@@ -13,7 +13,8 @@
 //! x̃ ← x̃ + α_i [score + Aᵀ(y − A x̃) / (σ_y² + γ_i²)] + sqrt(2 α_i) z,   α_i = r σ_i²,  γ_i = σ_i
 //! ```
 //!
-//! `K` steps per level; the result is Tweedie's estimate at the last level, clamped to [-1, 1].
+//! The levels are geometric in σ from the largest to the smallest of the schedule (as NCSN's are),
+//! each mapped to the training timestep of nearest σ. `K` steps per level; the result is Tweedie's estimate at the last level, clamped to [-1, 1].
 //! It needs only `A` and `Aᵀ`, so it runs on every operator. The step ratio `r` plays the role of
 //! the paper's ε / σ_L²; the published runs use thousands of levels, which a small prior does not
 //! need: defaults 100 levels × 3 steps with r = 0.1, chosen on the bundled prior (see
@@ -22,7 +23,8 @@
 //!
 //! `--set k=…,r=…`; `measure=0` drops the likelihood term (unconditional annealed Langevin).
 
-use super::{Params, Problem, Solver, check_problem, iterate, timesteps, ve_sigma};
+use super::{Params, Problem, Solver, check_problem, iterate, ve_sigma};
+use crate::diffusion::Schedule;
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
 use crate::ops;
@@ -36,6 +38,8 @@ pub struct ScoreAld {
     pub k: usize,
     /// Step ratio r (α_i = r σ_i²).
     pub r: f64,
+    /// The smallest noise level σ_L (variance-exploding units).
+    pub sigma_min: f64,
     /// Whether the measurement is used at all.
     pub measure: bool,
 }
@@ -48,6 +52,7 @@ impl ScoreAld {
             levels: levels.unwrap_or(100),
             k: p.usize("k", 3)?,
             r: p.f64("r", 0.1)?,
+            sigma_min: p.f64("sigma_min", 0.01)?,
             measure: p.flag("measure", true)?,
         };
         p.finish()?;
@@ -71,6 +76,7 @@ impl Solver for ScoreAld {
             ("levels".into(), self.levels.to_string()),
             ("k".into(), self.k.to_string()),
             ("r".into(), self.r.to_string()),
+            ("sigma_min".into(), self.sigma_min.to_string()),
             ("measure".into(), (self.measure as u8).to_string()),
         ]
     }
@@ -78,7 +84,11 @@ impl Solver for ScoreAld {
     fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
         let shape = check_problem(p)?;
         let gpu = p.model.gpu();
-        let (ts, tt) = timesteps(p, self.levels)?;
+        let ts = levels(p.schedule, self.levels, self.sigma_min)?;
+        let tt: Vec<Tensor> = ts
+            .iter()
+            .map(|&t| Tensor::full(gpu, &[shape[0]], t as f32))
+            .collect::<Result<_>>()?;
         let sig0 = ve_sigma(p.schedule, Some(ts[0]));
         let x = ops::scale(&randn(gpu, &shape, seed, 0, 1)?, sig0 as f32)?;
         let eps_at = |x: &Tensor, i: usize| -> Result<Tensor> {
@@ -108,4 +118,37 @@ impl Solver for ScoreAld {
         let eps = eps_at(&x, last)?;
         ops::clamp(&ops::axpby(1.0, &x, -sig as f32, &eps)?, -1.0, 1.0)
     }
+}
+
+/// `n` noise levels geometric in σ between the schedule's largest and `sigma_min` (at least its
+/// smallest), as the training
+/// timesteps of nearest σ (decreasing, without repeats).
+fn levels(sched: &Schedule, n: usize, sigma_min: f64) -> Result<Vec<usize>> {
+    let len = sched.len();
+    if n == 0 || n > len {
+        return Err(Error::Input(format!(
+            "score-ald: {n} levels for a schedule of {len} timesteps (use 1 to {len})"
+        )));
+    }
+    let sig: Vec<f64> = (0..len).map(|t| ve_sigma(sched, Some(t))).collect();
+    let (hi, lo) = (sig[len - 1].ln(), sig[0].max(sigma_min).min(sig[len - 1]).ln());
+    let mut ts: Vec<usize> = Vec::with_capacity(n);
+    for i in 0..n {
+        let target = if n == 1 {
+            hi
+        } else {
+            hi + (lo - hi) * i as f64 / (n - 1) as f64
+        };
+        let t = (0..len)
+            .min_by(|&a, &b| {
+                (sig[a].ln() - target)
+                    .abs()
+                    .total_cmp(&(sig[b].ln() - target).abs())
+            })
+            .unwrap_or(0);
+        if ts.last() != Some(&t) {
+            ts.push(t);
+        }
+    }
+    Ok(ts)
 }
