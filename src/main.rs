@@ -81,8 +81,8 @@ enum Cmd {
         /// Measurement noise the observations carry, in [-1, 1] units.
         #[arg(long, default_value_t = 0.05)]
         sigma_y: f64,
-        /// Solver parameters, key=value (e.g. scale=0.5 for dps; eta=0.85 for ddrm; measure=0 switches
-        /// the measurement off in every solver but dps, where scale=0 does).
+        /// Solver parameters, key=value (e.g. scale=0.5 for dps, eta=0.85 for ddrm; measure=0 makes
+        /// any solver ignore the measurement).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
         /// diffusers UNet2DModel directory; default: the bundled weights/fmnist32.

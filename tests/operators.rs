@@ -123,4 +123,9 @@ fn bad_task_specs_are_clear_errors() {
         .map(|_| ())
         .unwrap_err();
     assert!(e.to_string().contains("RGB"), "{e}");
+    // a dense CS matrix over the binding limit is refused before it is built
+    let e = operators::build(&g, &"cs".parse().unwrap(), [1, 256, 256])
+        .map(|_| ())
+        .unwrap_err();
+    assert!(e.to_string().contains("compressed-sensing matrix"), "{e}");
 }

@@ -18,6 +18,9 @@ use tweedie::solvers::{self, Problem};
 use tweedie::{Gpu, Tensor};
 
 const IMAGES: usize = 4;
+/// Images of the guidance-off runs: they land ~6 dB under the bar, so two images tell it apart and
+/// halve their cost.
+const OFF_IMAGES: usize = 2;
 const STEPS: usize = 20;
 /// Required gain over the trivial estimate, in dB. Measured with 20 steps on images 0-3 and the
 /// bundled prior: box inpainting +4.2 (18.30 vs 14.07 dB), x4 SR +3.9 (18.76 vs 14.83), Gaussian
@@ -40,20 +43,29 @@ fn mean_psnr(x: &Tensor, truths: &[Image]) -> f64 {
     imgs.iter().zip(truths).map(|(a, b)| psnr(a, b)).sum::<f64>() / truths.len() as f64
 }
 
-fn run(g: &Gpu, solver: &str, task: &str, sets: &[(&str, &str)]) -> Outcome {
+/// One solver run on the first `images` test images: the result, the truths, the operator and the
+/// (noisy) measurements.
+struct Run {
+    out: Tensor,
+    truths: Vec<Image>,
+    op: Box<dyn operators::Operator>,
+    y: Tensor,
+}
+
+fn solve(g: &Gpu, solver: &str, task: &str, steps: usize, sets: &[(&str, &str)], images: usize) -> Run {
     let dir = root().join("weights/fmnist32");
     let model = UNet2DModel::load(g, &dir).unwrap();
     let sched = Schedule::for_model_dir(&dir).unwrap();
-    let truths: Vec<Image> = (0..IMAGES)
+    let truths: Vec<Image> = (0..images)
         .map(|i| tweedie::io::read_image(&root().join(format!("tests/data/fmnist_test_{i:05}.png"))).unwrap())
         .collect();
     let data: Vec<f32> = truths.iter().flat_map(|t| t.data.iter().copied()).collect();
-    let x = Tensor::from_slice(g, &[IMAGES, 1, 32, 32], &data).unwrap();
+    let x = Tensor::from_slice(g, &[images, 1, 32, 32], &data).unwrap();
     let spec: TaskSpec = task.parse().unwrap();
     let op = operators::build(g, &spec, [1, 32, 32]).unwrap();
     let y = operators::add_noise(&op.forward(&x).unwrap(), SIGMA_Y, 1).unwrap();
     let sets: Vec<(String, String)> = sets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let s = solvers::create(solver, &spec.name, Some(STEPS), &sets).unwrap();
+    let s = solvers::create(solver, &spec.name, Some(steps), &sets).unwrap();
     let p = Problem {
         model: &model,
         schedule: &sched,
@@ -62,9 +74,14 @@ fn run(g: &Gpu, solver: &str, task: &str, sets: &[(&str, &str)]) -> Outcome {
         sigma_y: SIGMA_Y,
     };
     let out = s.solve(&p, 7, &mut |_, _| {}).unwrap();
+    Run { out, truths, op, y }
+}
+
+fn run(g: &Gpu, solver: &str, task: &str, steps: usize, sets: &[(&str, &str)], images: usize) -> Outcome {
+    let r = solve(g, solver, task, steps, sets, images);
     let o = Outcome {
-        trivial: mean_psnr(&op.trivial(&y).unwrap(), &truths),
-        solved: mean_psnr(&out, &truths),
+        trivial: mean_psnr(&r.op.trivial(&r.y).unwrap(), &r.truths),
+        solved: mean_psnr(&r.out, &r.truths),
     };
     println!(
         "{solver} {task} {sets:?}: trivial {:.2} dB, solved {:.2} dB",
@@ -73,35 +90,172 @@ fn run(g: &Gpu, solver: &str, task: &str, sets: &[(&str, &str)]) -> Outcome {
     o
 }
 
-/// The solver beats the trivial estimate by `margin` dB with guidance, and does not without it.
-fn check(solver: &str, task: &str, off: &[(&str, &str)], margin: f64) {
+/// The solver (with settings `on`) beats the trivial estimate on the first `images` test images by
+/// `margin` dB with its measurement term, and does not without it (`off` added: the setting that
+/// switches it off), on `OFF_IMAGES` images.
+fn check(
+    solver: &str,
+    task: &str,
+    steps: usize,
+    on: &[(&str, &str)],
+    off: &[(&str, &str)],
+    margin: f64,
+    images: usize,
+) {
     let g = gpu();
-    let on = run(&g, solver, task, &[]);
-    let bar = on.trivial + margin;
+    let with = run(&g, solver, task, steps, on, images);
+    let bar = with.trivial + margin;
     assert!(
-        on.solved >= bar,
+        with.solved >= bar,
         "{solver} on {task}: {:.2} dB, below the bar {bar:.2} dB",
-        on.solved
+        with.solved
     );
-    let without = run(&g, solver, task, off);
+    let sets: Vec<(&str, &str)> = on.iter().chain(off).copied().collect();
+    let without = run(&g, solver, task, steps, &sets, OFF_IMAGES);
+    let bar = without.trivial + margin;
     assert!(
         without.solved < bar,
-        "{solver} on {task} without guidance still reached {:.2} dB",
+        "{solver} on {task} without its measurement term still reached {:.2} dB (bar {bar:.2})",
         without.solved
     );
 }
 
+const DPS_OFF: &[(&str, &str)] = &[("scale", "0")];
+/// How the other solvers switch their measurement term off.
+const MEASURE_OFF: &[(&str, &str)] = &[("measure", "0")];
+
 #[test]
 fn dps_box_inpainting() {
-    check("dps", "inpaint-box", &[("scale", "0")], MARGIN);
+    check("dps", "inpaint-box", STEPS, &[], DPS_OFF, MARGIN, IMAGES);
 }
 
 #[test]
 fn dps_super_resolution_x4() {
-    check("dps", "sr:factor=4", &[("scale", "0")], MARGIN);
+    check("dps", "sr:factor=4", STEPS, &[], DPS_OFF, MARGIN, IMAGES);
 }
 
 #[test]
 fn dps_gaussian_deblurring() {
-    check("dps", "deblur-gauss:size=9,sigma=1.5", &[("scale", "0")], MARGIN);
+    check(
+        "dps",
+        "deblur-gauss:size=9,sigma=1.5",
+        STEPS,
+        &[],
+        DPS_OFF,
+        MARGIN,
+        IMAGES,
+    );
+}
+
+/// DDRM in the SVD of the separable blur. 10 steps, measured on images 0-3: 21.30 dB against the
+/// blurred observation's 15.63 (+5.7; 20 steps: 22.91); without the measurement (plain DDIM, images
+/// 0-1) 10.6 dB.
+#[test]
+fn ddrm_gaussian_deblurring() {
+    check(
+        "ddrm",
+        "deblur-gauss:size=9,sigma=1.5",
+        10,
+        &[],
+        MEASURE_OFF,
+        3.0,
+        IMAGES,
+    );
+}
+
+/// DDNM+ on 70% random inpainting (diagonal SVD). 10 steps, measured on images 0-3: 13.85 dB
+/// against A⁺y's 8.26 (+5.6). Unconditional samples beat this weak trivial estimate (~10 dB), so
+/// the margin is 4 dB: the bar sits between the two with room on both sides.
+#[test]
+fn ddnm_random_inpainting() {
+    check("ddnm", "inpaint-random", 10, &[], MEASURE_OFF, 4.0, IMAGES);
+}
+
+/// ΠGDM (VJP, SVD of the pooling) on ×4 super-resolution, 20 steps on two images (a VJP step costs
+/// three forward passes). Measured: 17.90 dB against 14.83 on images 0-3 (+3.1); 10 steps was too
+/// few (+0.4 on images 0-1); without the measurement 7.1 dB.
+#[test]
+fn pigdm_super_resolution_x4() {
+    check("pigdm", "sr:factor=4", 20, &[], MEASURE_OFF, MARGIN, OFF_IMAGES);
+}
+
+/// MCG (DPS step + projection) on box inpainting, 20 steps on two images. Measured: 17.71 dB against
+/// 14.07 on images 0-3 (+3.6); 10 steps on images 0-1 gave +1.9; without the measurement 8.1 dB.
+#[test]
+fn mcg_box_inpainting() {
+    check("mcg", "inpaint-box", 20, &[], MEASURE_OFF, MARGIN, OFF_IMAGES);
+}
+
+/// Score-ALD does not beat the trivial estimate with the bundled (CPU-trained) prior at budgets a
+/// test can afford: measured on images 0-1, 20 levels × 2 steps, r = 0.5, σ_min = 0.3: random
+/// inpainting 10.05 dB against 8.39 (unconditional samples score about as much), Gaussian
+/// deblurring 15.9 against 18.0 (image 0); its Langevin chains keep noise the undertrained score
+/// cannot remove. So this checks only that its measurement term works: the result agrees with the
+/// measurement (residual RMS over the observed pixels) several times better than without it.
+#[test]
+fn score_ald_measurement_term_pulls_towards_y() {
+    let g = gpu();
+    let residual = |measure: &str| {
+        let sets = [
+            ("k", "2"),
+            ("r", "0.5"),
+            ("sigma_min", "0.3"),
+            ("measure", measure),
+        ];
+        let r = solve(&g, "score-ald", "inpaint-random", 10, &sets, OFF_IMAGES);
+        let ax = r.op.forward(&r.out).unwrap().to_vec().unwrap();
+        let yv = r.op.forward(&r.y).unwrap().to_vec().unwrap();
+        let observed = yv.iter().filter(|b| **b != 0.0).count();
+        let se: f64 = ax.iter().zip(&yv).map(|(a, b)| ((a - b) as f64).powi(2)).sum();
+        (se / observed as f64).sqrt()
+    };
+    let (with, without) = (residual("1"), residual("0"));
+    println!(
+        "score-ald residual RMS on the observed pixels: {with:.3} with the measurement, {without:.3} without"
+    );
+    assert!(
+        with < 0.5 * without,
+        "score-ald: residual {with:.3} with the measurement term vs {without:.3} without"
+    );
+}
+
+/// Solvers that need structure the operator lacks say so (and what to use instead) before any step;
+/// unknown or malformed settings are errors too.
+#[test]
+fn solvers_refuse_operators_without_the_structure_they_need() {
+    let g = gpu();
+    let dir = root().join("weights/fmnist32");
+    let model = UNet2DModel::load(&g, &dir).unwrap();
+    let sched = Schedule::for_model_dir(&dir).unwrap();
+    let spec: TaskSpec = "deblur-motion".parse().unwrap();
+    let op = operators::build(&g, &spec, [1, 32, 32]).unwrap();
+    let x = Tensor::full(&g, &[1, 1, 32, 32], 0.1).unwrap();
+    let y = op.forward(&x).unwrap();
+    let p = Problem {
+        model: &model,
+        schedule: &sched,
+        op: op.as_ref(),
+        y: &y,
+        sigma_y: SIGMA_Y,
+    };
+    for (solver, needs) in [
+        ("ddrm", "no SVD"),
+        ("ddnm", "no SVD"),
+        ("pigdm", "no SVD"),
+        ("mcg", "pseudo-inverse"),
+    ] {
+        let s = solvers::create(solver, "deblur-motion", Some(2), &[]).unwrap();
+        let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
+        assert!(e.contains(needs) && e.contains("dps"), "{solver}: {e}");
+    }
+    let bad = |solver: &str, k: &str, v: &str| {
+        solvers::create(solver, "sr", None, &[(k.to_string(), v.to_string())])
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    assert!(bad("ddrm", "etta", "1").contains("no such parameter"));
+    assert!(bad("ddnm", "plus", "maybe").contains("expects 1 or 0"));
+    assert!(bad("score-ald", "r", "2").contains("r in (0, 1)"));
+    assert!(bad("pigdm", "w", "x").contains("expects a number"));
 }

@@ -34,6 +34,18 @@ impl WalshHadamard {
             return Err(Error::Input(format!("cs ratio={ratio} must be in (0, 1]")));
         }
         let m = ((ratio * n as f64).round() as usize).max(1);
+        // the dense n × n matrix must fit one binding: say so before allocating it on the host
+        let (bytes, limit) = ((n * n * 4) as u64, gpu.max_binding_bytes());
+        if bytes > limit {
+            return Err(Error::TooLarge {
+                what: format!(
+                    "the {n} x {n} compressed-sensing matrix of {}x{} images",
+                    x_shape[1], x_shape[2]
+                ),
+                bytes,
+                limit,
+            });
+        }
         let key = [seed as u32, (seed >> 32) as u32];
         let rnd = |i: u32, s: u32| crate::diffusion::philox4x32_10([i, 0, s, 0], key)[0];
         // Fisher–Yates on the row indices, then keep the first m

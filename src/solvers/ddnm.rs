@@ -25,10 +25,10 @@
 //! `--set eta=…,plus=0|1,min_singular=…` (`plus=0`: treat y as exact, plain DDNM); `measure=0`
 //! ignores the measurement (plain DDIM with η).
 
-use super::{Params, Problem, Solver, check_problem, iterate, require_svd, singulars, timesteps, tweedie};
+use super::{Params, Problem, Solver, SpectralRun};
 use crate::diffusion::randn;
 use crate::error::Result;
-use crate::ops::{self, DdnmStep, Spectral};
+use crate::ops::{self, DdnmStep};
 use crate::tensor::Tensor;
 
 /// DDNM / DDNM+ in the operator's SVD space.
@@ -77,18 +77,9 @@ impl Solver for Ddnm {
     }
 
     fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
-        let shape = check_problem(p)?;
-        let svd = require_svd(p, "ddnm")?;
-        let gpu = p.model.gpu();
-        let (ts, tt) = timesteps(p, self.steps)?;
-        let s = singulars(p, svd, self.min_singular, self.measure)?;
-        let uty = svd.ut(p.y)?.reshape(&shape)?;
-        let x = randn(gpu, &shape, seed, 0, 1)?;
-        iterate(p, "ddnm", x, &ts, progress, |x, i, t, next| {
-            let eps = p.model.forward(&x, &tt[i])?;
-            let x0 = tweedie(p, &x, &eps, t)?;
-            let (x0b, eb) = (svd.vt(&x0)?, svd.vt(&eps)?);
-            let z = randn(gpu, &shape, seed, i as u32 + 1, 1)?;
+        let run = SpectralRun::new(p, "ddnm", self.min_singular, self.measure)?;
+        let x = randn(p.model.gpu(), &run.shape, seed, 0, 1)?;
+        run.run(p, "ddnm", (x, self.steps), seed, progress, |sp, next| {
             let ab = p.schedule.alpha_bar(next);
             let st = DdnmStep {
                 a: ab.sqrt(),
@@ -97,14 +88,7 @@ impl Solver for Ddnm {
                 eta: self.eta,
                 plus: self.plus,
             };
-            let sp = Spectral {
-                x0: &x0b,
-                uty: &uty,
-                ebar: &eb,
-                z: &z,
-                s: &s,
-            };
-            svd.v(&ops::ddnm_step(&sp, &st)?)
+            ops::ddnm_step(sp, &st)
         })
     }
 }

@@ -24,12 +24,10 @@
 //! `--set eta=…,eta_b=…,min_singular=…`; `measure=0` ignores the measurement (every coordinate
 //! unseen: plain DDIM with η), the check that the measurement term does the work.
 
-use super::{
-    Params, Problem, Solver, check_problem, iterate, require_svd, singulars, timesteps, tweedie, ve_sigma,
-};
+use super::{Params, Problem, Solver, SpectralRun, ve_sigma};
 use crate::diffusion::randn;
 use crate::error::Result;
-use crate::ops::{self, DdrmStep, Spectral};
+use crate::ops::{self, DdrmStep};
 use crate::tensor::Tensor;
 
 /// DDRM in the operator's SVD space.
@@ -78,12 +76,7 @@ impl Solver for Ddrm {
     }
 
     fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
-        let shape = check_problem(p)?;
-        let svd = require_svd(p, "ddrm")?;
-        let gpu = p.model.gpu();
-        let (ts, tt) = timesteps(p, self.steps)?;
-        let s = singulars(p, svd, self.min_singular, self.measure)?;
-        let uty = svd.ut(p.y)?.reshape(&shape)?;
+        let run = SpectralRun::new(p, "ddrm", self.min_singular, self.measure)?;
         let st = |next: Option<usize>, init: bool| DdrmStep {
             sigma_next: ve_sigma(p.schedule, next),
             sigma_y: p.sigma_y,
@@ -92,28 +85,14 @@ impl Solver for Ddrm {
             scale: p.schedule.alpha_bar(next).sqrt(),
             init,
         };
-        let z = randn(gpu, &shape, seed, 0, 1)?;
-        let sp = Spectral {
-            x0: &z,
-            uty: &uty,
-            ebar: &z,
-            z: &z,
-            s: &s,
-        };
-        let x = svd.v(&ops::ddrm_step(&sp, &st(Some(ts[0]), true))?)?;
-        iterate(p, "ddrm", x, &ts, progress, |x, i, t, next| {
-            let eps = p.model.forward(&x, &tt[i])?;
-            let x0 = tweedie(p, &x, &eps, t)?;
-            let (x0b, eb) = (svd.vt(&x0)?, svd.vt(&eps)?);
-            let z = randn(gpu, &shape, seed, i as u32 + 1, 1)?;
-            let sp = Spectral {
-                x0: &x0b,
-                uty: &uty,
-                ebar: &eb,
-                z: &z,
-                s: &s,
-            };
-            svd.v(&ops::ddrm_step(&sp, &st(next, false))?)
+        // x_T ~ p(x_T | y): the first respaced timestep's σ
+        let t0 = crate::diffusion::respace(p.schedule.len(), self.steps)?[0];
+        let z = randn(p.model.gpu(), &run.shape, seed, 0, 1)?;
+        let x = run
+            .svd
+            .v(&ops::ddrm_step(&run.inputs(&z, &z, &z), &st(Some(t0), true))?)?;
+        run.run(p, "ddrm", (x, self.steps), seed, progress, |sp, next| {
+            ops::ddrm_step(sp, &st(next, false))
         })
     }
 }

@@ -25,7 +25,7 @@
 //! Fashion-MNIST prior, 4 test images, σ_y = 0.05, S = 20 (mean PSNR; trivial estimate in brackets):
 //! ×4 SR [14.8 dB]: ζ = 0.5 → 12.6, 2.1 (γ 0.5) → 15.5, 4 → 17.6, 8 (γ 0.85) → 18.9, 15 (γ 1) → 18.5;
 //! box inpainting [14.1 dB]: ζ = 3.5 (γ 0.5) → 17.4, 12 → 16.4. `--set scale=ζ` overrides it;
-//! `scale=0` switches the guidance off (plain DDPM sampling).
+//! `scale=0` (or `measure=0`, as for every solver) switches the guidance off (plain DDPM sampling).
 //! The residual norm and the step size stay on the device: nothing is read back inside the loop
 //! except a NaN check every 50 steps.
 
@@ -61,7 +61,10 @@ impl Dps {
         let mut p = Params::new("dps", sets);
         let base =
             Self::default_scale(task) * (1000.0 / steps.max(1) as f64).powf(Self::few_step_exponent(task));
-        let scale = p.f64("scale", base)?;
+        let mut scale = p.f64("scale", base)?;
+        if !p.flag("measure", true)? {
+            scale = 0.0;
+        }
         p.finish()?;
         Ok(Dps { steps, scale })
     }

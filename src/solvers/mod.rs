@@ -66,41 +66,35 @@ impl Params {
         }
     }
 
-    /// A real parameter with its default.
-    pub fn f64(&mut self, key: &str, default: f64) -> Result<f64> {
+    /// The value of `key` parsed as `T`, or `default` when not given.
+    fn parsed<T: std::str::FromStr>(&mut self, key: &str, default: T, expects: &str) -> Result<T> {
         self.used.push(key.to_string());
         match self.kv.iter().rev().find(|(k, _)| k == key) {
             None => Ok(default),
             Some((_, v)) => v
                 .parse()
-                .map_err(|_| Error::Input(format!("--set {key}={v}: {} expects a number", self.solver))),
+                .map_err(|_| Error::Input(format!("--set {key}={v}: {} expects {expects}", self.solver))),
         }
+    }
+
+    /// A real parameter with its default.
+    pub fn f64(&mut self, key: &str, default: f64) -> Result<f64> {
+        self.parsed(key, default, "a number")
     }
 
     /// A count with its default.
     pub fn usize(&mut self, key: &str, default: usize) -> Result<usize> {
-        self.used.push(key.to_string());
-        match self.kv.iter().rev().find(|(k, _)| k == key) {
-            None => Ok(default),
-            Some((_, v)) => v.parse().map_err(|_| {
-                Error::Input(format!("--set {key}={v}: {} expects a whole number", self.solver))
-            }),
-        }
+        self.parsed(key, default, "a whole number")
     }
 
-    /// A switch with its default: `1`/`0` (or `true`/`false`).
+    /// A switch with its default, given as `1` or `0`.
     pub fn flag(&mut self, key: &str, default: bool) -> Result<bool> {
-        self.used.push(key.to_string());
-        match self.kv.iter().rev().find(|(k, _)| k == key) {
-            None => Ok(default),
-            Some((_, v)) => match v.as_str() {
-                "1" | "true" | "on" => Ok(true),
-                "0" | "false" | "off" => Ok(false),
-                _ => Err(Error::Input(format!(
-                    "--set {key}={v}: {} expects 1 or 0",
-                    self.solver
-                ))),
-            },
+        match self.parsed::<u8>(key, default as u8, "1 or 0")? {
+            v @ (0 | 1) => Ok(v == 1),
+            v => Err(Error::Input(format!(
+                "--set {key}={v}: {} expects 1 or 0",
+                self.solver
+            ))),
         }
     }
 
@@ -248,4 +242,64 @@ pub(crate) fn pseudo_inverse(p: &Problem, y: &Tensor, min: f64, solver: &str) ->
 pub(crate) fn ve_sigma(sched: &Schedule, t: Option<usize>) -> f64 {
     let ab = sched.alpha_bar(t);
     ((1.0 - ab) / ab).sqrt()
+}
+
+/// What DDRM and DDNM share: the operator's SVD, its (thresholded) singular values, `Uᵀ y`, and the
+/// step loop that maps ε and Tweedie's x̂0 to spectral coordinates, applies a per-coordinate update
+/// and maps back through `V`.
+pub(crate) struct SpectralRun<'a> {
+    /// The operator's SVD.
+    pub svd: &'a dyn Svd,
+    /// Singular values, zero where unseen (all zero with the measurement switched off).
+    pub s: Tensor,
+    /// `Uᵀ y` in the spectral layout.
+    pub uty: Tensor,
+    /// Batch shape `[B, C, H, W]`.
+    pub shape: [usize; 4],
+}
+
+impl<'a> SpectralRun<'a> {
+    /// Checks the problem and prepares the spectral pieces for `solver`.
+    pub fn new(p: &Problem<'a>, solver: &str, min_singular: f64, measure: bool) -> Result<Self> {
+        let shape = check_problem(p)?;
+        let svd = require_svd(p, solver)?;
+        Ok(SpectralRun {
+            svd,
+            s: singulars(p, svd, min_singular, measure)?,
+            uty: svd.ut(p.y)?.reshape(&shape)?,
+            shape,
+        })
+    }
+
+    /// The spectral inputs with `x0` and `ebar` (and the noise) given.
+    pub fn inputs<'b>(&'b self, x0: &'b Tensor, ebar: &'b Tensor, z: &'b Tensor) -> ops::Spectral<'b> {
+        ops::Spectral {
+            x0,
+            uty: &self.uty,
+            ebar,
+            z,
+            s: &self.s,
+        }
+    }
+
+    /// Runs `steps` respaced steps from `x`: each computes ε, x̂0 (see [`tweedie`]), `Vᵀx̂0`, `Vᵀε`
+    /// and fresh noise, and returns `V update(inputs, next timestep)`.
+    pub fn run(
+        &self,
+        p: &Problem,
+        name: &str,
+        (x, steps): (Tensor, usize),
+        seed: u64,
+        progress: &mut dyn FnMut(usize, usize),
+        update: impl Fn(&ops::Spectral, Option<usize>) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        let (ts, tt) = timesteps(p, steps)?;
+        iterate(p, name, x, &ts, progress, |x, i, t, next| {
+            let eps = p.model.forward(&x, &tt[i])?;
+            let x0 = tweedie(p, &x, &eps, t)?;
+            let (x0b, eb) = (self.svd.vt(&x0)?, self.svd.vt(&eps)?);
+            let z = crate::diffusion::randn(p.model.gpu(), &self.shape, seed, i as u32 + 1, 1)?;
+            self.svd.v(&update(&self.inputs(&x0b, &eb, &z), next)?)
+        })
+    }
 }
