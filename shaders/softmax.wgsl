@@ -50,24 +50,3 @@ fn softmax(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
     let inv = 1.0 / ((sv.x + sv.y) + (sv.z + sv.w));
     for (var j = lid; j < p.len; j += WG) { out[base + j] *= inv; }
 }
-
-// One invocation per row, no barriers: for CPU adapters (llvmpipe), where a workgroup barrier costs a
-// context switch per SIMD group and short rows (attention over 64 tokens) leave most of a 64-thread
-// workgroup idle. Same arithmetic as `softmax`.
-@compute @workgroup_size(64)
-fn softmax_serial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let row = gid.x + gid.y * nwg.x * 64u;
-    if (row >= p.rows) { return; }
-    let base = row * p.len;
-    let s = p.scale;
-    var m = -3.4e38;
-    for (var j = 0u; j < p.len; j++) { m = max(m, s * x[base + j]); }
-    var sum = 0.0;
-    for (var j = 0u; j < p.len; j++) {
-        let e = exp(s * x[base + j] - m);
-        out[base + j] = e;
-        sum += e;
-    }
-    let inv = 1.0 / sum;
-    for (var j = 0u; j < p.len; j++) { out[base + j] *= inv; }
-}

@@ -79,15 +79,9 @@ pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
         scale.to_bits(),
         0,
     ];
-    // CPU adapters take one invocation per row (see the shader); GPUs one workgroup per row.
-    let cpu = x.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
-    let (entry, g) = if cpu {
-        ("softmax_serial", grid1d(rows, 64))
-    } else {
-        ("softmax", grid1d(rows, 1))
-    };
+    let g = grid1d(rows, 1);
     x.gpu().dispatch(
-        &KernelId::new("softmax.wgsl", entry),
+        &KernelId::new("softmax.wgsl", "softmax"),
         &params,
         &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
         g,
