@@ -123,18 +123,17 @@ fn check(
     );
 }
 
-const DPS_OFF: &[(&str, &str)] = &[("scale", "0")];
-/// How the other solvers switch their measurement term off.
+/// How every solver switches its measurement term off (for DPS the same as `scale=0`).
 const MEASURE_OFF: &[(&str, &str)] = &[("measure", "0")];
 
 #[test]
 fn dps_box_inpainting() {
-    check("dps", "inpaint-box", STEPS, &[], DPS_OFF, MARGIN, FEW);
+    check("dps", "inpaint-box", STEPS, &[], MEASURE_OFF, MARGIN, FEW);
 }
 
 #[test]
 fn dps_super_resolution_x4() {
-    check("dps", "sr:factor=4", STEPS, &[], DPS_OFF, MARGIN, FEW);
+    check("dps", "sr:factor=4", STEPS, &[], MEASURE_OFF, MARGIN, FEW);
 }
 
 #[test]
@@ -144,7 +143,7 @@ fn dps_gaussian_deblurring() {
         "deblur-gauss:size=9,sigma=1.5",
         STEPS,
         &[],
-        DPS_OFF,
+        MEASURE_OFF,
         MARGIN,
         FEW,
     );

@@ -131,18 +131,17 @@ impl Separable {
             }
         }
         let s = plane.repeat(c);
+        // P_h U_hᵀ (H × mh) and P_w U_wᵀ (W × mw): Uᵀ and U zero-padded to the image size
+        let (uh_t, uw_t) = (
+            embed(&t(&uh, mh, mh), mh, mh, h, mh),
+            embed(&t(&uw, mw, mw), mw, mw, w, mw),
+        );
         Ok(Separable {
             c,
             vt: (dev(&t(&vh, h, h), h, h)?, dev(&vw, w, w)?),
             v: (dev(&vh, h, h)?, dev(&t(&vw, w, w), w, w)?),
-            ut: (
-                dev(&embed(&t(&uh, mh, mh), mh, mh, h, mh), h, mh)?,
-                dev(&t(&embed(&t(&uw, mw, mw), mw, mw, w, mw), w, mw), mw, w)?,
-            ),
-            u: (
-                dev(&t(&embed(&t(&uh, mh, mh), mh, mh, h, mh), h, mh), mh, h)?,
-                dev(&embed(&t(&uw, mw, mw), mw, mw, w, mw), w, mw)?,
-            ),
+            ut: (dev(&uh_t, h, mh)?, dev(&t(&uw_t, w, mw), mw, w)?),
+            u: (dev(&t(&uh_t, h, mh), mh, h)?, dev(&uw_t, w, mw)?),
             s,
         })
     }

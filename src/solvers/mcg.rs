@@ -24,7 +24,7 @@
 //! DDPM).
 
 use super::dps::dps_step;
-use super::{Dps, Params, Problem, Solver, check_problem, iterate, pseudo_inverse, timesteps};
+use super::{Dps, Params, Problem, PseudoInverse, Solver, check_problem, iterate, timesteps};
 use crate::diffusion::randn;
 use crate::error::Result;
 use crate::ops;
@@ -78,23 +78,25 @@ impl Solver for Mcg {
         let shape = check_problem(p)?;
         let gpu = p.model.gpu();
         let (ts, tt) = timesteps(p, self.steps)?;
-        if self.measure {
-            // fail before the first step if there is no A⁺
-            pseudo_inverse(p, p.y, self.min_singular, "mcg")?;
-        }
+        // resolved before the first step: an operator without A⁺ fails here
+        let pinv = if self.measure {
+            Some(PseudoInverse::new(p, self.min_singular, "mcg")?)
+        } else {
+            None
+        };
         let x = randn(gpu, &shape, seed, 0, 1)?;
         let scale = if self.measure { self.scale } else { 0.0 };
         iterate(p, "mcg", x, &ts, progress, |x, i, t, next| {
             let step = i as u32 + 1;
             let x = dps_step(p, &x, (t, &tt[i]), next, scale, seed, step)?;
-            if !self.measure {
+            let Some(pinv) = &pinv else {
                 return Ok(x);
-            }
+            };
             let ab = p.schedule.alpha_bar(next);
             let n = randn(gpu, p.y.shape(), seed, step, 3)?;
             let ys = ops::axpby(ab.sqrt() as f32, p.y, (1.0 - ab).sqrt() as f32, &n)?;
             let r = ops::axpby(1.0, &ys, -1.0, &p.op.forward(&x)?)?;
-            ops::add(&x, &pseudo_inverse(p, &r, self.min_singular, "mcg")?)
+            ops::add(&x, &pinv.apply(&r)?)
         })
     }
 }

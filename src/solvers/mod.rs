@@ -222,20 +222,45 @@ pub(crate) fn tweedie(p: &Problem, x: &Tensor, eps: &Tensor, t: usize) -> Result
     }
 }
 
-/// `A⁺ y`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ y` from its SVD with singular values
-/// below `min` dropped.
-pub(crate) fn pseudo_inverse(p: &Problem, y: &Tensor, min: f64, solver: &str) -> Result<Tensor> {
-    if let Some(x) = p.op.pinv(y)? {
-        return Ok(x);
+/// `A⁺`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ` from its SVD with singular values below
+/// `min` dropped. Resolved once per solve, so that a loop applying it uploads nothing.
+pub(crate) struct PseudoInverse<'a> {
+    op: &'a dyn Operator,
+    /// The SVD and its thresholded singular values, when the operator has no `A⁺` of its own.
+    spectral: Option<(&'a dyn Svd, Tensor)>,
+}
+
+impl<'a> PseudoInverse<'a> {
+    /// The pseudo-inverse of the problem's operator, or an error naming the solvers that need none.
+    pub fn new(p: &Problem<'a>, min: f64, solver: &str) -> Result<Self> {
+        if p.op.pinv(p.y)?.is_some() {
+            return Ok(PseudoInverse {
+                op: p.op,
+                spectral: None,
+            });
+        }
+        let svd = p.op.svd().ok_or_else(|| {
+            Error::Input(format!(
+                "{solver} needs the operator's pseudo-inverse, and {} has none (nor an SVD); use dps or score-ald",
+                p.op.describe()
+            ))
+        })?;
+        Ok(PseudoInverse {
+            op: p.op,
+            spectral: Some((svd, singulars(p, svd, min, true)?)),
+        })
     }
-    let svd = p.op.svd().ok_or_else(|| {
-        Error::Input(format!(
-            "{solver} needs the operator's pseudo-inverse, and {} has none (nor an SVD); use dps or score-ald",
-            p.op.describe()
-        ))
-    })?;
-    let s = singulars(p, svd, min, true)?;
-    svd.v(&ops::spectral_gain(&svd.ut(y)?, &s, 0.0)?)
+
+    /// `A⁺ y`.
+    pub fn apply(&self, y: &Tensor) -> Result<Tensor> {
+        match &self.spectral {
+            Some((svd, s)) => svd.v(&ops::spectral_gain(&svd.ut(y)?, s, 0.0)?),
+            None => self
+                .op
+                .pinv(y)?
+                .ok_or_else(|| Error::Input(format!("{} gave no pseudo-inverse", self.op.describe()))),
+        }
+    }
 }
 
 /// σ of timestep `t` in variance-exploding units, `sqrt((1 − ᾱ_t) / ᾱ_t)` (0 at the end, `None`).

@@ -24,7 +24,7 @@
 //! DDIM).
 
 use super::{
-    Params, Problem, Solver, check_problem, iterate, pseudo_inverse, require_svd, singulars, timesteps,
+    Params, Problem, PseudoInverse, Solver, check_problem, iterate, require_svd, singulars, timesteps,
 };
 use crate::autograd::Tape;
 use crate::diffusion::{Sampler, randn, sampler_step};
@@ -88,7 +88,7 @@ impl Solver for PiGdm {
         let z = randn(gpu, &shape, seed, 0, 1)?;
         let x = if guided {
             let ab = p.schedule.alpha_bar(Some(ts[0]));
-            let x0 = pseudo_inverse(p, p.y, self.min_singular, "pigdm")?;
+            let x0 = PseudoInverse::new(p, self.min_singular, "pigdm")?.apply(p.y)?;
             ops::axpby(ab.sqrt() as f32, &x0, (1.0 - ab).sqrt() as f32, &z)?
         } else {
             z
