@@ -83,3 +83,29 @@ def hardware_string(device: torch.device) -> str:
     except OSError:
         pass
     return f"{cpu}, {os.cpu_count()} cores visible, {torch.get_num_threads()} torch threads, no GPU"
+
+# Held-out set for the training log and the model card: test-split images the repository does not
+# ship (tests/data holds t10k[0:64]), a fixed noise draw per t.
+HELDOUT_START, N_HELDOUT = 64, 256
+EVAL_TS = (100, 300, 500, 700, 900)
+NOISE_SEED = 1234
+
+
+@torch.no_grad()
+def heldout_losses(model, device, bs=64, start=HELDOUT_START, n=N_HELDOUT):
+    """Per-element mean ||eps - eps_theta(x_t, t)||^2 at each t in EVAL_TS, on t10k[start:start+n]."""
+    imgs, _ = load_split("t10k")
+    x0 = to_model_range(torch.from_numpy(imgs[start:start + n])).to(device)
+    acp = alphas_cumprod(torch.float64)
+    gen = torch.Generator().manual_seed(NOISE_SEED)
+    out = {}
+    for t in EVAL_TS:
+        noise = torch.randn(x0.shape, generator=gen).to(device)
+        a = float(acp[t])
+        xt = (a ** 0.5 * x0 + (1 - a) ** 0.5 * noise).float()
+        se = 0.0
+        for i in range(0, n, bs):
+            pred = model(xt[i:i + bs], torch.full((xt[i:i + bs].shape[0],), t, device=device)).sample
+            se += ((pred.double() - noise[i:i + bs].double()) ** 2).sum().item()
+        out[t] = se / noise.numel()
+    return out
