@@ -1,9 +1,59 @@
-//! A device tensor: f32 values in a pooled GPU buffer with a row-major (NCHW) shape.
+//! A device tensor: f32 values in a pooled GPU buffer with a row-major (NCHW) shape, and the node of
+//! the autograd graph that made it, if it depends on a tracked tensor.
+//!
+//! Autograd state lives on the tensors (as in candle), not on the device: a computation that starts
+//! from [`Tensor::tracked`] inputs builds its own graph, which [`crate::autograd::backward`] walks, and
+//! which is freed with the last tensor that holds it. Two computations on one device never see each
+//! other's graphs.
 
 use crate::error::{Error, Result};
 use crate::gpu::PooledBuffer;
 use crate::gpu::{Access, Gpu};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The backward rule of a recorded op: the gradients of its inputs (`None` where `need` is false or
+/// the input is not differentiable) from the gradient `g` of its output `out`.
+pub trait BackwardOp: Send + Sync {
+    /// A short name of the op kind (e.g. `"conv2d"`).
+    fn name(&self) -> &'static str;
+    /// The input gradients.
+    fn backward(
+        &self,
+        inputs: &[Tensor],
+        out: &Tensor,
+        g: &Tensor,
+        need: &[bool],
+    ) -> Result<Vec<Option<Tensor>>>;
+}
+
+/// A node of the autograd graph: a tracked leaf, or the op that made a tensor from its inputs.
+pub(crate) struct GradNode {
+    /// Unique per node; gradients are accumulated by it.
+    pub(crate) id: u64,
+    /// `None` for a leaf.
+    pub(crate) op: Option<Box<dyn BackwardOp>>,
+    /// The op's inputs (tracked or not: the backward rule may need them all).
+    pub(crate) inputs: Vec<Tensor>,
+    /// The op's output values (without the node, so no cycle).
+    pub(crate) out: Option<Tensor>,
+}
+
+static NEXT_NODE: AtomicU64 = AtomicU64::new(1);
+
+impl Drop for GradNode {
+    /// Frees long chains (a tape through many UNet passes) iteratively, not by recursion.
+    fn drop(&mut self) {
+        let mut stack = std::mem::take(&mut self.inputs);
+        while let Some(mut t) = stack.pop() {
+            if let Some(node) = t.node.take()
+                && let Ok(mut n) = Arc::try_unwrap(node)
+            {
+                stack.append(&mut n.inputs);
+            }
+        }
+    }
+}
 
 /// An f32 tensor on the GPU. Cloning shares the buffer; the buffer returns to the pool when the last
 /// clone is dropped. Ops never write into their inputs, so a tensor's values do not change.
@@ -12,6 +62,7 @@ pub struct Tensor {
     gpu: Gpu,
     buf: Arc<PooledBuffer>,
     shape: Vec<usize>,
+    node: Option<Arc<GradNode>>,
 }
 
 impl std::fmt::Debug for Tensor {
@@ -43,6 +94,7 @@ impl Tensor {
             gpu: gpu.clone(),
             buf,
             shape: shape.to_vec(),
+            node: None,
         })
     }
 
@@ -107,6 +159,7 @@ impl Tensor {
             gpu: self.gpu.clone(),
             buf: self.buf.clone(),
             shape: shape.to_vec(),
+            node: self.node.clone(),
         })
     }
 
@@ -117,9 +170,56 @@ impl Tensor {
         Ok(t)
     }
 
-    /// Identity of the buffer (shared by reshapes), used by the autograd tape.
-    pub(crate) fn key(&self) -> usize {
-        Arc::as_ptr(&self.buf) as usize
+    /// The same values as a leaf of a new autograd graph: ops on it (and on what depends on it)
+    /// record what their backward needs, and [`crate::autograd::backward`] can return the
+    /// vector-Jacobian product with respect to it. Ops on untracked tensors record nothing.
+    pub fn tracked(&self) -> Tensor {
+        Tensor {
+            gpu: self.gpu.clone(),
+            buf: self.buf.clone(),
+            shape: self.shape.clone(),
+            node: Some(Arc::new(GradNode {
+                id: NEXT_NODE.fetch_add(1, Ordering::Relaxed),
+                op: None,
+                inputs: Vec::new(),
+                out: None,
+            })),
+        }
+    }
+
+    /// The same values without a graph (a constant for autograd).
+    pub fn detach(&self) -> Tensor {
+        Tensor {
+            gpu: self.gpu.clone(),
+            buf: self.buf.clone(),
+            shape: self.shape.clone(),
+            node: None,
+        }
+    }
+
+    /// Whether this tensor depends on a tracked tensor (has a node in an autograd graph).
+    pub fn is_tracked(&self) -> bool {
+        self.node.is_some()
+    }
+
+    /// Attaches `op` with its `inputs` as this tensor's node when an input is tracked.
+    pub(crate) fn with_node(mut self, inputs: &[&Tensor], op: impl BackwardOp + 'static) -> Tensor {
+        if !inputs.iter().any(|t| t.is_tracked()) {
+            return self;
+        }
+        let out = self.detach();
+        self.node = Some(Arc::new(GradNode {
+            id: NEXT_NODE.fetch_add(1, Ordering::Relaxed),
+            op: Some(Box::new(op)),
+            inputs: inputs.iter().map(|t| (*t).clone()).collect(),
+            out: Some(out),
+        }));
+        self
+    }
+
+    /// This tensor's autograd node.
+    pub(crate) fn node(&self) -> Option<&Arc<GradNode>> {
+        self.node.as_ref()
     }
 
     /// Whether two tensors share one buffer.

@@ -12,7 +12,7 @@
 
 mod common;
 use common::{fixture, gpu, randn};
-use tweedie::autograd::Tape;
+use tweedie::autograd;
 use tweedie::models::UNet2DModel;
 use tweedie::ops::{self, Conv2dSpec, MatmulSpec, reference::rel_l2};
 use tweedie::{Gpu, Tensor};
@@ -54,16 +54,12 @@ fn fd_gap(
             })
             .collect()
     };
-    let x0 = up(&xs, 0.0);
-    let tape = Tape::new(g).unwrap();
-    for t in &x0 {
-        tape.watch(t);
-    }
+    let x0: Vec<Tensor> = up(&xs, 0.0).iter().map(|t| t.tracked()).collect();
     let y = f(&x0);
     let u = randn(seed + 200, y.numel());
     let ut = Tensor::from_slice(g, y.shape(), &u).unwrap();
     let refs: Vec<&Tensor> = x0.iter().collect();
-    let grads = tape.backward_skipping(&y, &ut, &refs, skip).unwrap();
+    let grads = autograd::backward_skipping(&y, &ut, &refs, skip).unwrap();
     let analytic: f64 = sign
         * grads
             .iter()
@@ -226,10 +222,10 @@ fn plain_forward_records_nothing_and_backward_frees_saved_tensors() {
     // warm the pool with one plain forward
     drop(m.forward(&xt, &tt).unwrap().to_vec().unwrap());
     let idle = g.pool_stats().bytes_in_use;
-    let tape = Tape::new(&g).unwrap();
     let eps = m.forward(&xt, &tt).unwrap();
-    assert!(tape.is_empty(), "nothing watched: nothing recorded");
-    drop((tape, eps));
+    assert!(!eps.is_tracked(), "nothing tracked: nothing recorded");
+    assert_eq!(autograd::graph_len(&eps), 0);
+    drop(eps);
     let v = Tensor::full(&g, &[x.shape[0], 3, 16, 16], 0.1).unwrap();
     let (eps, vjp) = m.forward_vjp(&xt, &tt, &v).unwrap();
     drop((eps, vjp, v));

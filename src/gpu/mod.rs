@@ -46,8 +46,6 @@ pub(crate) struct GpuInner {
     pub(crate) stream: Mutex<Stream>,
     /// Per-kernel (calls, seconds) when profiling (`TWEEDIE_PROFILE=1`).
     pub(crate) profile: Option<Mutex<std::collections::BTreeMap<String, (u64, f64)>>>,
-    /// The recording autograd tape, if any.
-    pub(crate) tape: Mutex<Option<crate::autograd::TapeState>>,
     /// First uncaptured device error, for devices tweedie created itself.
     pub(crate) error: Arc<Mutex<Option<String>>>,
 }
@@ -101,7 +99,6 @@ impl Gpu {
                 limits,
                 pool,
                 stream: Mutex::new(stream),
-                tape: Mutex::new(None),
                 profile: std::env::var("TWEEDIE_PROFILE")
                     .is_ok_and(|v| v == "1")
                     .then(|| Mutex::new(Default::default())),

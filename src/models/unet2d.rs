@@ -345,11 +345,10 @@ impl UNet2DModel {
     /// The model output and the vector-Jacobian product `∇_x ⟨v, model(x, t)⟩`, through the
     /// hand-derived backward kernels.
     pub fn forward_vjp(&self, x: &Tensor, t: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
-        let tape = crate::autograd::Tape::new(&self.gpu)?;
-        tape.watch(x);
-        let eps = self.forward(x, t)?;
-        let mut g = tape.backward(&eps, v, &[x])?;
-        Ok((eps, g.remove(0)))
+        let x = x.tracked();
+        let eps = self.forward(&x, t)?;
+        let mut g = crate::autograd::backward(&eps, v, &[&x])?;
+        Ok((eps.detach(), g.remove(0)))
     }
 
     /// Forward with an integer timestep for the whole batch.

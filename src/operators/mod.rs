@@ -30,7 +30,7 @@ pub trait Operator: Send + Sync {
     fn x_shape(&self) -> [usize; 3];
     /// Shape of one measurement (e.g. `[C, H/4, W/4]` for ×4 super-resolution).
     fn y_shape(&self) -> Vec<usize>;
-    /// `A x` for a batch `[B, C, H, W]`; differentiable through the autograd tape.
+    /// `A x` for a batch `[B, C, H, W]`; differentiable through autograd.
     fn forward(&self, x: &Tensor) -> Result<Tensor>;
     /// `Aᵀ y` for a batch of measurements.
     fn adjoint(&self, y: &Tensor) -> Result<Tensor>;

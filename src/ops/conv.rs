@@ -1,7 +1,7 @@
 //! Launcher for `shaders/conv2d.wgsl`.
 
+use super::grad::{Op, record};
 use super::{same_device, u32_of};
-use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId};
 use crate::tensor::Tensor;
@@ -100,9 +100,9 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
         ],
         [ncols.div_ceil(bn), (ws[0] as u32).div_ceil(bm), 1],
     )?;
-    match bias {
-        Some(b) => record(&out, &[x, w, b], Op::Conv2d(spec)),
-        None => record(&out, &[x, w], Op::Conv2d(spec)),
-    }
+    let out = match bias {
+        Some(b) => record(out, &[x, w, b], Op::Conv2d(spec)),
+        None => record(out, &[x, w], Op::Conv2d(spec)),
+    };
     Ok(out)
 }

@@ -1,7 +1,7 @@
 //! Launchers for `shaders/elementwise.wgsl`.
 
+use super::grad::{Op, record};
 use super::{same_device, u32_of};
-use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
@@ -56,7 +56,7 @@ pub fn axpby(a: f32, x: &Tensor, b: f32, y: &Tensor) -> Result<Tensor> {
     check_same(x, y, "axpby operands")?;
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("axpby", x, y, &out, a, b, 0, 0, 0, 0)?;
-    record(&out, &[x, y], Op::Axpby { a, b });
+    let out = record(out, &[x, y], Op::Axpby { a, b });
     Ok(out)
 }
 
@@ -69,7 +69,7 @@ pub fn add(x: &Tensor, y: &Tensor) -> Result<Tensor> {
 pub fn affine(x: &Tensor, a: f32, b: f32) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("affine", x, x, &out, a, b, 0, 0, 0, 0)?;
-    record(&out, &[x], Op::Affine { a });
+    let out = record(out, &[x], Op::Affine { a });
     Ok(out)
 }
 
@@ -90,7 +90,7 @@ pub fn fill(t: &Tensor, value: f32) -> Result<()> {
 pub fn silu(x: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("silu", x, x, &out, 0.0, 0.0, 0, 0, 0, 0)?;
-    record(&out, &[x], Op::Silu);
+    let out = record(out, &[x], Op::Silu);
     Ok(out)
 }
 
@@ -119,7 +119,7 @@ pub fn add_bcast(x: &Tensor, a: f32, y: &Tensor) -> Result<Tensor> {
         0,
         0,
     )?;
-    record(&out, &[x, y], Op::AddBcast { a });
+    let out = record(out, &[x, y], Op::AddBcast { a });
     Ok(out)
 }
 
@@ -133,7 +133,7 @@ pub fn concat_channels(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), &[a[0], a[1] + b[1], a[2], a[3]])?;
     let inner = u32_of(a[2] * a[3], "concat")?;
     launch("concat", x, y, &out, 0.0, 0.0, inner, a[1] as u32, b[1] as u32, 0)?;
-    record(&out, &[x, y], Op::Concat);
+    let out = record(out, &[x, y], Op::Concat);
     Ok(out)
 }
 
@@ -145,7 +145,7 @@ pub fn upsample_nearest2x(x: &Tensor) -> Result<Tensor> {
     }
     let out = Tensor::empty(x.gpu(), &[s[0], s[1], 2 * s[2], 2 * s[3]])?;
     launch("upsample2x", x, x, &out, 0.0, 0.0, s[3] as u32, s[2] as u32, 0, 0)?;
-    record(&out, &[x], Op::Upsample2x);
+    let out = record(out, &[x], Op::Upsample2x);
     Ok(out)
 }
 
@@ -219,7 +219,7 @@ pub fn mul_bcast(x: &Tensor, m: &Tensor) -> Result<Tensor> {
     }
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("mul_bcast", x, m, &out, 0.0, 0.0, u32_of(inner, "mask")?, 0, 0, 0)?;
-    record(&out, &[x, m], Op::MulBcast);
+    let out = record(out, &[x, m], Op::MulBcast);
     Ok(out)
 }
 
@@ -227,7 +227,7 @@ pub fn mul_bcast(x: &Tensor, m: &Tensor) -> Result<Tensor> {
 pub fn clamp(x: &Tensor, lo: f32, hi: f32) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("clamp_values", x, x, &out, lo, hi, 0, 0, 0, 0)?;
-    record(&out, &[x], Op::Clamp { lo, hi });
+    let out = record(out, &[x], Op::Clamp { lo, hi });
     Ok(out)
 }
 

@@ -1,7 +1,7 @@
 //! Launcher for `shaders/matmul.wgsl`.
 
+use super::grad::{Op, record};
 use super::{same_device, u32_of};
-use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId};
 use crate::tensor::Tensor;
@@ -127,10 +127,10 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
         ],
         [u(s.n)?.div_ceil(bn), u(s.m)?.div_ceil(bm), u(s.batch)?],
     )?;
-    match bias {
-        Some(c) => record(&out, &[a, b, c], Op::Matmul(spec)),
-        None => record(&out, &[a, b], Op::Matmul(spec)),
-    }
+    let out = match bias {
+        Some(c) => record(out, &[a, b, c], Op::Matmul(spec)),
+        None => record(out, &[a, b], Op::Matmul(spec)),
+    };
     Ok(out)
 }
 

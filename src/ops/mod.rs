@@ -4,6 +4,7 @@
 mod backward;
 mod conv;
 mod elementwise;
+mod grad;
 mod matmul;
 mod norm;
 mod reduce;

@@ -1,7 +1,7 @@
 //! Launchers for `shaders/groupnorm.wgsl` and `shaders/softmax.wgsl`.
 
+use super::grad::{Op, record};
 use super::u32_of;
-use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
@@ -53,8 +53,8 @@ pub fn group_norm(
         ],
         [u32_of(s[0] * groups, "group norm groups")?, 1, 1],
     )?;
-    record(
-        &out,
+    let out = record(
+        out,
         &[x, gamma, beta],
         Op::GroupNorm {
             groups,
@@ -86,6 +86,6 @@ pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
         &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
         g,
     )?;
-    record(&out, &[x], Op::Softmax { scale });
+    let out = record(out, &[x], Op::Softmax { scale });
     Ok(out)
 }

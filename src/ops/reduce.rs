@@ -1,7 +1,7 @@
 //! Launchers for `shaders/reduce.wgsl`.
 
+use super::grad::{Op, record};
 use super::u32_of;
-use crate::autograd::{Op, record};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
@@ -27,13 +27,13 @@ fn rows_op(entry: &'static str, x: &Tensor, rows: usize) -> Result<Tensor> {
 /// Sums of `x` viewed as `rows` equal rows (e.g. one per sample). Returns `[rows]`.
 pub fn sum_rows(x: &Tensor, rows: usize) -> Result<Tensor> {
     let out = rows_op("sum_rows", x, rows)?;
-    record(&out, &[x], Op::SumRows);
+    let out = record(out, &[x], Op::SumRows);
     Ok(out)
 }
 
 /// Sums of squares of `x` viewed as `rows` equal rows. Returns `[rows]`.
 pub fn sumsq_rows(x: &Tensor, rows: usize) -> Result<Tensor> {
     let out = rows_op("sumsq_rows", x, rows)?;
-    record(&out, &[x], Op::SumsqRows);
+    let out = record(out, &[x], Op::SumsqRows);
     Ok(out)
 }

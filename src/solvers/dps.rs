@@ -30,7 +30,7 @@
 //! except a NaN check every 50 steps.
 
 use super::{Params, Problem, Solver, check_problem, iterate, timesteps};
-use crate::autograd::Tape;
+use crate::autograd;
 use crate::diffusion::{Sampler, sampler_step};
 use crate::error::Result;
 use crate::ops;
@@ -110,8 +110,7 @@ pub(crate) fn dps_step(
         let eps = p.model.forward(x, tt)?;
         return sampler_step(x, &eps, p.schedule, t, next, Sampler::Ddpm, seed, step);
     }
-    let tape = Tape::new(p.model.gpu())?;
-    tape.watch(x);
+    let x = &x.tracked();
     let eps = p.model.forward(x, tt)?;
     let (a, b) = p.schedule.x0_coefficients(t);
     let x0 = ops::clamp(&ops::axpby(a as f32, x, b as f32, &eps)?, -1.0, 1.0)?;
@@ -119,7 +118,7 @@ pub(crate) fn dps_step(
     let ss = ops::sumsq_rows(&r, x.shape()[0])?;
     // d‖r‖/d‖r‖² = 1 / (2‖r‖), times ζ: the cotangent of the per-sample sums of squares
     let cot = ops::pow(&ss, 0.5 * scale as f32, -0.5, 1e-20)?;
-    let g = tape.backward(&ss, &cot, &[x])?.remove(0);
+    let g = autograd::backward(&ss, &cot, &[x])?.remove(0);
     let xs = sampler_step(x, &eps, p.schedule, t, next, Sampler::Ddpm, seed, step)?;
     ops::axpby(1.0, &xs, -1.0, &g)
 }

@@ -26,7 +26,7 @@
 use super::{
     Params, Problem, PseudoInverse, Solver, check_problem, iterate, require_svd, singulars, timesteps,
 };
-use crate::autograd::Tape;
+use crate::autograd;
 use crate::diffusion::{Sampler, randn, sampler_step};
 use crate::error::Result;
 use crate::ops;
@@ -100,8 +100,7 @@ impl Solver for PiGdm {
                 let eps = p.model.forward(&x, &tt[i])?;
                 return sampler_step(&x, &eps, p.schedule, t, next, sampler, seed, step);
             }
-            let tape = Tape::new(gpu)?;
-            tape.watch(&x);
+            let x = x.tracked();
             let eps = p.model.forward(&x, &tt[i])?;
             let (a, b) = p.schedule.x0_coefficients(t);
             let x0 = ops::axpby(a as f32, &x, b as f32, &eps)?;
@@ -110,7 +109,7 @@ impl Solver for PiGdm {
             let c = p.sigma_y * p.sigma_y / (1.0 - ab_t);
             let r = ops::axpby(1.0, &uty, -1.0, &ops::mul_bcast(&svd.vt(&x0)?, &s)?)?;
             let h = svd.v(&ops::spectral_gain(&r, &s, c)?)?;
-            let g = tape.backward(&x0, &h, &[&x])?.remove(0);
+            let g = autograd::backward(&x0, &h, &[&x])?.remove(0);
             let xs = sampler_step(&x, &eps, p.schedule, t, next, sampler, seed, step)?;
             let coeff = self.w * p.schedule.alpha_bar(next).sqrt() * ab_t.sqrt();
             ops::axpby(1.0, &xs, coeff as f32, &g)

@@ -1,0 +1,166 @@
+//! The backward rules of the differentiable ops: what each op keeps for its backward kernel and how
+//! the gradients of its inputs follow from its output's. Ops attach an [`Op`] to their output with
+//! [`record`] when an input is tracked; [`crate::autograd`] walks the graph and calls
+//! [`BackwardOp::backward`] on each node.
+
+use crate::error::{Error, Result};
+use crate::ops::{self, Conv2dSpec, MatmulSpec};
+use crate::tensor::{BackwardOp, Tensor};
+
+/// What an op needs to run backward (its inputs and output are kept in the [`Node`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Op {
+    /// inputs: x, w, [bias]
+    Conv2d(Conv2dSpec),
+    /// inputs: a, b, [bias]
+    Matmul(MatmulSpec),
+    /// inputs: x, gamma, beta
+    GroupNorm { groups: usize, eps: f32, silu: bool },
+    /// inputs: x (the output is used)
+    Softmax { scale: f32 },
+    /// inputs: x
+    Silu,
+    /// inputs: x, y
+    Axpby { a: f32, b: f32 },
+    /// inputs: x
+    Affine { a: f32 },
+    /// inputs: x, y (`[N, C]` broadcast)
+    AddBcast { a: f32 },
+    /// inputs: x, y
+    Concat,
+    /// inputs: x
+    Upsample2x,
+    /// inputs: x, m (a constant broadcast over the batch)
+    MulBcast,
+    /// inputs: x
+    Clamp { lo: f32, hi: f32 },
+    /// inputs: x
+    SumRows,
+    /// inputs: x
+    SumsqRows,
+}
+
+impl Op {
+    /// A short name of the op kind.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Op::Conv2d(_) => "conv2d",
+            Op::Matmul(_) => "matmul",
+            Op::GroupNorm { .. } => "group_norm",
+            Op::Softmax { .. } => "softmax",
+            Op::Silu => "silu",
+            Op::Axpby { .. } => "axpby",
+            Op::Affine { .. } => "affine",
+            Op::AddBcast { .. } => "add_bcast",
+            Op::Concat => "concat",
+            Op::Upsample2x => "upsample2x",
+            Op::MulBcast => "mul_bcast",
+            Op::Clamp { .. } => "clamp",
+            Op::SumRows => "sum_rows",
+            Op::SumsqRows => "sumsq_rows",
+        }
+    }
+}
+
+/// Called by every differentiable op on its output: attaches the op to the graph when an input is
+/// tracked (see [`Tensor::tracked`]), and returns the output unchanged otherwise.
+pub(crate) fn record(out: Tensor, inputs: &[&Tensor], op: Op) -> Tensor {
+    out.with_node(inputs, op)
+}
+
+impl BackwardOp for Op {
+    fn name(&self) -> &'static str {
+        Op::name(self)
+    }
+
+    fn backward(
+        &self,
+        inputs: &[Tensor],
+        out: &Tensor,
+        g: &Tensor,
+        need: &[bool],
+    ) -> Result<Vec<Option<Tensor>>> {
+        backward_node(*self, inputs, out, g, need)
+    }
+}
+
+/// The gradients of one node's inputs (for those in `need`) from the gradient `g` of its output.
+fn backward_node(
+    op: Op,
+    x: &[Tensor],
+    out: &Tensor,
+    g: &Tensor,
+    need: &[bool],
+) -> Result<Vec<Option<Tensor>>> {
+    let want = |i: usize| need.get(i).copied().unwrap_or(false);
+    Ok(match op {
+        Op::Conv2d(spec) => vec![
+            if want(0) {
+                Some(ops::conv2d_backward_input(g, &x[1], x[0].shape(), spec)?)
+            } else {
+                None
+            },
+            if want(1) {
+                Some(ops::conv2d_backward_weight(g, &x[0], x[1].shape(), spec)?)
+            } else {
+                None
+            },
+            if want(2) { Some(ops::channel_sum(g)?) } else { None },
+        ],
+        Op::Matmul(spec) => {
+            let [a, b, c] = ops::matmul_backward(&x[0], &x[1], g, spec, [want(0), want(1), want(2)])?;
+            vec![a, b, c]
+        }
+        Op::GroupNorm { groups, eps, silu } => {
+            let (dx, p) =
+                ops::group_norm_backward(&x[0], &x[1], &x[2], g, groups, eps, silu, want(1) || want(2))?;
+            let (dg, db) = match p {
+                Some((a, b)) => (Some(a), Some(b)),
+                None => (None, None),
+            };
+            vec![want(0).then_some(dx), dg, db]
+        }
+        Op::Softmax { scale } => vec![Some(ops::softmax_backward(out, g, scale)?)],
+        Op::Silu => vec![Some(ops::silu_backward(&x[0], g)?)],
+        Op::Axpby { a, b } => vec![
+            if want(0) { Some(ops::scale(g, a)?) } else { None },
+            if want(1) { Some(ops::scale(g, b)?) } else { None },
+        ],
+        Op::Affine { a } => vec![Some(ops::scale(g, a)?)],
+        Op::AddBcast { a } => vec![
+            if want(0) { Some(ops::scale(g, a)?) } else { None },
+            if want(1) {
+                Some(ops::sum_rows(g, x[1].numel())?)
+            } else {
+                None
+            },
+        ],
+        Op::Concat => {
+            let (c1, c2) = (x[0].shape()[1], x[1].shape()[1]);
+            vec![
+                if want(0) {
+                    Some(ops::split_channels(g, 0, c1)?)
+                } else {
+                    None
+                },
+                if want(1) {
+                    Some(ops::split_channels(g, c1, c2)?)
+                } else {
+                    None
+                },
+            ]
+        }
+        Op::Upsample2x => vec![Some(ops::upsample2x_backward(g)?)],
+        Op::MulBcast => {
+            if want(1) {
+                return Err(Error::Input(
+                    "gradients with respect to a broadcast mask are not supported".into(),
+                ));
+            }
+            vec![Some(ops::mul_bcast(g, &x[1])?), None]
+        }
+        Op::Clamp { lo, hi } => vec![Some(ops::clamp_backward(&x[0], g, lo, hi)?)],
+        Op::SumRows => vec![Some(ops::rows_scale(None, x[0].shape(), g, 1.0)?)],
+        Op::SumsqRows => vec![Some(ops::rows_scale(Some(&x[0]), x[0].shape(), g, 2.0)?)],
+    })
+}
