@@ -10,7 +10,6 @@
 //! Without `--steps` each solver runs its own default. Unsupported pairs print the solver's error.
 use std::path::Path;
 use std::time::Instant;
-use tweedie::diffusion::Schedule;
 use tweedie::io::{Image, batch_to_images, read_image};
 use tweedie::metrics::{psnr, ssim};
 use tweedie::models::UNet2DModel;
@@ -23,7 +22,7 @@ fn main() {
     let get = |k: &str| args.iter().position(|a| a == k).map(|i| args[i + 1].clone());
     let images: usize = get("--images").map_or(8, |v| v.parse().unwrap());
     let steps: Option<usize> = get("--steps").map(|v| v.parse().unwrap());
-    let solvers_arg = get("--solvers").unwrap_or_else(|| solvers::SOLVERS.join(","));
+    let solvers_arg = get("--solvers").unwrap_or_else(|| solvers::names().join(","));
     let tasks_arg =
         get("--tasks").unwrap_or_else(|| "inpaint-box;sr:factor=4;deblur-gauss;cs:ratio=0.25".to_string());
     let sets: Vec<(String, String)> = args
@@ -39,7 +38,6 @@ fn main() {
     let g = Gpu::new().unwrap();
     let dir = root.join("weights/fmnist32");
     let model = UNet2DModel::load(&g, &dir).unwrap();
-    let sched = Schedule::for_model_dir(&dir).unwrap();
     let truths: Vec<Image> = (0..images)
         .map(|i| read_image(&root.join(format!("tests/data/fmnist_test_{i:05}.png"))).unwrap())
         .collect();
@@ -76,7 +74,6 @@ fn main() {
                 .map_or("?".into(), |(_, v)| v.clone());
             let p = Problem {
                 model: &model,
-                schedule: &sched,
                 op: op.as_ref(),
                 y: &y,
                 sigma_y: 0.05,

@@ -55,7 +55,8 @@ pub fn backward_skipping(
     let order = topological(root);
     let keep: HashSet<u64> = wrt.iter().filter_map(|t| t.node().map(|n| n.id)).collect();
     let mut grads: HashMap<u64, Tensor> = HashMap::new();
-    grads.insert(root.id, cotangent.clone());
+    // the backward pass records nothing: it runs on detached values
+    grads.insert(root.id, cotangent.detach());
     for node in order.iter().rev() {
         let g = if keep.contains(&node.id) {
             grads.get(&node.id).cloned()
@@ -70,12 +71,13 @@ pub fn backward_skipping(
         }
         let g = g.reshape(out.shape())?;
         let need: Vec<bool> = node.inputs.iter().map(|t| t.is_tracked()).collect();
-        let ins = op.backward(&node.inputs, out, &g, &need)?;
+        let values: Vec<Tensor> = node.inputs.iter().map(|t| t.detach()).collect();
+        let ins = op.backward(&values, out, &g, &need)?;
         for (inp, gi) in node.inputs.iter().zip(ins) {
             let (Some(gi), Some(n)) = (gi, inp.node()) else {
                 continue;
             };
-            let gi = gi.reshape(inp.shape())?;
+            let gi = gi.detach().reshape(inp.shape())?;
             let acc = match grads.remove(&n.id) {
                 Some(prev) => ops::add(&prev.reshape(inp.shape())?, &gi)?,
                 None => gi,

@@ -373,7 +373,7 @@ fn sample(
     seed: u64,
     out: &std::path::Path,
 ) -> Result<()> {
-    use tweedie::diffusion::{Sampler, Schedule};
+    use tweedie::diffusion::Sampler;
     let sampler = match sampler {
         "ddpm" => Sampler::Ddpm,
         "ddim" => Sampler::Ddim { eta },
@@ -389,7 +389,6 @@ fn sample(
     let dir = model.unwrap_or_else(default_model);
     let gpu = gpu()?;
     let m = UNet2DModel::load(&gpu, &dir)?;
-    let sched = Schedule::for_model_dir(&dir)?;
     let (h, w) = m.config.sample_size.ok_or_else(|| {
         Error::Model(format!(
             "{}: config.json has no sample_size to sample at",
@@ -397,15 +396,7 @@ fn sample(
         ))
     })?;
     let shape = [n, m.config.in_channels, h, w];
-    let x = tweedie::diffusion::sample(
-        &m,
-        &sched,
-        &shape,
-        steps,
-        sampler,
-        seed,
-        &mut progress_bar("sampling"),
-    )?;
+    let x = tweedie::diffusion::sample(&m, &shape, steps, sampler, seed, &mut progress_bar("sampling"))?;
     let images = tweedie::io::batch_to_images(&x.to_vec()?, &shape);
     let cols = (n as f64).sqrt().ceil() as usize;
     let scale = if h <= 64 { 4 } else { 1 };
@@ -550,7 +541,6 @@ fn restore(a: RestoreArgs) -> Result<()> {
     let dir = a.model.clone().unwrap_or_else(default_model);
     let gpu = gpu()?;
     let model = UNet2DModel::load(&gpu, &dir)?;
-    let sched = tweedie::diffusion::Schedule::for_model_dir(&dir)?;
     if !a.truth.is_empty() && a.truth.len() != a.observed.len() {
         return Err(Error::Input(format!(
             "{} --truth images for {} observations",
@@ -594,7 +584,6 @@ fn restore(a: RestoreArgs) -> Result<()> {
     let y = Tensor::from_slice(&gpu, &yshape, &all)?;
     let problem = tweedie::solvers::Problem {
         model: &model,
-        schedule: &sched,
         op: op.as_ref(),
         y: &y,
         sigma_y: a.sigma_y,
@@ -678,7 +667,6 @@ fn demo(steps: usize, n: usize, out: &std::path::Path, model: Option<PathBuf>, s
     let dir = model.unwrap_or_else(default_model);
     let gpu = gpu()?;
     let m = UNet2DModel::load(&gpu, &dir)?;
-    let sched = tweedie::diffusion::Schedule::for_model_dir(&dir)?;
     if n == 0 || n > 64 {
         return Err(Error::Input("--images must be between 1 and 64".into()));
     }
@@ -705,7 +693,6 @@ fn demo(steps: usize, n: usize, out: &std::path::Path, model: Option<PathBuf>, s
         let solver = tweedie::solvers::create("dps", &spec.name, Some(steps), &[])?;
         let p = tweedie::solvers::Problem {
             model: &m,
-            schedule: &sched,
             op: op.as_ref(),
             y: &y,
             sigma_y,

@@ -10,7 +10,6 @@
 mod common;
 use common::gpu;
 use std::path::Path;
-use tweedie::diffusion::Schedule;
 use tweedie::io::Image;
 use tweedie::metrics::psnr;
 use tweedie::models::UNet2DModel;
@@ -58,7 +57,6 @@ struct Run {
 fn solve(g: &Gpu, solver: &str, task: &str, steps: usize, sets: &[(&str, &str)], images: usize) -> Run {
     let dir = root().join("weights/fmnist32");
     let model = UNet2DModel::load(g, &dir).unwrap();
-    let sched = Schedule::for_model_dir(&dir).unwrap();
     let truths: Vec<Image> = (0..images)
         .map(|i| tweedie::io::read_image(&root().join(format!("tests/data/fmnist_test_{i:05}.png"))).unwrap())
         .collect();
@@ -71,7 +69,6 @@ fn solve(g: &Gpu, solver: &str, task: &str, steps: usize, sets: &[(&str, &str)],
     let s = solvers::create(solver, &spec.name, Some(steps), &sets).unwrap();
     let p = Problem {
         model: &model,
-        schedule: &sched,
         op: op.as_ref(),
         y: &y,
         sigma_y: SIGMA_Y,
@@ -238,14 +235,12 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
     let g = gpu();
     let dir = root().join("weights/fmnist32");
     let model = UNet2DModel::load(&g, &dir).unwrap();
-    let sched = Schedule::for_model_dir(&dir).unwrap();
     let spec: TaskSpec = "deblur-motion".parse().unwrap();
     let op = operators::build(&g, &spec, [1, 32, 32]).unwrap();
     let x = Tensor::full(&g, &[1, 1, 32, 32], 0.1).unwrap();
     let y = op.forward(&x).unwrap();
     let p = Problem {
         model: &model,
-        schedule: &sched,
         op: op.as_ref(),
         y: &y,
         sigma_y: SIGMA_Y,

@@ -1,10 +1,10 @@
 //! Unconditional ancestral (DDPM) and DDIM sampling, entirely on the GPU.
 
+use super::denoiser::{Denoiser, Timestep};
 use super::random::seed_words;
 use super::schedule::{Schedule, respace};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
-use crate::models::UNet2DModel;
 use crate::tensor::Tensor;
 
 /// The reverse-process update.
@@ -104,8 +104,7 @@ pub fn check_finite(x: &Tensor, what: &str) -> Result<()> {
 /// `seed`, in `steps` respaced steps. `progress(done, total)` is called after every step; the batch is
 /// checked for NaN every 50 steps and at the end (the only readbacks).
 pub fn sample(
-    model: &UNet2DModel,
-    sched: &Schedule,
+    model: &dyn Denoiser,
     shape: &[usize],
     steps: usize,
     sampler: Sampler,
@@ -113,15 +112,13 @@ pub fn sample(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Tensor> {
     model.check_input(shape)?;
+    let sched = model.schedule();
     let ts = respace(sched.len(), steps)?;
     let gpu = model.gpu();
-    let tt: Vec<Tensor> = ts
-        .iter()
-        .map(|&t| Tensor::full(gpu, &[shape[0]], t as f32))
-        .collect::<Result<_>>()?;
+    let tt: Vec<Timestep> = ts.iter().map(|&t| Timestep::new(gpu, t)).collect::<Result<_>>()?;
     let mut x = super::randn(gpu, shape, seed, 0, 1)?;
     for (i, &t) in ts.iter().enumerate() {
-        let eps = model.forward(&x, &tt[i])?;
+        let eps = model.eps(&x, &tt[i])?;
         x = sampler_step(
             &x,
             &eps,

@@ -2,6 +2,7 @@
 //! from a diffusers directory and run with tweedie's kernels in f32.
 
 use super::config::UNet2DConfig;
+use crate::diffusion::{Denoiser, Schedule, Timestep};
 use crate::error::{Error, Result, io_err};
 use crate::gpu::Gpu;
 use crate::nn::{Attention, Conv2d, GroupNorm, Linear, ResnetBlock2D, ResnetConfig, Weights};
@@ -28,6 +29,7 @@ pub struct UNet2DModel {
     /// The configuration it was built from.
     pub config: UNet2DConfig,
     gpu: Gpu,
+    schedule: Schedule,
     freq_table: Tensor,
     linear_1: Linear,
     linear_2: Linear,
@@ -40,7 +42,8 @@ pub struct UNet2DModel {
 }
 
 impl UNet2DModel {
-    /// Loads `config.json` and `diffusion_pytorch_model.safetensors` from a diffusers model directory.
+    /// Loads `config.json` and `diffusion_pytorch_model.safetensors` from a diffusers model directory,
+    /// and the noise schedule from its `scheduler_config.json` (the DDPM default without one).
     pub fn load(gpu: &Gpu, dir: &Path) -> Result<Self> {
         let cfg_path = dir.join("config.json");
         if !dir.is_dir() {
@@ -71,10 +74,11 @@ impl UNet2DModel {
         let mut ws = Weights::new(gpu, &wpath.display().to_string(), tensors);
         let model = Self::build(gpu, config, &mut ws)?;
         ws.finish()?;
-        Ok(model)
+        Ok(model.with_schedule(Schedule::for_model_dir(dir)?))
     }
 
-    /// Builds the model from a config and named weights.
+    /// Builds the model from a config and named weights, on the DDPM default schedule
+    /// ([`Self::with_schedule`] sets another).
     pub fn build(gpu: &Gpu, config: UNet2DConfig, ws: &mut Weights) -> Result<Self> {
         let c = &config;
         let boc = &c.block_out_channels;
@@ -237,6 +241,7 @@ impl UNet2DModel {
         Ok(UNet2DModel {
             config,
             gpu: gpu.clone(),
+            schedule: Schedule::ddpm_default(),
             freq_table,
             linear_1,
             linear_2,
@@ -247,6 +252,12 @@ impl UNet2DModel {
             norm_out,
             conv_out,
         })
+    }
+
+    /// The same model with another noise schedule.
+    pub fn with_schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
     }
 
     /// The device the model lives on.
@@ -356,5 +367,31 @@ impl UNet2DModel {
         let b = x.shape().first().copied().unwrap_or(1);
         let tt = Tensor::from_slice(&self.gpu, &[b], &vec![t; b])?;
         self.forward(x, &tt)
+    }
+}
+
+impl Denoiser for UNet2DModel {
+    fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    fn check_input(&self, shape: &[usize]) -> Result<()> {
+        UNet2DModel::check_input(self, shape)
+    }
+
+    fn eps(&self, x: &Tensor, t: &Timestep) -> Result<Tensor> {
+        self.forward(x, &t.tensor)
+    }
+
+    fn describe(&self) -> String {
+        let c = &self.config;
+        format!(
+            "diffusers UNet2DModel ({} channels, blocks {:?})",
+            c.in_channels, c.block_out_channels
+        )
     }
 }

@@ -25,13 +25,13 @@
 //! `--set eta=…,plus=0|1,min_singular=…` (`plus=0`: treat y as exact, plain DDNM); `measure=0`
 //! ignores the measurement (plain DDIM with η).
 
-use super::{Params, Problem, Solver, SpectralRun};
+use super::{Params, Problem, Run, Solver, SpectralRun};
 use crate::diffusion::randn;
 use crate::error::Result;
 use crate::ops::{self, DdnmStep};
-use crate::tensor::Tensor;
 
 /// DDNM / DDNM+ in the operator's SVD space.
+#[derive(Debug, Clone, Copy)]
 pub struct Ddnm {
     /// Number of respaced steps.
     pub steps: usize,
@@ -76,17 +76,18 @@ impl Solver for Ddnm {
         ]
     }
 
-    fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
-        let run = SpectralRun::new(p, "ddnm", self.min_singular, self.measure)?;
+    fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
+        let (p, me) = (*p, *self);
+        let run = SpectralRun::new(&p, "ddnm", self.min_singular, self.measure)?;
         let x = randn(p.model.gpu(), &run.shape, seed, 0, 1)?;
-        run.run(p, "ddnm", (x, self.steps), seed, progress, |sp, next| {
-            let ab = p.schedule.alpha_bar(next);
+        run.run(&p, "ddnm", (x, self.steps), seed, move |sp, next| {
+            let ab = p.schedule().alpha_bar(next);
             let st = DdnmStep {
                 a: ab.sqrt(),
                 sigma_t: (1.0 - ab).sqrt(),
                 sigma_y: p.sigma_y,
-                eta: self.eta,
-                plus: self.plus,
+                eta: me.eta,
+                plus: me.plus,
             };
             ops::ddnm_step(sp, &st)
         })

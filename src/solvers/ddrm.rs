@@ -24,13 +24,13 @@
 //! `--set eta=…,eta_b=…,min_singular=…`; `measure=0` ignores the measurement (every coordinate
 //! unseen: plain DDIM with η), the check that the measurement term does the work.
 
-use super::{Params, Problem, Solver, SpectralRun, ve_sigma};
+use super::{Params, Problem, Run, Solver, SpectralRun, ve_sigma};
 use crate::diffusion::randn;
 use crate::error::Result;
 use crate::ops::{self, DdrmStep};
-use crate::tensor::Tensor;
 
 /// DDRM in the operator's SVD space.
+#[derive(Debug, Clone, Copy)]
 pub struct Ddrm {
     /// Number of respaced steps.
     pub steps: usize,
@@ -75,23 +75,24 @@ impl Solver for Ddrm {
         ]
     }
 
-    fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
-        let run = SpectralRun::new(p, "ddrm", self.min_singular, self.measure)?;
-        let st = |next: Option<usize>, init: bool| DdrmStep {
-            sigma_next: ve_sigma(p.schedule, next),
+    fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
+        let (p, me) = (*p, *self);
+        let run = SpectralRun::new(&p, "ddrm", self.min_singular, self.measure)?;
+        let st = move |next: Option<usize>, init: bool| DdrmStep {
+            sigma_next: ve_sigma(p.schedule(), next),
             sigma_y: p.sigma_y,
-            eta: self.eta,
-            eta_b: self.eta_b,
-            scale: p.schedule.alpha_bar(next).sqrt(),
+            eta: me.eta,
+            eta_b: me.eta_b,
+            scale: p.schedule().alpha_bar(next).sqrt(),
             init,
         };
         // x_T ~ p(x_T | y): the first respaced timestep's σ
-        let t0 = crate::diffusion::respace(p.schedule.len(), self.steps)?[0];
+        let t0 = crate::diffusion::respace(p.schedule().len(), self.steps)?[0];
         let z = randn(p.model.gpu(), &run.shape, seed, 0, 1)?;
         let x = run
             .svd
             .v(&ops::ddrm_step(&run.inputs(&z, &z, &z), &st(Some(t0), true))?)?;
-        run.run(p, "ddrm", (x, self.steps), seed, progress, |sp, next| {
+        run.run(&p, "ddrm", (x, self.steps), seed, move |sp, next| {
             ops::ddrm_step(sp, &st(next, false))
         })
     }

@@ -29,14 +29,15 @@
 //! The residual norm and the step size stay on the device: nothing is read back inside the loop
 //! except a NaN check every 50 steps.
 
-use super::{Params, Problem, Solver, check_problem, iterate, timesteps};
+use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
 use crate::autograd;
-use crate::diffusion::{Sampler, sampler_step};
+use crate::diffusion::{Sampler, Timestep, sampler_step};
 use crate::error::Result;
 use crate::ops;
 use crate::tensor::Tensor;
 
 /// DPS with DDPM ancestral sampling.
+#[derive(Debug, Clone, Copy)]
 pub struct Dps {
     /// Number of (respaced) DDPM steps.
     pub steps: usize,
@@ -82,43 +83,49 @@ impl Solver for Dps {
         ]
     }
 
-    fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
-        let shape = check_problem(p)?;
-        let gpu = p.model.gpu();
-        let (ts, tt) = timesteps(p, self.steps)?;
-        let x = crate::diffusion::randn(gpu, &shape, seed, 0, 1)?;
-        iterate(p, "dps", x, &ts, progress, |x, i, t, next| {
-            dps_step(p, &x, (t, &tt[i]), next, self.scale, seed, i as u32 + 1)
-        })
+    fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
+        let (p, scale) = (*p, self.scale);
+        let shape = check_problem(&p)?;
+        let tt = timesteps(&p, self.steps)?;
+        let x = crate::diffusion::randn(p.model.gpu(), &shape, seed, 0, 1)?;
+        let n = tt.len();
+        let step =
+            move |x: &Tensor, i: usize| dps_step(&p, x, &tt[i], next_t(&tt, i), scale, seed, i as u32 + 1);
+        Ok(Run::new("dps", p.model.gpu(), x, n, step, None))
     }
 }
 
-/// One DPS step from `x_t` (timestep `t` and its device tensor) to the next timestep: the DDPM
-/// ancestral step minus `scale` times the gradient of the per-sample residual norms
-/// `Σ_i ‖y_i − A x̂0(x_t)_i‖` through the clamped Tweedie estimate (plain DDPM when `scale = 0`).
+/// One DPS step from `x_t` at timestep `t` to the next timestep: the DDPM ancestral step minus
+/// `scale` times the gradient of the per-sample residual norms `Σ_i ‖y_i − A x̂0(x_t)_i‖` through the
+/// Tweedie estimate, always clamped (the official `clip_denoised`) (plain DDPM when `scale = 0`).
 /// Shared with MCG, which projects the result.
 pub(crate) fn dps_step(
     p: &Problem,
     x: &Tensor,
-    (t, tt): (usize, &Tensor),
+    t: &Timestep,
     next: Option<usize>,
     scale: f64,
     seed: u64,
     step: u32,
-) -> Result<Tensor> {
+) -> Result<Stepped> {
+    let sched = p.schedule();
     if scale == 0.0 {
-        let eps = p.model.forward(x, tt)?;
-        return sampler_step(x, &eps, p.schedule, t, next, Sampler::Ddpm, seed, step);
+        let eps = p.model.eps(x, t)?;
+        let x0 = tweedie(p, x, &eps, t.t, true)?;
+        let x = sampler_step(x, &eps, sched, t.t, next, Sampler::Ddpm, seed, step)?;
+        return Ok(Stepped { x, x0: Some(x0) });
     }
     let x = &x.tracked();
-    let eps = p.model.forward(x, tt)?;
-    let (a, b) = p.schedule.x0_coefficients(t);
-    let x0 = ops::clamp(&ops::axpby(a as f32, x, b as f32, &eps)?, -1.0, 1.0)?;
+    let eps = p.model.eps(x, t)?;
+    let x0 = tweedie(p, x, &eps, t.t, true)?;
     let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x0)?)?;
     let ss = ops::sumsq_rows(&r, x.shape()[0])?;
     // d‖r‖/d‖r‖² = 1 / (2‖r‖), times ζ: the cotangent of the per-sample sums of squares
     let cot = ops::pow(&ss, 0.5 * scale as f32, -0.5, 1e-20)?;
     let g = autograd::backward(&ss, &cot, &[x])?.remove(0);
-    let xs = sampler_step(x, &eps, p.schedule, t, next, Sampler::Ddpm, seed, step)?;
-    ops::axpby(1.0, &xs, -1.0, &g)
+    let xs = sampler_step(x, &eps, sched, t.t, next, Sampler::Ddpm, seed, step)?;
+    Ok(Stepped {
+        x: ops::axpby(1.0, &xs, -1.0, &g)?,
+        x0: Some(x0),
+    })
 }

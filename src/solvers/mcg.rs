@@ -24,7 +24,7 @@
 //! DDPM).
 
 use super::dps::dps_step;
-use super::{Dps, Params, Problem, PseudoInverse, Solver, check_problem, iterate, timesteps};
+use super::{Dps, Params, Problem, PseudoInverse, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::diffusion::randn;
 use crate::error::Result;
 use crate::ops;
@@ -74,29 +74,35 @@ impl Solver for Mcg {
         ]
     }
 
-    fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
-        let shape = check_problem(p)?;
+    fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
+        let p = *p;
+        let shape = check_problem(&p)?;
         let gpu = p.model.gpu();
-        let (ts, tt) = timesteps(p, self.steps)?;
+        let tt = timesteps(&p, self.steps)?;
         // resolved before the first step: an operator without A⁺ fails here
         let pinv = if self.measure {
-            Some(PseudoInverse::new(p, self.min_singular, "mcg")?)
+            Some(PseudoInverse::new(&p, self.min_singular, "mcg")?)
         } else {
             None
         };
         let x = randn(gpu, &shape, seed, 0, 1)?;
         let scale = if self.measure { self.scale } else { 0.0 };
-        iterate(p, "mcg", x, &ts, progress, |x, i, t, next| {
-            let step = i as u32 + 1;
-            let x = dps_step(p, &x, (t, &tt[i]), next, scale, seed, step)?;
+        let n = tt.len();
+        let step = move |x: &Tensor, i: usize| {
+            let (next, step) = (next_t(&tt, i), i as u32 + 1);
+            let out = dps_step(&p, x, &tt[i], next, scale, seed, step)?;
             let Some(pinv) = &pinv else {
-                return Ok(x);
+                return Ok(out);
             };
-            let ab = p.schedule.alpha_bar(next);
-            let n = randn(gpu, p.y.shape(), seed, step, 3)?;
+            let ab = p.schedule().alpha_bar(next);
+            let n = randn(p.model.gpu(), p.y.shape(), seed, step, 3)?;
             let ys = ops::axpby(ab.sqrt() as f32, p.y, (1.0 - ab).sqrt() as f32, &n)?;
-            let r = ops::axpby(1.0, &ys, -1.0, &p.op.forward(&x)?)?;
-            ops::add(&x, &pinv.apply(&r)?)
-        })
+            let r = ops::axpby(1.0, &ys, -1.0, &p.op.forward(&out.x)?)?;
+            Ok(Stepped {
+                x: ops::add(&out.x, &pinv.apply(&r)?)?,
+                x0: out.x0,
+            })
+        };
+        Ok(Run::new("mcg", gpu, x, n, step, None))
     }
 }

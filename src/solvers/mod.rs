@@ -1,5 +1,11 @@
 //! Solvers: each method in its own file, written to read like the paper's update equations, behind
-//! one [`Solver`] trait so that the command line and the tests treat them alike.
+//! one [`Solver`] trait so that the command line, the tests and host applications treat them alike.
+//!
+//! A solver is started into a [`Run`] that the caller advances one step at a time, reading the
+//! current sample and the current estimate of x0 after any step ([`Solver::solve`] is the loop over
+//! it). The shared pieces live here: the step loop with its NaN checks and pacing, the respaced
+//! [`Timestep`]s, Tweedie's estimate with the clamp policy of the model's schedule, the operator's
+//! pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM.
 
 mod ddnm;
 mod ddrm;
@@ -15,19 +21,18 @@ pub use mcg::Mcg;
 pub use pigdm::PiGdm;
 pub use score_ald::ScoreAld;
 
-use crate::diffusion::{Schedule, check_finite};
+use crate::diffusion::{Denoiser, Schedule, Timestep, check_finite};
 use crate::error::{Error, Result};
-use crate::models::UNet2DModel;
 use crate::operators::{Operator, Svd};
 use crate::ops;
 use crate::tensor::Tensor;
 
 /// An inverse problem: recover `x` from `y = A x + σ_y n` with the model as the prior.
+#[derive(Clone, Copy)]
 pub struct Problem<'a> {
-    /// The score model (ε-prediction).
-    pub model: &'a UNet2DModel,
-    /// Its noise schedule.
-    pub schedule: &'a Schedule,
+    /// The prior: any ε-prediction [`Denoiser`] (the diffusers UNet, a Gaussian test prior, ...),
+    /// with its noise schedule.
+    pub model: &'a dyn Denoiser,
     /// The measurement operator `A`.
     pub op: &'a dyn Operator,
     /// The measurements, `[B, ...]` of the operator's measurement shape.
@@ -36,18 +41,199 @@ pub struct Problem<'a> {
     pub sigma_y: f64,
 }
 
+impl Problem<'_> {
+    /// The model's noise schedule.
+    pub fn schedule(&self) -> &Schedule {
+        self.model.schedule()
+    }
+}
+
 /// A posterior sampler or estimator.
 pub trait Solver {
     /// The registry name.
     fn name(&self) -> &'static str;
     /// The settings in effect, as `key=value` pairs (for logs and tables).
     fn settings(&self) -> Vec<(String, String)>;
-    /// Restores the batch; `progress(done, total)` is called after every step.
-    fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor>;
+    /// Checks the problem, prepares what the method needs (an SVD, a pseudo-inverse, the start) and
+    /// returns a run positioned before its first step. Errors here are about the problem (shapes,
+    /// an operator the method cannot use); nothing has been computed on the model yet.
+    fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>>;
+    /// Restores the batch: [`Solver::start`], then every step; `progress(done, total)` is called
+    /// after each.
+    fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
+        let mut run = self.start(p, seed)?;
+        while run.step()? {
+            progress(run.done(), run.steps());
+        }
+        run.finish()
+    }
 }
 
-/// The solvers `create` knows.
-pub const SOLVERS: &[&str] = &["dps", "ddrm", "ddnm", "pigdm", "mcg", "score-ald"];
+/// A solver's constructor: `(task, steps, --set pairs)`.
+pub type CreateFn = fn(&str, Option<usize>, &[(String, String)]) -> Result<Box<dyn Solver>>;
+
+/// One registry entry: a solver's name, what it needs from the operator, and its constructor.
+pub struct SolverEntry {
+    /// The name `--solver` takes.
+    pub name: &'static str,
+    /// One line: the method and what it needs.
+    pub summary: &'static str,
+    /// Builds it for a task (some defaults depend on the task) with `steps` and `--set` pairs.
+    pub create: CreateFn,
+}
+
+/// Every solver, in the order the command line lists them. Adding a solver is one file and one line
+/// here.
+pub const REGISTRY: &[SolverEntry] = &[
+    SolverEntry {
+        name: "dps",
+        summary: "Diffusion Posterior Sampling (VJP through the denoiser)",
+        create: |task, steps, sets| Ok(Box::new(Dps::new(task, steps, sets)?)),
+    },
+    SolverEntry {
+        name: "ddrm",
+        summary: "DDRM (the operator's SVD)",
+        create: |_, steps, sets| Ok(Box::new(Ddrm::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "ddnm",
+        summary: "DDNM / DDNM+ (the operator's SVD)",
+        create: |_, steps, sets| Ok(Box::new(Ddnm::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "pigdm",
+        summary: "PiGDM (SVD + VJP)",
+        create: |_, steps, sets| Ok(Box::new(PiGdm::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "mcg",
+        summary: "MCG (pseudo-inverse + VJP)",
+        create: |task, steps, sets| Ok(Box::new(Mcg::new(task, steps, sets)?)),
+    },
+    SolverEntry {
+        name: "score-ald",
+        summary: "annealed Langevin (A and its adjoint only)",
+        create: |_, steps, sets| Ok(Box::new(ScoreAld::new(steps, sets)?)),
+    },
+];
+
+/// The names of the registered solvers.
+pub fn names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|e| e.name).collect()
+}
+
+/// What one step of a run produced: the next sample and, where the method forms one, its current
+/// estimate of x0 (Tweedie's, or the method's own).
+pub struct Stepped {
+    /// The sample after the step.
+    pub x: Tensor,
+    /// The estimate of x0 the step formed.
+    pub x0: Option<Tensor>,
+}
+
+type StepFn<'a> = Box<dyn FnMut(&Tensor, usize) -> Result<Stepped> + 'a>;
+type FinishFn<'a> = Box<dyn FnOnce(Tensor) -> Result<Tensor> + 'a>;
+
+/// A solver run in progress: the host advances it with [`Run::step`] and may read the current
+/// sample and estimate after any step. Runs of different solvers (or of one solver on different
+/// problems) on one device are independent and may be interleaved step by step.
+pub struct Run<'a> {
+    name: &'static str,
+    gpu: crate::gpu::Gpu,
+    steps: usize,
+    done: usize,
+    x: Tensor,
+    x0: Option<Tensor>,
+    step: StepFn<'a>,
+    finish: Option<FinishFn<'a>>,
+}
+
+impl<'a> Run<'a> {
+    /// A run of `steps` steps of `step(x, i)` from `x`; `finish` maps the last sample to the result
+    /// (the identity when `None`).
+    pub fn new(
+        name: &'static str,
+        gpu: &crate::gpu::Gpu,
+        x: Tensor,
+        steps: usize,
+        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + 'a,
+        finish: Option<FinishFn<'a>>,
+    ) -> Run<'a> {
+        Run {
+            name,
+            gpu: gpu.clone(),
+            steps,
+            done: 0,
+            x: x.detach(),
+            x0: None,
+            step: Box::new(step),
+            finish,
+        }
+    }
+
+    /// Takes the next step; `Ok(false)` when every step was taken already. The device is kept at
+    /// most one step ahead of the host, and the sample is checked for NaN every 50 steps.
+    pub fn step(&mut self) -> Result<bool> {
+        if self.done >= self.steps {
+            return Ok(false);
+        }
+        let i = self.done;
+        let out = (self.step)(&self.x, i)?;
+        self.x = out.x.detach();
+        self.x0 = out.x0.map(|t| t.detach());
+        self.done += 1;
+        if self.done.is_multiple_of(50) {
+            check_finite(
+                &self.x,
+                &format!("{} step {} of {}", self.name, self.done, self.steps),
+            )?;
+        }
+        self.gpu.pace()?;
+        Ok(true)
+    }
+
+    /// The solver's registry name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Steps taken so far.
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
+    /// Steps in the whole run.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Whether every step was taken.
+    pub fn is_finished(&self) -> bool {
+        self.done >= self.steps
+    }
+
+    /// The current sample (x_T before the first step).
+    pub fn sample(&self) -> &Tensor {
+        &self.x
+    }
+
+    /// The estimate of x0 formed by the last step (`None` before the first step).
+    pub fn estimate(&self) -> Option<&Tensor> {
+        self.x0.as_ref()
+    }
+
+    /// Takes the remaining steps and returns the result, checked for NaN.
+    pub fn finish(mut self) -> Result<Tensor> {
+        while self.step()? {}
+        let x = std::mem::replace(&mut self.x, Tensor::full(&self.gpu, &[1], 0.0)?);
+        let out = match self.finish.take() {
+            Some(f) => f(x)?,
+            None => x,
+        };
+        check_finite(&out, &format!("the {} result", self.name))?;
+        Ok(out)
+    }
+}
 
 /// `--set key=value` parameters with checking: every key must be used.
 pub struct Params {
@@ -119,31 +305,29 @@ pub fn create(
     steps: Option<usize>,
     sets: &[(String, String)],
 ) -> Result<Box<dyn Solver>> {
-    match name {
-        "dps" => Ok(Box::new(Dps::new(task, steps, sets)?)),
-        "ddrm" => Ok(Box::new(Ddrm::new(steps, sets)?)),
-        "ddnm" => Ok(Box::new(Ddnm::new(steps, sets)?)),
-        "pigdm" => Ok(Box::new(PiGdm::new(steps, sets)?)),
-        "mcg" => Ok(Box::new(Mcg::new(task, steps, sets)?)),
-        "score-ald" => Ok(Box::new(ScoreAld::new(steps, sets)?)),
-        other => Err(Error::Input(format!(
-            "unknown solver {other:?}; solvers: {}",
-            SOLVERS.join(", ")
+    match REGISTRY.iter().find(|e| e.name == name) {
+        Some(e) => (e.create)(task, steps, sets),
+        None => Err(Error::Input(format!(
+            "unknown solver {name:?}; solvers: {}",
+            names().join(", ")
         ))),
     }
 }
 
-/// Timesteps for a respaced run and a device tensor of each (made before the loop, so the loop
+/// The respaced timesteps of a run, each with its device tensor (made before the loop, so the loop
 /// uploads nothing).
-pub(crate) fn timesteps(p: &Problem, steps: usize) -> Result<(Vec<usize>, Vec<Tensor>)> {
-    let ts = crate::diffusion::respace(p.schedule.len(), steps)?;
-    let b = p.y.shape()[0];
-    let gpu = p.model.gpu();
-    let tt = ts
-        .iter()
-        .map(|&t| Tensor::full(gpu, &[b], t as f32))
-        .collect::<Result<_>>()?;
-    Ok((ts, tt))
+pub(crate) fn timesteps(p: &Problem, steps: usize) -> Result<Vec<Timestep>> {
+    timesteps_of(p, &crate::diffusion::respace(p.schedule().len(), steps)?)
+}
+
+/// [`Timestep`]s for the given indices.
+pub(crate) fn timesteps_of(p: &Problem, ts: &[usize]) -> Result<Vec<Timestep>> {
+    ts.iter().map(|&t| Timestep::new(p.model.gpu(), t)).collect()
+}
+
+/// The timestep after step `i` (`None` after the last).
+pub(crate) fn next_t(tt: &[Timestep], i: usize) -> Option<usize> {
+    tt.get(i + 1).map(|t| t.t)
 }
 
 /// Checks the measurements against the operator and the model.
@@ -161,29 +345,6 @@ pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
     }
     p.model.check_input(&[b, c, h, w])?;
     Ok([b, c, h, w])
-}
-
-/// Runs `step(x, i, t, next)` over the timesteps `ts` from `x`, with the progress callback, the
-/// device kept one step ahead, and a NaN check every 50 steps and at the end.
-pub(crate) fn iterate(
-    p: &Problem,
-    name: &str,
-    x: Tensor,
-    ts: &[usize],
-    progress: &mut dyn FnMut(usize, usize),
-    mut step: impl FnMut(Tensor, usize, usize, Option<usize>) -> Result<Tensor>,
-) -> Result<Tensor> {
-    let mut x = x;
-    for (i, &t) in ts.iter().enumerate() {
-        x = step(x, i, t, ts.get(i + 1).copied())?;
-        if (i + 1) % 50 == 0 {
-            check_finite(&x, &format!("{name} step {} of {} (t = {t})", i + 1, ts.len()))?;
-        }
-        p.model.gpu().pace()?;
-        progress(i + 1, ts.len());
-    }
-    check_finite(&x, &format!("the {name} result"))?;
-    Ok(x)
 }
 
 /// The operator's SVD, or an error that says which operators have one.
@@ -210,16 +371,13 @@ pub(crate) fn singulars(p: &Problem, svd: &dyn Svd, min: f64, on: bool) -> Resul
     Tensor::from_slice(p.model.gpu(), &[s.len()], &s)
 }
 
-/// Tweedie's estimate `x̂0 = (x_t − sqrt(1−ᾱ_t) ε) / sqrt(ᾱ_t)`, clamped to [-1, 1] when the
-/// model's schedule says so (`clip_sample`).
-pub(crate) fn tweedie(p: &Problem, x: &Tensor, eps: &Tensor, t: usize) -> Result<Tensor> {
-    let (a, b) = p.schedule.x0_coefficients(t);
+/// Tweedie's estimate `x̂0 = (x_t − sqrt(1−ᾱ_t) ε) / sqrt(ᾱ_t)`, clamped to [-1, 1] when
+/// `clamp` is set (each solver states its policy: most follow the schedule's `clip_sample`).
+/// Differentiable through the clamp.
+pub(crate) fn tweedie(p: &Problem, x: &Tensor, eps: &Tensor, t: usize, clamp: bool) -> Result<Tensor> {
+    let (a, b) = p.schedule().x0_coefficients(t);
     let x0 = ops::axpby(a as f32, x, b as f32, eps)?;
-    if p.schedule.clip_sample {
-        ops::clamp(&x0, -1.0, 1.0)
-    } else {
-        Ok(x0)
-    }
+    if clamp { ops::clamp(&x0, -1.0, 1.0) } else { Ok(x0) }
 }
 
 /// `A⁺`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ` from its SVD with singular values below
@@ -307,24 +465,30 @@ impl<'a> SpectralRun<'a> {
         }
     }
 
-    /// Runs `steps` respaced steps from `x`: each computes ε, x̂0 (see [`tweedie`]), `Vᵀx̂0`, `Vᵀε`
-    /// and fresh noise, and returns `V update(inputs, next timestep)`.
+    /// A run of `steps` respaced steps from `x`: each computes ε, x̂0 (see [`tweedie`], clamped as
+    /// the schedule says), `Vᵀx̂0`, `Vᵀε` and fresh noise, and steps to `V update(inputs, next
+    /// timestep)`.
     pub fn run(
-        &self,
-        p: &Problem,
-        name: &str,
+        self,
+        p: &Problem<'a>,
+        name: &'static str,
         (x, steps): (Tensor, usize),
         seed: u64,
-        progress: &mut dyn FnMut(usize, usize),
-        update: impl Fn(&ops::Spectral, Option<usize>) -> Result<Tensor>,
-    ) -> Result<Tensor> {
-        let (ts, tt) = timesteps(p, steps)?;
-        iterate(p, name, x, &ts, progress, |x, i, t, next| {
-            let eps = p.model.forward(&x, &tt[i])?;
-            let x0 = tweedie(p, &x, &eps, t)?;
+        update: impl Fn(&ops::Spectral, Option<usize>) -> Result<Tensor> + 'a,
+    ) -> Result<Run<'a>> {
+        let p = *p;
+        let tt = timesteps(&p, steps)?;
+        let n = tt.len();
+        let step = move |x: &Tensor, i: usize| {
+            let eps = p.model.eps(x, &tt[i])?;
+            let x0 = tweedie(&p, x, &eps, tt[i].t, p.schedule().clip_sample)?;
             let (x0b, eb) = (self.svd.vt(&x0)?, self.svd.vt(&eps)?);
             let z = crate::diffusion::randn(p.model.gpu(), &self.shape, seed, i as u32 + 1, 1)?;
-            self.svd.v(&update(&self.inputs(&x0b, &eb, &z), next)?)
-        })
+            let x = self
+                .svd
+                .v(&update(&self.inputs(&x0b, &eb, &z), next_t(&tt, i))?)?;
+            Ok(Stepped { x, x0: Some(x0) })
+        };
+        Ok(Run::new(name, p.model.gpu(), x, n, step, None))
     }
 }

@@ -24,7 +24,8 @@
 //! DDIM).
 
 use super::{
-    Params, Problem, PseudoInverse, Solver, check_problem, iterate, require_svd, singulars, timesteps,
+    Params, Problem, PseudoInverse, Run, Solver, Stepped, check_problem, next_t, require_svd, singulars,
+    timesteps, tweedie,
 };
 use crate::autograd;
 use crate::diffusion::{Sampler, randn, sampler_step};
@@ -33,6 +34,7 @@ use crate::ops;
 use crate::tensor::Tensor;
 
 /// ΠGDM with DDIM steps.
+#[derive(Debug, Clone, Copy)]
 pub struct PiGdm {
     /// Number of respaced steps.
     pub steps: usize,
@@ -77,42 +79,50 @@ impl Solver for PiGdm {
         ]
     }
 
-    fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
-        let shape = check_problem(p)?;
-        let svd = require_svd(p, "pigdm")?;
+    fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
+        let (p, me) = (*p, *self);
+        let shape = check_problem(&p)?;
+        let svd = require_svd(&p, "pigdm")?;
         let gpu = p.model.gpu();
-        let (ts, tt) = timesteps(p, self.steps)?;
+        let tt = timesteps(&p, self.steps)?;
         let guided = self.measure && self.w != 0.0;
-        let s = singulars(p, svd, self.min_singular, true)?;
+        let s = singulars(&p, svd, self.min_singular, true)?;
         let uty = svd.ut(p.y)?.reshape(&shape)?;
         let z = randn(gpu, &shape, seed, 0, 1)?;
         let x = if guided {
-            let ab = p.schedule.alpha_bar(Some(ts[0]));
-            let x0 = PseudoInverse::new(p, self.min_singular, "pigdm")?.apply(p.y)?;
+            let ab = p.schedule().alpha_bar(Some(tt[0].t));
+            let x0 = PseudoInverse::new(&p, self.min_singular, "pigdm")?.apply(p.y)?;
             ops::axpby(ab.sqrt() as f32, &x0, (1.0 - ab).sqrt() as f32, &z)?
         } else {
             z
         };
         let sampler = Sampler::Ddim { eta: self.eta };
-        iterate(p, "pigdm", x, &ts, progress, |x, i, t, next| {
-            let step = i as u32 + 1;
+        let n = tt.len();
+        let step = move |x: &Tensor, i: usize| {
+            let (sched, t, next, step) = (p.schedule(), &tt[i], next_t(&tt, i), i as u32 + 1);
             if !guided {
-                let eps = p.model.forward(&x, &tt[i])?;
-                return sampler_step(&x, &eps, p.schedule, t, next, sampler, seed, step);
+                let eps = p.model.eps(x, t)?;
+                let x0 = tweedie(&p, x, &eps, t.t, sched.clip_sample)?;
+                let x = sampler_step(x, &eps, sched, t.t, next, sampler, seed, step)?;
+                return Ok(Stepped { x, x0: Some(x0) });
             }
             let x = x.tracked();
-            let eps = p.model.forward(&x, &tt[i])?;
-            let (a, b) = p.schedule.x0_coefficients(t);
-            let x0 = ops::axpby(a as f32, &x, b as f32, &eps)?;
+            let eps = p.model.eps(&x, t)?;
+            // unclamped: the VJP flows through x̂0 as in the official code
+            let x0 = tweedie(&p, &x, &eps, t.t, false)?;
             // h = V Σ (Σ² + c)⁻¹ Uᵀ (y − A x̂0), with Uᵀ A x̂0 = Σ Vᵀ x̂0
-            let ab_t = p.schedule.alpha_bar(Some(t));
+            let ab_t = sched.alpha_bar(Some(t.t));
             let c = p.sigma_y * p.sigma_y / (1.0 - ab_t);
             let r = ops::axpby(1.0, &uty, -1.0, &ops::mul_bcast(&svd.vt(&x0)?, &s)?)?;
             let h = svd.v(&ops::spectral_gain(&r, &s, c)?)?;
             let g = autograd::backward(&x0, &h, &[&x])?.remove(0);
-            let xs = sampler_step(&x, &eps, p.schedule, t, next, sampler, seed, step)?;
-            let coeff = self.w * p.schedule.alpha_bar(next).sqrt() * ab_t.sqrt();
-            ops::axpby(1.0, &xs, coeff as f32, &g)
-        })
+            let xs = sampler_step(&x, &eps, sched, t.t, next, sampler, seed, step)?;
+            let coeff = me.w * sched.alpha_bar(next).sqrt() * ab_t.sqrt();
+            Ok(Stepped {
+                x: ops::axpby(1.0, &xs, coeff as f32, &g)?,
+                x0: Some(x0),
+            })
+        };
+        Ok(Run::new("pigdm", gpu, x, n, step, None))
     }
 }

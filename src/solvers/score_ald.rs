@@ -30,7 +30,7 @@
 //!
 //! `--set k=…,r=…,sigma_min=…`; `measure=0` drops the likelihood term (unconditional annealed Langevin).
 
-use super::{Params, Problem, Solver, check_problem, iterate, ve_sigma};
+use super::{Params, Problem, Run, Solver, Stepped, check_problem, timesteps_of, ve_sigma};
 use crate::diffusion::Schedule;
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
@@ -38,6 +38,7 @@ use crate::ops;
 use crate::tensor::Tensor;
 
 /// Annealed Langevin dynamics with the measurement's likelihood gradient.
+#[derive(Debug, Clone, Copy)]
 pub struct ScoreAld {
     /// Number of noise levels (respaced timesteps).
     pub levels: usize,
@@ -88,47 +89,59 @@ impl Solver for ScoreAld {
         ]
     }
 
-    fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
-        let shape = check_problem(p)?;
+    fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
+        let (p, me) = (*p, *self);
+        let shape = check_problem(&p)?;
         let gpu = p.model.gpu();
-        let ts = levels(p.schedule, self.levels, self.sigma_min)?;
-        let tt: Vec<Tensor> = ts
-            .iter()
-            .map(|&t| Tensor::full(gpu, &[shape[0]], t as f32))
-            .collect::<Result<_>>()?;
-        let sig0 = ve_sigma(p.schedule, Some(ts[0]));
+        let tt = timesteps_of(&p, &levels(p.schedule(), self.levels, self.sigma_min)?)?;
+        let sig0 = ve_sigma(p.schedule(), Some(tt[0].t));
         let x = ops::scale(&randn(gpu, &shape, seed, 0, 1)?, sig0 as f32)?;
+        let n = tt.len();
         // Tweedie's estimate x̂0 = x̃ − σ ε at level i, clamped when the schedule says so; the score
         // is (x̂0 − x̃) / σ², so with clip_sample the chain follows the clamped estimate
-        let denoise = |x: &Tensor, i: usize| -> Result<Tensor> {
-            let ab = p.schedule.alpha_bar(Some(ts[i]));
-            let eps = p.model.forward(&ops::scale(x, ab.sqrt() as f32)?, &tt[i])?;
-            let x0 = ops::axpby(1.0, x, -ve_sigma(p.schedule, Some(ts[i])) as f32, &eps)?;
-            if p.schedule.clip_sample {
+        let denoise = std::rc::Rc::new(move |x: &Tensor, i: usize| -> Result<Tensor> {
+            let sched = p.schedule();
+            let ab = sched.alpha_bar(Some(tt[i].t));
+            let eps = p.model.eps(&ops::scale(x, ab.sqrt() as f32)?, &tt[i])?;
+            let x0 = ops::axpby(1.0, x, -ve_sigma(sched, Some(tt[i].t)) as f32, &eps)?;
+            if sched.clip_sample {
                 ops::clamp(&x0, -1.0, 1.0)
             } else {
                 Ok(x0)
             }
-        };
-        let x = iterate(p, "score-ald", x, &ts, progress, |mut x, i, t, _| {
-            let sig = ve_sigma(p.schedule, Some(t));
-            let alpha = self.r * sig * sig;
-            for k in 0..self.k {
+        });
+        let (d1, levels) = (
+            denoise.clone(),
+            tt_sigmas(&p, &levels(p.schedule(), self.levels, self.sigma_min)?),
+        );
+        let step = move |x: &Tensor, i: usize| {
+            let sig = levels[i];
+            let alpha = me.r * sig * sig;
+            let (mut x, mut x0) = (x.clone(), None);
+            for k in 0..me.k {
                 // x + α·score = x + r (x̂0 − x)
-                let mut nx = ops::axpby((1.0 - self.r) as f32, &x, self.r as f32, &denoise(&x, i)?)?;
-                if self.measure {
+                let est = d1(&x, i)?;
+                let mut nx = ops::axpby((1.0 - me.r) as f32, &x, me.r as f32, &est)?;
+                if me.measure {
                     let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x)?)?;
                     let w = alpha / (p.sigma_y * p.sigma_y + sig * sig);
                     nx = ops::axpby(1.0, &nx, w as f32, &p.op.adjoint(&r)?)?;
                 }
-                let z = randn(gpu, &shape, seed, (i * self.k + k) as u32 + 1, 1)?;
+                let z = randn(p.model.gpu(), &shape, seed, (i * me.k + k) as u32 + 1, 1)?;
                 x = ops::axpby(1.0, &nx, (2.0 * alpha).sqrt() as f32, &z)?;
+                x0 = Some(est);
             }
-            Ok(x)
-        })?;
-        // Tweedie's estimate at the last level
-        ops::clamp(&denoise(&x, ts.len() - 1)?, -1.0, 1.0)
+            Ok(Stepped { x, x0 })
+        };
+        // the result: Tweedie's estimate at the last level
+        let finish = move |x: Tensor| ops::clamp(&denoise(&x, n - 1)?, -1.0, 1.0);
+        Ok(Run::new("score-ald", gpu, x, n, step, Some(Box::new(finish))))
     }
+}
+
+/// σ (variance-exploding units) of each level.
+fn tt_sigmas(p: &Problem, ts: &[usize]) -> Vec<f64> {
+    ts.iter().map(|&t| ve_sigma(p.schedule(), Some(t))).collect()
 }
 
 /// `n` noise levels geometric in σ between the schedule's largest and `sigma_min` (at least its
