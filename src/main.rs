@@ -146,7 +146,7 @@ enum Cmd {
 static PROFILED: std::sync::Mutex<Option<Gpu>> = std::sync::Mutex::new(None);
 
 fn gpu() -> Result<Gpu> {
-    let g = Gpu::new()?;
+    let g = Gpu::with_options(&tweedie::gpu::Options::from_env())?;
     if let Ok(mut p) = PROFILED.lock() {
         *p = Some(g.clone());
     }

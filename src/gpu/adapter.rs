@@ -60,11 +60,11 @@ const HOW_TO_GET_ONE: &str = "install a GPU driver with Vulkan, Metal or DX12 su
 GPU install Mesa's software Vulkan driver lavapipe (`apt-get install mesa-vulkan-drivers`)";
 
 /// Chooses the adapter tweedie computes on.
-pub(crate) fn choose_adapter() -> Result<wgpu::Adapter> {
+pub(crate) fn choose_adapter(options: &super::Options) -> Result<wgpu::Adapter> {
     // Without WGPU_BACKEND, look at the primary backends first and at GL only when they offer nothing
     // (this also keeps EGL from probing a display when Vulkan is there).
     let mut adapters = Vec::new();
-    for b in match wgpu::Backends::from_env() {
+    for b in match options.backends {
         Some(b) => vec![b],
         None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY],
     } {
@@ -76,13 +76,13 @@ pub(crate) fn choose_adapter() -> Result<wgpu::Adapter> {
     if adapters.is_empty() {
         return Err(Error::NoAdapter(format!(
             "wgpu found no adapter{}; {HOW_TO_GET_ONE}",
-            match std::env::var("WGPU_BACKEND") {
-                Ok(b) => format!(" for WGPU_BACKEND={b}"),
-                Err(_) => String::new(),
+            match options.backends {
+                Some(b) => format!(" for the backends {b:?}"),
+                None => String::new(),
             }
         )));
     }
-    let wanted = std::env::var("TWEEDIE_ADAPTER").ok().map(|s| s.to_lowercase());
+    let wanted = options.adapter.as_ref().map(|s| s.to_lowercase());
     let mut candidates: Vec<wgpu::Adapter> = adapters
         .into_iter()
         .filter(|a| {
@@ -100,7 +100,7 @@ pub(crate) fn choose_adapter() -> Result<wgpu::Adapter> {
             .collect();
         return Err(Error::NoAdapter(match wanted {
             Some(w) => format!(
-                "no compute-capable adapter's name contains TWEEDIE_ADAPTER={w:?}; adapters seen: {}",
+                "no compute-capable adapter's name contains {w:?} (TWEEDIE_ADAPTER on the command line); adapters seen: {}",
                 names.join(", ")
             ),
             None => format!(

@@ -48,6 +48,29 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Suffix of a shader file name that selects its small-tile variant: the GEMM staging array for
+/// 512-wide tiles (16 KiB) shrunk to the 128-wide tiles' 4 KiB, so that the entry points with
+/// 128-wide tiles fit the WebGPU default of 16 KiB of workgroup memory.
+pub const SMALL_TILES: &str = "#small";
+
+/// Workgroup memory of the GEMM kernels with 512-wide tiles (`*_t4x64`, `*_t2x64`), in bytes; a
+/// device with less gets the 128-wide tiles for every shape.
+pub const WIDE_TILE_WORKGROUP_BYTES: u32 = 20 * 1024;
+
+/// The WGSL source of `file` (`name.wgsl`, or `name.wgsl#small` for the small-tile variant).
+pub(crate) fn shader_source(file: &str) -> Option<String> {
+    let (base, small) = match file.strip_suffix(SMALL_TILES) {
+        Some(b) => (b, true),
+        None => (file, false),
+    };
+    let src = SHADERS.iter().find(|(n, _)| *n == base)?.1;
+    Some(if small {
+        src.replace("array<vec4<f32>, 1024>", "array<vec4<f32>, 256>")
+    } else {
+        src.to_string()
+    })
+}
+
 pub(crate) struct Pipeline {
     pub(crate) pipeline: wgpu::ComputePipeline,
     pub(crate) layout: wgpu::BindGroupLayout,
@@ -94,11 +117,8 @@ impl PipelineCache {
         let module = {
             let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
             if !modules.contains_key(kernel.file) {
-                let src = SHADERS
-                    .iter()
-                    .find(|(n, _)| *n == kernel.file)
-                    .ok_or_else(|| Error::Gpu(format!("unknown shader file {}", kernel.file)))?
-                    .1;
+                let src = shader_source(kernel.file)
+                    .ok_or_else(|| Error::Gpu(format!("unknown shader file {}", kernel.file)))?;
                 let m = dev.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.file),
                     source: wgpu::ShaderSource::Wgsl(src.into()),
@@ -163,7 +183,7 @@ impl PipelineCache {
 
 #[cfg(test)]
 mod tests {
-    use super::SHADERS;
+    use super::{SHADERS, shader_source};
 
     /// Every WGSL file parses and validates with naga (no GPU needed), and every file in shaders/ is
     /// embedded.
@@ -187,5 +207,68 @@ mod tests {
                 assert!(SHADERS.iter().any(|(n, _)| *n == f), "{f} is not in SHADERS");
             }
         }
+    }
+
+    /// What every entry point needs (workgroup memory, invocations, storage bindings), computed with
+    /// naga, is within [`crate::gpu::REQUIRED_LIMITS`] for the kernels a constrained device runs
+    /// (the small-tile variants of the GEMM files), and the wide-tile entry points need at most
+    /// [`super::WIDE_TILE_WORKGROUP_BYTES`].
+    #[test]
+    fn every_kernel_fits_the_required_limits() {
+        let req = crate::gpu::REQUIRED_LIMITS;
+        let mut worst_wide = 0u32;
+        for (name, _) in SHADERS {
+            for file in [name.to_string(), format!("{name}{}", super::SMALL_TILES)] {
+                let src = shader_source(&file).unwrap();
+                let module = naga::front::wgsl::parse_str(&src).unwrap();
+                let info = naga::valid::Validator::new(
+                    naga::valid::ValidationFlags::all(),
+                    naga::valid::Capabilities::all(),
+                )
+                .validate(&module)
+                .unwrap();
+                let storage = module
+                    .global_variables
+                    .iter()
+                    .filter(|(_, g)| matches!(g.space, naga::AddressSpace::Storage { .. }))
+                    .count() as u32;
+                assert!(
+                    storage <= req.max_storage_buffers_per_shader_stage,
+                    "{file}: {storage} storage buffers"
+                );
+                for (i, ep) in module.entry_points.iter().enumerate() {
+                    let fi = info.get_entry_point(i);
+                    let bytes: u32 = module
+                        .global_variables
+                        .iter()
+                        .filter(|(h, g)| g.space == naga::AddressSpace::WorkGroup && !fi[*h].is_empty())
+                        .map(|(_, g)| module.types[g.ty].inner.size(module.to_ctx()))
+                        .sum();
+                    let [x, y, z] = ep.workgroup_size;
+                    assert!(
+                        x * y * z <= req.max_compute_invocations_per_workgroup,
+                        "{file}::{}",
+                        ep.name
+                    );
+                    assert!(x <= req.max_compute_workgroup_size_x && y <= req.max_compute_workgroup_size_y);
+                    let wide = ep.name.contains("x64");
+                    if file.ends_with(super::SMALL_TILES) && !wide
+                        || !file.contains("matmul") && !file.contains("conv2d.")
+                    {
+                        assert!(
+                            bytes <= req.max_compute_workgroup_storage_size,
+                            "{file}::{} uses {bytes} bytes of workgroup memory",
+                            ep.name
+                        );
+                    } else if wide {
+                        worst_wide = worst_wide.max(bytes);
+                    }
+                }
+            }
+        }
+        assert!(
+            worst_wide > 0 && worst_wide <= super::WIDE_TILE_WORKGROUP_BYTES,
+            "{worst_wide}"
+        );
     }
 }

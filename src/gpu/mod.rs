@@ -11,7 +11,7 @@ mod pool;
 mod stream;
 
 pub use adapter::{AdapterSummary, list_adapters};
-pub use kernel::{Access, KernelId};
+pub use kernel::{Access, KernelId, SMALL_TILES, WIDE_TILE_WORKGROUP_BYTES};
 pub use pool::PoolStats;
 pub(crate) use pool::PooledBuffer;
 
@@ -28,6 +28,47 @@ pub const OPTIONAL_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
     .union(wgpu::Features::SHADER_F16)
     .union(wgpu::Features::SUBGROUP)
     .union(wgpu::Features::IMMEDIATES);
+
+/// The limits every tweedie kernel runs within: the WebGPU defaults (`wgpu::Limits::default()`) for
+/// compute. [`Gpu::from_device`] checks a host's device against them; devices with more workgroup
+/// memory get wider GEMM tiles ([`WIDE_TILE_WORKGROUP_BYTES`]).
+pub const REQUIRED_LIMITS: wgpu::Limits = {
+    let mut l = wgpu::Limits::downlevel_defaults();
+    l.max_compute_workgroups_per_dimension = 65535;
+    l.max_compute_workgroup_storage_size = 16384;
+    l.max_compute_invocations_per_workgroup = 256;
+    l.max_compute_workgroup_size_x = 256;
+    l.max_compute_workgroup_size_y = 16;
+    l.max_compute_workgroup_size_z = 1;
+    l.max_storage_buffers_per_shader_stage = 8;
+    l.max_bind_groups = 1;
+    l.max_uniform_buffer_binding_size = 256;
+    l
+};
+
+/// How tweedie opens or uses a device. The command line fills it from the environment
+/// ([`Options::from_env`]); a library user sets the fields.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Time every kernel on the host (each dispatch runs alone: slow; for `benches/` and tuning).
+    pub profile: bool,
+    /// [`Gpu::with_options`] only: take the adapter whose name contains this (case-insensitive).
+    pub adapter: Option<String>,
+    /// [`Gpu::with_options`] only: the backends to consider (default: Vulkan, Metal and DX12, then GL).
+    pub backends: Option<wgpu::Backends>,
+}
+
+impl Options {
+    /// The command line's options: `TWEEDIE_PROFILE=1`, `TWEEDIE_ADAPTER` (a substring of the
+    /// adapter name) and `WGPU_BACKEND` (e.g. `vulkan`, `gl`).
+    pub fn from_env() -> Options {
+        Options {
+            profile: std::env::var("TWEEDIE_PROFILE").is_ok_and(|v| v == "1"),
+            adapter: std::env::var("TWEEDIE_ADAPTER").ok().filter(|s| !s.is_empty()),
+            backends: wgpu::Backends::from_env(),
+        }
+    }
+}
 
 /// A handle to the device tweedie computes on. Clone it freely: all clones share one device, pool,
 /// pipeline cache and command stream.
@@ -51,11 +92,17 @@ pub(crate) struct GpuInner {
 }
 
 impl Gpu {
-    /// Picks the best adapter (discrete > integrated > other > CPU; Vulkan, Metal and DX12 before GL),
-    /// honouring `WGPU_BACKEND` (e.g. `vulkan`, `gl`) and `TWEEDIE_ADAPTER` (a substring of the adapter
-    /// name), and opens a device with the adapter's own limits and the optional features it has.
+    /// Picks the best adapter (discrete > integrated > other > CPU; Vulkan, Metal and DX12 before GL)
+    /// with the default [`Options`], and opens a device with the adapter's own limits and the
+    /// optional features it has. Reads no environment variable (the command line uses
+    /// [`Gpu::with_options`] with [`Options::from_env`]).
     pub fn new() -> Result<Gpu> {
-        let adapter = adapter::choose_adapter()?;
+        Self::with_options(&Options::default())
+    }
+
+    /// [`Gpu::new`] with options: an adapter by name, the backends, profiling.
+    pub fn with_options(options: &Options) -> Result<Gpu> {
+        let adapter = adapter::choose_adapter(options)?;
         let features = adapter.features() & OPTIONAL_FEATURES;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("tweedie"),
@@ -74,17 +121,104 @@ impl Gpu {
                 *s = Some(e.to_string());
             }
         }));
-        Ok(Self::build(device, queue, error))
+        Self::check_limits(&device.limits())?;
+        Ok(Self::build(device, queue, error, options))
     }
 
-    /// Wraps a device that a host wgpu application already owns, so tweedie computes on it and shares
-    /// its memory. The host keeps its own uncaptured-error handler, which sees any device error;
-    /// tweedie still checks its own shader compilation with error scopes.
-    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Gpu {
-        Self::build(device, queue, Arc::new(Mutex::new(None)))
+    /// Wraps a device that a host wgpu application already owns (a renderer, an editor), so tweedie
+    /// computes on it and shares its memory: tensors can wrap the host's buffers
+    /// ([`crate::Tensor::from_buffer`]) and textures ([`crate::ops::texture_to_tensor`]) without a
+    /// copy through the CPU.
+    ///
+    /// The device needs no optional feature, and every kernel runs within `wgpu::Limits::default()`
+    /// ([`REQUIRED_LIMITS`]); a device opened with less gets an error that names the limit. Wider GEMM
+    /// tiles are used where the device allows them.
+    ///
+    /// Sharing the queue: tweedie records its dispatches and submits them on the shared queue when a
+    /// result is needed, at [`Gpu::flush`], [`Gpu::pace`] or [`Gpu::synchronize`]. Work the host
+    /// submits afterwards on the same queue runs after it, so: call [`Gpu::flush`] before the host
+    /// submits work that reads tweedie's output, and submit the host's writes to a buffer or texture
+    /// before handing it to tweedie (tweedie's next submission runs after them). The host keeps its
+    /// own uncaptured-error handler, which sees any device error; tweedie checks its own shader
+    /// compilation with error scopes.
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, options: &Options) -> Result<Gpu> {
+        Self::check_limits(&device.limits())?;
+        Ok(Self::build(device, queue, Arc::new(Mutex::new(None)), options))
     }
 
-    fn build(device: wgpu::Device, queue: wgpu::Queue, error: Arc<Mutex<Option<String>>>) -> Gpu {
+    /// Errors naming each compute limit of `have` below [`REQUIRED_LIMITS`].
+    pub fn check_limits(have: &wgpu::Limits) -> Result<()> {
+        let r = &REQUIRED_LIMITS;
+        let checks = [
+            (
+                "max_compute_workgroup_storage_size",
+                have.max_compute_workgroup_storage_size as u64,
+                r.max_compute_workgroup_storage_size as u64,
+            ),
+            (
+                "max_compute_invocations_per_workgroup",
+                have.max_compute_invocations_per_workgroup as u64,
+                r.max_compute_invocations_per_workgroup as u64,
+            ),
+            (
+                "max_compute_workgroup_size_x",
+                have.max_compute_workgroup_size_x as u64,
+                r.max_compute_workgroup_size_x as u64,
+            ),
+            (
+                "max_compute_workgroup_size_y",
+                have.max_compute_workgroup_size_y as u64,
+                r.max_compute_workgroup_size_y as u64,
+            ),
+            (
+                "max_compute_workgroups_per_dimension",
+                have.max_compute_workgroups_per_dimension as u64,
+                r.max_compute_workgroups_per_dimension as u64,
+            ),
+            (
+                "max_storage_buffers_per_shader_stage",
+                have.max_storage_buffers_per_shader_stage as u64,
+                r.max_storage_buffers_per_shader_stage as u64,
+            ),
+            (
+                "max_bind_groups",
+                have.max_bind_groups as u64,
+                r.max_bind_groups as u64,
+            ),
+            (
+                "max_uniform_buffer_binding_size",
+                have.max_uniform_buffer_binding_size,
+                r.max_uniform_buffer_binding_size,
+            ),
+        ];
+        let short: Vec<String> = checks
+            .iter()
+            .filter(|(_, have, need)| have < need)
+            .map(|(name, have, need)| format!("{name} is {have}, tweedie needs {need}"))
+            .collect();
+        if short.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Gpu(format!(
+                "the device's limits are too low for tweedie's kernels: {}; request at least \
+                 wgpu::Limits::default() (or tweedie::gpu::REQUIRED_LIMITS) when creating the device",
+                short.join("; ")
+            )))
+        }
+    }
+
+    /// Whether the GEMM kernels may use their 512-wide tiles (the device has at least
+    /// [`WIDE_TILE_WORKGROUP_BYTES`] of workgroup memory).
+    pub fn wide_tiles(&self) -> bool {
+        self.inner.limits.max_compute_workgroup_storage_size >= WIDE_TILE_WORKGROUP_BYTES
+    }
+
+    fn build(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        error: Arc<Mutex<Option<String>>>,
+        options: &Options,
+    ) -> Gpu {
         let info = device.adapter_info();
         let limits = device.limits();
         let pool = Arc::new(Pool::new(device.clone()));
@@ -99,9 +233,7 @@ impl Gpu {
                 limits,
                 pool,
                 stream: Mutex::new(stream),
-                profile: std::env::var("TWEEDIE_PROFILE")
-                    .is_ok_and(|v| v == "1")
-                    .then(|| Mutex::new(Default::default())),
+                profile: options.profile.then(|| Mutex::new(Default::default())),
                 error,
             }),
         }
@@ -198,7 +330,7 @@ impl Gpu {
         Ok(())
     }
 
-    /// With `TWEEDIE_PROFILE=1`: per-kernel calls and total seconds, slowest first.
+    /// With [`Options::profile`] (`TWEEDIE_PROFILE=1` on the command line): per-kernel calls and total seconds, slowest first.
     pub fn profile_report(&self) -> Option<String> {
         let p = self
             .inner

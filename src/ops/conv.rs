@@ -78,19 +78,29 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
     ];
     // Output tile (channels x pixels) of one workgroup; CPU adapters get the wide 16x16 blocks per
     // thread (see `matmul`).
-    let cpu = x.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
-    let (entry, bm, bn) = if ws[0] <= 16 {
+    let gpu = x.gpu();
+    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    // 512-wide tiles for few output rows where the device has the workgroup memory for them; the
+    // 128-wide tiles otherwise, from the small-tile module (4 KiB of staging instead of 16 KiB). Each
+    // output's sum runs over k in the same order in every variant, so results agree bit for bit.
+    let wide = gpu.wide_tiles();
+    let (entry, bm, bn) = if ws[0] <= 16 && wide {
         ("conv2d_t2x64", 16, 512)
-    } else if ws[0] <= 32 {
+    } else if ws[0] <= 32 && wide {
         ("conv2d_t4x64", 32, 512)
     } else if cpu {
         ("conv2d_t8x8w", 128, 128)
     } else {
         ("conv2d_t16x16", 128, 128)
     };
+    let file = if bn == 512 {
+        "conv2d.wgsl"
+    } else {
+        "conv2d.wgsl#small"
+    };
     let b = bias.unwrap_or(w);
     x.gpu().dispatch(
-        &KernelId::new("conv2d.wgsl", entry),
+        &KernelId::new(file, entry),
         &params,
         &[
             x.bind(Access::Read),

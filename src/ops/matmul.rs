@@ -105,19 +105,29 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     // Output tile (rows x columns) of one workgroup. On CPU adapters (llvmpipe), where every varying
     // load costs a scalar per lane, the wide entry point's 16x16 blocks per thread halve the loads
     // per multiply-add; real GPUs keep the 8x8 blocks.
-    let cpu = a.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
-    let (entry, bm, bn) = if s.m <= 16 {
+    let gpu = a.gpu();
+    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    // 512-wide tiles for few output rows where the device has the workgroup memory for them; the
+    // 128-wide tiles otherwise, from the small-tile module (4 KiB of staging instead of 16 KiB). Each
+    // output's sum runs over k in the same order in every variant, so results agree bit for bit.
+    let wide = gpu.wide_tiles();
+    let (entry, bm, bn) = if s.m <= 16 && wide {
         ("matmul_t2x64", 16, 512)
-    } else if s.m <= 32 {
+    } else if s.m <= 32 && wide {
         ("matmul_t4x64", 32, 512)
     } else if cpu {
         ("matmul_t8x8w", 128, 128)
     } else {
         ("matmul_t16x16", 128, 128)
     };
+    let file = if bn == 512 {
+        "matmul.wgsl"
+    } else {
+        "matmul.wgsl#small"
+    };
     let bb = bias.unwrap_or(b);
     a.gpu().dispatch(
-        &KernelId::new("matmul.wgsl", entry),
+        &KernelId::new(file, entry),
         &params,
         &[
             a.bind(Access::Read),
