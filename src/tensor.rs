@@ -112,6 +112,55 @@ impl Tensor {
         Ok(t)
     }
 
+    /// Wraps a storage buffer the host owns as a tensor of `shape`, without a copy: kernels read and
+    /// write the host's memory (ops write only their outputs, never their inputs). The buffer needs
+    /// `STORAGE`, `COPY_SRC` and `COPY_DST` usage and at least `4 × numel` bytes, f32 values in
+    /// row-major order from offset 0. Work the host submitted to the buffer before this call is
+    /// ordered before tweedie's next submission on the same queue.
+    pub fn from_buffer(gpu: &Gpu, buffer: wgpu::Buffer, shape: &[usize]) -> Result<Tensor> {
+        let numel: usize = shape.iter().product();
+        let need = numel as u64 * 4;
+        let want = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        if numel == 0 {
+            return Err(Error::Shape(format!(
+                "cannot wrap a buffer as the empty shape {shape:?}"
+            )));
+        }
+        if !buffer.usage().contains(want) {
+            return Err(Error::Input(format!(
+                "a host buffer for a tensor needs the usages {want:?}; this one has {:?}",
+                buffer.usage()
+            )));
+        }
+        if buffer.size() < need {
+            return Err(Error::Shape(format!(
+                "a buffer of {} bytes cannot hold a tensor of shape {shape:?} ({need} bytes of f32)",
+                buffer.size()
+            )));
+        }
+        if need > gpu.max_binding_bytes() {
+            return Err(Error::TooLarge {
+                what: format!("a tensor of shape {shape:?}"),
+                bytes: need,
+                limit: gpu.max_binding_bytes(),
+            });
+        }
+        Ok(Tensor {
+            gpu: gpu.clone(),
+            buf: Arc::new(PooledBuffer::external(buffer)),
+            shape: shape.to_vec(),
+            node: None,
+        })
+    }
+
+    /// The device buffer holding the values (f32, row-major, from offset 0; the buffer may be
+    /// larger). For handing a result to the host without a copy: call [`Gpu::flush`] before the host
+    /// submits work that reads it, and keep this tensor alive while the host uses the buffer (a
+    /// pooled buffer is reused once its last tensor is dropped).
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        &self.buf.buffer
+    }
+
     /// A tensor filled with `value`, on the device.
     pub fn full(gpu: &Gpu, shape: &[usize], value: f32) -> Result<Tensor> {
         let t = Tensor::empty(gpu, shape)?;

@@ -87,7 +87,7 @@ impl Pool {
         PooledBuffer {
             buffer,
             class,
-            pool: self.clone(),
+            pool: Some(self.clone()),
         }
     }
 
@@ -105,12 +105,26 @@ impl Pool {
 pub(crate) struct PooledBuffer {
     pub(crate) buffer: wgpu::Buffer,
     class: u64,
-    pool: Arc<Pool>,
+    /// `None` for a buffer the host owns (see [`PooledBuffer::external`]): never pooled.
+    pool: Option<Arc<Pool>>,
+}
+
+impl PooledBuffer {
+    /// A host's buffer, used in place and never returned to the pool.
+    pub(crate) fn external(buffer: wgpu::Buffer) -> Self {
+        PooledBuffer {
+            class: buffer.size(),
+            buffer,
+            pool: None,
+        }
+    }
 }
 
 impl Drop for PooledBuffer {
     fn drop(&mut self) {
-        self.pool.release(self.buffer.clone(), self.class);
+        if let Some(pool) = &self.pool {
+            pool.release(self.buffer.clone(), self.class);
+        }
     }
 }
 

@@ -25,6 +25,13 @@ enum Cmd {
         dst_off: u64,
         size: u64,
     },
+    /// Whole-texture copy between a texture (mip 0, layer 0) and a buffer with `row_bytes` per row.
+    TextureCopy {
+        texture: wgpu::Texture,
+        buffer: wgpu::Buffer,
+        row_bytes: u32,
+        to_buffer: bool,
+    },
 }
 
 pub(crate) struct Stream {
@@ -133,6 +140,23 @@ impl Stream {
         });
     }
 
+    /// Records a copy of a whole 2-D texture (mip 0, layer 0) into `buffer` (`to_buffer`) or back,
+    /// with `row_bytes` (a multiple of 256) per row in the buffer.
+    pub(crate) fn record_texture_copy(
+        &mut self,
+        texture: &wgpu::Texture,
+        buffer: &wgpu::Buffer,
+        row_bytes: u32,
+        to_buffer: bool,
+    ) {
+        self.cmds.push(Cmd::TextureCopy {
+            texture: texture.clone(),
+            buffer: buffer.clone(),
+            row_bytes,
+            to_buffer,
+        });
+    }
+
     /// Encodes everything recorded into one command buffer (consecutive dispatches share one compute
     /// pass) and submits it.
     pub(crate) fn flush(&mut self, gpu: &GpuInner) -> Result<()> {
@@ -159,6 +183,33 @@ impl Stream {
                     size,
                 } => {
                     enc.copy_buffer_to_buffer(src, *src_off, dst, *dst_off, *size);
+                    i += 1;
+                }
+                Cmd::TextureCopy {
+                    texture,
+                    buffer,
+                    row_bytes,
+                    to_buffer,
+                } => {
+                    let tex = texture.as_image_copy();
+                    let buf = wgpu::TexelCopyBufferInfo {
+                        buffer,
+                        layout: wgpu::TexelCopyBufferLayout {
+                            offset: 0,
+                            bytes_per_row: Some(*row_bytes),
+                            rows_per_image: None,
+                        },
+                    };
+                    let size = wgpu::Extent3d {
+                        width: texture.width(),
+                        height: texture.height(),
+                        depth_or_array_layers: 1,
+                    };
+                    if *to_buffer {
+                        enc.copy_texture_to_buffer(tex, buf, size);
+                    } else {
+                        enc.copy_buffer_to_texture(buf, tex, size);
+                    }
                     i += 1;
                 }
                 Cmd::Dispatch { .. } => {

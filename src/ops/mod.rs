@@ -11,6 +11,7 @@ mod reduce;
 pub mod reference;
 pub mod reference_grad;
 mod spectral;
+mod texture;
 
 pub use backward::{
     channel_sum, clamp_backward, col_sum, conv2d_backward_input, conv2d_backward_weight, group_norm_backward,
@@ -25,6 +26,7 @@ pub use matmul::{MatmulSpec, linear, matmul};
 pub use norm::{group_norm, softmax_rows};
 pub use reduce::{sum_rows, sumsq_rows};
 pub use spectral::{DdnmStep, DdrmStep, Spectral, ddnm_step, ddrm_step, spectral_gain};
+pub use texture::{tensor_to_texture, texture_to_tensor};
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
