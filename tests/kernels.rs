@@ -294,7 +294,7 @@ fn spectral_updates_match_reference() {
             .iter()
             .filter(|&&v| v > 0.0 && (v as f64) * sigma_next > sigma_y)
             .count();
-        let st = ops::DdrmStep {
+        let st = tweedie::solvers::spectral::DdrmStep {
             sigma_next,
             sigma_y,
             eta: 0.85,
@@ -303,8 +303,8 @@ fn spectral_updates_match_reference() {
             init,
         };
         close(
-            &ops::ddrm_step(&sp, &st).unwrap(),
-            &r::ddrm_step(&x0v, &utyv, &ebv, &zv, &sv, &st),
+            &tweedie::solvers::spectral::ddrm_step(&sp, &st).unwrap(),
+            &tweedie::solvers::spectral::reference::ddrm_step(&x0v, &utyv, &ebv, &zv, &sv, &st),
             1e-6,
             &format!("ddrm {st:?}"),
         );
@@ -315,7 +315,7 @@ fn spectral_updates_match_reference() {
         (0.99, 0.1, 0.2, true),
         (0.6, 0.8, 0.05, false),
     ] {
-        let st = ops::DdnmStep {
+        let st = tweedie::solvers::spectral::DdnmStep {
             a,
             sigma_t,
             sigma_y,
@@ -323,8 +323,8 @@ fn spectral_updates_match_reference() {
             plus,
         };
         close(
-            &ops::ddnm_step(&sp, &st).unwrap(),
-            &r::ddnm_step(&x0v, &utyv, &ebv, &zv, &sv, &st),
+            &tweedie::solvers::spectral::ddnm_step(&sp, &st).unwrap(),
+            &tweedie::solvers::spectral::reference::ddnm_step(&x0v, &utyv, &ebv, &zv, &sv, &st),
             1e-6,
             &format!("ddnm {st:?}"),
         );
@@ -340,9 +340,9 @@ fn spectral_updates_match_reference() {
     // wrong shapes are errors
     let sp_bad = ops::Spectral { z: &s, ..sp };
     assert!(
-        ops::ddrm_step(
+        tweedie::solvers::spectral::ddrm_step(
             &sp_bad,
-            &ops::DdrmStep {
+            &tweedie::solvers::spectral::DdrmStep {
                 sigma_next: 1.0,
                 sigma_y: 0.0,
                 eta: 0.0,

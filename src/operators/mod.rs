@@ -22,6 +22,47 @@ use crate::gpu::Gpu;
 use crate::io::Image;
 use crate::tensor::Tensor;
 
+/// One task of the registry: its name and what its operator offers besides `A` and `Aᵀ` (which
+/// solvers can run it). A unit test builds every entry and checks the flags against the operator.
+pub struct TaskEntry {
+    /// The name in a task spec.
+    pub name: &'static str,
+    /// Whether the operator has an SVD (DDRM, DDNM, ΠGDM).
+    pub svd: bool,
+    /// Whether `A⁺` is available, its own or through the SVD (MCG).
+    pub pinv: bool,
+    /// Whether it needs an RGB model.
+    pub rgb_only: bool,
+}
+
+const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> TaskEntry {
+    TaskEntry {
+        name,
+        svd,
+        pinv,
+        rgb_only,
+    }
+}
+
+/// Every task [`build`] knows. Adding an operator is one file, one arm in [`build`] and one line here.
+pub const TASKS: &[TaskEntry] = &[
+    task("denoise", true, true, false),
+    task("inpaint-box", true, true, false),
+    task("inpaint-random", true, true, false),
+    task("inpaint-mask", true, true, false),
+    task("sr", true, true, false),
+    task("sr-bicubic", true, true, false),
+    task("deblur-gauss", true, true, false),
+    task("deblur-motion", false, false, false),
+    task("colorize", true, true, true),
+    task("cs", true, true, false),
+];
+
+/// The names of the tasks for which `pred` holds.
+pub fn task_names(pred: impl Fn(&TaskEntry) -> bool) -> Vec<&'static str> {
+    TASKS.iter().filter(|t| pred(t)).map(|t| t.name).collect()
+}
+
 /// A linear measurement operator.
 pub trait Operator: Send + Sync {
     /// The task as a spec string, with every parameter spelled out.
@@ -256,7 +297,8 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
         }
         other => {
             return Err(Error::Input(format!(
-                "unknown task {other:?}; tasks: denoise, inpaint-box, inpaint-random, inpaint-mask, sr, sr-bicubic, deblur-gauss, deblur-motion, colorize, cs"
+                "unknown task {other:?}; tasks: {}",
+                task_names(|_| true).join(", ")
             )));
         }
     };
@@ -276,4 +318,39 @@ pub fn add_noise(y: &Tensor, sigma: f64, seed: u64) -> Result<Tensor> {
     }
     let n = crate::diffusion::randn(y.gpu(), y.shape(), seed, 0, 2)?;
     crate::ops::axpby(1.0, y, sigma as f32, &n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The registry's flags are what the operators offer, and every registered name builds.
+    #[test]
+    fn task_registry_matches_the_operators() {
+        let gpu = match Gpu::new() {
+            Ok(g) => g,
+            Err(_) => return, // no adapter: the integration tests report it
+        };
+        let dir = std::env::temp_dir().join("tweedie-task-registry");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mask = dir.join("mask.png");
+        image::GrayImage::from_fn(32, 32, |x, _| image::Luma([if x < 16 { 255 } else { 0 }]))
+            .save(&mask)
+            .unwrap();
+        for t in TASKS {
+            let spec: TaskSpec = match t.name {
+                "inpaint-mask" => format!("inpaint-mask:path={}", mask.display()).parse().unwrap(),
+                n => n.parse().unwrap(),
+            };
+            let c = if t.rgb_only { 3 } else { 1 };
+            let op = build(&gpu, &spec, [c, 32, 32]).unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            assert_eq!(op.svd().is_some(), t.svd, "{}: svd flag", t.name);
+            let mut ys = vec![1];
+            ys.extend(op.y_shape());
+            let y = Tensor::full(&gpu, &ys, 0.1).unwrap();
+            let own = op.pinv(&y).unwrap().is_some();
+            assert_eq!(own || t.svd, t.pinv, "{}: pinv flag", t.name);
+        }
+        assert!(build(&gpu, &"nope".parse().unwrap(), [1, 32, 32]).is_err());
+    }
 }

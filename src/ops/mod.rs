@@ -25,7 +25,8 @@ pub use elementwise::{
 pub use matmul::{MatmulSpec, linear, matmul};
 pub use norm::{group_norm, softmax_rows};
 pub use reduce::{sum_rows, sumsq_rows};
-pub use spectral::{DdnmStep, DdrmStep, Spectral, ddnm_step, ddrm_step, spectral_gain};
+pub use spectral::{Spectral, spectral_gain};
+pub(crate) use spectral::{check as spectral_check, launch as spectral_launch};
 pub use texture::{tensor_to_texture, texture_to_tensor};
 
 use crate::error::{Error, Result};

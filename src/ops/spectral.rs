@@ -1,6 +1,7 @@
-//! Launchers for `shaders/spectral.wgsl`: the per-coordinate updates of the spectral solvers in an
-//! operator's SVD space (see [`crate::operators::Svd`]). Each has a plain-Rust reference in
-//! [`super::reference`].
+//! Launchers for `shaders/spectral.wgsl`: per-coordinate kernels in an operator's SVD space (see
+//! [`crate::operators::Svd`]): the generic launcher the spectral solvers' updates use (their step
+//! math lives with them, in `crate::solvers::spectral`) and the gain `s / (s² + c)`, which has a
+//! plain-Rust reference in [`super::reference`].
 
 use super::u32_of;
 use crate::error::{Error, Result};
@@ -22,40 +23,8 @@ pub struct Spectral<'a> {
     pub s: &'a Tensor,
 }
 
-/// The scalars of a DDRM step (Kawar et al. 2022, eq. 7–8; `efficient_generalized_steps`).
-#[derive(Debug, Clone, Copy)]
-pub struct DdrmStep {
-    /// σ of the next step in variance-exploding units, `sqrt(1 − ᾱ) / sqrt(ᾱ)`.
-    pub sigma_next: f64,
-    /// Measurement noise σ_y.
-    pub sigma_y: f64,
-    /// η (the official η_A = η_C).
-    pub eta: f64,
-    /// η_b.
-    pub eta_b: f64,
-    /// Scale of the result (`sqrt(ᾱ)` of the next step: back to variance-preserving units).
-    pub scale: f64,
-    /// Draw the starting point `x_T ~ p(x_T | y)` instead of a step (`x0` and `ebar` are unused).
-    pub init: bool,
-}
-
-/// The scalars of a DDNM / DDNM+ step (Wang et al. 2023, eq. 13 and 17–18; `Lambda`,
-/// `Lambda_noise`).
-#[derive(Debug, Clone, Copy)]
-pub struct DdnmStep {
-    /// `sqrt(ᾱ)` of the next step.
-    pub a: f64,
-    /// `sqrt(1 − ᾱ)` of the next step.
-    pub sigma_t: f64,
-    /// Measurement noise σ_y.
-    pub sigma_y: f64,
-    /// η.
-    pub eta: f64,
-    /// Use the noisy-case λ_t and γ_t (DDNM+); without, the measurement is taken as exact.
-    pub plus: bool,
-}
-
-fn check(sp: &Spectral) -> Result<()> {
+/// Checks that the spectral inputs have one shape and the singular values divide it.
+pub(crate) fn check(sp: &Spectral) -> Result<()> {
     let shape = sp.x0.shape();
     for (t, name) in [(sp.uty, "Uᵀy"), (sp.ebar, "Vᵀε"), (sp.z, "noise")] {
         t.expect_shape(
@@ -73,7 +42,8 @@ fn check(sp: &Spectral) -> Result<()> {
     Ok(())
 }
 
-fn launch(entry: &'static str, sp: &Spectral, mode: u32, f: [f64; 5]) -> Result<Tensor> {
+/// Runs the per-coordinate kernel `entry` of `spectral.wgsl` with its mode switch and five scalars.
+pub(crate) fn launch(entry: &'static str, sp: &Spectral, mode: u32, f: [f64; 5]) -> Result<Tensor> {
     let out = Tensor::empty(sp.x0.gpu(), sp.x0.shape())?;
     let b = |v: f64| (v as f32).to_bits();
     let params = [
@@ -101,29 +71,6 @@ fn launch(entry: &'static str, sp: &Spectral, mode: u32, f: [f64; 5]) -> Result<
         grid1d(sp.x0.numel(), 256),
     )?;
     Ok(out)
-}
-
-/// One DDRM update of the spectral coordinates (see [`DdrmStep`]); returns `scale · x̄_next`, to be
-/// mapped back with `V`.
-pub fn ddrm_step(sp: &Spectral, st: &DdrmStep) -> Result<Tensor> {
-    check(sp)?;
-    launch(
-        "ddrm_step",
-        sp,
-        st.init as u32,
-        [st.scale, st.sigma_next, st.sigma_y, st.eta, st.eta_b],
-    )
-}
-
-/// One DDNM / DDNM+ update of the spectral coordinates (see [`DdnmStep`]); returns `x̄_next`.
-pub fn ddnm_step(sp: &Spectral, st: &DdnmStep) -> Result<Tensor> {
-    check(sp)?;
-    launch(
-        "ddnm_step",
-        sp,
-        st.plus as u32,
-        [st.a, st.sigma_t, st.sigma_y, st.eta, 0.0],
-    )
 }
 
 /// `s / (s² + c) ⊙ x` (zero where `s = 0`): `Σ (Σ² + c)⁻¹` in spectral coordinates, the core of

@@ -25,10 +25,10 @@
 //! `--set eta=…,plus=0|1,min_singular=…` (`plus=0`: treat y as exact, plain DDNM); `measure=0`
 //! ignores the measurement (plain DDIM with η).
 
+use super::spectral::{DdnmStep, ddnm_step};
 use super::{Params, Problem, Run, Solver, SpectralRun};
 use crate::diffusion::randn;
 use crate::error::Result;
-use crate::ops::{self, DdnmStep};
 
 /// DDNM / DDNM+ in the operator's SVD space.
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +89,7 @@ impl Solver for Ddnm {
                 eta: me.eta,
                 plus: me.plus,
             };
-            ops::ddnm_step(sp, &st)
+            ddnm_step(sp, &st)
         })
     }
 }

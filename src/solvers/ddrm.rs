@@ -24,10 +24,10 @@
 //! `--set eta=…,eta_b=…,min_singular=…`; `measure=0` ignores the measurement (every coordinate
 //! unseen: plain DDIM with η), the check that the measurement term does the work.
 
+use super::spectral::{DdrmStep, ddrm_step};
 use super::{Params, Problem, Run, Solver, SpectralRun, ve_sigma};
 use crate::diffusion::randn;
 use crate::error::Result;
-use crate::ops::{self, DdrmStep};
 
 /// DDRM in the operator's SVD space.
 #[derive(Debug, Clone, Copy)]
@@ -91,9 +91,9 @@ impl Solver for Ddrm {
         let z = randn(p.model.gpu(), &run.shape, seed, 0, 1)?;
         let x = run
             .svd
-            .v(&ops::ddrm_step(&run.inputs(&z, &z, &z), &st(Some(t0), true))?)?;
+            .v(&ddrm_step(&run.inputs(&z, &z, &z), &st(Some(t0), true))?)?;
         run.run(&p, "ddrm", (x, self.steps), seed, move |sp, next| {
-            ops::ddrm_step(sp, &st(next, false))
+            ddrm_step(sp, &st(next, false))
         })
     }
 }

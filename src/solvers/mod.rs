@@ -13,6 +13,7 @@ mod dps;
 mod mcg;
 mod pigdm;
 mod score_ald;
+pub mod spectral;
 
 pub use ddnm::Ddnm;
 pub use ddrm::Ddrm;
@@ -20,10 +21,11 @@ pub use dps::Dps;
 pub use mcg::Mcg;
 pub use pigdm::PiGdm;
 pub use score_ald::ScoreAld;
+pub use spectral::SpectralRun;
 
 use crate::diffusion::{Denoiser, Schedule, Timestep, check_finite};
 use crate::error::{Error, Result};
-use crate::operators::{Operator, Svd};
+use crate::operators::{Operator, Svd, TaskEntry, task_names};
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -78,6 +80,8 @@ pub struct SolverEntry {
     pub name: &'static str,
     /// One line: the method and what it needs.
     pub summary: &'static str,
+    /// Which tasks it can run.
+    pub runs: fn(&TaskEntry) -> bool,
     /// Builds it for a task (some defaults depend on the task) with `steps` and `--set` pairs.
     pub create: CreateFn,
 }
@@ -88,31 +92,37 @@ pub const REGISTRY: &[SolverEntry] = &[
     SolverEntry {
         name: "dps",
         summary: "Diffusion Posterior Sampling (VJP through the denoiser)",
+        runs: |_| true,
         create: |task, steps, sets| Ok(Box::new(Dps::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "ddrm",
         summary: "DDRM (the operator's SVD)",
+        runs: |t| t.svd,
         create: |_, steps, sets| Ok(Box::new(Ddrm::new(steps, sets)?)),
     },
     SolverEntry {
         name: "ddnm",
         summary: "DDNM / DDNM+ (the operator's SVD)",
+        runs: |t| t.svd,
         create: |_, steps, sets| Ok(Box::new(Ddnm::new(steps, sets)?)),
     },
     SolverEntry {
         name: "pigdm",
         summary: "PiGDM (SVD + VJP)",
+        runs: |t| t.svd,
         create: |_, steps, sets| Ok(Box::new(PiGdm::new(steps, sets)?)),
     },
     SolverEntry {
         name: "mcg",
         summary: "MCG (pseudo-inverse + VJP)",
+        runs: |t| t.pinv,
         create: |task, steps, sets| Ok(Box::new(Mcg::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "score-ald",
         summary: "annealed Langevin (A and its adjoint only)",
+        runs: |_| true,
         create: |_, steps, sets| Ok(Box::new(ScoreAld::new(steps, sets)?)),
     },
 ];
@@ -120,6 +130,22 @@ pub const REGISTRY: &[SolverEntry] = &[
 /// The names of the registered solvers.
 pub fn names() -> Vec<&'static str> {
     REGISTRY.iter().map(|e| e.name).collect()
+}
+
+/// The solvers that need neither an SVD nor a pseudo-inverse (they run every task).
+fn structure_free() -> String {
+    const BARE: TaskEntry = TaskEntry {
+        name: "",
+        svd: false,
+        pinv: false,
+        rgb_only: false,
+    };
+    let names: Vec<&str> = REGISTRY
+        .iter()
+        .filter(|e| (e.runs)(&BARE))
+        .map(|e| e.name)
+        .collect();
+    names.join(" or ")
 }
 
 /// What one step of a run produced: the next sample and, where the method forms one, its current
@@ -351,10 +377,11 @@ pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
 pub(crate) fn require_svd<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Svd> {
     p.op.svd().ok_or_else(|| {
         Error::Input(format!(
-            "{solver} works in the operator's SVD space, and {} has no SVD; operators with one: denoise, \
-             inpaint-box, inpaint-random, inpaint-mask, sr, sr-bicubic, deblur-gauss, colorize, cs. \
-             For this operator use dps or score-ald",
-            p.op.describe()
+            "{solver} works in the operator's SVD space, and {} has no SVD; operators with one: {}. \
+             For this operator use {}",
+            p.op.describe(),
+            task_names(|t| t.svd).join(", "),
+            structure_free()
         ))
     })
 }
@@ -399,8 +426,9 @@ impl<'a> PseudoInverse<'a> {
         }
         let svd = p.op.svd().ok_or_else(|| {
             Error::Input(format!(
-                "{solver} needs the operator's pseudo-inverse, and {} has none (nor an SVD); use dps or score-ald",
-                p.op.describe()
+                "{solver} needs the operator's pseudo-inverse, and {} has none (nor an SVD); use {}",
+                p.op.describe(),
+                structure_free()
             ))
         })?;
         Ok(PseudoInverse {
@@ -425,70 +453,4 @@ impl<'a> PseudoInverse<'a> {
 pub(crate) fn ve_sigma(sched: &Schedule, t: Option<usize>) -> f64 {
     let ab = sched.alpha_bar(t);
     ((1.0 - ab) / ab).sqrt()
-}
-
-/// What DDRM and DDNM share: the operator's SVD, its (thresholded) singular values, `Uᵀ y`, and the
-/// step loop that maps ε and Tweedie's x̂0 to spectral coordinates, applies a per-coordinate update
-/// and maps back through `V`.
-pub(crate) struct SpectralRun<'a> {
-    /// The operator's SVD.
-    pub svd: &'a dyn Svd,
-    /// Singular values, zero where unseen (all zero with the measurement switched off).
-    pub s: Tensor,
-    /// `Uᵀ y` in the spectral layout.
-    pub uty: Tensor,
-    /// Batch shape `[B, C, H, W]`.
-    pub shape: [usize; 4],
-}
-
-impl<'a> SpectralRun<'a> {
-    /// Checks the problem and prepares the spectral pieces for `solver`.
-    pub fn new(p: &Problem<'a>, solver: &str, min_singular: f64, measure: bool) -> Result<Self> {
-        let shape = check_problem(p)?;
-        let svd = require_svd(p, solver)?;
-        Ok(SpectralRun {
-            svd,
-            s: singulars(p, svd, min_singular, measure)?,
-            uty: svd.ut(p.y)?.reshape(&shape)?,
-            shape,
-        })
-    }
-
-    /// The spectral inputs with `x0` and `ebar` (and the noise) given.
-    pub fn inputs<'b>(&'b self, x0: &'b Tensor, ebar: &'b Tensor, z: &'b Tensor) -> ops::Spectral<'b> {
-        ops::Spectral {
-            x0,
-            uty: &self.uty,
-            ebar,
-            z,
-            s: &self.s,
-        }
-    }
-
-    /// A run of `steps` respaced steps from `x`: each computes ε, x̂0 (see [`tweedie`], clamped as
-    /// the schedule says), `Vᵀx̂0`, `Vᵀε` and fresh noise, and steps to `V update(inputs, next
-    /// timestep)`.
-    pub fn run(
-        self,
-        p: &Problem<'a>,
-        name: &'static str,
-        (x, steps): (Tensor, usize),
-        seed: u64,
-        update: impl Fn(&ops::Spectral, Option<usize>) -> Result<Tensor> + 'a,
-    ) -> Result<Run<'a>> {
-        let p = *p;
-        let tt = timesteps(&p, steps)?;
-        let n = tt.len();
-        let step = move |x: &Tensor, i: usize| {
-            let eps = p.model.eps(x, &tt[i])?;
-            let x0 = tweedie(&p, x, &eps, tt[i].t, p.schedule().clip_sample)?;
-            let (x0b, eb) = (self.svd.vt(&x0)?, self.svd.vt(&eps)?);
-            let z = crate::diffusion::randn(p.model.gpu(), &self.shape, seed, i as u32 + 1, 1)?;
-            let x = self
-                .svd
-                .v(&update(&self.inputs(&x0b, &eb, &z), next_t(&tt, i))?)?;
-            Ok(Stepped { x, x0: Some(x0) })
-        };
-        Ok(Run::new(name, p.model.gpu(), x, n, step, None))
-    }
 }
