@@ -1,8 +1,18 @@
 //! tweedie: diffusion models as priors for imaging inverse problems, on any GPU through wgpu and
 //! hand-written WGSL compute shaders.
 //!
-//! Layers (each uses only the ones before it): [`gpu`] (runtime), [`tensor`] and [`ops`] (kernels),
-//! [`nn`] (layers), [`models`] (the diffusers UNet), and the front ends in the binary.
+//! Layers (each uses only the ones before it): [`gpu`] (runtime), [`tensor`] and [`ops`] (kernels and
+//! their backward rules), [`autograd`] (the reverse pass over the graph on the tensors), [`nn`]
+//! (layers), [`diffusion`] (the [`diffusion::Denoiser`] interface, schedules, samplers), [`models`]
+//! (the diffusers UNet), [`operators`], [`solvers`], and the front ends in the binary.
+//!
+//! Embedding in a host wgpu application: [`Gpu::from_device`] wraps the host's device (any limits at
+//! or above `wgpu::Limits::default()`), [`Tensor::from_buffer`] and [`ops::texture_to_tensor`] /
+//! [`ops::tensor_to_texture`] move data without the CPU, and [`solvers::Solver::start`] gives a
+//! [`solvers::Run`] the host advances one step at a time. See `examples/embed.rs` and the README's
+//! "Embedding" section for what a host must do to share the device.
+
+#![warn(missing_docs)]
 
 pub mod autograd;
 pub mod diffusion;

@@ -1,5 +1,5 @@
 //! Tensor operations: one file per kernel family, each launching the kernels of one WGSL file.
-//! Every op has a plain-Rust reference in [`reference`] that the tests hold the kernels against.
+//! Every op has a plain-Rust reference in [`reference`](mod@reference) that the tests hold the kernels against.
 
 mod backward;
 mod conv;

@@ -1,6 +1,6 @@
 //! What DDRM and DDNM share in the operator's SVD space: their per-coordinate update steps (the
 //! scalars of each method and the launch of its `shaders/spectral.wgsl` kernel, with f64 references
-//! in [`reference`]) and the step loop that maps ε and Tweedie's x̂0 to spectral coordinates and back.
+//! in [`reference`](mod@reference)) and the step loop that maps ε and Tweedie's x̂0 to spectral coordinates and back.
 
 use super::{Problem, Run, Stepped, next_t, require_svd, singulars, timesteps, tweedie};
 use crate::error::Result;
