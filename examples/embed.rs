@@ -50,12 +50,13 @@ fn host_texture(device: &wgpu::Device, label: &str) -> wgpu::Texture {
     })
 }
 
-/// The host's own readback of a texture's red channel (what it would do to save a frame).
-fn read_red(device: &wgpu::Device, queue: &wgpu::Queue, t: &wgpu::Texture) -> Vec<u8> {
-    let row = 256u32; // SIZE * 4 bytes, padded to the copy alignment
+/// The host's own readback of a whole texture (rows without the copy padding), as it would save a
+/// frame: `texel` bytes per texel.
+pub fn read_texture(device: &wgpu::Device, queue: &wgpu::Queue, t: &wgpu::Texture, texel: u32) -> Vec<u8> {
+    let row = (t.width() * texel).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
     let buf = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("host readback"),
-        size: (row * SIZE) as u64,
+        size: (row * t.height()) as u64,
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
@@ -76,8 +77,17 @@ fn read_red(device: &wgpu::Device, queue: &wgpu::Queue, t: &wgpu::Texture) -> Ve
     buf.map_async(wgpu::MapMode::Read, .., |r| r.expect("map"));
     device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
     let data = buf.get_mapped_range(..).expect("mapped").to_vec();
-    (0..SIZE * SIZE)
-        .map(|i| data[((i / SIZE) * row + (i % SIZE) * 4) as usize])
+    (0..t.height())
+        .flat_map(|y| data[(y * row) as usize..(y * row + t.width() * texel) as usize].to_vec())
+        .collect()
+}
+
+/// The red channel of an rgba8unorm texture.
+fn read_red(device: &wgpu::Device, queue: &wgpu::Queue, t: &wgpu::Texture) -> Vec<u8> {
+    read_texture(device, queue, t, 4)
+        .iter()
+        .step_by(4)
+        .copied()
         .collect()
 }
 

@@ -4,10 +4,11 @@
 //!
 //! ```text
 //! cargo run --release --example solver_table -- [--images N] [--solvers a,b] [--tasks t1;t2]
-//!     [--steps N] [--set k=v ...]
+//!     [--first K] [--steps N] [--set k=v ...]
 //! ```
 //!
-//! Without `--steps` each solver runs its own default. Unsupported pairs print the solver's error.
+//! Images are `tests/data/fmnist_test_K..K+N` (`--first`, default 0). Without `--steps` each solver
+//! runs its own default. Unsupported pairs print the solver's error.
 use std::path::Path;
 use std::time::Instant;
 use tweedie::io::{Image, batch_to_images, read_image};
@@ -21,6 +22,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let get = |k: &str| args.iter().position(|a| a == k).map(|i| args[i + 1].clone());
     let images: usize = get("--images").map_or(8, |v| v.parse().unwrap());
+    let first: usize = get("--first").map_or(0, |v| v.parse().unwrap());
     let steps: Option<usize> = get("--steps").map(|v| v.parse().unwrap());
     let solvers_arg = get("--solvers").unwrap_or_else(|| solvers::names().join(","));
     let tasks_arg =
@@ -38,7 +40,7 @@ fn main() {
     let g = Gpu::new().unwrap();
     let dir = root.join("weights/fmnist32");
     let model = UNet2DModel::load(&g, &dir).unwrap();
-    let truths: Vec<Image> = (0..images)
+    let truths: Vec<Image> = (first..first + images)
         .map(|i| read_image(&root.join(format!("tests/data/fmnist_test_{i:05}.png"))).unwrap())
         .collect();
     let data: Vec<f32> = truths.iter().flat_map(|t| t.data.iter().copied()).collect();

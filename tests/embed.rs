@@ -60,36 +60,6 @@ fn host() -> (wgpu::Device, wgpu::Queue) {
     pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).unwrap()
 }
 
-fn read_texture(device: &wgpu::Device, queue: &wgpu::Queue, t: &wgpu::Texture, texel: u32) -> Vec<u8> {
-    let row = (t.width() * texel).next_multiple_of(256);
-    let buf = device.create_buffer(&wgpu::BufferDescriptor {
-        label: None,
-        size: (row * t.height()) as u64,
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    let mut enc = device.create_command_encoder(&Default::default());
-    enc.copy_texture_to_buffer(
-        t.as_image_copy(),
-        wgpu::TexelCopyBufferInfo {
-            buffer: &buf,
-            layout: wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(row),
-                rows_per_image: None,
-            },
-        },
-        t.size(),
-    );
-    queue.submit([enc.finish()]);
-    buf.map_async(wgpu::MapMode::Read, .., |r| r.unwrap());
-    device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
-    let d = buf.get_mapped_range(..).unwrap().to_vec();
-    (0..t.height())
-        .flat_map(|y| d[(y * row) as usize..(y * row + t.width() * texel) as usize].to_vec())
-        .collect()
-}
-
 /// rgba8unorm → 3-channel tensor → rgba8unorm gives back every RGB byte (odd 13×7 size, rows padded
 /// for the copy), the tensor holds 2p/255 − 1, and one channel reads red and writes it to R, G, B.
 #[test]
@@ -122,7 +92,7 @@ fn texture_round_trips_are_exact_for_8_bit_images() {
     let dst = texture(&device, wgpu::TextureFormat::Rgba8Unorm, w, h);
     ops::tensor_to_texture(&x, 0, &dst).unwrap();
     gpu.flush().unwrap();
-    let back = read_texture(&device, &queue, &dst, 4);
+    let back = embed::read_texture(&device, &queue, &dst, 4);
     for i in 0..n {
         assert_eq!(&back[i * 4..i * 4 + 3], &bytes[i * 4..i * 4 + 3], "pixel {i}");
         assert_eq!(back[i * 4 + 3], 255);
@@ -131,7 +101,7 @@ fn texture_round_trips_are_exact_for_8_bit_images() {
     let g1 = ops::texture_to_tensor(&gpu, &src, 1).unwrap();
     ops::tensor_to_texture(&g1, 0, &dst).unwrap();
     gpu.flush().unwrap();
-    let back = read_texture(&device, &queue, &dst, 4);
+    let back = embed::read_texture(&device, &queue, &dst, 4);
     for i in 0..n {
         assert_eq!([back[i * 4], back[i * 4 + 1], back[i * 4 + 2]], [bytes[i * 4]; 3]);
     }
