@@ -17,6 +17,7 @@
 pub mod autograd;
 pub mod diffusion;
 pub mod error;
+pub mod eval;
 pub mod gpu;
 pub mod io;
 pub mod metrics;
@@ -24,6 +25,7 @@ pub mod models;
 pub mod nn;
 pub mod operators;
 pub mod ops;
+pub mod plot;
 pub mod solvers;
 pub mod tensor;
 

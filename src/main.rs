@@ -95,6 +95,41 @@ enum Cmd {
         #[arg(long)]
         grid: Option<PathBuf>,
     },
+    /// Sweeps solvers × tasks × steps on a set of images with the same measurements for every
+    /// solver; writes results.csv / results.json, table.md and a PSNR-against-steps chart per task
+    /// into --out. Restarted with the same --out, it computes only what is missing.
+    Eval {
+        /// Clean images: PNG files and/or folders of them (all of one size).
+        #[arg(long, num_args = 1.., required = true)]
+        images: Vec<PathBuf>,
+        /// Task specs, separated by ';' or ',' (e.g. "inpaint-box,sr:factor=4,deblur-gauss").
+        #[arg(long, default_value = "inpaint-box;sr:factor=4;deblur-gauss")]
+        tasks: String,
+        /// Solvers, comma-separated.
+        #[arg(long, default_value = "dps,ddrm,pigdm")]
+        solvers: String,
+        /// Step counts, comma-separated.
+        #[arg(long, default_value = "20,50,100")]
+        steps: String,
+        /// Solver seeds per run.
+        #[arg(long, default_value_t = 1)]
+        seeds: u64,
+        /// Measurement noise, in [-1, 1] units.
+        #[arg(long, default_value_t = 0.05)]
+        sigma_y: f64,
+        /// Solver parameters for every solver that takes them, key=value.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Images per batch.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        /// diffusers UNet2DModel directory; default: the bundled weights/fmnist32.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Output folder.
+        #[arg(long, default_value = "eval")]
+        out: PathBuf,
+    },
     /// Degrades a few bundled test images (box inpainting, x4 SR, Gaussian deblurring), restores them
     /// with DPS, writes one grid and prints PSNR/SSIM next to the trivial estimate's.
     Demo {
@@ -203,6 +238,20 @@ fn main() -> ExitCode {
             model,
             seed,
         } => demo(steps, images, &out, model, seed),
+        Cmd::Eval {
+            images,
+            tasks,
+            solvers,
+            steps,
+            seeds,
+            sigma_y,
+            sets,
+            batch,
+            model,
+            out,
+        } => eval(
+            images, &tasks, &solvers, &steps, seeds, sigma_y, &sets, batch, model, out,
+        ),
         Cmd::Sample {
             model,
             n,
@@ -362,6 +411,73 @@ fn progress_bar(label: &str) -> impl FnMut(usize, usize) {
             eprintln!();
         }
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn eval(
+    images: Vec<PathBuf>,
+    tasks: &str,
+    solvers: &str,
+    steps: &str,
+    seeds: u64,
+    sigma_y: f64,
+    sets: &[String],
+    batch: usize,
+    model: Option<PathBuf>,
+    out: PathBuf,
+) -> Result<()> {
+    let list = |s: &str| -> Vec<String> {
+        s.split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    let steps: Vec<usize> = list(steps)
+        .iter()
+        .map(|v| {
+            v.parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| Error::Input(format!("--steps {v}: expected whole numbers above 0")))
+        })
+        .collect::<Result<_>>()?;
+    let spec = tweedie::eval::EvalSpec {
+        images: tweedie::eval::expand_images(&images)?,
+        tasks: tweedie::eval::split_tasks(tasks),
+        solvers: list(solvers),
+        steps,
+        seeds,
+        sigma_y,
+        sets: parse_sets(sets)?,
+        batch,
+        out: out.clone(),
+    };
+    let gpu = gpu()?;
+    let m = UNet2DModel::load(&gpu, &model.unwrap_or_else(default_model))?;
+    let start = std::time::Instant::now();
+    let mut last = String::new();
+    let rows = tweedie::eval::run(&m, &spec, &mut |label, done, total| {
+        if label != last {
+            if !last.is_empty() {
+                eprintln!();
+            }
+            last = label.to_string();
+        }
+        let el = start.elapsed().as_secs_f64();
+        let left = el / done.max(1) as f64 * total.saturating_sub(done) as f64;
+        eprint!("\r{label}: {done}/{total} steps of the sweep, {el:.0}s elapsed, ~{left:.0}s left   ");
+    })?;
+    eprintln!();
+    print!(
+        "{}",
+        std::fs::read_to_string(out.join("table.md")).unwrap_or_default()
+    );
+    println!(
+        "{} rows in {}/results.csv; results.json, table.md and psnr_*.png beside it",
+        rows.len(),
+        out.display()
+    );
+    Ok(())
 }
 
 fn sample(
