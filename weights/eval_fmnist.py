@@ -66,7 +66,14 @@ def write_card(model_dir, model, nparams, gflop, losses, info, eval_s, eval_hw):
     wall = info.get("wall_time_s")
     wall_s = f"{wall/60:.1f} min" if isinstance(wall, (int, float)) else "?"
     spm = f"{steps/(wall/60):.1f}" if isinstance(wall, (int, float)) and wall > 0 else "?"
-    status = "final" if info.get("finished") else "INTERMEDIATE checkpoint (training still running when evaluated)"
+    total = info.get("total_steps")
+    if info.get("finished"):
+        status = "final"
+    elif total:
+        status = (f"step {steps} of a {total}-step resumable run (best held-out EMA so far; the run can continue "
+                  f"with `train_fmnist.py --resume`)")
+    else:
+        status = "INTERMEDIATE checkpoint (training still running when evaluated)"
     meets = (avg <= TARGET_AVG) and (losses[100] <= TARGET_T100)
     card = f"""# fmnist32 — Fashion-MNIST 32×32 DDPM prior (diffusers `UNet2DModel`)
 
@@ -114,7 +121,8 @@ diffusers `UNet2DModel`:
   The machine was shared with concurrent compile jobs and training ran at `nice 19`,
   so the throughput is well below what the hardware can do alone.
 * Software: torch {info.get('torch', '?')}, diffusers {info.get('diffusers', '?')}
-* Log: `train_log.txt` (step, smoothed loss, lr, elapsed seconds; `# heldout` lines with the held-out table)
+* Logs: `train_log.txt` (steps 0–433) and `train_log_resumed.txt` (from 433 on): step, smoothed loss, lr,
+  elapsed seconds; `# heldout` lines with the held-out table of each evaluation
 
 ## Held-out denoising loss
 
