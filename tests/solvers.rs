@@ -6,6 +6,11 @@
 //! VJP), so the solvers use few steps, and the VJP solvers and every guidance-off run use two images;
 //! the margins were set from measurement (see each test) with room for run-to-run and driver
 //! differences. README.md has the four-image numbers for every solver and task.
+//!
+//! The per-test numbers below were measured with the earlier 433-step prior. With the bundled
+//! 2,750-step prior every margin holds with more room (`--nocapture`): DDRM deblurring 22.47 vs
+//! 15.63 dB, DDNM random inpainting 13.79 vs 8.26, DPS box / ×4 SR / deblurring 20.25 / 19.38 /
+//! 19.98 vs 14.44 / 15.60 / 15.75, MCG box 20.04 vs 14.44; guidance off: 7.3–8.9 dB.
 
 mod common;
 use common::gpu;

@@ -21,10 +21,14 @@
 //! "small" DDPM variance.
 //!
 //! Fewer steps: the guidance is applied once per step, so with S < 1000 steps the default ζ is scaled
-//! by (1000 / S)^γ, γ = 0.85 for super-resolution and 0.5 for the other tasks. Measured on the bundled
-//! Fashion-MNIST prior, 4 test images, σ_y = 0.05, S = 20 (mean PSNR; trivial estimate in brackets):
-//! ×4 SR [14.8 dB]: ζ = 0.5 → 12.6, 2.1 (γ 0.5) → 15.5, 4 → 17.6, 8 (γ 0.85) → 18.9, 15 (γ 1) → 18.5;
-//! box inpainting [14.1 dB]: ζ = 3.5 (γ 0.5) → 17.4, 12 → 16.4. `--set scale=ζ` overrides it;
+//! by (1000 / S)^γ, γ = 0.85 for super-resolution, 0.675 for deblurring and 0.5 for the other tasks.
+//! Measured on the first (433-step) bundled prior, test images 0–3, σ_y = 0.05, S = 20 (mean PSNR;
+//! trivial estimate in brackets): ×4 SR [14.8 dB]: ζ = 0.5 → 12.6, 2.1 (γ 0.5) → 15.5, 4 → 17.6,
+//! 8 (γ 0.85) → 18.9, 15 (γ 1) → 18.5; box inpainting [14.1 dB]: ζ = 3.5 (γ 0.5) → 17.4, 12 → 16.4.
+//! Re-measured with the 2,750-step prior on the same images: box ζ = 3.54 / 7.0 / 13.9 → 19.63 /
+//! 18.74 / 17.35; SR ζ = 2.12 / 8.3 / 15 → 18.56 / 19.54 / 19.08 (both rules stand); deblurring
+//! ζ = 2.12 (γ 0.5) / 4.2 / 8.3 → 21.43 / 22.10 / 20.35, and on held-out images 4–7 ζ = 2.12 → 18.91,
+//! 4.2 → 19.19, so deblurring now takes γ = 0.675 (ζ = 4.2 at 20 steps). `--set scale=ζ` overrides it;
 //! `scale=0` (or `measure=0`, as for every solver) switches the guidance off (plain DDPM sampling).
 //! The residual norm and the step size stay on the device: nothing is read back inside the loop
 //! except a NaN check every 50 steps.
@@ -53,7 +57,13 @@ impl Dps {
 
     /// The exponent γ of the few-step rule ζ_S = ζ_1000 (1000 / S)^γ (see the module notes).
     pub fn few_step_exponent(task: &str) -> f64 {
-        if task.starts_with("sr") { 0.85 } else { 0.5 }
+        if task.starts_with("sr") {
+            0.85
+        } else if task.starts_with("deblur") {
+            0.675
+        } else {
+            0.5
+        }
     }
 
     /// DPS for `task` with `steps` (default 1000) and `--set scale=...`.
