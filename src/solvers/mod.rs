@@ -251,12 +251,12 @@ impl<'a> Run<'a> {
     /// Takes the remaining steps and returns the result, checked for NaN.
     pub fn finish(mut self) -> Result<Tensor> {
         while self.step()? {}
-        let x = std::mem::replace(&mut self.x, Tensor::full(&self.gpu, &[1], 0.0)?);
-        let out = match self.finish.take() {
+        let Run { name, x, finish, .. } = self;
+        let out = match finish {
             Some(f) => f(x)?,
             None => x,
         };
-        check_finite(&out, &format!("the {} result", self.name))?;
+        check_finite(&out, &format!("the {name} result"))?;
         Ok(out)
     }
 }

@@ -93,7 +93,8 @@ impl Solver for ScoreAld {
         let (p, me) = (*p, *self);
         let shape = check_problem(&p)?;
         let gpu = p.model.gpu();
-        let tt = timesteps_of(&p, &levels(p.schedule(), self.levels, self.sigma_min)?)?;
+        let ts = levels(p.schedule(), self.levels, self.sigma_min)?;
+        let tt = timesteps_of(&p, &ts)?;
         let sig0 = ve_sigma(p.schedule(), Some(tt[0].t));
         let x = ops::scale(&randn(gpu, &shape, seed, 0, 1)?, sig0 as f32)?;
         let n = tt.len();
@@ -110,10 +111,7 @@ impl Solver for ScoreAld {
                 Ok(x0)
             }
         });
-        let (d1, levels) = (
-            denoise.clone(),
-            tt_sigmas(&p, &levels(p.schedule(), self.levels, self.sigma_min)?),
-        );
+        let (d1, levels) = (denoise.clone(), tt_sigmas(&p, &ts));
         let step = move |x: &Tensor, i: usize| {
             let sig = levels[i];
             let alpha = me.r * sig * sig;
