@@ -156,7 +156,7 @@ impl Operator for WalshHadamard {
                 .into(),
         ))
     }
-    fn svd(&self) -> Option<&dyn Svd> {
-        Some(self)
+    fn svd(&self) -> Result<Option<&dyn Svd>> {
+        Ok(Some(self))
     }
 }

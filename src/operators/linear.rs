@@ -3,48 +3,83 @@
 
 use super::Operator;
 use super::svd::{ChannelMean, Diagonal, Separable, Svd, correlation_matrix};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::io::Image;
 use crate::ops::{self, Conv2dSpec};
 use crate::tensor::Tensor;
 
-/// A convolution applying the same 2-D kernel to each channel separately (a block-diagonal weight),
-/// with its adjoint (the transposed convolution).
+/// A convolution applying the same 2-D kernel to each channel separately: the channels fold into the
+/// batch (`[B, C, H, W]` viewed as `[B·C, 1, H, W]`), so the work is one kernel per pixel, not C.
+/// A separable kernel runs as a vertical then a horizontal pass (2k taps a pixel instead of k²).
+/// The adjoint is the transposed convolution of each pass, in reverse order.
 struct ChannelConv {
-    w: Tensor,
-    spec: Conv2dSpec,
+    /// Each pass: its weight `[1, 1, kh, kw]`, its stride and padding, and its input size (h, w).
+    passes: Vec<(Tensor, Conv2dSpec, (usize, usize))>,
     x_shape: [usize; 3],
     y_shape: [usize; 3],
 }
 
 impl ChannelConv {
+    /// One `k`×`k` pass.
     fn new(gpu: &Gpu, x_shape: [usize; 3], k: usize, kernel: &[f32], spec: Conv2dSpec) -> Result<Self> {
-        let c = x_shape[0];
-        let mut w = vec![0f32; c * c * k * k];
-        for ch in 0..c {
-            w[(ch * c + ch) * k * k..(ch * c + ch + 1) * k * k].copy_from_slice(kernel);
-        }
         let (ho, wo) = spec.out_size(x_shape[1], x_shape[2], k, k)?;
         Ok(ChannelConv {
-            w: Tensor::from_slice(gpu, &[c, c, k, k], &w)?,
-            spec,
+            passes: vec![(
+                Tensor::from_slice(gpu, &[1, 1, k, k], kernel)?,
+                spec,
+                (x_shape[1], x_shape[2]),
+            )],
             x_shape,
-            y_shape: [c, ho, wo],
+            y_shape: [x_shape[0], ho, wo],
         })
     }
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        ops::conv2d(x, &self.w, None, self.spec)
+
+    /// The kernel `taps ⊗ taps` (odd length, stride 1, same-size output with zero padding) as two
+    /// 1-D passes.
+    fn separable(gpu: &Gpu, x_shape: [usize; 3], taps: &[f64]) -> Result<Self> {
+        let k = taps.len();
+        let p = k / 2;
+        let t: Vec<f32> = taps.iter().map(|&v| v as f32).collect();
+        let (h, w) = (x_shape[1], x_shape[2]);
+        let vertical = Conv2dSpec {
+            stride: 1,
+            pad: [p, p, 0, 0],
+        };
+        let horizontal = Conv2dSpec {
+            stride: 1,
+            pad: [0, 0, p, p],
+        };
+        let (ho, _) = vertical.out_size(h, w, k, 1)?;
+        let (_, wo) = horizontal.out_size(ho, w, 1, k)?;
+        Ok(ChannelConv {
+            passes: vec![
+                (Tensor::from_slice(gpu, &[1, 1, k, 1], &t)?, vertical, (h, w)),
+                (Tensor::from_slice(gpu, &[1, 1, 1, k], &t)?, horizontal, (ho, w)),
+            ],
+            x_shape,
+            y_shape: [x_shape[0], ho, wo],
+        })
     }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let b = x.shape()[0];
+        let [c, h, w] = self.x_shape;
+        let mut t = x.reshape(&[b * c, 1, h, w])?;
+        for (wt, spec, _) in &self.passes {
+            t = ops::conv2d(&t, wt, None, *spec)?;
+        }
+        t.reshape(&[b, c, self.y_shape[1], self.y_shape[2]])
+    }
+
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
         let b = y.shape()[0];
         let [c, h, w] = self.x_shape;
-        ops::conv2d_backward_input(
-            &y.reshape(&[b, self.y_shape[0], self.y_shape[1], self.y_shape[2]])?,
-            &self.w,
-            &[b, c, h, w],
-            self.spec,
-        )
+        let mut t = y.reshape(&[b * c, 1, self.y_shape[1], self.y_shape[2]])?;
+        for (wt, spec, (hi, wi)) in self.passes.iter().rev() {
+            t = ops::conv2d_backward_input(&t, wt, &[b * c, 1, *hi, *wi], *spec)?;
+        }
+        t.reshape(&[b, c, h, w])
     }
 }
 
@@ -84,30 +119,71 @@ impl Operator for Identity {
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
-    fn svd(&self) -> Option<&dyn Svd> {
-        Some(&self.svd)
+    fn svd(&self) -> Result<Option<&dyn Svd>> {
+        Ok(Some(&self.svd))
     }
 }
 
-/// The SVD of a separable per-channel correlation: the same 1-D `taps` along both axes.
-fn separable_svd(
-    gpu: &Gpu,
+/// The longest image side whose separable SVD is computed: the 1-D factors are decomposed by a dense
+/// Jacobi SVD on the host, O(n³) in the side length (about 15 s at 2048 on one core).
+pub const MAX_SVD_SIDE: usize = 2048;
+
+/// The SVD of a separable per-channel correlation (the same 1-D `taps` along both axes), computed on
+/// first use: measuring and the solvers that need no SVD (DPS, MCG with `A⁺`) never pay for it.
+struct LazySvd {
+    gpu: Gpu,
     x_shape: [usize; 3],
-    taps: &[f64],
+    taps: Vec<f64>,
     stride: usize,
     pad: usize,
     y_hw: (usize, usize),
-) -> Result<Separable> {
-    let [c, h, w] = x_shape;
-    let (mh, mw) = y_hw;
-    Separable::new(
-        gpu,
-        c,
-        &correlation_matrix(taps, h, mh, stride, pad),
-        (mh, h),
-        &correlation_matrix(taps, w, mw, stride, pad),
-        (mw, w),
-    )
+    cell: std::sync::OnceLock<Separable>,
+}
+
+impl LazySvd {
+    fn new(
+        gpu: &Gpu,
+        x_shape: [usize; 3],
+        taps: &[f64],
+        stride: usize,
+        pad: usize,
+        y_hw: (usize, usize),
+    ) -> Self {
+        LazySvd {
+            gpu: gpu.clone(),
+            x_shape,
+            taps: taps.to_vec(),
+            stride,
+            pad,
+            y_hw,
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The decomposition, computed once; an error for images beyond [`MAX_SVD_SIDE`].
+    fn get(&self, what: &str) -> Result<&Separable> {
+        if let Some(s) = self.cell.get() {
+            return Ok(s);
+        }
+        let [c, h, w] = self.x_shape;
+        if h.max(w) > MAX_SVD_SIDE {
+            return Err(Error::Input(format!(
+                "{what} on {w}x{h} images: the SVD that DDRM, DDNM and PiGDM work in is computed up to \
+                 {MAX_SVD_SIDE} pixels a side (a dense decomposition per axis, cubic in the side); \
+                 use dps (or a smaller image)"
+            )));
+        }
+        let (mh, mw) = self.y_hw;
+        let sep = Separable::new(
+            &self.gpu,
+            c,
+            &correlation_matrix(&self.taps, h, mh, self.stride, self.pad),
+            (mh, h),
+            &correlation_matrix(&self.taps, w, mw, self.stride, self.pad),
+            (mw, w),
+        )?;
+        Ok(self.cell.get_or_init(|| sep))
+    }
 }
 
 /// Super-resolution by `factor`×`factor` average pooling. `A Aᵀ = I / factor²`, so
@@ -115,7 +191,7 @@ fn separable_svd(
 pub struct AvgPool {
     conv: ChannelConv,
     factor: usize,
-    svd: Separable,
+    svd: LazySvd,
 }
 
 impl AvgPool {
@@ -124,7 +200,7 @@ impl AvgPool {
         let k = vec![1.0 / (factor * factor) as f32; factor * factor];
         let conv = ChannelConv::new(gpu, x_shape, factor, &k, Conv2dSpec::new(factor, 0))?;
         let taps = vec![1.0 / factor as f64; factor];
-        let svd = separable_svd(gpu, x_shape, &taps, factor, 0, (conv.y_shape[1], conv.y_shape[2]))?;
+        let svd = LazySvd::new(gpu, x_shape, &taps, factor, 0, (conv.y_shape[1], conv.y_shape[2]));
         Ok(AvgPool { conv, factor, svd })
     }
 }
@@ -151,8 +227,8 @@ impl Operator for AvgPool {
             (self.factor * self.factor) as f32,
         )?))
     }
-    fn svd(&self) -> Option<&dyn Svd> {
-        Some(&self.svd)
+    fn svd(&self) -> Result<Option<&dyn Svd>> {
+        Ok(Some(self.svd.get(&self.describe())?))
     }
 }
 
@@ -176,7 +252,7 @@ pub struct Bicubic {
     conv: ChannelConv,
     pool: AvgPool,
     factor: usize,
-    svd: Separable,
+    svd: LazySvd,
 }
 
 impl Bicubic {
@@ -196,14 +272,14 @@ impl Bicubic {
         };
         let conv = ChannelConv::new(gpu, x_shape, k, &kernel, spec)?;
         let taps: Vec<f64> = taps.iter().map(|t| t / s).collect();
-        let svd = separable_svd(
+        let svd = LazySvd::new(
             gpu,
             x_shape,
             &taps,
             factor,
             pad,
             (conv.y_shape[1], conv.y_shape[2]),
-        )?;
+        );
         Ok(Bicubic {
             conv,
             pool: AvgPool::new(gpu, x_shape, factor)?,
@@ -232,8 +308,8 @@ impl Operator for Bicubic {
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         Ok(self.pool.pinv(y)?.expect("pooling has a pseudo-inverse"))
     }
-    fn svd(&self) -> Option<&dyn Svd> {
-        Some(&self.svd)
+    fn svd(&self) -> Result<Option<&dyn Svd>> {
+        Ok(Some(self.svd.get(&self.describe())?))
     }
 }
 
@@ -243,7 +319,7 @@ pub struct Blur {
     conv: ChannelConv,
     desc: String,
     picture: Option<Image>,
-    svd: Option<Separable>,
+    svd: Option<LazySvd>,
 }
 
 impl Blur {
@@ -260,12 +336,13 @@ impl Blur {
     ) -> Result<Self> {
         let (h, w) = (x_shape[1], x_shape[2]);
         Ok(Blur {
-            conv: ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?,
+            conv: match taps {
+                Some(t) => ChannelConv::separable(gpu, x_shape, t)?,
+                None => ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?,
+            },
             desc,
             picture,
-            svd: taps
-                .map(|t| separable_svd(gpu, x_shape, t, 1, size / 2, (h, w)))
-                .transpose()?,
+            svd: taps.map(|t| LazySvd::new(gpu, x_shape, t, 1, size / 2, (h, w))),
         })
     }
 }
@@ -295,8 +372,11 @@ impl Operator for Blur {
             .map(|p| ("kernel".to_string(), p.clone()))
             .collect()
     }
-    fn svd(&self) -> Option<&dyn Svd> {
-        self.svd.as_ref().map(|s| s as &dyn Svd)
+    fn svd(&self) -> Result<Option<&dyn Svd>> {
+        match &self.svd {
+            Some(s) => Ok(Some(s.get(&self.desc)? as &dyn Svd)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -339,7 +419,7 @@ impl Operator for Colorize {
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(ops::scale(&self.adjoint(y)?, 3.0)?))
     }
-    fn svd(&self) -> Option<&dyn Svd> {
-        Some(&self.svd)
+    fn svd(&self) -> Result<Option<&dyn Svd>> {
+        Ok(Some(&self.svd))
     }
 }

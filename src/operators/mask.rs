@@ -64,7 +64,7 @@ impl Operator for Inpaint {
     fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         self.forward(img)
     }
-    fn svd(&self) -> Option<&dyn Svd> {
-        Some(&self.svd)
+    fn svd(&self) -> Result<Option<&dyn Svd>> {
+        Ok(Some(&self.svd))
     }
 }

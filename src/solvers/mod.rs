@@ -375,7 +375,7 @@ pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
 
 /// The operator's SVD, or an error that says which operators have one.
 pub(crate) fn require_svd<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Svd> {
-    p.op.svd().ok_or_else(|| {
+    p.op.svd()?.ok_or_else(|| {
         Error::Input(format!(
             "{solver} works in the operator's SVD space, and {} has no SVD; operators with one: {}. \
              For this operator use {}",
@@ -424,7 +424,7 @@ impl<'a> PseudoInverse<'a> {
                 spectral: None,
             });
         }
-        let svd = p.op.svd().ok_or_else(|| {
+        let svd = p.op.svd()?.ok_or_else(|| {
             Error::Input(format!(
                 "{solver} needs the operator's pseudo-inverse, and {} has none (nor an SVD); use {}",
                 p.op.describe(),
