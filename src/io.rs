@@ -203,3 +203,93 @@ pub fn batch_to_images(data: &[f32], shape: &[usize]) -> Vec<Image> {
         })
         .collect()
 }
+
+/// What an output path will hold, for [`check_output`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// A PNG picture.
+    Png,
+    /// A safetensors file.
+    Safetensors,
+    /// A folder (created if missing).
+    Folder,
+}
+
+/// Checks before any work that `path` can be written as `kind`: the extension, that the folder it
+/// goes in exists and takes new files, and that it is not a folder (or, for [`Output::Folder`], that
+/// it is or can become one). `what` names the option in messages (e.g. `--out`). Leaves nothing
+/// behind but a folder it was asked to create.
+pub fn check_output(path: &Path, kind: Output, what: &str) -> Result<()> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let probe_dir = |dir: &Path| -> Result<()> {
+        let probe = dir.join(format!(".tweedie-write-test-{}", std::process::id()));
+        std::fs::File::create(&probe).map_err(|e| {
+            Error::Io(format!(
+                "{what} {}: cannot write in {}: {e}",
+                path.display(),
+                dir.display()
+            ))
+        })?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(())
+    };
+    match kind {
+        Output::Folder => {
+            if path.is_file() {
+                return Err(Error::Io(format!(
+                    "{what} {} is a file; several outputs need a folder",
+                    path.display()
+                )));
+            }
+            std::fs::create_dir_all(path).map_err(|e| {
+                Error::Io(format!(
+                    "{what} {}: cannot create the folder: {e}",
+                    path.display()
+                ))
+            })?;
+            probe_dir(path)
+        }
+        Output::Png | Output::Safetensors => {
+            if path.exists() && !path.is_file() && !path.is_dir() {
+                // a device such as /dev/null: writable or not, the write says so
+                return Ok(());
+            }
+            let want = if kind == Output::Png { "png" } else { "safetensors" };
+            if path.is_dir() {
+                return Err(Error::Io(format!(
+                    "{what} {} is a folder; give a .{want} file name",
+                    path.display()
+                )));
+            }
+            if ext != want {
+                return Err(Error::Input(format!(
+                    "{what} {}: expected a .{want} file name",
+                    path.display()
+                )));
+            }
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            if !dir.is_dir() {
+                return Err(Error::Io(format!(
+                    "{what} {}: the folder {} does not exist; create it first",
+                    path.display(),
+                    dir.display()
+                )));
+            }
+            if path.exists() {
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(path)
+                    .map(|_| ())
+                    .map_err(|e| Error::Io(format!("{what} {} cannot be overwritten: {e}", path.display())))
+            } else {
+                probe_dir(dir)
+            }
+        }
+    }
+}

@@ -48,7 +48,7 @@ enum Cmd {
         #[arg(long)]
         input: PathBuf,
         /// Measurement noise in [-1, 1] units (DPS: 0.05).
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
         sigma_y: f64,
         /// Seed of the noise (and of random masks and kernels left unspecified).
         #[arg(long, default_value_t = 0)]
@@ -79,7 +79,7 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Measurement noise the observations carry, in [-1, 1] units.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
         sigma_y: f64,
         /// Solver parameters, key=value (e.g. scale=0.5 for dps, eta=0.85 for ddrm; measure=0 makes
         /// any solver ignore the measurement).
@@ -115,7 +115,7 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seeds: u64,
         /// Measurement noise, in [-1, 1] units.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
         sigma_y: f64,
         /// Solver parameters for every solver that takes them, key=value.
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -166,7 +166,7 @@ enum Cmd {
         #[arg(long, default_value = "ddim")]
         sampler: String,
         /// DDIM stochasticity (0: deterministic).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         eta: f64,
         /// Seed of the Gaussian stream.
         #[arg(long, default_value_t = 0)]
@@ -312,15 +312,44 @@ fn info() -> Result<()> {
     Ok(())
 }
 
+/// Reads the tensor `name` of a safetensors file, refusing NaN and infinity with the file and the
+/// tensor named.
 fn read_tensor(path: &std::path::Path, name: &str) -> Result<tweedie::io::HostTensor> {
     let mut all = tweedie::io::read_safetensors(path)?;
-    all.remove(name).ok_or_else(|| {
+    let t = all.remove(name).ok_or_else(|| {
         Error::Input(format!(
             "{} has no tensor named {name:?} (it has: {})",
             path.display(),
             all.keys().cloned().collect::<Vec<_>>().join(", ")
         ))
-    })
+    })?;
+    if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Input(format!(
+            "{}: tensor {name} holds {} at index {i}; the file is corrupt, write it again",
+            path.display(),
+            t.data[i]
+        )));
+    }
+    Ok(t)
+}
+
+/// The measurement noise of degrade, restore and eval: finite, in [0, 100].
+fn check_sigma_y(v: f64) -> Result<()> {
+    if v.is_finite() && (0.0..=100.0).contains(&v) {
+        return Ok(());
+    }
+    Err(Error::Input(format!(
+        "--sigma-y {v}: the measurement noise must be a number in [0, 100], in units of the [-1, 1] image range (DPS uses 0.05)"
+    )))
+}
+
+/// The kind of a picture-or-tensor output path.
+fn output_kind(p: &std::path::Path) -> tweedie::io::Output {
+    if is_safetensors(p) {
+        tweedie::io::Output::Safetensors
+    } else {
+        tweedie::io::Output::Png
+    }
 }
 
 fn finite(v: &[f32], what: &str) -> Result<()> {
@@ -339,10 +368,19 @@ fn eps(
     out: &std::path::Path,
     vjp: Option<&std::path::Path>,
 ) -> Result<()> {
+    tweedie::io::check_output(out, tweedie::io::Output::Safetensors, "--out")?;
+    let x = read_tensor(input, "x")?;
     let gpu = gpu()?;
     let m = UNet2DModel::load(&gpu, model)?;
-    let x = read_tensor(input, "x")?;
-    m.check_input(&x.shape)?;
+    let len = tweedie::diffusion::Denoiser::schedule(&m).len();
+    if t as usize >= len {
+        return Err(Error::Input(format!(
+            "--t {t}: the model's schedule has {len} timesteps, so t must be from 0 to {}",
+            len - 1
+        )));
+    }
+    m.check_input(&x.shape)
+        .map_err(|e| Error::Input(format!("{}: tensor x: {e}", input.display())))?;
     let xt = Tensor::from_slice(&gpu, &x.shape, &x.data)?;
     let tt = Tensor::full(&gpu, &[x.shape[0]], t as f32)?;
     match vjp {
@@ -432,6 +470,8 @@ fn eval(
             .filter(|p| !p.is_empty())
             .collect()
     };
+    check_sigma_y(sigma_y)?;
+    tweedie::io::check_output(&out, tweedie::io::Output::Folder, "--out")?;
     let steps: Vec<usize> = list(steps)
         .iter()
         .map(|v| {
@@ -499,9 +539,18 @@ fn sample(
             )));
         }
     };
-    if n == 0 {
-        return Err(Error::Input("--n must be at least 1".into()));
+    if n == 0 || n > 1024 {
+        return Err(Error::Input(format!("--n {n}: draw from 1 to 1024 samples")));
     }
+    if !(eta.is_finite() && (0.0..=1.0).contains(&eta)) {
+        return Err(Error::Input(format!(
+            "--eta {eta}: DDIM's stochasticity must be a number in [0, 1] (0: deterministic)"
+        )));
+    }
+    if steps == 0 {
+        return Err(Error::Input("--steps 0: sampling takes at least 1 step".into()));
+    }
+    tweedie::io::check_output(out, tweedie::io::Output::Png, "--out")?;
     let dir = model.unwrap_or_else(default_model);
     let gpu = gpu()?;
     let m = UNet2DModel::load(&gpu, &dir)?;
@@ -541,8 +590,20 @@ fn degrade(
     seed: u64,
     out: &std::path::Path,
 ) -> Result<()> {
-    let spec: TaskSpec = task.parse()?;
+    check_sigma_y(sigma_y)?;
+    let mut spec: TaskSpec = task.parse()?;
+    if operators::task_entry(&spec.name).is_some_and(|t| t.seeded) {
+        spec = spec.with_default("seed", &seed.to_string());
+    }
+    tweedie::io::check_output(out, output_kind(out), "--out")?;
     let img = tweedie::io::read_image(input)?;
+    let plan = operators::resolve(&spec, img.shape())?;
+    if matches!(plan, operators::Plan::Cs { .. }) && !is_safetensors(out) {
+        return Err(Error::Input(format!(
+            "{} measurements are not images: write them with --out y.safetensors",
+            plan.describe()
+        )));
+    }
     let gpu = gpu()?;
     let op = operators::build(&gpu, &spec, img.shape())?;
     let x = image_tensor(&gpu, std::slice::from_ref(&img))?;
@@ -576,6 +637,9 @@ fn degrade(
         input.display(),
         out.display()
     );
+    if op.describe() != task.trim() {
+        println!("restore it with --task '{}'", op.describe());
+    }
     Ok(())
 }
 
@@ -652,45 +716,133 @@ fn display_observation(op: &dyn Operator, y: &Tensor) -> Result<Tensor> {
     op.trivial(y)
 }
 
+/// Where each restored image of a batch goes: `out/<observation name>.png`, refusing two
+/// observations that would land on one file.
+fn batch_outputs(observed: &[PathBuf], out: &std::path::Path) -> Result<Vec<PathBuf>> {
+    let mut seen: std::collections::HashMap<PathBuf, &PathBuf> = std::collections::HashMap::new();
+    let mut paths = Vec::new();
+    for obs in observed {
+        let name = obs.with_extension("png");
+        let p = out.join(name.file_name().unwrap_or_default());
+        if let Some(first) = seen.insert(p.clone(), obs) {
+            return Err(Error::Input(format!(
+                "--observed {} and {} would both be written to {}: give the observations distinct file names, or restore them in separate runs",
+                first.display(),
+                obs.display(),
+                p.display()
+            )));
+        }
+        paths.push(p);
+    }
+    Ok(paths)
+}
+
 fn restore(a: RestoreArgs) -> Result<()> {
+    // everything that can be checked without the device and the model, first
+    check_sigma_y(a.sigma_y)?;
     let spec: TaskSpec = a.task.parse()?;
-    let dir = a.model.clone().unwrap_or_else(default_model);
-    let gpu = gpu()?;
-    let model = UNet2DModel::load(&gpu, &dir)?;
+    let sets = parse_sets(&a.sets)?;
+    let solver = tweedie::solvers::create(&a.solver, &spec.name, a.steps, &sets)?;
     if !a.truth.is_empty() && a.truth.len() != a.observed.len() {
         return Err(Error::Input(format!(
-            "{} --truth images for {} observations",
+            "{} --truth images for {} observations: give one per observation, in the same order",
             a.truth.len(),
             a.observed.len()
         )));
+    }
+    let outputs = if a.observed.len() == 1 {
+        tweedie::io::check_output(&a.out, tweedie::io::Output::Png, "--out")?;
+        vec![a.out.clone()]
+    } else {
+        let paths = batch_outputs(&a.observed, &a.out)?;
+        tweedie::io::check_output(&a.out, tweedie::io::Output::Folder, "--out")?;
+        paths
+    };
+    if let Some(g) = &a.grid {
+        tweedie::io::check_output(g, tweedie::io::Output::Png, "--grid")?;
+        if outputs.contains(g) {
+            return Err(Error::Input(format!(
+                "--grid {} is also the restored image's path: give it another name",
+                g.display()
+            )));
+        }
     }
     let truths: Vec<Image> = a
         .truth
         .iter()
         .map(|p| tweedie::io::read_image(p))
         .collect::<Result<_>>()?;
-    let x_shape = match truths.first() {
-        Some(t) => t.shape(),
-        None => {
-            let (h, w) = model.config.sample_size.ok_or_else(|| {
-                Error::Input(
-                    "the model config has no sample_size: pass --truth to give the image size".into(),
-                )
-            })?;
-            [model.config.in_channels, h, w]
+    if let Some((i, t)) = truths
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.shape() != truths[0].shape())
+    {
+        return Err(Error::Input(format!(
+            "--truth {} is {}x{} with {} channel(s) but {} is {}x{} with {}: the truth images must share one size",
+            a.truth[i].display(),
+            t.width,
+            t.height,
+            t.channels,
+            a.truth[0].display(),
+            truths[0].width,
+            truths[0].height,
+            truths[0].channels
+        )));
+    }
+    let dir = a.model.clone().unwrap_or_else(default_model);
+    let gpu = gpu()?;
+    let model = UNet2DModel::load(&gpu, &dir)?;
+    let model_shape = model
+        .config
+        .sample_size
+        .map(|(h, w)| [model.config.in_channels, h, w]);
+    let x_shape = match (truths.first(), model_shape) {
+        (Some(t), _) => t.shape(),
+        (None, Some(s)) => s,
+        (None, None) => {
+            return Err(Error::Input(
+                "the model config has no sample_size: pass --truth to give the image size".into(),
+            ));
         }
     };
-    if truths.iter().any(|t| t.shape() != x_shape) {
-        return Err(Error::Input("the --truth images differ in size".into()));
+    if x_shape[0] != model.config.in_channels {
+        return Err(Error::Input(format!(
+            "--truth {} has {} channel(s) but the model restores images with {}",
+            a.truth[0].display(),
+            x_shape[0],
+            model.config.in_channels
+        )));
     }
     let op = operators::build(&gpu, &spec, x_shape)?;
-    let sets = parse_sets(&a.sets)?;
-    let solver = tweedie::solvers::create(&a.solver, &spec.name, a.steps, &sets)?;
-    let ys: Vec<Tensor> = a
+    let ys: Vec<Tensor> = match a
         .observed
         .iter()
         .map(|p| read_observation(&gpu, op.as_ref(), p))
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<_>>>()
+    {
+        Ok(ys) => ys,
+        Err(e) => {
+            // the truth's size sets the problem; when the observations fit the model's own size
+            // instead, the truth is the one that is wrong
+            if let (Some(t), Some(ms)) = (truths.first(), model_shape)
+                && ms != x_shape
+                && let Ok(mop) = operators::build(&gpu, &spec, ms)
+                && a.observed
+                    .iter()
+                    .all(|p| read_observation(&gpu, mop.as_ref(), p).is_ok())
+            {
+                return Err(Error::Input(format!(
+                    "--truth {} is {}x{} but the observations are of {}x{} images (the model's size): give the clean images at the size of the restored ones",
+                    a.truth[0].display(),
+                    t.width,
+                    t.height,
+                    ms[2],
+                    ms[1]
+                )));
+            }
+            return Err(e);
+        }
+    };
     let mut all = Vec::new();
     for y in &ys {
         all.extend(y.to_vec()?);
@@ -719,17 +871,12 @@ fn restore(a: RestoreArgs) -> Result<()> {
     let x = solver.solve(&problem, a.seed, &mut progress_bar(solver.name()))?;
     let xs = x.shape().to_vec();
     let restored = tweedie::io::batch_to_images(&x.to_vec()?, &xs);
-    if a.observed.len() == 1 {
-        tweedie::io::write_image(&a.out, &restored[0], 1)?;
+    for (img, p) in restored.iter().zip(&outputs) {
+        tweedie::io::write_image(p, img, 1)?;
+    }
+    if outputs.len() == 1 {
         println!("wrote {}", a.out.display());
     } else {
-        std::fs::create_dir_all(&a.out)
-            .map_err(|e| Error::Io(format!("cannot create {}: {e}", a.out.display())))?;
-        for (img, obs) in restored.iter().zip(&a.observed) {
-            let name = obs.with_extension("png");
-            let p = a.out.join(name.file_name().unwrap_or_default());
-            tweedie::io::write_image(&p, img, 1)?;
-        }
         println!("wrote {} images to {}", restored.len(), a.out.display());
     }
     if !truths.is_empty() {
@@ -780,12 +927,18 @@ fn test_image(i: usize) -> PathBuf {
 }
 
 fn demo(steps: usize, n: usize, out: &std::path::Path, model: Option<PathBuf>, seed: u64) -> Result<()> {
+    if n == 0 || n > 64 {
+        return Err(Error::Input(format!("--images {n}: between 1 and 64")));
+    }
+    if steps == 0 || steps > 1000 {
+        return Err(Error::Input(format!(
+            "--steps {steps}: DPS takes 1 to 1000 steps"
+        )));
+    }
+    tweedie::io::check_output(out, tweedie::io::Output::Png, "--out")?;
     let dir = model.unwrap_or_else(default_model);
     let gpu = gpu()?;
     let m = UNet2DModel::load(&gpu, &dir)?;
-    if n == 0 || n > 64 {
-        return Err(Error::Input("--images must be between 1 and 64".into()));
-    }
     let truths: Vec<Image> = (0..n)
         .map(|i| tweedie::io::read_image(&test_image(i)))
         .collect::<Result<_>>()?;

@@ -110,7 +110,7 @@ fn bad_task_specs_are_clear_errors() {
         ("inpaint-box:x=30,w=8", "does not fit"),
         ("deblur-gauss:size=8", "odd"),
         ("inpaint-random:q=1", "no parameter"),
-        ("sr:factor=four", "not a whole number"),
+        ("sr:factor=four", "must be a whole number"),
         ("cs:ratio=0", "ratio"),
     ] {
         let e = task

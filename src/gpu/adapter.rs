@@ -74,13 +74,29 @@ pub(crate) fn choose_adapter(options: &super::Options) -> Result<wgpu::Adapter> 
         }
     }
     if adapters.is_empty() {
-        return Err(Error::NoAdapter(format!(
-            "wgpu found no adapter{}; {HOW_TO_GET_ONE}",
-            match options.backends {
-                Some(b) => format!(" for the backends {b:?}"),
-                None => String::new(),
+        return Err(Error::NoAdapter(match options.backends {
+            Some(b) if b.is_empty() => format!(
+                "WGPU_BACKEND={:?} names no backend wgpu knows: set it to vulkan, metal, dx12 or gl, or unset it",
+                std::env::var("WGPU_BACKEND").unwrap_or_default()
+            ),
+            Some(b) => {
+                let all = wgpu::Backends::all();
+                let others: Vec<String> = pollster::block_on(instance(all).enumerate_adapters(all))
+                    .iter()
+                    .map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend))
+                    .collect();
+                let env = std::env::var("WGPU_BACKEND").unwrap_or_default();
+                format!(
+                    "no adapter on the backends {b:?} that WGPU_BACKEND={env:?} selects; {}: unset WGPU_BACKEND or set it to one of their backends (vulkan, metal, dx12, gl)",
+                    if others.is_empty() {
+                        format!("no other backend has one either ({HOW_TO_GET_ONE})")
+                    } else {
+                        format!("adapters on other backends: {}", others.join(", "))
+                    }
+                )
             }
-        )));
+            None => format!("wgpu found no adapter; {HOW_TO_GET_ONE}"),
+        }));
     }
     let wanted = options.adapter.as_ref().map(|s| s.to_lowercase());
     let mut candidates: Vec<wgpu::Adapter> = adapters

@@ -145,6 +145,21 @@ impl UNet2DConfig {
                 )));
             }
         }
+        const REQUIRED: &[&str] = &[
+            "in_channels",
+            "out_channels",
+            "block_out_channels",
+            "down_block_types",
+            "up_block_types",
+            "layers_per_block",
+        ];
+        let missing: Vec<&str> = REQUIRED.iter().copied().filter(|k| get(k).is_none()).collect();
+        if !missing.is_empty() {
+            return Err(Error::Model(format!(
+                "config.json lacks {}: these keys set the architecture, and a config saved by diffusers has them all",
+                missing.join(", ")
+            )));
+        }
         expect_str("time_embedding_type", &["positional"])?;
         expect_str("downsample_type", &["conv"])?;
         expect_str("upsample_type", &["conv"])?;
@@ -232,7 +247,7 @@ impl UNet2DConfig {
             ),
         };
         let c0 = block_out_channels[0];
-        Ok(UNet2DConfig {
+        let cfg = UNet2DConfig {
             sample_size,
             in_channels: usize_of("in_channels", 3)?,
             out_channels: usize_of("out_channels", 3)?,
@@ -267,7 +282,69 @@ impl UNet2DConfig {
                         as usize,
                 ),
             },
-        })
+        };
+        cfg.check_ranges()?;
+        Ok(cfg)
+    }
+
+    /// Refuses sizes no model has, before anything is allocated for them (a corrupt or hostile
+    /// config must not ask for gigabytes).
+    fn check_ranges(&self) -> Result<()> {
+        let range = |k: &str, v: usize, lo: usize, hi: usize| -> Result<()> {
+            if v < lo || v > hi {
+                return Err(Error::Model(format!(
+                    "config.json: {k} = {v} is outside [{lo}, {hi}]"
+                )));
+            }
+            Ok(())
+        };
+        range("in_channels", self.in_channels, 1, 64)?;
+        range("out_channels", self.out_channels, 1, 128)?;
+        range("norm_num_groups", self.norm_num_groups, 1, 8192)?;
+        range("block_out_channels (levels)", self.block_out_channels.len(), 1, 8)?;
+        for &c in &self.block_out_channels {
+            range("block_out_channels", c, 1, 8192)?;
+            if !c.is_multiple_of(self.norm_num_groups) {
+                return Err(Error::Model(format!(
+                    "config.json: block_out_channels {c} is not divisible by norm_num_groups = {}",
+                    self.norm_num_groups
+                )));
+            }
+        }
+        range("time_embedding_dim", self.time_embedding_dim, 1, 32768)?;
+        range("layers_per_block", self.layers_per_block, 1, 16)?;
+        if let Some(g) = self.attn_norm_num_groups {
+            range("attn_norm_num_groups", g, 1, 8192)?;
+        }
+        if let Some(h) = self.attention_head_dim {
+            range("attention_head_dim", h, 1, 8192)?;
+        }
+        range("downsample_padding", self.downsample_padding, 0, 8)?;
+        if let Some((h, w)) = self.sample_size {
+            range("sample_size", h, 1, 16384)?;
+            range("sample_size", w, 1, 16384)?;
+        }
+        if let Some(t) = self.num_train_timesteps {
+            range("num_train_timesteps", t, 1, 100_000)?;
+        }
+        for (k, v) in [
+            ("freq_shift", self.freq_shift),
+            ("norm_eps", self.norm_eps as f64),
+            ("mid_block_scale_factor", self.mid_block_scale_factor as f64),
+        ] {
+            if !v.is_finite() {
+                return Err(Error::Model(format!(
+                    "config.json: {k} = {v} is not a finite number"
+                )));
+            }
+        }
+        if self.norm_eps <= 0.0 {
+            return Err(Error::Model(format!(
+                "config.json: norm_eps = {} must be positive",
+                self.norm_eps
+            )));
+        }
+        Ok(())
     }
 
     /// How many times the model halves the resolution.

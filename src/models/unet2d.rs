@@ -59,8 +59,10 @@ impl UNet2DModel {
             )));
         }
         let text = std::fs::read_to_string(&cfg_path).map_err(|e| io_err(&cfg_path, e))?;
-        let config = UNet2DConfig::from_json(&text)
-            .map_err(|e| Error::Model(format!("{}: {e}", cfg_path.display()).replace("model error: ", "")))?;
+        let config = UNet2DConfig::from_json(&text).map_err(|e| match e {
+            Error::Model(m) => Error::Model(m.replacen("config.json", &cfg_path.display().to_string(), 1)),
+            other => other,
+        })?;
         let wpath = dir.join("diffusion_pytorch_model.safetensors");
         if !wpath.is_file() {
             let hint = if dir.join("diffusion_pytorch_model.bin").is_file() {
@@ -277,9 +279,9 @@ impl UNet2DModel {
         }
         if !shape[2].is_multiple_of(f) || !shape[3].is_multiple_of(f) || shape[2] == 0 || shape[3] == 0 {
             return Err(Error::Input(format!(
-                "input size {}x{} does not fit this model: it halves the resolution {} times, so height and width must be multiples of {f}",
-                shape[2],
+                "input size {}x{} (width x height) does not fit this model: it halves the resolution {} times, so width and height must be multiples of {f}",
                 shape[3],
+                shape[2],
                 c.downsamples()
             )));
         }

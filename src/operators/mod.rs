@@ -34,6 +34,8 @@ pub struct TaskEntry {
     pub pinv: bool,
     /// Whether it needs an RGB model.
     pub rgb_only: bool,
+    /// Whether it takes a `seed` (a random mask, kernel or matrix).
+    pub seeded: bool,
 }
 
 const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> TaskEntry {
@@ -42,22 +44,32 @@ const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> Task
         svd,
         pinv,
         rgb_only,
+        seeded: false,
     }
+}
+
+const fn seeded(t: TaskEntry) -> TaskEntry {
+    TaskEntry { seeded: true, ..t }
 }
 
 /// Every task [`build`] knows. Adding an operator is one file, one arm in [`build`] and one line here.
 pub const TASKS: &[TaskEntry] = &[
     task("denoise", true, true, false),
     task("inpaint-box", true, true, false),
-    task("inpaint-random", true, true, false),
+    seeded(task("inpaint-random", true, true, false)),
     task("inpaint-mask", true, true, false),
     task("sr", true, true, false),
     task("sr-bicubic", true, true, false),
     task("deblur-gauss", true, true, false),
-    task("deblur-motion", false, false, false),
+    seeded(task("deblur-motion", false, false, false)),
     task("colorize", true, true, true),
-    task("cs", true, true, false),
+    seeded(task("cs", true, true, false)),
 ];
+
+/// The registry entry of a task name.
+pub fn task_entry(name: &str) -> Option<&'static TaskEntry> {
+    TASKS.iter().find(|t| t.name == name)
+}
 
 /// The names of the tasks for which `pred` holds.
 pub fn task_names(pred: impl Fn(&TaskEntry) -> bool) -> Vec<&'static str> {
@@ -117,7 +129,8 @@ pub trait Operator: Send + Sync {
     }
 }
 
-/// Builds the operator of a task for images of shape `[C, H, W]`.
+/// Builds the operator of a task for images of shape `[C, H, W]`: [`resolve`] (every parameter checked
+/// on the host), then the device tensors.
 ///
 /// | task | parameters (defaults for 32×32; for ≥ 256×256 the DPS paper's settings) |
 /// | --- | --- |
@@ -132,50 +145,160 @@ pub trait Operator: Send + Sync {
 /// | `colorize` | — (RGB models): the channel mean |
 /// | `cs` | `ratio` 0.25, `seed` 0: random signs and a subsampled Walsh–Hadamard transform per channel |
 pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn Operator>> {
+    let plan = resolve(spec, x_shape)?;
+    let desc = plan.describe();
+    let op: Box<dyn Operator> = match plan {
+        Plan::Denoise => Box::new(linear::Identity::new(gpu, x_shape)?),
+        Plan::Mask { mask, .. } => Box::new(mask::Inpaint::new(gpu, x_shape, &mask, desc)?),
+        Plan::Sr {
+            factor,
+            bicubic: false,
+        } => Box::new(linear::AvgPool::new(gpu, x_shape, factor)?),
+        Plan::Sr {
+            factor,
+            bicubic: true,
+        } => Box::new(linear::Bicubic::new(gpu, x_shape, factor)?),
+        Plan::Gauss { size, sigma } => Box::new(linear::Blur::new(
+            gpu,
+            x_shape,
+            size,
+            &gaussian_kernel(size, sigma),
+            Some(&gaussian_taps(size, sigma)),
+            desc,
+            None,
+        )?),
+        Plan::Motion {
+            size,
+            intensity,
+            seed,
+        } => {
+            let k = motion_kernel(size, intensity, seed);
+            let img = Image {
+                channels: 1,
+                height: size,
+                width: size,
+                data: kernel_picture(&k),
+            };
+            Box::new(linear::Blur::new(gpu, x_shape, size, &k, None, desc, Some(img))?)
+        }
+        Plan::Colorize => Box::new(linear::Colorize::new(gpu, x_shape)?),
+        Plan::Cs { ratio, seed } => Box::new(cs::WalshHadamard::new(gpu, x_shape, ratio, seed)?),
+    };
+    Ok(op)
+}
+
+/// A task with every parameter resolved and checked, before anything touches the device.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// `denoise`.
+    Denoise,
+    /// The inpainting tasks: the mask (1 = observed) over H×W and the resolved spec.
+    Mask {
+        /// 1 where a pixel is observed, 0 where it is missing, row-major H×W.
+        mask: Vec<f32>,
+        /// The spec with every parameter spelled out.
+        spec: String,
+    },
+    /// `sr` (average pooling) or `sr-bicubic`.
+    Sr {
+        /// The downsampling factor.
+        factor: usize,
+        /// Bicubic instead of average pooling.
+        bicubic: bool,
+    },
+    /// `deblur-gauss`.
+    Gauss {
+        /// Kernel side (odd).
+        size: usize,
+        /// Standard deviation in pixels.
+        sigma: f64,
+    },
+    /// `deblur-motion`.
+    Motion {
+        /// Kernel side (odd).
+        size: usize,
+        /// How much the trajectory wanders, in [0, 1].
+        intensity: f64,
+        /// Seed of the trajectory.
+        seed: u64,
+    },
+    /// `colorize`.
+    Colorize,
+    /// `cs`.
+    Cs {
+        /// Measurements per pixel and channel, in (0, 1].
+        ratio: f64,
+        /// Seed of the rows and signs.
+        seed: u64,
+    },
+}
+
+impl Plan {
+    /// The task spec with every parameter spelled out (what `restore` must be given to rebuild the
+    /// same operator).
+    pub fn describe(&self) -> String {
+        match self {
+            Plan::Denoise => "denoise".into(),
+            Plan::Mask { spec, .. } => spec.clone(),
+            Plan::Sr { factor, bicubic } => {
+                format!("{}:factor={factor}", if *bicubic { "sr-bicubic" } else { "sr" })
+            }
+            Plan::Gauss { size, sigma } => format!("deblur-gauss:size={size},sigma={sigma}"),
+            Plan::Motion {
+                size,
+                intensity,
+                seed,
+            } => {
+                format!("deblur-motion:size={size},intensity={intensity},seed={seed}")
+            }
+            Plan::Colorize => "colorize".into(),
+            Plan::Cs { ratio, seed } => format!("cs:ratio={ratio},seed={seed}"),
+        }
+    }
+}
+
+/// Checks a task spec against images of shape `[C, H, W]` without a device: the name, each key, each
+/// value's type and range (the range is in the message), and that the task fits the image. Reads
+/// the mask file of `inpaint-mask`.
+pub fn resolve(spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Plan> {
     let [c, h, w] = x_shape;
+    if c == 0 || h == 0 || w == 0 {
+        return Err(Error::Input(format!("images of shape {x_shape:?} are empty")));
+    }
     let big = h.min(w) >= 256;
-    let op: Box<dyn Operator> = match spec.name.as_str() {
+    let plan = match spec.name.as_str() {
         "denoise" => {
             spec.check_keys(&[])?;
-            Box::new(linear::Identity::new(gpu, x_shape)?)
+            Plan::Denoise
         }
         "inpaint-box" => {
             spec.check_keys(&["x", "y", "w", "h"])?;
-            let bw = spec.usize("w", w / 2)?;
-            let bh = spec.usize("h", h / 2)?;
-            let bx = spec.usize("x", (w - bw.min(w)) / 2)?;
-            let by = spec.usize("y", (h - bh.min(h)) / 2)?;
-            if bx + bw > w || by + bh > h || bw == 0 || bh == 0 {
+            let bw = spec.usize("w", w / 2, 1)?;
+            let bh = spec.usize("h", h / 2, 1)?;
+            let bx = spec.usize("x", (w - bw.min(w)) / 2, 0)?;
+            let by = spec.usize("y", (h - bh.min(h)) / 2, 0)?;
+            if bx.checked_add(bw).is_none_or(|e| e > w) || by.checked_add(bh).is_none_or(|e| e > h) {
                 return Err(Error::Input(format!(
-                    "inpaint-box x={bx},y={by},w={bw},h={bh} does not fit a {w}x{h} image"
+                    "inpaint-box x={bx},y={by},w={bw},h={bh} does not fit a {w}x{h} image: the box must lie inside it"
                 )));
             }
             let mut m = vec![1f32; h * w];
             for yy in by..by + bh {
-                for xx in bx..bx + bw {
-                    m[yy * w + xx] = 0.0;
-                }
+                m[yy * w + bx..yy * w + bx + bw].fill(0.0);
             }
-            Box::new(mask::Inpaint::new(
-                gpu,
-                x_shape,
-                &m,
-                spec.describe_with(&[
-                    ("x", bx.to_string()),
-                    ("y", by.to_string()),
-                    ("w", bw.to_string()),
-                    ("h", bh.to_string()),
-                ]),
-            )?)
+            Plan::Mask {
+                mask: m,
+                spec: format!("inpaint-box:x={bx},y={by},w={bw},h={bh}"),
+            }
         }
         "inpaint-random" => {
             spec.check_keys(&["p", "seed"])?;
-            let p = spec.f64("p", 0.7)?;
-            if !(0.0..1.0).contains(&p) {
-                return Err(Error::Input(format!(
-                    "inpaint-random p={p}: the missing fraction must be in [0, 1)"
-                )));
-            }
+            let p = spec.f64(
+                "p",
+                0.7,
+                |p| (0.0..1.0).contains(&p),
+                "in [0, 1) (the missing fraction)",
+            )?;
             let seed = spec.u64("seed", 0)?;
             let m: Vec<f32> = (0..h * w)
                 .map(|i| {
@@ -190,12 +313,10 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                     }
                 })
                 .collect();
-            Box::new(mask::Inpaint::new(
-                gpu,
-                x_shape,
-                &m,
-                spec.describe_with(&[("p", p.to_string()), ("seed", seed.to_string())]),
-            )?)
+            Plan::Mask {
+                mask: m,
+                spec: format!("inpaint-random:p={p},seed={seed}"),
+            }
         }
         "inpaint-mask" => {
             spec.check_keys(&["path"])?;
@@ -209,93 +330,76 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                     img.width, img.height
                 )));
             }
-            let m: Vec<f32> = (0..h * w)
-                .map(|i| if img.data[i] > 0.0 { 1.0 } else { 0.0 })
-                .collect();
-            Box::new(mask::Inpaint::new(
-                gpu,
-                x_shape,
-                &m,
-                format!("inpaint-mask:path={path}"),
-            )?)
+            Plan::Mask {
+                mask: (0..h * w)
+                    .map(|i| if img.data[i] > 0.0 { 1.0 } else { 0.0 })
+                    .collect(),
+                spec: format!("inpaint-mask:path={path}"),
+            }
         }
         "sr" | "sr-bicubic" => {
             spec.check_keys(&["factor"])?;
-            let f = spec.usize("factor", 4)?;
-            if f < 2 || h % f != 0 || w % f != 0 {
+            let f = spec.usize("factor", 4, 2)?;
+            if !h.is_multiple_of(f) || !w.is_multiple_of(f) {
                 return Err(Error::Input(format!(
-                    "{}: factor {f} must be at least 2 and divide the image size {w}x{h}",
+                    "{}: factor {f} must divide the image size {w}x{h}",
                     spec.name
                 )));
             }
-            if spec.name == "sr" {
-                Box::new(linear::AvgPool::new(gpu, x_shape, f)?)
-            } else {
-                Box::new(linear::Bicubic::new(gpu, x_shape, f)?)
+            Plan::Sr {
+                factor: f,
+                bicubic: spec.name == "sr-bicubic",
             }
         }
         "deblur-gauss" => {
             spec.check_keys(&["size", "sigma"])?;
-            let size = spec.usize("size", if big { 61 } else { 9 })?;
-            let sigma = spec.f64("sigma", if big { 3.0 } else { 1.5 })?;
-            if size % 2 == 0 || size > h.min(w) || sigma <= 0.0 {
-                return Err(Error::Input(format!(
-                    "deblur-gauss size={size} sigma={sigma}: the size must be odd and at most the image size, sigma positive"
-                )));
-            }
-            let k = gaussian_kernel(size, sigma);
-            let taps = gaussian_taps(size, sigma);
-            Box::new(linear::Blur::new(
-                gpu,
-                x_shape,
-                size,
-                &k,
-                Some(&taps),
-                format!("deblur-gauss:size={size},sigma={sigma}"),
-                None,
-            )?)
+            let size = spec.usize("size", if big { 61 } else { 9 }, 1)?;
+            let sigma = spec.f64(
+                "sigma",
+                if big { 3.0 } else { 1.5 },
+                |s| (0.1..=1000.0).contains(&s),
+                "in [0.1, 1000] (pixels)",
+            )?;
+            odd_kernel("deblur-gauss", size, h, w)?;
+            Plan::Gauss { size, sigma }
         }
         "deblur-motion" => {
             spec.check_keys(&["size", "intensity", "seed"])?;
-            let size = spec.usize("size", if big { 61 } else { 9 })?;
-            let intensity = spec.f64("intensity", 0.5)?;
+            let size = spec.usize("size", if big { 61 } else { 9 }, 1)?;
+            let intensity = spec.f64("intensity", 0.5, |i| (0.0..=1.0).contains(&i), "in [0, 1]")?;
             let seed = spec.u64("seed", 0)?;
-            if size % 2 == 0 || size > h.min(w) || !(0.0..=1.0).contains(&intensity) {
-                return Err(Error::Input(format!(
-                    "deblur-motion size={size} intensity={intensity}: the size must be odd and at most the image size, intensity in [0, 1]"
-                )));
-            }
-            let k = motion_kernel(size, intensity, seed);
-            let img = Image {
-                channels: 1,
-                height: size,
-                width: size,
-                data: kernel_picture(&k),
-            };
-            Box::new(linear::Blur::new(
-                gpu,
-                x_shape,
+            odd_kernel("deblur-motion", size, h, w)?;
+            Plan::Motion {
                 size,
-                &k,
-                None,
-                format!("deblur-motion:size={size},intensity={intensity},seed={seed}"),
-                Some(img),
-            )?)
+                intensity,
+                seed,
+            }
         }
         "colorize" => {
             spec.check_keys(&[])?;
             if c != 3 {
                 return Err(Error::Input(format!(
-                    "colorize needs an RGB model; this one has {c} channel(s)"
+                    "colorize works on RGB images (3 channels), and these have {c}: use an RGB picture and an RGB model"
                 )));
             }
-            Box::new(linear::Colorize::new(gpu, x_shape)?)
+            Plan::Colorize
         }
         "cs" => {
             spec.check_keys(&["ratio", "seed"])?;
-            let ratio = spec.f64("ratio", 0.25)?;
+            let ratio = spec.f64(
+                "ratio",
+                0.25,
+                |r| r > 0.0 && r <= 1.0,
+                "in (0, 1] (measurements per pixel)",
+            )?;
             let seed = spec.u64("seed", 0)?;
-            Box::new(cs::WalshHadamard::new(gpu, x_shape, ratio, seed)?)
+            let n = h * w;
+            if !n.is_power_of_two() || n > 65536 {
+                return Err(Error::Input(format!(
+                    "cs needs images whose height x width is a power of two up to 65536; these have {n}"
+                )));
+            }
+            Plan::Cs { ratio, seed }
         }
         other => {
             return Err(Error::Input(format!(
@@ -304,7 +408,18 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
             )));
         }
     };
-    Ok(op)
+    Ok(plan)
+}
+
+/// A blur kernel side must be odd and fit the image.
+fn odd_kernel(task: &str, size: usize, h: usize, w: usize) -> Result<()> {
+    if size.is_multiple_of(2) || size > h.min(w) {
+        return Err(Error::Input(format!(
+            "{task}: size={size} must be odd and at most the image's shorter side ({})",
+            h.min(w)
+        )));
+    }
+    Ok(())
 }
 
 /// A kernel scaled to [-1, 1] for viewing (largest tap white).

@@ -20,10 +20,27 @@ impl std::str::FromStr for TaskSpec {
             let (k, v) = kv
                 .split_once('=')
                 .ok_or_else(|| Error::Input(format!("task {s:?}: parameter {kv:?} is not key=value")))?;
-            params.push((k.trim().to_string(), v.trim().to_string()));
+            let (k, v) = (k.trim().to_string(), v.trim().to_string());
+            if k.is_empty() || v.is_empty() {
+                return Err(Error::Input(format!(
+                    "task {s:?}: parameter {kv:?} needs both a key and a value (key=value)"
+                )));
+            }
+            if params.iter().any(|(p, _)| *p == k) {
+                return Err(Error::Input(format!(
+                    "task {s:?}: {k} is given twice; give each parameter once"
+                )));
+            }
+            params.push((k, v));
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Input(format!(
+                "task {s:?} has no name; write name[:key=value,...], e.g. sr:factor=4"
+            )));
         }
         Ok(TaskSpec {
-            name: name.trim().to_string(),
+            name: name.to_string(),
             params,
         })
     }
@@ -56,28 +73,54 @@ impl TaskSpec {
         Ok(())
     }
 
-    fn parse<T: std::str::FromStr>(&self, key: &str, default: T, what: &str) -> Result<T> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| Error::Input(format!("task {}: {key}={v} is not {what}", self.name))),
+    /// A count parameter of at least `min`.
+    pub fn usize(&self, key: &str, default: usize, min: usize) -> Result<usize> {
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
+        match v.parse::<usize>() {
+            Ok(n) if n >= min => Ok(n),
+            _ => Err(Error::Input(format!(
+                "task {}: {key}={v} must be a whole number of at least {min}",
+                self.name
+            ))),
         }
     }
 
-    /// A count parameter.
-    pub fn usize(&self, key: &str, default: usize) -> Result<usize> {
-        self.parse(key, default, "a whole number")
-    }
-
-    /// A seed parameter.
+    /// A seed parameter (any whole number from 0 to 2^64 - 1).
     pub fn u64(&self, key: &str, default: u64) -> Result<u64> {
-        self.parse(key, default, "a whole number")
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
+        v.parse().map_err(|_| {
+            Error::Input(format!(
+                "task {}: {key}={v} must be a whole number from 0 to {}",
+                self.name,
+                u64::MAX
+            ))
+        })
     }
 
-    /// A real parameter.
-    pub fn f64(&self, key: &str, default: f64) -> Result<f64> {
-        self.parse(key, default, "a number")
+    /// A finite real parameter in `range` (described for the message, e.g. "in (0, 100]").
+    pub fn f64(&self, key: &str, default: f64, ok: impl Fn(f64) -> bool, range: &str) -> Result<f64> {
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && ok(x) => Ok(x),
+            _ => Err(Error::Input(format!(
+                "task {}: {key}={v} must be a number {range}",
+                self.name
+            ))),
+        }
+    }
+
+    /// The spec with `key=value` added when it is not given (e.g. the command's `--seed`).
+    pub fn with_default(mut self, key: &str, value: &str) -> Self {
+        if self.get(key).is_none() {
+            self.params.push((key.to_string(), value.to_string()));
+        }
+        self
     }
 
     /// `name:k=v,...` with the given resolved parameters.

@@ -51,9 +51,9 @@ impl Ddnm {
         let mut p = Params::new("ddnm", sets);
         let d = Ddnm {
             steps: steps.unwrap_or(100),
-            eta: p.f64("eta", 0.85)?,
+            eta: p.f64("eta", 0.85, 0.0, 1.0)?,
             plus: p.flag("plus", true)?,
-            min_singular: p.f64("min_singular", 3e-2)?,
+            min_singular: p.f64("min_singular", 3e-2, 0.0, f64::INFINITY)?,
             measure: p.flag("measure", true)?,
         };
         p.finish()?;

@@ -50,9 +50,9 @@ impl Ddrm {
         let mut p = Params::new("ddrm", sets);
         let d = Ddrm {
             steps: steps.unwrap_or(20),
-            eta: p.f64("eta", 0.85)?,
-            eta_b: p.f64("eta_b", 1.0)?,
-            min_singular: p.f64("min_singular", 3e-2)?,
+            eta: p.f64("eta", 0.85, 0.0, 1.0)?,
+            eta_b: p.f64("eta_b", 1.0, 0.0, 1.0)?,
+            min_singular: p.f64("min_singular", 3e-2, 0.0, f64::INFINITY)?,
             measure: p.flag("measure", true)?,
         };
         p.finish()?;

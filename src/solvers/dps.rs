@@ -72,7 +72,7 @@ impl Dps {
         let mut p = Params::new("dps", sets);
         let base =
             Self::default_scale(task) * (1000.0 / steps.max(1) as f64).powf(Self::few_step_exponent(task));
-        let mut scale = p.f64("scale", base)?;
+        let mut scale = p.f64("scale", base, 0.0, 1e4)?;
         if !p.flag("measure", true)? {
             scale = 0.0;
         }

@@ -51,8 +51,8 @@ impl Mcg {
             Dps::default_scale(task) * (1000.0 / steps.max(1) as f64).powf(Dps::few_step_exponent(task));
         let d = Mcg {
             steps,
-            scale: p.f64("scale", base)?,
-            min_singular: p.f64("min_singular", 3e-2)?,
+            scale: p.f64("scale", base, 0.0, 1e4)?,
+            min_singular: p.f64("min_singular", 3e-2, 0.0, f64::INFINITY)?,
             measure: p.flag("measure", true)?,
         };
         p.finish()?;

@@ -139,6 +139,7 @@ fn structure_free() -> String {
         svd: false,
         pinv: false,
         rgb_only: false,
+        seeded: false,
     };
     let names: Vec<&str> = REGISTRY
         .iter()
@@ -278,25 +279,58 @@ impl Params {
         }
     }
 
+    /// The text given for `key` (an error when it is given twice), marking the key used.
+    fn raw(&mut self, key: &str) -> Result<Option<String>> {
+        self.used.push(key.to_string());
+        let mut hits = self.kv.iter().filter(|(k, _)| k == key);
+        let first = hits.next().map(|(_, v)| v.clone());
+        if hits.next().is_some() {
+            return Err(Error::Input(format!(
+                "--set {key} is given twice for {}; give each parameter once",
+                self.solver
+            )));
+        }
+        Ok(first)
+    }
+
     /// The value of `key` parsed as `T`, or `default` when not given.
     fn parsed<T: std::str::FromStr>(&mut self, key: &str, default: T, expects: &str) -> Result<T> {
-        self.used.push(key.to_string());
-        match self.kv.iter().rev().find(|(k, _)| k == key) {
+        match self.raw(key)? {
             None => Ok(default),
-            Some((_, v)) => v
+            Some(v) => v
                 .parse()
                 .map_err(|_| Error::Input(format!("--set {key}={v}: {} expects {expects}", self.solver))),
         }
     }
 
-    /// A real parameter with its default.
-    pub fn f64(&mut self, key: &str, default: f64) -> Result<f64> {
-        self.parsed(key, default, "a number")
+    /// A real parameter with its default, finite and within `[lo, hi]` (`hi` may be infinite).
+    pub fn f64(&mut self, key: &str, default: f64, lo: f64, hi: f64) -> Result<f64> {
+        let range = if hi.is_infinite() {
+            format!("a finite number of at least {lo}")
+        } else {
+            format!("a number in [{lo}, {hi}]")
+        };
+        match self.raw(key)? {
+            None => Ok(default),
+            Some(v) => match v.parse::<f64>() {
+                Ok(x) if x.is_finite() && x >= lo && x <= hi => Ok(x),
+                _ => Err(Error::Input(format!(
+                    "--set {key}={v}: {} expects {range}",
+                    self.solver
+                ))),
+            },
+        }
     }
 
-    /// A count with its default.
-    pub fn usize(&mut self, key: &str, default: usize) -> Result<usize> {
-        self.parsed(key, default, "a whole number")
+    /// A count with its default, at least `min`.
+    pub fn usize(&mut self, key: &str, default: usize, min: usize) -> Result<usize> {
+        match self.parsed(key, default, &format!("a whole number of at least {min}"))? {
+            n if n >= min => Ok(n),
+            n => Err(Error::Input(format!(
+                "--set {key}={n}: {} expects a whole number of at least {min}",
+                self.solver
+            ))),
+        }
     }
 
     /// A switch with its default, given as `1` or `0`.
@@ -331,6 +365,9 @@ pub fn create(
     steps: Option<usize>,
     sets: &[(String, String)],
 ) -> Result<Box<dyn Solver>> {
+    if steps == Some(0) {
+        return Err(Error::Input("--steps 0: a solver takes at least 1 step".into()));
+    }
     match REGISTRY.iter().find(|e| e.name == name) {
         Some(e) => (e.create)(task, steps, sets),
         None => Err(Error::Input(format!(
@@ -370,6 +407,20 @@ pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
         )));
     }
     p.model.check_input(&[b, c, h, w])?;
+    if !(p.sigma_y.is_finite() && p.sigma_y >= 0.0) {
+        return Err(Error::Input(format!(
+            "sigma_y = {}: the measurement noise must be a finite number of at least 0",
+            p.sigma_y
+        )));
+    }
+    let y = p.y.to_vec()?;
+    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Input(format!(
+            "the measurements hold a non-finite value (measurement {} of image {}); the observation file is corrupt",
+            i % p.op.m().max(1),
+            i / p.op.m().max(1)
+        )));
+    }
     Ok([b, c, h, w])
 }
 

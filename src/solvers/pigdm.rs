@@ -79,9 +79,9 @@ impl PiGdm {
         let mut p = Params::new("pigdm", sets);
         let d = PiGdm {
             steps: steps.unwrap_or(100),
-            w: p.f64("w", 6.0)?,
-            eta: p.f64("eta", 0.0)?,
-            min_singular: p.f64("min_singular", 3e-2)?,
+            w: p.f64("w", 6.0, 0.0, 1e4)?,
+            eta: p.f64("eta", 0.0, 0.0, 1.0)?,
+            min_singular: p.f64("min_singular", 3e-2, 0.0, f64::INFINITY)?,
             measure: p.flag("measure", true)?,
             clamp: p.flag("clamp", true)?,
             awd: p.flag("awd", false)?,

@@ -58,9 +58,9 @@ impl ScoreAld {
         let mut p = Params::new("score-ald", sets);
         let d = ScoreAld {
             levels: levels.unwrap_or(100),
-            k: p.usize("k", 2)?,
-            r: p.f64("r", 0.5)?,
-            sigma_min: p.f64("sigma_min", 0.3)?,
+            k: p.usize("k", 2, 1)?,
+            r: p.f64("r", 0.5, 1e-6, 100.0)?,
+            sigma_min: p.f64("sigma_min", 0.3, 1e-4, 100.0)?,
             measure: p.flag("measure", true)?,
         };
         p.finish()?;

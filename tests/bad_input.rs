@@ -1,0 +1,591 @@
+//! Bad input, tried as a hostile new user would: every case exits non-zero with one error line that
+//! names what is wrong (the asserted words), never a panic, and writes nothing. Cases that the
+//! command can refuse before loading the model are given a model directory that does not exist, so
+//! the test fails if the check moved behind the solve. Degrade and restore are deterministic.
+
+mod common;
+use common::fixture;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run(args: &[String], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tweedie"));
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+/// The engine's own error line (Mesa may print unrelated lines of its own on stderr).
+fn error_line(args: &str, stderr: &str) -> String {
+    assert!(!stderr.contains("panicked"), "{args}: {stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: ") && !l.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{args}: expected one error line, got: {stderr}");
+    lines[0].to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tweedie-bad-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn test_image(i: usize) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/fmnist_test_{i:05}.png"))
+}
+
+/// The files the cases refer to, by placeholder.
+struct Files {
+    d: PathBuf,
+    subs: Vec<(&'static str, String)>,
+}
+
+impl Files {
+    fn new() -> Files {
+        let d = tmp("cases");
+        let s = |p: &Path| p.to_str().unwrap().to_string();
+        let img = test_image(0);
+        // two observations with one file name, in two folders
+        for sub in ["a", "b"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+            std::fs::copy(&img, d.join(sub).join("y.png")).unwrap();
+        }
+        // a 16x16 picture: the wrong size for the 32x32 problems
+        image::GrayImage::from_fn(16, 16, |x, y| image::Luma([(x * 13 + y * 7) as u8]))
+            .save(d.join("small.png"))
+            .unwrap();
+        // measurements and model inputs holding NaN
+        let mut y = vec![0.25f32; 32 * 32];
+        y[100] = f32::NAN;
+        tweedie::io::write_safetensors(&d.join("nan_y.safetensors"), &[("y", &[1, 1, 32, 32], &y)]).unwrap();
+        let mut x = vec![0.1f32; 3 * 16 * 16];
+        x[7] = f32::INFINITY;
+        tweedie::io::write_safetensors(&d.join("nan_x.safetensors"), &[("x", &[1, 3, 16, 16], &x)]).unwrap();
+        let x = vec![0.1f32; 3 * 16 * 15];
+        tweedie::io::write_safetensors(&d.join("odd_x.safetensors"), &[("x", &[1, 3, 16, 15], &x)]).unwrap();
+        // model folders with a broken config beside good weights
+        let weights = fixture("attn_heads/diffusion_pytorch_model.safetensors");
+        for (name, config) in [
+            ("empty_config", "{}".to_string()),
+            (
+                "odd_key",
+                std::fs::read_to_string(fixture("attn_heads/config.json"))
+                    .unwrap()
+                    .replacen('{', "{\"cross_attention_dim\": 8,", 1),
+            ),
+            (
+                "huge_channels",
+                std::fs::read_to_string(fixture("attn_heads/config.json"))
+                    .unwrap()
+                    .replace(
+                        "\"block_out_channels\": [\n    32,",
+                        "\"block_out_channels\": [\n    3200000,",
+                    ),
+            ),
+        ] {
+            std::fs::create_dir_all(d.join(name)).unwrap();
+            std::fs::write(d.join(name).join("config.json"), config).unwrap();
+            std::fs::copy(&weights, d.join(name).join("diffusion_pytorch_model.safetensors")).unwrap();
+        }
+        std::fs::create_dir_all(d.join("out")).unwrap();
+        let subs = vec![
+            ("{img}", s(&img)),
+            ("{img1}", s(&test_image(1))),
+            ("{d}", s(&d)),
+            ("{out}", s(&d.join("out/o.png"))),
+            ("{nomodel}", s(&d.join("no-such-model"))),
+            ("{fixture}", s(&fixture("attn_heads"))),
+            ("{fixture_x}", s(&fixture("attn_heads/io.safetensors"))),
+        ];
+        Files { d, subs }
+    }
+
+    fn args(&self, case: &str) -> Vec<String> {
+        case.split_whitespace()
+            .map(|a| {
+                let mut a = a.to_string();
+                for (k, v) in &self.subs {
+                    a = a.replace(k, v);
+                }
+                a
+            })
+            .collect()
+    }
+}
+
+/// (arguments, environment, words the error must contain). `{nomodel}` marks the cases refused before
+/// the model is loaded.
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
+const CASES: &[Case] = &[
+    // non-finite or out-of-range numbers
+    (
+        "degrade --task denoise --input {img} --sigma-y nan --out {out}",
+        &[],
+        &["--sigma-y nan", "[0, 100]"],
+    ),
+    (
+        "degrade --task denoise --input {img} --sigma-y inf --out {out}",
+        &[],
+        &["--sigma-y inf"],
+    ),
+    (
+        "degrade --task denoise --input {img} --sigma-y -0.05 --out {out}",
+        &[],
+        &["--sigma-y -0.05"],
+    ),
+    (
+        "restore --task denoise --observed {img} --sigma-y nan --model {nomodel} --out {out}",
+        &[],
+        &["--sigma-y nan"],
+    ),
+    (
+        "restore --task denoise --observed {img} --sigma-y inf --model {nomodel} --out {out}",
+        &[],
+        &["--sigma-y inf"],
+    ),
+    (
+        "restore --task denoise --observed {img} --sigma-y -0.05 --model {nomodel} --out {out}",
+        &[],
+        &["--sigma-y -0.05"],
+    ),
+    (
+        "restore --task denoise --observed {img} --sigma-y 1e9 --model {nomodel} --out {out}",
+        &[],
+        &["--sigma-y"],
+    ),
+    (
+        "eval --images {img} --sigma-y nan --model {nomodel} --out {d}/eval",
+        &[],
+        &["sigma"],
+    ),
+    (
+        "degrade --task deblur-gauss:sigma=nan --input {img} --out {out}",
+        &[],
+        &["sigma=nan", "[0.1, 1000]"],
+    ),
+    (
+        "degrade --task deblur-gauss:sigma=inf --input {img} --out {out}",
+        &[],
+        &["sigma=inf"],
+    ),
+    (
+        "degrade --task deblur-gauss:sigma=0 --input {img} --out {out}",
+        &[],
+        &["sigma=0"],
+    ),
+    (
+        "degrade --task deblur-gauss:size=8 --input {img} --out {out}",
+        &[],
+        &["size=8", "odd"],
+    ),
+    (
+        "degrade --task deblur-motion:intensity=nan --input {img} --out {out}",
+        &[],
+        &["intensity=nan", "[0, 1]"],
+    ),
+    (
+        "degrade --task inpaint-random:p=1.5 --input {img} --out {out}",
+        &[],
+        &["p=1.5", "[0, 1)"],
+    ),
+    (
+        "degrade --task inpaint-random:seed=-1 --input {img} --out {out}",
+        &[],
+        &["seed=-1", "whole number"],
+    ),
+    (
+        "degrade --task inpaint-box:w=0 --input {img} --out {out}",
+        &[],
+        &["w=0", "at least 1"],
+    ),
+    (
+        "degrade --task inpaint-box:x=30,w=8 --input {img} --out {out}",
+        &[],
+        &["does not fit"],
+    ),
+    (
+        "degrade --task cs:ratio=0 --input {img} --out {d}/y.safetensors",
+        &[],
+        &["ratio=0", "(0, 1]"],
+    ),
+    (
+        "degrade --task sr:factor=3 --input {img} --out {out}",
+        &[],
+        &["factor 3", "divide"],
+    ),
+    (
+        "restore --task denoise --solver ddrm --set eta=nan --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["eta=nan", "[0, 1]"],
+    ),
+    (
+        "restore --task denoise --solver ddrm --set eta=2 --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["eta=2"],
+    ),
+    (
+        "restore --task denoise --solver dps --set scale=-1e30 --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["scale=-1e30"],
+    ),
+    (
+        "restore --task denoise --solver dps --set scale=inf --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["scale=inf"],
+    ),
+    (
+        "restore --task denoise --solver score-ald --set k=0 --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["k=0", "at least 1"],
+    ),
+    (
+        "restore --task denoise --steps 0 --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["--steps 0"],
+    ),
+    (
+        "sample --eta nan --model {nomodel} --out {out}",
+        &[],
+        &["--eta nan", "[0, 1]"],
+    ),
+    ("sample --eta 2 --model {nomodel} --out {out}", &[], &["--eta 2"]),
+    ("sample --n 0 --model {nomodel} --out {out}", &[], &["--n 0"]),
+    (
+        "sample --steps 0 --model {nomodel} --out {out}",
+        &[],
+        &["--steps 0"],
+    ),
+    (
+        "eps --model {fixture} --input {fixture_x} --t 1000 --out {d}/e.safetensors",
+        &[],
+        &["--t 1000", "0 to 999"],
+    ),
+    (
+        "eps --model {fixture} --input {fixture_x} --t 5000 --out {d}/e.safetensors",
+        &[],
+        &["--t 5000"],
+    ),
+    // keys given twice, malformed specs
+    (
+        "degrade --task sr:factor=4,factor=2 --input {img} --out {out}",
+        &[],
+        &["factor", "twice"],
+    ),
+    (
+        "degrade --task sr:factor=-2 --input {img} --out {out}",
+        &[],
+        &["factor=-2", "at least 2"],
+    ),
+    (
+        "degrade --task sr:factor --input {img} --out {out}",
+        &[],
+        &["key=value"],
+    ),
+    (
+        "degrade --task :factor=4 --input {img} --out {out}",
+        &[],
+        &["no name"],
+    ),
+    (
+        "degrade --task sr:zoom=4 --input {img} --out {out}",
+        &[],
+        &["zoom", "factor"],
+    ),
+    (
+        "restore --task denoise --solver ddrm --set eta=0.5 --set eta=0.9 --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["eta", "twice"],
+    ),
+    (
+        "restore --task denoise --set eta --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["key=value"],
+    ),
+    // outputs: distinct, writable, checked before the work
+    (
+        "restore --task denoise --observed {d}/a/y.png {d}/b/y.png --model {nomodel} --out {d}/out/many",
+        &[],
+        &["would both be written", "distinct"],
+    ),
+    (
+        "restore --task denoise --observed {img} --model {nomodel} --out {d}/missing/o.png",
+        &[],
+        &["does not exist"],
+    ),
+    (
+        "restore --task denoise --observed {img} --model {nomodel} --out {out} --grid {d}/missing/g.png",
+        &[],
+        &["--grid", "does not exist"],
+    ),
+    (
+        "restore --task denoise --observed {img} --model {nomodel} --out {out} --grid {d}/g.jpg",
+        &[],
+        &["--grid", ".png"],
+    ),
+    (
+        "restore --task denoise --observed {img} --model {nomodel} --out {d}/out",
+        &[],
+        &["is a folder"],
+    ),
+    (
+        "restore --task denoise --observed {img} --model {nomodel} --out {out} --grid {out}",
+        &[],
+        &["--grid", "another name"],
+    ),
+    (
+        "degrade --task denoise --input {img} --out {d}/missing/o.png",
+        &[],
+        &["does not exist"],
+    ),
+    (
+        "degrade --task denoise --input {img} --out {d}/o.bmp",
+        &[],
+        &[".png"],
+    ),
+    (
+        "degrade --task cs --input {img} --out {out}",
+        &[],
+        &["not images", ".safetensors"],
+    ),
+    (
+        "sample --model {nomodel} --out {d}/missing/s.png",
+        &[],
+        &["does not exist"],
+    ),
+    ("demo --steps 0 --out {out}", &[], &["--steps 0"]),
+    ("demo --images 0 --out {out}", &[], &["--images 0"]),
+    ("demo --out {d}/missing/demo.png", &[], &["does not exist"]),
+    (
+        "eps --model {fixture} --input {fixture_x} --t 3 --out {d}/e.png",
+        &[],
+        &[".safetensors"],
+    ),
+    // clear errors that blame the right thing
+    (
+        "eps --model {d}/empty_config --input {fixture_x} --t 1 --out {d}/e.safetensors",
+        &[],
+        &["lacks", "block_out_channels"],
+    ),
+    (
+        "eps --model {d}/huge_channels --input {fixture_x} --t 1 --out {d}/e.safetensors",
+        &[],
+        &["block_out_channels = 3200000", "outside"],
+    ),
+    (
+        "restore --task denoise --observed {d}/nan_y.safetensors --out {out}",
+        &[],
+        &["nan_y.safetensors", "tensor y", "NaN"],
+    ),
+    (
+        "eps --model {fixture} --input {d}/nan_x.safetensors --t 1 --out {d}/e.safetensors",
+        &[],
+        &["nan_x.safetensors", "tensor x", "inf"],
+    ),
+    (
+        "eps --model {fixture} --input {d}/odd_x.safetensors --t 1 --out {d}/e.safetensors",
+        &[],
+        &["15x16 (width x height)", "odd_x.safetensors"],
+    ),
+    (
+        "restore --task denoise --observed {img} --truth {d}/small.png --out {out}",
+        &[],
+        &["--truth", "small.png", "16x16"],
+    ),
+    (
+        "restore --task denoise --observed {img} {img1} --truth {img} --out {d}/out/two",
+        &[],
+        &["--truth", "one per observation"],
+    ),
+    (
+        "restore --task denoise --observed {d}/small.png --out {out}",
+        &[],
+        &["small.png", "16x16"],
+    ),
+    (
+        "restore --task inpaint-mask:path={d}/small.png --observed {img} --out {out}",
+        &[],
+        &["mask", "16x16", "32x32"],
+    ),
+    (
+        "degrade --task colorize --input {img} --out {out}",
+        &[],
+        &["colorize", "RGB images"],
+    ),
+    ("info", &[("WGPU_BACKEND", "dx12")], &["WGPU_BACKEND=\"dx12\""]),
+    (
+        "info",
+        &[("WGPU_BACKEND", "cuda")],
+        &["WGPU_BACKEND=\"cuda\"", "vulkan"],
+    ),
+];
+
+#[test]
+fn every_bad_input_gets_one_clear_line_and_writes_nothing() {
+    let f = Files::new();
+    let mut fails = Vec::new();
+    for (case, env, words) in CASES {
+        let args = f.args(case);
+        let (ok, stdout, stderr) = run(&args, env);
+        if ok {
+            fails.push(format!("{case}: succeeded"));
+            continue;
+        }
+        let line = error_line(case, &stderr);
+        let lower = line.to_lowercase();
+        if let Some(w) = words.iter().find(|w| !lower.contains(&w.to_lowercase())) {
+            fails.push(format!("{case}: the error lacks {w:?}: {line}"));
+        }
+        if line.matches("config.json").count() > 1 {
+            fails.push(format!("{case}: doubled prefix: {line}"));
+        }
+        if case.starts_with("demo") && !stdout.trim().is_empty() {
+            fails.push(format!("{case}: printed before failing: {stdout}"));
+        }
+    }
+    // nothing was written
+    for p in [
+        "out/o.png",
+        "o.bmp",
+        "g.jpg",
+        "e.png",
+        "e.safetensors",
+        "y.safetensors",
+    ] {
+        if f.d.join(p).exists() {
+            fails.push(format!("{p} was written"));
+        }
+    }
+    assert!(
+        fails.is_empty(),
+        "{} of {} cases:\n{}",
+        fails.len(),
+        CASES.len(),
+        fails.join("\n")
+    );
+}
+
+fn bytes(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// `degrade --seed` reaches random masks, CS matrices and motion kernels (unless the spec has its
+/// own seed), and degrade and restore give the same bits on two runs.
+#[test]
+fn seeds_reach_the_operators_and_runs_repeat_bit_for_bit() {
+    let f = Files::new();
+    let d = &f.d;
+    let img = test_image(2);
+    let img = img.to_str().unwrap();
+    let degrade = |task: &str, seed: &str, out: &str| {
+        // no noise: the pictures differ only where the operators do
+        let args: Vec<String> = [
+            "degrade",
+            "--task",
+            task,
+            "--input",
+            img,
+            "--seed",
+            seed,
+            "--sigma-y",
+            "0",
+            "--out",
+            out,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (ok, stdout, stderr) = run(&args, &[]);
+        assert!(ok, "{args:?}: {stderr}");
+        stdout
+    };
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    for task in ["inpaint-random", "deblur-motion", "cs"] {
+        let ext = if task == "cs" { "safetensors" } else { "png" };
+        let (a, b, c) = (
+            p(&format!("{task}0.{ext}")),
+            p(&format!("{task}5.{ext}")),
+            p(&format!("{task}5b.{ext}")),
+        );
+        degrade(task, "0", &a);
+        let said = degrade(task, "5", &b);
+        degrade(task, "5", &c);
+        assert_ne!(
+            bytes(Path::new(&a)),
+            bytes(Path::new(&b)),
+            "{task}: --seed did not reach the operator"
+        );
+        assert_eq!(
+            bytes(Path::new(&b)),
+            bytes(Path::new(&c)),
+            "{task}: two runs differ"
+        );
+        assert!(
+            said.contains("seed=5"),
+            "{task}: degrade must say the seed to restore with: {said}"
+        );
+        // a seed in the spec wins over --seed
+        let e = p(&format!("{task}_spec.{ext}"));
+        degrade(&format!("{task}:seed=0"), "5", &e);
+        assert_eq!(
+            bytes(Path::new(&a)),
+            bytes(Path::new(&e)),
+            "{task}: the spec's seed must win"
+        );
+    }
+    // restore twice with the same seed: the same bits
+    let y = p("y.safetensors");
+    degrade("sr:factor=4", "3", &y);
+    let restore = |out: &str| {
+        let args: Vec<String> = [
+            "restore",
+            "--task",
+            "sr:factor=4",
+            "--observed",
+            &y,
+            "--steps",
+            "4",
+            "--seed",
+            "7",
+            "--out",
+            out,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (ok, _, stderr) = run(&args, &[]);
+        assert!(ok, "{stderr}");
+    };
+    let (r1, r2) = (p("r1.png"), p("r2.png"));
+    restore(&r1);
+    restore(&r2);
+    assert_eq!(
+        bytes(Path::new(&r1)),
+        bytes(Path::new(&r2)),
+        "restore is not deterministic"
+    );
+}
+
+#[test]
+#[ignore]
+fn print_error_lines() {
+    let f = Files::new();
+    for (case, env, _) in CASES {
+        let (_, _, stderr) = run(&f.args(case), env);
+        println!("{case}\n    {}", error_line(case, &stderr));
+    }
+}
