@@ -44,6 +44,11 @@ fn multi_attn_matches_diffusers() {
     check("multi_attn");
 }
 
+#[test]
+fn tiny_matches_diffusers() {
+    check("tiny");
+}
+
 /// The bundled prior (weights/fmnist32, f16 storage) against diffusers on the same input; the golden
 /// is written by `make_goldens.py --fmnist` from the committed weights.
 #[test]

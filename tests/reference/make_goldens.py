@@ -82,6 +82,22 @@ MODELS = {
         ),
         batch=3, hw=(24, 20), t=999, dtype="f16", seed=1002,
     ),
+    # the soak test's model: the fewest kernels a step (one level of resnets, no attention outside
+    # the mid block), so 1,000 DPS steps fit a CI run
+    "tiny": dict(
+        config=dict(
+            sample_size=8,
+            in_channels=1,
+            out_channels=1,
+            block_out_channels=(8, 8),
+            layers_per_block=1,
+            down_block_types=("DownBlock2D", "DownBlock2D"),
+            up_block_types=("UpBlock2D", "UpBlock2D"),
+            norm_num_groups=4,
+            attention_head_dim=None,
+        ),
+        batch=1, hw=(8, 8), t=300, dtype="f32", seed=1004,
+    ),
     "multi_attn": dict(
         config=dict(
             sample_size=32,
