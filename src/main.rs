@@ -471,6 +471,11 @@ fn eval(
             .collect()
     };
     check_sigma_y(sigma_y)?;
+    if batch == 0 || seeds == 0 {
+        return Err(Error::Input(format!(
+            "--batch {batch} --seeds {seeds}: both must be at least 1"
+        )));
+    }
     tweedie::io::check_output(&out, tweedie::io::Output::Folder, "--out")?;
     let steps: Vec<usize> = list(steps)
         .iter()

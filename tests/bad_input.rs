@@ -174,6 +174,11 @@ const CASES: &[Case] = &[
         &["sigma"],
     ),
     (
+        "eval --images {img} --batch 0 --model {nomodel} --out {d}/eval",
+        &[],
+        &["--batch 0"],
+    ),
+    (
         "degrade --task deblur-gauss:sigma=nan --input {img} --out {out}",
         &[],
         &["sigma=nan", "[0.1, 1000]"],
