@@ -354,3 +354,45 @@ fn spectral_updates_match_reference() {
         .is_err()
     );
 }
+
+/// The fused Adam kernel against Adam in f64 over six steps with fresh random gradients (an odd
+/// length, and gradients scaled 1e-3 and 1e3 so that both the ε-dominated and the ratio-dominated
+/// regimes run). Tolerance: max |Δx| ≤ 1e-5 · lr per step taken — each step moves x by at most
+/// about lr, and the f32 update is a handful of roundings (~1e-7 relative each) of that move plus the
+/// rounding of x itself (x ~ N(0, 1): ulp ≈ 2.4e-7 below 4), so 1e-5 · lr · 6 = 6e-7 for lr = 1e-2
+/// holds with margin above the ~2e-7 of one rounding of x.
+#[test]
+fn adam_matches_reference() {
+    let g = gpu();
+    for (scale, seed) in [(1.0f32, 1u64), (1e-3, 2), (1e3, 3)] {
+        let n = 1037;
+        let (x, x0) = up(&g, &[n], seed);
+        let lr = 1e-2;
+        let mut adam = ops::Adam::new(&g, &[n], lr).unwrap();
+        let grads: Vec<Vec<f32>> = (0..6)
+            .map(|k| randn(seed * 100 + k, n).iter().map(|v| v * scale).collect())
+            .collect();
+        for gr in &grads {
+            let gt = Tensor::from_slice(&g, &[n], gr).unwrap();
+            adam.step(&x, &gt).unwrap();
+        }
+        let want = r::adam(&x0, &grads, lr as f64, 0.9, 0.999, 1e-8);
+        let got = x.to_vec().unwrap();
+        let err = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (*a as f64 - b).abs())
+            .fold(0.0, f64::max);
+        let moved = x0
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (*a as f64 - b).abs())
+            .fold(0.0, f64::max);
+        assert!(moved > 1e-3, "scale {scale}: Adam did not move x ({moved})");
+        assert!(err <= 1e-5 * lr as f64 * 6.0, "scale {scale}: max |dx| {err:.2e}");
+    }
+    let mut adam = ops::Adam::new(&g, &[4], 0.1).unwrap();
+    let x = Tensor::full(&g, &[5], 0.0).unwrap();
+    assert!(adam.step(&x, &x).is_err());
+    assert!(ops::Adam::new(&g, &[4], f32::NAN).is_err());
+}

@@ -7,6 +7,7 @@ mod elementwise;
 mod grad;
 mod matmul;
 mod norm;
+mod optim;
 mod reduce;
 pub mod reference;
 pub mod reference_grad;
@@ -24,6 +25,7 @@ pub use elementwise::{
 };
 pub use matmul::{MatmulSpec, linear, matmul};
 pub use norm::{group_norm, softmax_rows};
+pub use optim::Adam;
 pub use reduce::{sum_rows, sumsq_rows};
 pub use spectral::{Spectral, spectral_gain};
 pub(crate) use spectral::{check as spectral_check, launch as spectral_launch};

@@ -209,3 +209,22 @@ pub fn spectral_gain(x: &[f32], s: &[f32], c: f64) -> Vec<f32> {
         })
         .collect()
 }
+
+/// Adam (Kingma & Ba 2015, Algorithm 1) in f64 from `x0` and zero moments, one step per gradient.
+pub fn adam(x0: &[f32], grads: &[Vec<f32>], lr: f64, b1: f64, b2: f64, eps: f64) -> Vec<f64> {
+    let mut x: Vec<f64> = x0.iter().map(|&v| v as f64).collect();
+    let mut m = vec![0f64; x.len()];
+    let mut v = vec![0f64; x.len()];
+    for (t, g) in grads.iter().enumerate() {
+        let t = t as i32 + 1;
+        for i in 0..x.len() {
+            let gi = g[i] as f64;
+            m[i] = b1 * m[i] + (1.0 - b1) * gi;
+            v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
+            let mh = m[i] / (1.0 - b1.powi(t));
+            let vh = v[i] / (1.0 - b2.powi(t));
+            x[i] -= lr * mh / (vh.sqrt() + eps);
+        }
+    }
+    x
+}

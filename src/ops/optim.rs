@@ -1,0 +1,92 @@
+//! Optimisers on the device, for solvers that fit a tensor by gradient steps (RED-Diff's mean, a
+//! blur kernel, DMPlug's initial noise). Launchers for `shaders/optim.wgsl`.
+
+use super::{same_device, u32_of};
+use crate::error::{Error, Result};
+use crate::gpu::{Access, KernelId, grid1d};
+use crate::tensor::Tensor;
+
+/// Adam (Kingma & Ba 2015, Algorithm 1) with its state on the device: one fused kernel per step
+/// updates both moments and the parameter. The defaults are the paper's (β₁ 0.9, β₂ 0.999,
+/// ε 1e-8); RED-Diff and DMPlug set their own learning rates.
+pub struct Adam {
+    /// Learning rate.
+    pub lr: f32,
+    /// Decay of the first moment.
+    pub b1: f32,
+    /// Decay of the second moment.
+    pub b2: f32,
+    /// Added to √v̂ in the denominator.
+    pub eps: f32,
+    m: Tensor,
+    v: Tensor,
+    t: i32,
+}
+
+impl Adam {
+    /// Adam for parameters of `shape`, moments zero, with learning rate `lr` and the paper's β, ε.
+    pub fn new(gpu: &crate::Gpu, shape: &[usize], lr: f32) -> Result<Self> {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(Error::Input(format!(
+                "Adam learning rate {lr}: must be a positive number"
+            )));
+        }
+        Ok(Adam {
+            lr,
+            b1: 0.9,
+            b2: 0.999,
+            eps: 1e-8,
+            m: Tensor::full(gpu, shape, 0.0)?,
+            v: Tensor::full(gpu, shape, 0.0)?,
+            t: 0,
+        })
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> i32 {
+        self.t
+    }
+
+    /// One step against the gradient `g`: updates `x`'s buffer in place (every clone of `x` sees
+    /// the new values; `x` should be a detached leaf, not a value some graph still refers to).
+    pub fn step(&mut self, x: &Tensor, g: &Tensor) -> Result<()> {
+        same_device(x, g)?;
+        if x.shape() != self.m.shape() || g.shape() != self.m.shape() {
+            return Err(Error::Shape(format!(
+                "Adam for {:?}: parameter {:?}, gradient {:?}",
+                self.m.shape(),
+                x.shape(),
+                g.shape()
+            )));
+        }
+        self.t += 1;
+        let c1 = 1.0 / (1.0 - (self.b1 as f64).powi(self.t));
+        let c2 = 1.0 / (1.0 - (self.b2 as f64).powi(self.t));
+        let n = u32_of(x.numel(), "Adam parameter")?;
+        let params = [
+            n,
+            0,
+            0,
+            0,
+            self.lr.to_bits(),
+            self.b1.to_bits(),
+            self.b2.to_bits(),
+            self.eps.to_bits(),
+            (c1 as f32).to_bits(),
+            (c2 as f32).to_bits(),
+            0,
+            0,
+        ];
+        x.gpu().dispatch(
+            &KernelId::new("optim.wgsl", "adam"),
+            &params,
+            &[
+                g.bind(Access::Read),
+                x.bind(Access::ReadWrite),
+                self.m.bind(Access::ReadWrite),
+                self.v.bind(Access::ReadWrite),
+            ],
+            grid1d(x.numel(), 256),
+        )
+    }
+}
