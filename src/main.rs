@@ -610,7 +610,7 @@ fn degrade(
         )));
     }
     let gpu = gpu()?;
-    let op = operators::build(&gpu, &spec, img.shape())?;
+    let op = operators::build_plan(&gpu, plan, img.shape())?;
     let x = image_tensor(&gpu, std::slice::from_ref(&img))?;
     let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
     if is_safetensors(out) {

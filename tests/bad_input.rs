@@ -585,6 +585,8 @@ fn seeds_reach_the_operators_and_runs_repeat_bit_for_bit() {
     );
 }
 
+/// Prints every case's error line (`cargo test --release --test bad_input -- --ignored
+/// --nocapture`): the list the closing note and reviews read.
 #[test]
 #[ignore]
 fn print_error_lines() {

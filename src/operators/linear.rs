@@ -323,26 +323,33 @@ pub struct Blur {
 }
 
 impl Blur {
-    /// A `size`×`size` kernel (odd size) applied to each channel; `taps`, when given, are its 1-D
-    /// factor (`kernel = taps ⊗ taps`), which gives the SVD.
-    pub fn new(
+    /// The separable kernel `taps ⊗ taps` (odd length) applied to each channel as two 1-D passes;
+    /// the taps also give the SVD.
+    pub fn separable(gpu: &Gpu, x_shape: [usize; 3], taps: &[f64], desc: String) -> Result<Self> {
+        let (h, w) = (x_shape[1], x_shape[2]);
+        Ok(Blur {
+            conv: ChannelConv::separable(gpu, x_shape, taps)?,
+            desc,
+            picture: None,
+            svd: Some(LazySvd::new(gpu, x_shape, taps, 1, taps.len() / 2, (h, w))),
+        })
+    }
+
+    /// A dense `size`×`size` kernel (odd size) applied to each channel; no SVD. `picture` is saved
+    /// beside degrade's output.
+    pub fn dense(
         gpu: &Gpu,
         x_shape: [usize; 3],
         size: usize,
         kernel: &[f32],
-        taps: Option<&[f64]>,
         desc: String,
         picture: Option<Image>,
     ) -> Result<Self> {
-        let (h, w) = (x_shape[1], x_shape[2]);
         Ok(Blur {
-            conv: match taps {
-                Some(t) => ChannelConv::separable(gpu, x_shape, t)?,
-                None => ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?,
-            },
+            conv: ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?,
             desc,
             picture,
-            svd: taps.map(|t| LazySvd::new(gpu, x_shape, t, 1, size / 2, (h, w))),
+            svd: None,
         })
     }
 }

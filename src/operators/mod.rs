@@ -145,7 +145,11 @@ pub trait Operator: Send + Sync {
 /// | `colorize` | — (RGB models): the channel mean |
 /// | `cs` | `ratio` 0.25, `seed` 0: random signs and a subsampled Walsh–Hadamard transform per channel |
 pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn Operator>> {
-    let plan = resolve(spec, x_shape)?;
+    build_plan(gpu, resolve(spec, x_shape)?, x_shape)
+}
+
+/// The operator of a [`Plan`] that [`resolve`] made for images of shape `[C, H, W]`.
+pub fn build_plan(gpu: &Gpu, plan: Plan, x_shape: [usize; 3]) -> Result<Box<dyn Operator>> {
     let desc = plan.describe();
     let op: Box<dyn Operator> = match plan {
         Plan::Denoise => Box::new(linear::Identity::new(gpu, x_shape)?),
@@ -158,14 +162,11 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
             factor,
             bicubic: true,
         } => Box::new(linear::Bicubic::new(gpu, x_shape, factor)?),
-        Plan::Gauss { size, sigma } => Box::new(linear::Blur::new(
+        Plan::Gauss { size, sigma } => Box::new(linear::Blur::separable(
             gpu,
             x_shape,
-            size,
-            &gaussian_kernel(size, sigma),
-            Some(&gaussian_taps(size, sigma)),
+            &gaussian_taps(size, sigma),
             desc,
-            None,
         )?),
         Plan::Motion {
             size,
@@ -179,7 +180,7 @@ pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn 
                 width: size,
                 data: kernel_picture(&k),
             };
-            Box::new(linear::Blur::new(gpu, x_shape, size, &k, None, desc, Some(img))?)
+            Box::new(linear::Blur::dense(gpu, x_shape, size, &k, desc, Some(img))?)
         }
         Plan::Colorize => Box::new(linear::Colorize::new(gpu, x_shape)?),
         Plan::Cs { ratio, seed } => Box::new(cs::WalshHadamard::new(gpu, x_shape, ratio, seed)?),
