@@ -9,17 +9,21 @@
 
 mod ddnm;
 mod ddrm;
+mod dmplug;
 mod dps;
 mod mcg;
 mod pigdm;
+mod red_diff;
 mod score_ald;
 pub mod spectral;
 
 pub use ddnm::Ddnm;
 pub use ddrm::Ddrm;
+pub use dmplug::{DdimChain, DmPlug};
 pub use dps::Dps;
 pub use mcg::Mcg;
 pub use pigdm::PiGdm;
+pub use red_diff::RedDiff;
 pub use score_ald::ScoreAld;
 pub use spectral::SpectralRun;
 
@@ -124,6 +128,18 @@ pub const REGISTRY: &[SolverEntry] = &[
         summary: "annealed Langevin (A and its adjoint only)",
         runs: |_| true,
         create: |_, steps, sets| Ok(Box::new(ScoreAld::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "red-diff",
+        summary: "RED-Diff: Adam on a mean, denoiser residual as regulariser (A's VJP only)",
+        runs: |_| true,
+        create: |_, steps, sets| Ok(Box::new(RedDiff::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "dmplug",
+        summary: "DMPlug: Adam on the noise of a K-step DDIM chain (VJP through K UNet passes)",
+        runs: |_| true,
+        create: |_, steps, sets| Ok(Box::new(DmPlug::new(steps, sets)?)),
     },
 ];
 
