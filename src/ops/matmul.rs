@@ -108,12 +108,15 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     let gpu = a.gpu();
     let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
     // 512-wide tiles for few output rows where the device has the workgroup memory for them; the
-    // 128-wide tiles otherwise, from the small-tile module (4 KiB of staging instead of 16 KiB). Each
-    // output's sum runs over k in the same order in every variant, so results agree bit for bit.
+    // 128-wide tiles otherwise, from the small-tile module (4 KiB of staging instead of 16 KiB). On
+    // CPU adapters products of up to 64 rows take the 32-row tiles too: Mesa 22.3 lavapipe leaked
+    // ~2.3 MB of driver memory per call of the 128x128 tile on the 64-token attention product
+    // (tests/driver_memory.rs). Each output's sum runs over k in the same order in every variant, so
+    // results agree bit for bit.
     let wide = gpu.wide_tiles();
     let (entry, bm, bn) = if s.m <= 16 && wide {
         ("matmul_t2x64", 16, 512)
-    } else if s.m <= 32 && wide {
+    } else if (s.m <= 32 || (cpu && s.m <= 64)) && wide {
         ("matmul_t4x64", 32, 512)
     } else if cpu {
         ("matmul_t8x8w", 128, 128)
