@@ -271,6 +271,13 @@ pub fn run(
         .iter()
         .map(|s| operators::build(gpu, s, shape))
         .collect::<Result<Vec<_>>>()?;
+    if let Some(op) = ops.iter().find(|o| o.unknown().is_some()) {
+        return Err(Error::Input(format!(
+            "eval degrades each image with the task's own operator, and {} has an unknown kernel: \
+             evaluate blind deblurring with the blind_deblur example (cargo run --release --example blind_deblur)",
+            op.describe()
+        )));
+    }
     // check every solver name and its settings before any work
     for s in &spec.solvers {
         solvers::create(s, &specs[0].name, Some(spec.steps[0]), &[])?;

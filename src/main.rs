@@ -603,6 +603,12 @@ fn degrade(
     tweedie::io::check_output(out, output_kind(out), "--out")?;
     let img = tweedie::io::read_image(input)?;
     let plan = operators::resolve(&spec, img.shape())?;
+    if let operators::Plan::Blind { size, .. } = plan {
+        return Err(Error::Input(format!(
+            "deblur-blind has no kernel to blur with (it is the task of estimating one): degrade with \
+             deblur-gauss:size={size} or deblur-motion:size={size}, then restore with --task deblur-blind:size={size} --solver blind-red-diff"
+        )));
+    }
     if matches!(plan, operators::Plan::Cs { .. }) && !is_safetensors(out) {
         return Err(Error::Input(format!(
             "{} measurements are not images: write them with --out y.safetensors",
@@ -883,6 +889,18 @@ fn restore(a: RestoreArgs) -> Result<()> {
         println!("wrote {}", a.out.display());
     } else {
         println!("wrote {} images to {}", restored.len(), a.out.display());
+    }
+    if op.unknown().is_some() {
+        // a blind solve: the estimated kernel beside the output, as degrade writes a motion kernel
+        for (suffix, pic) in op.extras() {
+            let p = if outputs.len() == 1 {
+                a.out.with_extension(format!("{suffix}.png"))
+            } else {
+                a.out.join(format!("{suffix}.png"))
+            };
+            tweedie::io::write_image(&p, &pic, 8)?;
+            println!("wrote the estimated {suffix} to {}", p.display());
+        }
     }
     if !truths.is_empty() {
         let triv = op.trivial(&y)?;

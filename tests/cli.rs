@@ -371,3 +371,49 @@ fn degrade_writes_observations_and_the_motion_kernel() {
         vec![1, 1, 256]
     );
 }
+
+/// Blind deblurring from the command line: degrade with a known blur, restore with the kernel
+/// unknown (a few steps), and the estimated kernel is written beside the output; degrade and eval
+/// refuse `deblur-blind` (it has no kernel to blur with) with a line that says what to do.
+#[test]
+fn blind_deblurring_writes_the_estimated_kernel() {
+    let d = tmp("blind");
+    let img = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fmnist_test_00002.png");
+    let img = img.to_str().unwrap();
+    let y = d.join("y.png");
+    let y = y.to_str().unwrap();
+    let (ok, _, err) = tweedie(&[
+        "degrade",
+        "--task",
+        "deblur-gauss:size=9,sigma=2",
+        "--input",
+        img,
+        "--out",
+        y,
+    ]);
+    assert!(ok, "{err}");
+    let out = d.join("x.png");
+    let (ok, stdout, err) = tweedie(&[
+        "restore",
+        "--task",
+        "deblur-blind:size=9",
+        "--solver",
+        "blind-red-diff",
+        "--steps",
+        "3",
+        "--observed",
+        y,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("estimated kernel"), "{stdout}");
+    let k = tweedie::io::read_image(&d.join("x.kernel.png")).unwrap();
+    assert_eq!((k.width, k.height), (72, 72));
+    let (ok, _, err) = tweedie(&["degrade", "--task", "deblur-blind", "--input", img, "--out", y]);
+    assert!(!ok);
+    assert!(error_line(&err).contains("deblur-gauss:size=9"), "{err}");
+    let (ok, _, err) = tweedie(&["restore", "--task", "deblur-blind", "--observed", y, "--out", y]);
+    assert!(!ok);
+    assert!(error_line(&err).contains("blind-red-diff"), "{err}");
+}

@@ -42,6 +42,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("spectral.wgsl", include_str!("../../shaders/spectral.wgsl")),
     ("texture.wgsl", include_str!("../../shaders/texture.wgsl")),
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
+    ("simplex.wgsl", include_str!("../../shaders/simplex.wgsl")),
     ("conv2d_grad.wgsl", include_str!("../../shaders/conv2d_grad.wgsl")),
     ("norm_grad.wgsl", include_str!("../../shaders/norm_grad.wgsl")),
     (

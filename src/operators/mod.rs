@@ -6,6 +6,7 @@
 //! Tasks are written `name[:key=value,...]` (see [`TaskSpec`]); defaults suit the image size and are
 //! listed on [`build`].
 
+mod blind;
 mod blur;
 mod cs;
 mod linear;
@@ -13,6 +14,7 @@ mod mask;
 mod spec;
 mod svd;
 
+pub use blind::BlindBlur;
 pub use blur::{gaussian_kernel, gaussian_taps, motion_kernel};
 pub use linear::MAX_SVD_SIDE;
 pub use spec::TaskSpec;
@@ -36,6 +38,8 @@ pub struct TaskEntry {
     pub rgb_only: bool,
     /// Whether it takes a `seed` (a random mask, kernel or matrix).
     pub seeded: bool,
+    /// Whether part of the operator is unknown and estimated by the solver (blind deblurring).
+    pub blind: bool,
 }
 
 const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> TaskEntry {
@@ -45,6 +49,7 @@ const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> Task
         pinv,
         rgb_only,
         seeded: false,
+        blind: false,
     }
 }
 
@@ -62,6 +67,10 @@ pub const TASKS: &[TaskEntry] = &[
     task("sr-bicubic", true, true, false),
     task("deblur-gauss", true, true, false),
     seeded(task("deblur-motion", false, false, false)),
+    TaskEntry {
+        blind: true,
+        ..task("deblur-blind", false, false, false)
+    },
     task("colorize", true, true, true),
     seeded(task("cs", true, true, false)),
 ];
@@ -123,6 +132,19 @@ pub trait Operator: Send + Sync {
     fn svd(&self) -> Result<Option<&dyn Svd>> {
         Ok(None)
     }
+    /// The operator's unknown parameters φ (the kernel of a blind blur), which a blind solver fits
+    /// in place; `None` for a known operator, which every solver but the blind ones requires.
+    fn unknown(&self) -> Option<&Tensor> {
+        None
+    }
+    /// `A_φ x` with the parameters `phi` in place of [`Operator::unknown`]'s, differentiable in both
+    /// `x` and `phi`. Only operators with unknown parameters have it.
+    fn forward_with(&self, _x: &Tensor, _phi: &Tensor) -> Result<Tensor> {
+        Err(Error::Input(format!(
+            "{} has no unknown parameters to vary",
+            self.describe()
+        )))
+    }
     /// Per-sample number of measurements.
     fn m(&self) -> usize {
         self.y_shape().iter().product()
@@ -142,6 +164,7 @@ pub trait Operator: Send + Sync {
 /// | `sr-bicubic` | `factor` 4: bicubic (a = -0.5) antialiased downsampling |
 /// | `deblur-gauss` | `size` 9, `sigma` 1.5 (61, 3.0) |
 /// | `deblur-motion` | `size` 9 (61), `intensity` 0.5, `seed` 0: a random-trajectory kernel |
+/// | `deblur-blind` | `size` 9 (61), `init_sigma` size/6 (0: a delta): the kernel is unknown, estimated by `blind-red-diff` |
 /// | `colorize` | — (RGB models): the channel mean |
 /// | `cs` | `ratio` 0.25, `seed` 0: random signs and a subsampled Walsh–Hadamard transform per channel |
 pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn Operator>> {
@@ -181,6 +204,9 @@ pub fn build_plan(gpu: &Gpu, plan: Plan, x_shape: [usize; 3]) -> Result<Box<dyn 
                 data: kernel_picture(&k),
             };
             Box::new(linear::Blur::dense(gpu, x_shape, size, &k, desc, Some(img))?)
+        }
+        Plan::Blind { size, init_sigma } => {
+            Box::new(blind::BlindBlur::new(gpu, x_shape, size, init_sigma, desc)?)
         }
         Plan::Colorize => Box::new(linear::Colorize::new(gpu, x_shape)?),
         Plan::Cs { ratio, seed } => Box::new(cs::WalshHadamard::new(gpu, x_shape, ratio, seed)?),
@@ -223,6 +249,13 @@ pub enum Plan {
         /// Seed of the trajectory.
         seed: u64,
     },
+    /// `deblur-blind`: the kernel is unknown.
+    Blind {
+        /// Kernel side (odd).
+        size: usize,
+        /// Standard deviation of the starting Gaussian (0: a delta).
+        init_sigma: f64,
+    },
     /// `colorize`.
     Colorize,
     /// `cs`.
@@ -253,6 +286,7 @@ impl Plan {
                 format!("deblur-motion:size={size},intensity={intensity},seed={seed}")
             }
             Plan::Colorize => "colorize".into(),
+            Plan::Blind { size, init_sigma } => format!("deblur-blind:size={size},init_sigma={init_sigma}"),
             Plan::Cs { ratio, seed } => format!("cs:ratio={ratio},seed={seed}"),
         }
     }
@@ -375,6 +409,18 @@ pub fn resolve(spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Plan> {
                 intensity,
                 seed,
             }
+        }
+        "deblur-blind" => {
+            spec.check_keys(&["size", "init_sigma"])?;
+            let size = spec.usize("size", if big { 61 } else { 9 }, 1)?;
+            let init_sigma = spec.f64(
+                "init_sigma",
+                size as f64 / 6.0,
+                |s| s == 0.0 || (0.1..=1000.0).contains(&s),
+                "0 (a delta) or in [0.1, 1000] (pixels)",
+            )?;
+            odd_kernel("deblur-blind", size, h, w)?;
+            Plan::Blind { size, init_sigma }
         }
         "colorize" => {
             spec.check_keys(&[])?;

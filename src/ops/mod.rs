@@ -25,7 +25,7 @@ pub use elementwise::{
 };
 pub use matmul::{MatmulSpec, linear, matmul};
 pub use norm::{group_norm, softmax_rows};
-pub use optim::Adam;
+pub use optim::{Adam, project_simplex};
 pub use reduce::{sum_rows, sumsq_rows};
 pub use spectral::{Spectral, spectral_gain};
 pub(crate) use spectral::{check as spectral_check, launch as spectral_launch};

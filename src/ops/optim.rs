@@ -90,3 +90,24 @@ impl Adam {
         )
     }
 }
+
+/// Projects each of the `rows` rows of `k` onto the probability simplex `{w ≥ 0, Σ w = 1}` in
+/// place: the Euclidean projection `w = max(k − τ, 0)` (Duchi et al. 2008), with τ found on the
+/// device by bisection (one workgroup per row). Keeps an estimated blur kernel a blur.
+pub fn project_simplex(k: &Tensor, rows: usize) -> Result<()> {
+    if rows == 0 || !k.numel().is_multiple_of(rows) {
+        return Err(Error::Shape(format!(
+            "simplex projection: {} values do not split into {rows} rows",
+            k.numel()
+        )));
+    }
+    let n = u32_of(k.numel() / rows, "simplex row")?;
+    let r = u32_of(rows, "simplex rows")?;
+    let scratch = Tensor::empty(k.gpu(), &[1])?;
+    k.gpu().dispatch(
+        &KernelId::new("simplex.wgsl", "project_simplex"),
+        &[n, r, 0, 0],
+        &[scratch.bind(Access::Read), k.bind(Access::ReadWrite)],
+        [r, 1, 1],
+    )
+}

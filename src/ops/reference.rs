@@ -228,3 +228,19 @@ pub fn adam(x0: &[f32], grads: &[Vec<f32>], lr: f64, b1: f64, b2: f64, eps: f64)
     }
     x
 }
+
+/// The Euclidean projection of `v` onto the probability simplex by sorting (Duchi, Shalev-Shwartz,
+/// Singer, Chandra 2008, Fig. 1), in f64.
+pub fn project_simplex(v: &[f32]) -> Vec<f64> {
+    let mut u: Vec<f64> = v.iter().map(|&x| x as f64).collect();
+    u.sort_by(|a, b| b.total_cmp(a));
+    let (mut cum, mut theta) = (0.0, 0.0);
+    for (j, &uj) in u.iter().enumerate() {
+        cum += uj;
+        let t = (cum - 1.0) / (j + 1) as f64;
+        if uj - t > 0.0 {
+            theta = t;
+        }
+    }
+    v.iter().map(|&x| (x as f64 - theta).max(0.0)).collect()
+}

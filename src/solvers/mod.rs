@@ -7,6 +7,7 @@
 //! [`Timestep`]s, Tweedie's estimate with the clamp policy of the model's schedule, the operator's
 //! pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM.
 
+mod blind_red_diff;
 mod ddnm;
 mod ddrm;
 mod dmplug;
@@ -17,6 +18,7 @@ mod red_diff;
 mod score_ald;
 pub mod spectral;
 
+pub use blind_red_diff::BlindRedDiff;
 pub use ddnm::Ddnm;
 pub use ddrm::Ddrm;
 pub use dmplug::{DdimChain, DmPlug};
@@ -96,7 +98,7 @@ pub const REGISTRY: &[SolverEntry] = &[
     SolverEntry {
         name: "dps",
         summary: "Diffusion Posterior Sampling (VJP through the denoiser)",
-        runs: |_| true,
+        runs: |t| !t.blind,
         create: |task, steps, sets| Ok(Box::new(Dps::new(task, steps, sets)?)),
     },
     SolverEntry {
@@ -126,20 +128,26 @@ pub const REGISTRY: &[SolverEntry] = &[
     SolverEntry {
         name: "score-ald",
         summary: "annealed Langevin (A and its adjoint only)",
-        runs: |_| true,
+        runs: |t| !t.blind,
         create: |_, steps, sets| Ok(Box::new(ScoreAld::new(steps, sets)?)),
     },
     SolverEntry {
         name: "red-diff",
         summary: "RED-Diff: Adam on a mean, denoiser residual as regulariser (A's VJP only)",
-        runs: |_| true,
+        runs: |t| !t.blind,
         create: |_, steps, sets| Ok(Box::new(RedDiff::new(steps, sets)?)),
     },
     SolverEntry {
         name: "dmplug",
         summary: "DMPlug: Adam on the noise of a K-step DDIM chain (VJP through K UNet passes)",
-        runs: |_| true,
+        runs: |t| !t.blind,
         create: |_, steps, sets| Ok(Box::new(DmPlug::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "blind-red-diff",
+        summary: "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
+        runs: |t| t.blind,
+        create: |_, steps, sets| Ok(Box::new(BlindRedDiff::new(steps, sets)?)),
     },
 ];
 
@@ -156,6 +164,7 @@ fn structure_free() -> String {
         pinv: false,
         rgb_only: false,
         seeded: false,
+        blind: false,
     };
     let names: Vec<&str> = REGISTRY
         .iter()
@@ -409,8 +418,27 @@ pub(crate) fn next_t(tt: &[Timestep], i: usize) -> Option<usize> {
     tt.get(i + 1).map(|t| t.t)
 }
 
-/// Checks the measurements against the operator and the model.
+/// Checks the measurements against the operator and the model, and that the operator is fully known
+/// (only the blind solvers estimate part of it: they call [`check_blind_problem`]).
 pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
+    if p.op.unknown().is_some() {
+        return Err(Error::Input(format!(
+            "{} has an unknown kernel, and only a blind solver estimates it: use --solver {}; \
+             to deblur with a known kernel give deblur-gauss or deblur-motion",
+            p.op.describe(),
+            REGISTRY
+                .iter()
+                .filter(|e| e.name.starts_with("blind"))
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )));
+    }
+    check_blind_problem(p)
+}
+
+/// [`check_problem`] that accepts an operator with unknown parameters.
+pub(crate) fn check_blind_problem(p: &Problem) -> Result<[usize; 4]> {
     let [c, h, w] = p.op.x_shape();
     let b = p.y.shape()[0];
     let mut want = vec![b];
