@@ -1,6 +1,7 @@
 //! The pieces of the optimisation-based solvers: the VJP through a K-step DDIM chain (DMPlug) by
-//! finite differences, the chain's memory with K, the blur-kernel gradient (Blind RED-Diff) by
-//! finite differences, and the projection of a kernel onto the simplex against a sorting reference.
+//! finite differences, the chain's memory with K, and the blur-kernel gradient (Blind RED-Diff) by
+//! finite differences. (Adam and the simplex projection are checked against plain-Rust references in
+//! tests/kernels.rs; the solvers themselves in tests/solvers.rs.)
 //!
 //! Finite-difference tolerance as in tests/gradcheck.rs: step h = 3e-3 along a random direction,
 //! central differences (truncation O(h²), ~1e-3 relative on the curved ops), f32 outputs; 2e-3
@@ -115,4 +116,27 @@ fn ddim_chain_gradient_memory_grows_only_by_the_inputs() {
         tape[1] > tape[0] + 3 * input_bytes + input_bytes,
         "one tape through 4 passes should hold far more than 4 inputs ({tape:?})"
     );
+}
+
+/// Blind RED-Diff's kernel gradient: `∇_φ ⟨u, A_φ x⟩` of the blind blur (the weight gradient of
+/// the per-channel convolution, summed over batch and channels) against finite differences, on a
+/// 3-channel batch of two; a flipped sign is caught.
+#[test]
+fn blind_blur_kernel_gradient_passes_finite_differences() {
+    let g = gpu();
+    let spec: tweedie::operators::TaskSpec = "deblur-blind:size=5".parse().unwrap();
+    let op = tweedie::operators::build(&g, &spec, [3, 12, 10]).unwrap();
+    let x = Tensor::from_slice(&g, &[2, 3, 12, 10], &randn(8, 720)).unwrap();
+    let phi = randn(9, 25);
+    let f = |k: &Tensor| op.forward_with(&x, k).unwrap();
+    let grad = |k: &Tensor, u: &Tensor| {
+        let kt = k.tracked();
+        let y = op.forward_with(&x, &kt).unwrap();
+        tweedie::autograd::backward(&y, u, &[&kt]).unwrap().remove(0)
+    };
+    let gap = fd_gap(&g, &[1, 1, 5, 5], &phi, &f, &grad);
+    println!("blind blur kernel gradient: finite-difference gap {gap:.2e}");
+    assert!(gap < TOL, "kernel gradient off by {gap:.3e}");
+    let flipped = |k: &Tensor, u: &Tensor| tweedie::ops::scale(&grad(k, u), -1.0).unwrap();
+    assert!(fd_gap(&g, &[1, 1, 5, 5], &phi, &f, &flipped) > TOL);
 }

@@ -35,7 +35,7 @@
 use super::{Params, Problem, Run, Solver, Stepped, check_problem, timesteps};
 use crate::autograd;
 use crate::diffusion::randn;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::{self, Adam};
 use crate::tensor::Tensor;
 
@@ -109,7 +109,12 @@ impl Solver for RedDiff {
 pub(crate) fn initial_mean(p: &Problem) -> Result<Tensor> {
     let t = match p.op.pinv(p.y)? {
         Some(t) => t,
-        None => p.op.trivial(p.y)?,
+        None => p.op.trivial(p.y).map_err(|e| {
+            Error::Input(format!(
+                "RED-Diff starts from A⁺y or the operator's trivial estimate, and {} has neither ({e})",
+                p.op.describe()
+            ))
+        })?,
     };
     ops::scale(&t, 1.0)
 }
