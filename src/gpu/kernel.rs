@@ -43,6 +43,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("texture.wgsl", include_str!("../../shaders/texture.wgsl")),
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
     ("simplex.wgsl", include_str!("../../shaders/simplex.wgsl")),
+    ("cg.wgsl", include_str!("../../shaders/cg.wgsl")),
     ("conv2d_grad.wgsl", include_str!("../../shaders/conv2d_grad.wgsl")),
     ("norm_grad.wgsl", include_str!("../../shaders/norm_grad.wgsl")),
     (
