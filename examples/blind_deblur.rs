@@ -16,16 +16,11 @@ use tweedie::io::{Image, batch_to_images, read_image, write_image};
 use tweedie::metrics::psnr;
 use tweedie::models::UNet2DModel;
 use tweedie::operators::{self, TaskSpec, gaussian_kernel, motion_kernel};
+use tweedie::ops::reference::rel_l2;
 use tweedie::solvers::{self, Problem};
 use tweedie::{Gpu, Tensor};
 
 const SIZE: usize = 9;
-
-fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
-    let num: f64 = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum();
-    let den: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
-    (num / den).sqrt()
-}
 
 fn mean_psnr(x: &Tensor, truths: &[Image]) -> f64 {
     let imgs = batch_to_images(&x.to_vec().unwrap(), x.shape());

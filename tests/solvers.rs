@@ -19,6 +19,7 @@ use tweedie::io::Image;
 use tweedie::metrics::psnr;
 use tweedie::models::UNet2DModel;
 use tweedie::operators::{self, TaskSpec};
+use tweedie::ops::reference::rel_l2;
 use tweedie::solvers::{self, Problem};
 use tweedie::{Gpu, Tensor};
 
@@ -297,13 +298,6 @@ fn red_diff_box_sr_and_deblurring() {
     for task in ["inpaint-box", "sr:factor=4", "deblur-gauss:size=9,sigma=1.5"] {
         check("red-diff", task, STEPS, &[], MEASURE_OFF, MARGIN, IMAGES);
     }
-}
-
-/// Relative L2 distance of `a` from `b`.
-fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
-    let num: f64 = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum();
-    let den: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
-    (num / den).sqrt()
 }
 
 /// Blind RED-Diff on images blurred by kernels it is not given (9x9: Gaussian σ 1.0 and 2.0, the
