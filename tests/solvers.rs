@@ -303,11 +303,10 @@ fn red_diff_box_sr_and_deblurring() {
 /// Blind RED-Diff on images blurred by kernels it is not given (9x9: Gaussian σ 1.0 and 2.0, the
 /// motion kernel of seed 3), σ_y = 0.02, 50 steps on images 0-1: the restoration beats the blurred
 /// observation by 3 dB and the estimated kernel is closer to the truth than the starting Gaussian
-/// (σ 1.5). Measured (examples/blind_deblur.rs, same images and steps): 23.72 / 20.02 / 22.20 dB
-/// against the observations' 18.17 / 14.58 / 15.21, kernel error 0.46 → 0.18, 0.42 → 0.27,
-/// 0.74 → 0.49; RED-Diff with the true kernel, the upper bound, 24.11 / 20.64 / 23.53 (reported by
-/// the example and in README.md, not rerun here). Without the data term the kernel never moves and
-/// the result falls far below the observation (6.9 dB).
+/// (σ 1.5). Measured: 23.69 / 19.89 / 22.03 dB against the observations' 18.17 / 14.58 / 15.21,
+/// kernel error 0.46 → 0.19, 0.42 → 0.29, 0.74 → 0.48; RED-Diff with the true kernel, the upper
+/// bound, 24.11 / 20.64 / 23.53 at μ's earlier rate 0.25 (README.md has the held-out bound). Without
+/// the data term the kernel never moves and the result falls far below the observation (7.0 dB).
 #[test]
 fn blind_red_diff_estimates_the_blur_and_restores() {
     let g = gpu();

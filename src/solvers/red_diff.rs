@@ -148,16 +148,33 @@ impl RedFit {
         })
     }
 
-    /// The gradient of the data term `Σ_i ‖y_i − A μ_i‖² / (2m)` through the tape (`None` when the
-    /// measurement is off).
-    pub fn data_grad(&self, p: &Problem, mu: &Tensor) -> Result<Option<Tensor>> {
+    /// The gradients of the data term `Σ_i ‖y_i − A_φ μ_i‖² / (2m)` through the tape, with respect
+    /// to μ and, when `phi` is given (a blind operator's unknowns), to φ from the same pass (`None`
+    /// when the measurement is off).
+    pub fn data_grad(
+        &self,
+        p: &Problem,
+        mu: &Tensor,
+        phi: Option<&Tensor>,
+    ) -> Result<Option<(Tensor, Option<Tensor>)>> {
         let Some(cot) = &self.cot else {
             return Ok(None);
         };
         let m = mu.tracked();
-        let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&m)?)?;
+        let (ax, k) = match phi {
+            Some(phi) => {
+                let k = phi.tracked();
+                (p.op.forward_with(&m, &k)?, Some(k))
+            }
+            None => (p.op.forward(&m)?, None),
+        };
+        let r = ops::axpby(1.0, p.y, -1.0, &ax)?;
         let ss = ops::sumsq_rows(&r, m.shape()[0])?;
-        Ok(Some(autograd::backward(&ss, cot, &[&m])?.remove(0)))
+        let mut wrt = vec![&m];
+        wrt.extend(k.as_ref());
+        let mut gs = autograd::backward(&ss, cot, &wrt)?.into_iter();
+        let gm = gs.next().expect("the gradient for μ");
+        Ok(Some((gm, gs.next())))
     }
 
     /// The gradient of the regulariser `λ ω_t ⟨sg(ε_θ(x_t, t) − ε), μ⟩ / d` at timestep `t`, with
@@ -178,11 +195,6 @@ impl RedFit {
         ops::axpby(w as f32, &eps, -w as f32, &noise)
     }
 
-    /// The cotangent of the per-sample sums of squared residuals (`1/(2m)`), when measuring.
-    pub fn cotangent(&self) -> Option<&Tensor> {
-        self.cot.as_ref()
-    }
-
     /// Adam's step on `mu` (in place) against the gradient `g`.
     pub fn adam_step(&mut self, mu: &Tensor, g: &Tensor) -> Result<()> {
         self.adam.step(mu, g)
@@ -198,8 +210,8 @@ impl RedFit {
         step: u32,
     ) -> Result<()> {
         let prior = self.prior_grad(p, mu, t, seed, step)?;
-        let g = match self.data_grad(p, mu)? {
-            Some(gd) => ops::add(&prior, &gd)?,
+        let g = match self.data_grad(p, mu, None)? {
+            Some((gd, _)) => ops::add(&prior, &gd)?,
             None => prior,
         };
         self.adam.step(mu, &g)
