@@ -62,8 +62,9 @@ enum Cmd {
         /// Task spec the observations were made with.
         #[arg(long)]
         task: String,
-        /// Solver: dps, ddrm, ddnm, pigdm, mcg or score-ald (ddrm, ddnm and pigdm need an operator
-        /// with an SVD: every task but deblur-motion).
+        /// Solver: dps, ddrm, ddnm, pigdm, mcg, score-ald, red-diff, dmplug, mmps, tmpd, diffpir,
+        /// daps, or blind-red-diff for deblur-blind (ddrm, ddnm and pigdm need an operator with an
+        /// SVD: every task but deblur-motion). README.md has each one's parameters.
         #[arg(long, default_value = "dps")]
         solver: String,
         /// Observations (PNG or .safetensors from degrade); several restore as one batch.

@@ -141,6 +141,25 @@ pub fn respace(t_train: usize, steps: usize) -> Result<Vec<usize>> {
     Ok(ts)
 }
 
+/// `steps` timesteps out of `t_train` on DiffPIR's quadratic spacing (yuanzhi-zhu/DiffPIR,
+/// `skip_type = 'quad'`): `t_i = T − 1 − ⌊sqrt(i T² / (steps − 1))⌋`, descending from `T − 1` to 0 and
+/// dense near 0, where the data step matters most. Errors as [`respace`].
+pub fn respace_quad(t_train: usize, steps: usize) -> Result<Vec<usize>> {
+    respace(t_train, steps)?;
+    if steps == 1 {
+        return Ok(vec![t_train - 1]);
+    }
+    let tt = (t_train * t_train) as f64;
+    let mut ts: Vec<usize> = (0..steps)
+        .map(|i| {
+            let s = ((i as f64 * tt / (steps - 1) as f64).sqrt().floor() as usize).min(t_train - 1);
+            t_train - 1 - s
+        })
+        .collect();
+    ts.dedup();
+    Ok(ts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +184,14 @@ mod tests {
         assert_eq!(respace(1000, 4).unwrap(), vec![750, 500, 250, 0]);
         assert_eq!(respace(10, 10).unwrap(), (0..10).rev().collect::<Vec<_>>());
         assert!(respace(10, 0).is_err() && respace(10, 11).is_err());
+    }
+
+    #[test]
+    fn quadratic_spacing_is_diffpirs() {
+        // DiffPIR's seq for 20 steps starts 0, 229, 324 (t = 999, 770, 675) and ends at t = 0
+        let q = respace_quad(1000, 20).unwrap();
+        assert_eq!(&q[..3], &[999, 770, 675]);
+        assert_eq!(q.last(), Some(&0));
+        assert!(q.windows(2).all(|w| w[1] < w[0]));
     }
 }

@@ -81,6 +81,19 @@ pub fn axpy_ratio(x: &Tensor, s: f32, num: &Tensor, den: &Tensor, y: &Tensor) ->
 /// A sample whose residual vanishes stops moving (its ratios become 0/0 → 0). `M` must be symmetric
 /// positive definite sample by sample; nothing checks it.
 pub fn cg(m: &dyn Fn(&Tensor) -> Result<Tensor>, b: &Tensor, iters: usize) -> Result<Tensor> {
+    cg_floored(m, b, iters, 0.0)
+}
+
+/// [`cg`] for a matrix known to satisfy `M ⪰ floor · I` but computed inexactly (a network's
+/// Jacobian is only nearly symmetric positive semi-definite): each curvature `⟨p, M p⟩` is raised to
+/// at least `floor · ⟨p, p⟩`, so that a direction the products wrongly see as flat or negative gives
+/// a bounded step instead of a near-division by zero. With `floor = 0` it is plain [`cg`].
+pub fn cg_floored(
+    m: &dyn Fn(&Tensor) -> Result<Tensor>,
+    b: &Tensor,
+    iters: usize,
+    floor: f32,
+) -> Result<Tensor> {
     let rows = *b
         .shape()
         .first()
@@ -91,7 +104,17 @@ pub fn cg(m: &dyn Fn(&Tensor) -> Result<Tensor>, b: &Tensor, iters: usize) -> Re
     let mut rho = dot_rows(&r, &r, rows)?;
     for _ in 0..iters {
         let q = m(&p)?.detach();
-        let pq = dot_rows(&p, &q, rows)?;
+        let mut pq = dot_rows(&p, &q, rows)?;
+        if floor > 0.0 {
+            // max(⟨p, q⟩, floor ⟨p, p⟩) = f + max(⟨p, q⟩ − f, 0)
+            let f = super::scale(&dot_rows(&p, &p, rows)?, floor)?;
+            pq = super::axpby(
+                1.0,
+                &f,
+                1.0,
+                &super::clamp(&super::axpby(1.0, &pq, -1.0, &f)?, 0.0, f32::MAX)?,
+            )?;
+        }
         u = axpy_ratio(&u, 1.0, &rho, &pq, &p)?;
         r = axpy_ratio(&r, -1.0, &rho, &pq, &q)?;
         let rho_next = dot_rows(&r, &r, rows)?;

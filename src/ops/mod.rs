@@ -19,7 +19,7 @@ pub use backward::{
     channel_sum, clamp_backward, col_sum, conv2d_backward_input, conv2d_backward_weight, group_norm_backward,
     matmul_backward, rows_scale, silu_backward, softmax_backward, split_channels, upsample2x_backward,
 };
-pub use cg::{axpy_ratio, cg, dot_rows};
+pub use cg::{axpy_ratio, cg, cg_floored, dot_rows};
 pub use conv::{Conv2dSpec, conv2d};
 pub use elementwise::{
     add, add_bcast, affine, axpby, clamp, concat_channels, fill, mul_bcast, pow, scale, silu,

@@ -8,26 +8,34 @@
 //! pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM.
 
 mod blind_red_diff;
+mod daps;
 mod ddnm;
 mod ddrm;
+mod diffpir;
 mod dmplug;
 mod dps;
 mod mcg;
+pub mod mmps;
 mod pigdm;
 mod red_diff;
 mod score_ald;
 pub mod spectral;
+mod tmpd;
 
 pub use blind_red_diff::BlindRedDiff;
+pub use daps::Daps;
 pub use ddnm::Ddnm;
 pub use ddrm::Ddrm;
+pub use diffpir::{DiffPir, data_proximal};
 pub use dmplug::{DdimChain, DmPlug};
 pub use dps::Dps;
 pub use mcg::Mcg;
+pub use mmps::Mmps;
 pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
 pub use score_ald::ScoreAld;
 pub use spectral::SpectralRun;
+pub use tmpd::Tmpd;
 
 use crate::diffusion::{Denoiser, Schedule, Timestep, check_finite};
 use crate::error::{Error, Result};
@@ -142,6 +150,30 @@ pub const REGISTRY: &[SolverEntry] = &[
         summary: "DMPlug: Adam on the noise of a K-step DDIM chain (VJP through K UNet passes)",
         runs: |t| !t.blind,
         create: |_, steps, sets| Ok(Box::new(DmPlug::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "mmps",
+        summary: "MMPS: moment-matching likelihood by conjugate gradients on VJPs",
+        runs: |t| !t.blind,
+        create: |_, steps, sets| Ok(Box::new(Mmps::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "tmpd",
+        summary: "TMPD: moment matching with the row-sum (diagonal) covariance",
+        runs: |t| !t.blind,
+        create: |task, steps, sets| Ok(Box::new(Tmpd::new(task, steps, sets)?)),
+    },
+    SolverEntry {
+        name: "diffpir",
+        summary: "DiffPIR: half-quadratic splitting with the operator's proximal step",
+        runs: |t| !t.blind,
+        create: |task, steps, sets| Ok(Box::new(DiffPir::new(task, steps, sets)?)),
+    },
+    SolverEntry {
+        name: "daps",
+        summary: "DAPS: decoupled annealing, Langevin in x0 space (A's VJP only)",
+        runs: |t| !t.blind,
+        create: |task, steps, sets| Ok(Box::new(Daps::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "blind-red-diff",
@@ -356,6 +388,11 @@ impl Params {
                 self.solver
             ))),
         }
+    }
+
+    /// A word (a preset's name) with its default; the caller checks it against its choices.
+    pub fn word(&mut self, key: &str, default: &str) -> Result<String> {
+        Ok(self.raw(key)?.unwrap_or_else(|| default.to_string()))
     }
 
     /// A switch with its default, given as `1` or `0`.
