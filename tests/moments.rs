@@ -1,6 +1,7 @@
 //! Moment matching on the analytic Gaussian prior, where Tweedie's covariance is exact: the MMPS
-//! likelihood score against its closed form, TMPD's row-sum form where it is exact (a diagonal
-//! operator), and the posterior mean of MMPS against the exact posterior mean and against DPS's.
+//! likelihood score against its closed form, TMPD's row-sum form against its own, and the posterior
+//! mean of MMPS against the exact posterior mean and against DPS's; and DiffPIR's proximal step
+//! against its optimality condition.
 
 mod common;
 use common::{gpu, randn};
@@ -270,4 +271,45 @@ fn mmps_posterior_mean_beats_dps_on_a_gaussian_prior() {
         mmps < 0.5 * dps,
         "MMPS ({mmps:.3}) not clearly closer to the posterior mean than DPS ({dps:.3})"
     );
+}
+
+/// DiffPIR's proximal step `argmin ‖y − A x‖² + ρ ‖x − x0‖²` satisfies its optimality condition
+/// `(AᵀA + ρ I) x = Aᵀ y + ρ x0` both through the SVD (Gaussian blur, ×2 SR) and by conjugate
+/// gradients (motion blur, no SVD; 30 iterations). Relative residual bound 1e-4 (measured 1e-7 on
+/// both paths: CG on a 16-pixel system converges well within 30 iterations).
+#[test]
+fn diffpir_proximal_step_is_optimal() {
+    let g = gpu();
+    let m = prior(&g);
+    for task in [
+        "deblur-gauss:size=3,sigma=1",
+        "sr:factor=2",
+        "deblur-motion:size=3,seed=1",
+    ] {
+        let a = op(&g, task);
+        let mm: usize = a.y_shape().iter().product();
+        let y = Tensor::from_slice(&g, &[&[2][..], &a.y_shape()].concat(), &randn(31, 2 * mm)).unwrap();
+        let p = Problem {
+            model: &m,
+            op: a.as_ref(),
+            y: &y,
+            sigma_y: 0.05,
+        };
+        let x0 = Tensor::from_slice(&g, &[2, 1, 4, 4], &randn(32, 2 * D)).unwrap();
+        let rho = 0.3;
+        let x = solvers::data_proximal(&p, &x0, rho, 30).unwrap();
+        let lhs =
+            tweedie::ops::axpby(1.0, &a.adjoint(&a.forward(&x).unwrap()).unwrap(), rho as f32, &x).unwrap();
+        let rhs = tweedie::ops::axpby(1.0, &a.adjoint(&y).unwrap(), rho as f32, &x0).unwrap();
+        let (l, r) = (lhs.to_vec().unwrap(), rhs.to_vec().unwrap());
+        let e = rel_l2(&l, &r.iter().map(|&v| v as f64).collect::<Vec<_>>());
+        println!(
+            "{task}: relative residual {e:.1e} (svd: {})",
+            a.svd().unwrap().is_some()
+        );
+        assert!(
+            e < 1e-4,
+            "{task}: the proximal step misses its optimality condition by {e:.2e}"
+        );
+    }
 }

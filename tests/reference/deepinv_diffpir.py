@@ -94,13 +94,15 @@ def main():
     ap.add_argument("--images", default="4,5,6,7")
     ap.add_argument("--steps", default="20,50,100")
     ap.add_argument("--out", default="/tmp/cmp/deepinv_diffpir.json")
+    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(1)
     unet = UNet2DModel.from_pretrained("weights/fmnist32").eval()
     den = Denoiser(unet)
     images = [int(i) for i in args.images.split(",")]
     rows = []
-    for task in TASKS:
+    for task in args.tasks.split(","):
         A, At = operator(task)
         truth4 = load_png(f"tests/data/fmnist_test_{images[0]:05d}.png")
         clean = load_file(f"{args.ydir}/clean_{task}_{images[0]}.safetensors")["y"]
@@ -117,7 +119,7 @@ def main():
                 for i in images:
                     y = load_file(f"{args.ydir}/y_{task}_{i}.safetensors")["y"]
                     y01 = (y + ones) / 2
-                    torch.manual_seed(0)
+                    torch.manual_seed(args.seed)
                     x01 = model(y01, physics, seed=None)
                     ps.append(psnr(2 * x01 - 1, load_png(f"tests/data/fmnist_test_{i:05d}.png")))
                 sec = (time.time() - t0) / len(images)
