@@ -180,16 +180,28 @@ impl Solver for Mmps {
     }
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
-        let (p, me) = (*p, *self);
-        let shape = check_problem(&p)?;
-        let gpu = p.model.gpu();
-        let tt = timesteps(&p, self.steps)?;
-        let x = randn(gpu, &shape, seed, 0, 1)?;
-        let cov = me.measure.then_some(Covariance::Cg(me.cg));
-        let n = tt.len();
-        let step = move |x: &Tensor, i: usize| {
-            moment_step(&p, x, &tt[i], next_t(&tt, i), cov, me.eta, seed, i as u32 + 1)
-        };
-        Ok(Run::new("mmps", gpu, x, n, step, None))
+        let cov = self.measure.then_some(Covariance::Cg(self.cg));
+        moment_run("mmps", p, self.steps, cov, self.eta, seed)
     }
+}
+
+/// A run of [`moment_step`]s from noise on the respaced timesteps (MMPS and TMPD; `cov = None` is
+/// plain DDIM).
+pub(crate) fn moment_run<'a>(
+    name: &'static str,
+    p: &Problem<'a>,
+    steps: usize,
+    cov: Option<Covariance>,
+    eta: f64,
+    seed: u64,
+) -> Result<Run<'a>> {
+    let p = *p;
+    let shape = check_problem(&p)?;
+    let gpu = p.model.gpu();
+    let tt = timesteps(&p, steps)?;
+    let x = randn(gpu, &shape, seed, 0, 1)?;
+    let n = tt.len();
+    let step =
+        move |x: &Tensor, i: usize| moment_step(&p, x, &tt[i], next_t(&tt, i), cov, eta, seed, i as u32 + 1);
+    Ok(Run::new(name, gpu, x, n, step, None))
 }

@@ -19,11 +19,9 @@
 //!
 //! Defaults: 100 steps, DDIM η = 1 (ancestral). `--set eta=…`; `measure=0` drops the guidance.
 
-use super::mmps::{Covariance, moment_step};
-use super::{Params, Problem, Run, Solver, check_problem, next_t, timesteps};
-use crate::diffusion::randn;
+use super::mmps::{Covariance, moment_run};
+use super::{Params, Problem, Run, Solver};
 use crate::error::Result;
-use crate::tensor::Tensor;
 
 /// TMPD with DDIM steps.
 #[derive(Debug, Clone, Copy)]
@@ -64,16 +62,7 @@ impl Solver for Tmpd {
     }
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
-        let (p, me) = (*p, *self);
-        let shape = check_problem(&p)?;
-        let gpu = p.model.gpu();
-        let tt = timesteps(&p, self.steps)?;
-        let x = randn(gpu, &shape, seed, 0, 1)?;
-        let cov = me.measure.then_some(Covariance::RowSum);
-        let n = tt.len();
-        let step = move |x: &Tensor, i: usize| {
-            moment_step(&p, x, &tt[i], next_t(&tt, i), cov, me.eta, seed, i as u32 + 1)
-        };
-        Ok(Run::new("tmpd", gpu, x, n, step, None))
+        let cov = self.measure.then_some(Covariance::RowSum);
+        moment_run("tmpd", p, self.steps, cov, self.eta, seed)
     }
 }
