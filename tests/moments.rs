@@ -79,7 +79,7 @@ fn solve(mut m: Vec<f64>, mut b: Vec<f64>) -> Vec<f64> {
 
 /// The exact likelihood score of the Gaussian prior: with `k` the Tweedie gain, `Σ = σ²/a · diag(k)`,
 /// `∇ log p(y | x_t) = diag(k) Aᵀ (σ_y² I + A Σ Aᵀ)⁻¹ (y − A x̂0)`; or, with `row_sums`, TMPD's
-/// diagonal of the row sums of `A Σ Aᵀ` in place of the matrix.
+/// diagonal of the row sums of `A Σ Aᵀ`, weighted by `A 1`, in place of the matrix.
 #[allow(clippy::too_many_arguments)]
 fn exact_score(
     m: &GaussianDenoiser,
@@ -110,8 +110,10 @@ fn exact_score(
         }
     }
     let u = if row_sums {
+        // TMPD weights the row sums by A applied to an all-ones image
+        let a1: Vec<f64> = (0..mm).map(|l| (0..D).map(|i| a[l * D + i]).sum()).collect();
         (0..mm)
-            .map(|j| r[j] / (sy * sy + (0..mm).map(|l| mat[j * mm + l]).sum::<f64>().max(0.0)))
+            .map(|j| r[j] / (sy * sy + (0..mm).map(|l| mat[j * mm + l] * a1[l]).sum::<f64>().max(0.0)))
             .collect()
     } else {
         for j in 0..mm {

@@ -402,7 +402,7 @@ fn mmps_box_sr_and_deblurring() {
 }
 
 /// TMPD (row-sum covariance) at 20 steps on image 0. Measured: box inpainting 21.67 dB against
-/// 15.22, x4 SR 21.73 against 19.81, deblurring 21.78 against 18.01; on images 0-1 18.91 / 18.55 /
+/// 15.22, x4 SR 21.73 against 19.81, deblurring 21.83 against 18.01; on images 0-1 18.91 / 18.55 /
 /// 19.01 against 14.44 / 15.60 / 15.75; without the guidance (images 0-1) 7.5 dB.
 #[test]
 fn tmpd_box_sr_and_deblurring() {

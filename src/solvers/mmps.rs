@@ -2,7 +2,9 @@
 //!
 //! Rozet, Andry, Lanusse, Louppe, "Learning Diffusion Priors from Observations by Expectation
 //! Maximization", NeurIPS 2024; official code francois-rozet/diffusion-priors (`priors/diffusion.py`,
-//! `PosteriorDenoiser`; conjugate gradients with `maxiter` there). The survey (Daras et al. 2024,
+//! `PosteriorDenoiser`: VE form, returns `x̂0 + σ_t² · vjp(Aᵀ v)` with `v` from
+//! `jax.scipy.sparse.linalg.cg` at `maxiter = 1` by default; `priors/common.py`, `sample_any`:
+//! DDPM sampling by default). The survey (Daras et al. 2024,
 //! §3.2.3) calls it moment matching: p(x0 | x_t) is a Gaussian with Tweedie's two moments,
 //!
 //! ```text
@@ -25,17 +27,17 @@
 //! likelihood score against its closed form). The posterior estimate then drives a DDIM step
 //! through its ε, `ε_y = (x_t − a E[x0 | x_t, y]) / σ = ε − σ ∇ log p(y | x_t)`.
 //!
-//! Sampler: the official experiments use a VE/VP SDE with its own solver; here the same guidance
-//! enters the model's DDIM step (η = 1 by default: ancestral, posterior-sampling), as the other
-//! solvers do. Where the schedule clamps x̂0 (`clip_sample`), the step's ε is recomputed from the
+//! Sampler: the official default is DDPM; here the guidance enters the model's DDIM step with η = 1
+//! by default, which takes DDPM's posterior variance (η < 1 is available). Where the schedule clamps x̂0 (`clip_sample`), the step's ε is recomputed from the
 //! clamped posterior estimate: a guidance that overshoots the data range otherwise stays in ε and
 //! is carried into x_s, and the run degrades with the number of steps (images 0–3, Gaussian
 //! deblurring, 50 steps: 16.0 dB without, 22.8 with; at 20 steps 21.6 either way).
 //!
 //! Each CG curvature ⟨p, M p⟩ is floored at σ_y² ⟨p, p⟩ ([`ops::cg_floored`]): M ⪰ σ_y² I in exact
 //! arithmetic, but a network's J is only nearly symmetric positive semi-definite. (On the bundled
-//! prior the floor has not been seen to act.) Default `cg = 1`: one iteration, as the cheapest
-//! setting; more iterations solve the system better (the Gaussian test) at one VJP each. Cost per
+//! prior the floor has not been seen to act.) Default `cg = 1`, the official `maxiter` (deepinv's
+//! `MomentMatchingDataFidelity` uses 3); more iterations solve the system better (the Gaussian test)
+//! at one VJP each. Cost per
 //! step: one forward pass and `cg + 1` VJPs on one tape.
 //!
 //! `--set cg=…,eta=…`; `measure=0` drops the guidance (plain DDIM).
@@ -90,7 +92,8 @@ pub struct Moments {
 pub enum Covariance {
     /// MMPS: conjugate gradients with this many iterations, each a VJP.
     Cg(usize),
-    /// TMPD: the covariance replaced by the diagonal of its row sums, `diag(A Σ_t Aᵀ 1)`, one VJP.
+    /// TMPD: the covariance replaced by the diagonal `diag(A Σ_t Aᵀ A 1)` (its row sums, weighted
+    /// by the operator applied to an all-ones image), one VJP.
     RowSum,
 }
 
@@ -114,8 +117,10 @@ pub fn likelihood_score(p: &Problem, x: &Tensor, t: &Timestep, cov: Covariance) 
             ops::cg_floored(&m, &r, iters, sy2)?
         }
         Covariance::RowSum => {
-            // C_yy = σ_y² + max(0, row sums of A Σ_t Aᵀ); u = r / C_yy
-            let rows = a_cov_at(&Tensor::full(p.model.gpu(), r.shape(), 1.0)?)?;
+            // C_yy = σ_y² + max(0, A Σ_t Aᵀ (A 1)); u = r / C_yy (the official code weights the
+            // row sums by A applied to an all-ones image)
+            let ones = Tensor::full(p.model.gpu(), x.shape(), 1.0)?;
+            let rows = a_cov_at(&p.op.forward(&ones)?)?;
             let c = ops::affine(&ops::clamp(&rows, 0.0, f32::MAX)?, ratio, sy2)?;
             ops::mul_bcast(&r, &ops::pow(&c, 1.0, -1.0, 1e-12)?)?
         }

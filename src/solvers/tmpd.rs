@@ -1,13 +1,14 @@
 //! Tweedie Moment Projected Diffusions (TMPD).
 //!
 //! Boys, Girolami, Pidstrigach, Reich, Mosca, Akyildiz, "Tweedie Moment Projected Diffusions for
-//! Inverse Problems", TMLR 2024 (arXiv 2310.06721); official code bb515/tmpdjax. The same Gaussian
+//! Inverse Problems", TMLR 2024 (arXiv 2310.06721); official code bb515/tmpdjax (`tmpd/solvers.py`,
+//! `KGDMVPplus.analysis` and `KGDMVP.posterior`, DDIM with η = 1 by default). The same Gaussian
 //! projection of p(x0 | x_t) as MMPS ([`super::mmps`]): mean Tweedie's x̂0 and covariance
 //! Σ_t = (1−ᾱ_t)/sqrt(ᾱ_t) · J, J = ∂x̂0/∂x_t; but instead of solving with the full covariance,
 //! TMPD keeps only the row sums of the measurement covariance, which one VJP gives:
 //!
 //! ```text
-//! C_yy = σ_y² + diag(A Σ_t Aᵀ 1)                      (A Jᵀ Aᵀ 1 by one VJP of the all-ones vector)
+//! C_yy = σ_y² + diag(A Σ_t Aᵀ (A 1))                  (one VJP of A applied to an all-ones image)
 //! ∇ log p(y | x_t) ≈ Jᵀ Aᵀ ((y − A x̂0) / C_yy)         (a second VJP)
 //! ```
 //!
