@@ -4,8 +4,8 @@
 //! Maximization", NeurIPS 2024; official code francois-rozet/diffusion-priors (`priors/diffusion.py`,
 //! `PosteriorDenoiser`: VE form, returns `x̂0 + σ_t² · vjp(Aᵀ v)` with `v` from
 //! `jax.scipy.sparse.linalg.cg` at `maxiter = 1` by default; `priors/common.py`, `sample_any`:
-//! DDPM sampling by default). The survey (Daras et al. 2024,
-//! §3.2.3) calls it moment matching: p(x0 | x_t) is a Gaussian with Tweedie's two moments,
+//! DDPM sampling by default). The survey (Daras et al. 2024, §3.2.3) calls it moment matching:
+//! p(x0 | x_t) is a Gaussian with Tweedie's two moments,
 //!
 //! ```text
 //! E[x0 | x_t]   = x̂0(x_t) = (x_t − sqrt(1−ᾱ_t) ε_θ(x_t, t)) / sqrt(ᾱ_t)
@@ -28,17 +28,17 @@
 //! through its ε, `ε_y = (x_t − a E[x0 | x_t, y]) / σ = ε − σ ∇ log p(y | x_t)`.
 //!
 //! Sampler: the official default is DDPM; here the guidance enters the model's DDIM step with η = 1
-//! by default, which takes DDPM's posterior variance (η < 1 is available). Where the schedule clamps x̂0 (`clip_sample`), the step's ε is recomputed from the
-//! clamped posterior estimate: a guidance that overshoots the data range otherwise stays in ε and
-//! is carried into x_s, and the run degrades with the number of steps (images 0–3, Gaussian
-//! deblurring, 50 steps: 16.0 dB without, 22.8 with; at 20 steps 21.6 either way).
+//! by default, which takes DDPM's posterior variance (η < 1 is available). Where the schedule
+//! clamps x̂0 (`clip_sample`), the step's ε is recomputed from the clamped posterior estimate: a
+//! guidance that overshoots the data range otherwise stays in ε and is carried into x_s, and the run
+//! degrades with the number of steps (images 0–3, Gaussian deblurring, 50 steps: 16.0 dB without,
+//! 22.8 with; at 20 steps 21.6 either way).
 //!
 //! Each CG curvature ⟨p, M p⟩ is floored at σ_y² ⟨p, p⟩ ([`ops::cg_floored`]): M ⪰ σ_y² I in exact
 //! arithmetic, but a network's J is only nearly symmetric positive semi-definite. (On the bundled
 //! prior the floor has not been seen to act.) Default `cg = 1`, the official `maxiter` (deepinv's
 //! `MomentMatchingDataFidelity` uses 3); more iterations solve the system better (the Gaussian test)
-//! at one VJP each. Cost per
-//! step: one forward pass and `cg + 1` VJPs on one tape.
+//! at one VJP each. Cost per step: one forward pass and `cg + 1` VJPs on one tape.
 //!
 //! `--set cg=…,eta=…`; `measure=0` drops the guidance (plain DDIM).
 
