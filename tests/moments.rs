@@ -299,7 +299,10 @@ fn diffpir_proximal_step_is_optimal() {
         };
         let x0 = Tensor::from_slice(&g, &[2, 1, 4, 4], &randn(32, 2 * D)).unwrap();
         let rho = 0.3;
-        let x = solvers::data_proximal(&p, &x0, rho, 30).unwrap();
+        let x = solvers::DataProximal::new(&p, 30)
+            .unwrap()
+            .apply(&x0, rho)
+            .unwrap();
         let lhs =
             tweedie::ops::axpby(1.0, &a.adjoint(&a.forward(&x).unwrap()).unwrap(), rho as f32, &x).unwrap();
         let rhs = tweedie::ops::axpby(1.0, &a.adjoint(&y).unwrap(), rho as f32, &x0).unwrap();

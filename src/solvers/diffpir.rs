@@ -44,6 +44,7 @@
 use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, singulars, timesteps_of, tweedie};
 use crate::diffusion::{randn, respace_quad};
 use crate::error::Result;
+use crate::operators::Svd;
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -90,20 +91,48 @@ impl DiffPir {
     }
 }
 
-/// `argmin_x ‖y − A x‖² + ρ ‖x − x0‖²` for the problem's operator: through its SVD where it has one,
-/// else `cg` conjugate-gradient iterations on `(AᵀA + ρ I) δ = Aᵀ(y − A x0)`.
-pub fn data_proximal(p: &Problem, x0: &Tensor, rho: f64, cg: usize) -> Result<Tensor> {
-    if let Some(svd) = p.op.svd()? {
-        let s = singulars(p, svd, 0.0, true)?;
-        let shape = x0.shape().to_vec();
-        let uty = svd.ut(p.y)?.reshape(&shape)?;
-        let r = ops::axpby(1.0, &uty, -1.0, &ops::mul_bcast(&svd.vt(x0)?, &s)?)?;
-        let d = svd.v(&ops::spectral_gain(&r, &s, rho)?)?;
-        return ops::add(x0, &d);
+/// The data proximal step `argmin_x ‖y − A x‖² + ρ ‖x − x0‖²` of a problem, with what does not
+/// change between steps prepared once: the singular values and `Uᵀy` where the operator has an SVD,
+/// else `Aᵀy` for conjugate gradients on `(AᵀA + ρ I) x = Aᵀy + ρ x0`.
+pub struct DataProximal<'a> {
+    p: Problem<'a>,
+    /// The SVD, its singular values on the device and `Uᵀy` in the spectral layout.
+    spectral: Option<(&'a dyn Svd, Tensor, Tensor)>,
+    /// `Aᵀy` (operators without an SVD).
+    aty: Option<Tensor>,
+    cg: usize,
+}
+
+impl<'a> DataProximal<'a> {
+    /// Prepares the step for `p`; `cg` iterations where the operator has no SVD.
+    pub fn new(p: &Problem<'a>, cg: usize) -> Result<Self> {
+        let p = *p;
+        let (spectral, aty) = match p.op.svd()? {
+            Some(svd) => {
+                let s = singulars(&p, svd, 0.0, true)?;
+                let [c, h, w] = p.op.x_shape();
+                let uty = svd.ut(p.y)?.reshape(&[p.y.shape()[0], c, h, w])?;
+                (Some((svd, s, uty)), None)
+            }
+            None => (None, Some(p.op.adjoint(p.y)?)),
+        };
+        Ok(DataProximal { p, spectral, aty, cg })
     }
-    let rhs = p.op.adjoint(&ops::axpby(1.0, p.y, -1.0, &p.op.forward(x0)?)?)?;
-    let m = |v: &Tensor| ops::axpby(1.0, &p.op.adjoint(&p.op.forward(v)?)?, rho as f32, v);
-    ops::add(x0, &ops::cg(&m, &rhs, cg)?)
+
+    /// The minimiser for `x0` and `rho`: `x0 + V (s / (s² + ρ)) ⊙ (Uᵀy − s ⊙ Vᵀx0)` through the SVD,
+    /// else conjugate gradients from the residual's right-hand side.
+    pub fn apply(&self, x0: &Tensor, rho: f64) -> Result<Tensor> {
+        let op = self.p.op;
+        if let Some((svd, s, uty)) = &self.spectral {
+            let r = ops::axpby(1.0, uty, -1.0, &ops::mul_bcast(&svd.vt(x0)?, s)?)?;
+            return ops::add(x0, &svd.v(&ops::spectral_gain(&r, s, rho)?)?);
+        }
+        let aty = self.aty.as_ref().expect("Aᵀy is prepared when there is no SVD");
+        // δ = x − x0 solves (AᵀA + ρ I) δ = Aᵀy − AᵀA x0
+        let rhs = ops::axpby(1.0, aty, -1.0, &op.adjoint(&op.forward(x0)?)?)?;
+        let m = |v: &Tensor| ops::axpby(1.0, &op.adjoint(&op.forward(v)?)?, rho as f32, v);
+        ops::add(x0, &ops::cg(&m, &rhs, self.cg)?)
+    }
 }
 
 impl Solver for DiffPir {
@@ -128,6 +157,7 @@ impl Solver for DiffPir {
         let tt = timesteps_of(&p, &respace_quad(p.schedule().len(), self.steps)?)?;
         let x = randn(gpu, &shape, seed, 0, 1)?;
         let sn2 = (p.sigma_y / 2.0).max(1e-3).powi(2);
+        let prox = DataProximal::new(&p, self.cg)?;
         let n = tt.len();
         let step = move |x: &Tensor, i: usize| {
             let (sched, t, next, step) = (p.schedule(), &tt[i], next_t(&tt, i), i as u32 + 1);
@@ -142,7 +172,7 @@ impl Solver for DiffPir {
             let mut x0 = tweedie(&p, x, &eps, t.t, true)?;
             if me.measure && me.lambda > 0.0 {
                 let sbar2 = super::ve_sigma(sched, Some(t.t)).powi(2);
-                x0 = data_proximal(&p, &x0, me.lambda * sn2 / sbar2, me.cg)?;
+                x0 = prox.apply(&x0, me.lambda * sn2 / sbar2)?;
             }
             if next.is_none() {
                 return Ok(Stepped {
@@ -171,15 +201,8 @@ fn renoise(
     step: u32,
 ) -> Result<Tensor> {
     let sched = p.schedule();
-    let ab_t = sched.alpha_bar(Some(t));
     let ab_s = sched.alpha_bar(next);
-    // ε̂ = (x_t − sqrt(ᾱ_t) x̃0) / sqrt(1−ᾱ_t)
-    let eps_hat = ops::axpby(
-        (1.0 / (1.0 - ab_t).sqrt()) as f32,
-        x,
-        (-(ab_t / (1.0 - ab_t)).sqrt()) as f32,
-        x0,
-    )?;
+    let eps_hat = super::eps_from_x0(sched, x, x0, t)?;
     let z = randn(p.model.gpu(), x.shape(), seed, step, 1)?;
     let c = (1.0 - ab_s).sqrt();
     let noise = ops::axpby(

@@ -159,13 +159,7 @@ pub(crate) fn moment_step(
     let x0 = tweedie(p, x, &eps, t.t, sched.clip_sample)?;
     // the step's ε from the (clamped) estimate, so that a guidance that overshoots the data range
     // is not carried into x_s through ε (diffusers' `use_clipped_model_output`)
-    let ab = sched.alpha_bar(Some(t.t));
-    let eps = ops::axpby(
-        (1.0 / (1.0 - ab).sqrt()) as f32,
-        x,
-        (-(ab / (1.0 - ab)).sqrt()) as f32,
-        &x0,
-    )?;
+    let eps = super::eps_from_x0(sched, x, &x0, t.t)?;
     let x = sampler_step(x, &eps, sched, t.t, next, sampler, seed, step)?;
     Ok(Stepped { x, x0: Some(x0) })
 }

@@ -26,7 +26,7 @@ pub use blind_red_diff::BlindRedDiff;
 pub use daps::Daps;
 pub use ddnm::Ddnm;
 pub use ddrm::Ddrm;
-pub use diffpir::{DiffPir, data_proximal};
+pub use diffpir::{DataProximal, DiffPir};
 pub use dmplug::{DdimChain, DmPlug};
 pub use dps::Dps;
 pub use mcg::Mcg;
@@ -537,6 +537,18 @@ pub(crate) fn tweedie(p: &Problem, x: &Tensor, eps: &Tensor, t: usize, clamp: bo
     let (a, b) = p.schedule().x0_coefficients(t);
     let x0 = ops::axpby(a as f32, x, b as f32, eps)?;
     if clamp { ops::clamp(&x0, -1.0, 1.0) } else { Ok(x0) }
+}
+
+/// The noise that takes `x0` to `x_t` at timestep `t`, `ε = (x_t − sqrt(ᾱ_t) x0) / sqrt(1 − ᾱ_t)`
+/// (the inverse of [`tweedie`]).
+pub(crate) fn eps_from_x0(sched: &Schedule, x: &Tensor, x0: &Tensor, t: usize) -> Result<Tensor> {
+    let ab = sched.alpha_bar(Some(t));
+    ops::axpby(
+        (1.0 / (1.0 - ab).sqrt()) as f32,
+        x,
+        (-(ab / (1.0 - ab)).sqrt()) as f32,
+        x0,
+    )
 }
 
 /// `A⁺`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ` from its SVD with singular values below
