@@ -44,6 +44,11 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
     ("simplex.wgsl", include_str!("../../shaders/simplex.wgsl")),
     ("cg.wgsl", include_str!("../../shaders/cg.wgsl")),
+    ("particles.wgsl", include_str!("../../shaders/particles.wgsl")),
+    (
+        "particle_rows.wgsl",
+        include_str!("../../shaders/particle_rows.wgsl"),
+    ),
     ("conv2d_grad.wgsl", include_str!("../../shaders/conv2d_grad.wgsl")),
     ("norm_grad.wgsl", include_str!("../../shaders/norm_grad.wgsl")),
     (

@@ -9,6 +9,7 @@ mod grad;
 mod matmul;
 mod norm;
 mod optim;
+pub mod particles;
 mod reduce;
 pub mod reference;
 pub mod reference_grad;

@@ -244,3 +244,27 @@ pub fn project_simplex(v: &[f32]) -> Vec<f64> {
     }
     v.iter().map(|&x| (x as f64 - theta).max(0.0)).collect()
 }
+
+/// Systematic resampling of one group of log weights with the uniform `u` (f64): the ancestor of
+/// each of the `k = logw.len()` new particles, the first `i` whose cumulative normalised weight
+/// exceeds `(u + j) / k`; and the effective sample size `(Σ w)² / Σ w²`.
+pub fn resample_systematic(logw: &[f32], u: f64) -> (Vec<usize>, f64) {
+    let k = logw.len();
+    let m = logw.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v as f64));
+    let w: Vec<f64> = logw.iter().map(|&v| (v as f64 - m).exp()).collect();
+    let s: f64 = w.iter().sum();
+    let ess = s * s / w.iter().map(|v| v * v).sum::<f64>();
+    let mut cdf = Vec::with_capacity(k);
+    let mut acc = 0.0;
+    for v in &w {
+        acc += v / s;
+        cdf.push(acc);
+    }
+    let anc = (0..k)
+        .map(|j| {
+            let pos = (u + j as f64) / k as f64;
+            cdf.iter().position(|&c| c > pos).unwrap_or(k - 1)
+        })
+        .collect();
+    (anc, ess)
+}
