@@ -95,6 +95,11 @@ enum Cmd {
         /// Also write observation | restored | truth side by side.
         #[arg(long)]
         grid: Option<PathBuf>,
+        /// Particle solvers (tds): also write the per-pixel posterior standard deviation of the
+        /// weighted particles as a picture (black 0, white 0.5 or more, in [-1, 1] pixel units);
+        /// a PNG for one observation, a directory for several. Added to --grid.
+        #[arg(long)]
+        std: Option<PathBuf>,
     },
     /// Sweeps solvers × tasks × steps on a set of images with the same measurements for every
     /// solver; writes results.csv / results.json, table.md and a PSNR-against-steps chart per task
@@ -219,6 +224,7 @@ fn main() -> ExitCode {
             model,
             out,
             grid,
+            std,
         } => restore(RestoreArgs {
             task,
             solver,
@@ -231,6 +237,7 @@ fn main() -> ExitCode {
             model,
             out,
             grid,
+            std,
         }),
         Cmd::Demo {
             steps,
@@ -667,6 +674,7 @@ struct RestoreArgs {
     model: Option<PathBuf>,
     out: PathBuf,
     grid: Option<PathBuf>,
+    std: Option<PathBuf>,
 }
 
 /// Reads one observation as the measurement tensor `[1, ...]` of `op`.
@@ -779,6 +787,34 @@ fn restore(a: RestoreArgs) -> Result<()> {
             )));
         }
     }
+    let std_outputs = match &a.std {
+        None => Vec::new(),
+        Some(_) if !solver.gives_std() => {
+            return Err(Error::Input(format!(
+                "--std needs a particle solver (its weighted particles give the spread); {} gives one \
+                 picture. Use --solver {}",
+                solver.name(),
+                tweedie::solvers::particle_solvers().join(" or ")
+            )));
+        }
+        Some(sp) if a.observed.len() == 1 => {
+            tweedie::io::check_output(sp, tweedie::io::Output::Png, "--std")?;
+            vec![sp.clone()]
+        }
+        Some(sp) => {
+            tweedie::io::check_output(sp, tweedie::io::Output::Folder, "--std")?;
+            batch_outputs(&a.observed, sp)?
+        }
+    };
+    if let Some(sp) = std_outputs
+        .iter()
+        .find(|p| outputs.contains(p) || a.grid.as_ref() == Some(*p))
+    {
+        return Err(Error::Input(format!(
+            "--std {} is also the path of another output: give it another name",
+            sp.display()
+        )));
+    }
     let truths: Vec<Image> = a
         .truth
         .iter()
@@ -880,12 +916,33 @@ fn restore(a: RestoreArgs) -> Result<()> {
         ys.len(),
         settings.join(", ")
     );
-    let x = solver.solve(&problem, a.seed, &mut progress_bar(solver.name()))?;
+    let (x, std) = solver.solve_with_std(&problem, a.seed, &mut progress_bar(solver.name()))?;
     let xs = x.shape().to_vec();
     let restored = tweedie::io::batch_to_images(&x.to_vec()?, &xs);
     for (img, p) in restored.iter().zip(&outputs) {
         tweedie::io::write_image(p, img, 1)?;
     }
+    // the spread as a picture: 0 black, 0.5 (a quarter of the [-1, 1] range) or more white
+    let spread = match (&std, std_outputs.is_empty()) {
+        (Some(s), false) => {
+            use tweedie::ops;
+            let pic = ops::affine(&ops::clamp(&ops::scale(s, 4.0)?, 0.0, 2.0)?, 1.0, -1.0)?;
+            let pics = tweedie::io::batch_to_images(&pic.to_vec()?, &xs);
+            for (img, p) in pics.iter().zip(&std_outputs) {
+                tweedie::io::write_image(p, img, 1)?;
+            }
+            let mean: f64 = s.to_vec()?.iter().map(|&v| v as f64).sum::<f64>() / s.numel() as f64;
+            println!(
+                "wrote the posterior standard deviation to {} (mean {mean:.3} in [-1, 1] units)",
+                a.std
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+            pics
+        }
+        _ => Vec::new(),
+    };
     if outputs.len() == 1 {
         println!("wrote {}", a.out.display());
     } else {
@@ -928,11 +985,14 @@ fn restore(a: RestoreArgs) -> Result<()> {
         for i in 0..restored.len() {
             tiles.push(obs[i].clone());
             tiles.push(restored[i].clone());
+            if let Some(sp) = spread.get(i) {
+                tiles.push(sp.clone());
+            }
             if let Some(t) = truths.get(i) {
                 tiles.push(t.clone());
             }
         }
-        let cols = if truths.is_empty() { 2 } else { 3 };
+        let cols = 2 + usize::from(!truths.is_empty()) + usize::from(!spread.is_empty());
         let scale = if x_shape[1] <= 64 { 4 } else { 1 };
         tweedie::io::write_image(gp, &tweedie::io::grid(&tiles, cols)?, scale)?;
         println!("wrote {}", gp.display());

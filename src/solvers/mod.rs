@@ -19,7 +19,9 @@ pub mod mmps;
 mod pigdm;
 mod red_diff;
 mod score_ald;
+pub mod smc;
 pub mod spectral;
+mod tds;
 mod tmpd;
 
 pub use blind_red_diff::BlindRedDiff;
@@ -35,6 +37,7 @@ pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
 pub use score_ald::ScoreAld;
 pub use spectral::SpectralRun;
+pub use tds::Tds;
 pub use tmpd::Tmpd;
 
 use crate::diffusion::{Denoiser, Schedule, Timestep, check_finite};
@@ -70,6 +73,11 @@ pub trait Solver {
     fn name(&self) -> &'static str;
     /// The settings in effect, as `key=value` pairs (for logs and tables).
     fn settings(&self) -> Vec<(String, String)>;
+    /// Whether [`Solver::solve_with_std`] gives the posterior standard deviation (the particle
+    /// solvers).
+    fn gives_std(&self) -> bool {
+        false
+    }
     /// Checks the problem, prepares what the method needs (an SVD, a pseudo-inverse, the start) and
     /// returns a run positioned before its first step. Errors here are about the problem (shapes,
     /// an operator the method cannot use); nothing has been computed on the model yet.
@@ -77,11 +85,21 @@ pub trait Solver {
     /// Restores the batch: [`Solver::start`], then every step; `progress(done, total)` is called
     /// after each.
     fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
+        Ok(self.solve_with_std(p, seed, progress)?.0)
+    }
+    /// [`Solver::solve`], and for the particle solvers the per-pixel posterior standard deviation
+    /// (see [`Run::finish_with_std`]).
+    fn solve_with_std(
+        &self,
+        p: &Problem,
+        seed: u64,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Tensor, Option<Tensor>)> {
         let mut run = self.start(p, seed)?;
         while run.step()? {
             progress(run.done(), run.steps());
         }
-        run.finish()
+        run.finish_with_std()
     }
 }
 
@@ -176,12 +194,23 @@ pub const REGISTRY: &[SolverEntry] = &[
         create: |task, steps, sets| Ok(Box::new(Daps::new(task, steps, sets)?)),
     },
     SolverEntry {
+        name: "tds",
+        summary: "TDS: twisted SMC, K particles with DPS-style proposals and exact weights (VJP)",
+        runs: |t| !t.blind,
+        create: |_, steps, sets| Ok(Box::new(Tds::new(steps, sets)?)),
+    },
+    SolverEntry {
         name: "blind-red-diff",
         summary: "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
         runs: |t| t.blind,
         create: |_, steps, sets| Ok(Box::new(BlindRedDiff::new(steps, sets)?)),
     },
 ];
+
+/// The particle solvers: those that give a posterior standard deviation.
+pub fn particle_solvers() -> Vec<&'static str> {
+    vec!["tds"]
+}
 
 /// The names of the registered solvers.
 pub fn names() -> Vec<&'static str> {
@@ -217,6 +246,9 @@ pub struct Stepped {
 
 type StepFn<'a> = Box<dyn FnMut(&Tensor, usize) -> Result<Stepped> + 'a>;
 type FinishFn<'a> = Box<dyn FnOnce(Tensor) -> Result<Tensor> + 'a>;
+/// Maps the last state of a particle run to the result and the per-pixel posterior standard
+/// deviation.
+pub(crate) type PosteriorFn<'a> = Box<dyn FnOnce(Tensor) -> Result<(Tensor, Tensor)> + 'a>;
 
 /// A solver run in progress: the host advances it with [`Run::step`] and may read the current
 /// sample and estimate after any step. Runs of different solvers (or of one solver on different
@@ -230,6 +262,7 @@ pub struct Run<'a> {
     x0: Option<Tensor>,
     step: StepFn<'a>,
     finish: Option<FinishFn<'a>>,
+    posterior: Option<PosteriorFn<'a>>,
 }
 
 impl<'a> Run<'a> {
@@ -252,7 +285,23 @@ impl<'a> Run<'a> {
             x0: None,
             step: Box::new(step),
             finish,
+            posterior: None,
         }
+    }
+
+    /// A run whose state is a batch of weighted particles: `posterior` maps the last state to the
+    /// result and the per-pixel posterior standard deviation ([`Run::finish_with_std`]).
+    pub(crate) fn particles(
+        name: &'static str,
+        gpu: &crate::gpu::Gpu,
+        x: Tensor,
+        steps: usize,
+        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + 'a,
+        posterior: PosteriorFn<'a>,
+    ) -> Run<'a> {
+        let mut run = Run::new(name, gpu, x, steps, step, None);
+        run.posterior = Some(posterior);
+        run
     }
 
     /// Takes the next step; `Ok(false)` when every step was taken already. The device is kept at
@@ -296,7 +345,8 @@ impl<'a> Run<'a> {
         self.done >= self.steps
     }
 
-    /// The current sample (x_T before the first step).
+    /// The current sample (x_T before the first step); for the particle solvers, every particle
+    /// (`K` rows per observation).
     pub fn sample(&self) -> &Tensor {
         &self.x
     }
@@ -307,15 +357,32 @@ impl<'a> Run<'a> {
     }
 
     /// Takes the remaining steps and returns the result, checked for NaN.
-    pub fn finish(mut self) -> Result<Tensor> {
+    pub fn finish(self) -> Result<Tensor> {
+        Ok(self.finish_with_std()?.0)
+    }
+
+    /// [`Run::finish`], and for the particle solvers (TDS, SMCDiff, MCGdiff, FPS) also the per-pixel
+    /// standard deviation of the weighted particles, an estimate of the posterior's: where the
+    /// restoration is uncertain. `None` for the other solvers.
+    pub fn finish_with_std(mut self) -> Result<(Tensor, Option<Tensor>)> {
         while self.step()? {}
-        let Run { name, x, finish, .. } = self;
-        let out = match finish {
-            Some(f) => f(x)?,
-            None => x,
+        let Run {
+            name,
+            x,
+            finish,
+            posterior,
+            ..
+        } = self;
+        let (out, std) = match (posterior, finish) {
+            (Some(f), _) => {
+                let (m, s) = f(x)?;
+                (m, Some(s))
+            }
+            (None, Some(f)) => (f(x)?, None),
+            (None, None) => (x, None),
         };
         check_finite(&out, &format!("the {name} result"))?;
-        Ok(out)
+        Ok((out, std))
     }
 }
 
