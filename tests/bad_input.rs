@@ -352,6 +352,22 @@ const CASES: &[Case] = &[
         &[],
         &["--grid", "another name"],
     ),
+    // --std needs a particle solver, and a path of its own
+    (
+        "restore --task denoise --solver dps --observed {img} --model {nomodel} --out {out} --std {d}/s.png",
+        &[],
+        &["--std", "particle solver", "tds"],
+    ),
+    (
+        "restore --task denoise --solver tds --observed {img} --model {nomodel} --out {out} --std {out}",
+        &[],
+        &["--std", "another output"],
+    ),
+    (
+        "restore --task denoise --solver tds --set output=median --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["output=median", "sample", "mean"],
+    ),
     (
         "degrade --task denoise --input {img} --out {d}/missing/o.png",
         &[],
