@@ -95,9 +95,9 @@ enum Cmd {
         /// Also write observation | restored | truth side by side.
         #[arg(long)]
         grid: Option<PathBuf>,
-        /// Particle solvers (tds): also write the per-pixel posterior standard deviation of the
-        /// weighted particles as a picture (black 0, white 0.5 or more, in [-1, 1] pixel units);
-        /// a PNG for one observation, a directory for several. Added to --grid.
+        /// Particle solvers (tds, mcgdiff, fps): also write the per-pixel posterior standard
+        /// deviation of the weighted particles as a picture (black 0, white the batch's largest,
+        /// printed); a PNG for one observation, a directory for several. Added to --grid.
         #[arg(long)]
         std: Option<PathBuf>,
     },
@@ -922,18 +922,19 @@ fn restore(a: RestoreArgs) -> Result<()> {
     for (img, p) in restored.iter().zip(&outputs) {
         tweedie::io::write_image(p, img, 1)?;
     }
-    // the spread as a picture: 0 black, 0.5 (a quarter of the [-1, 1] range) or more white
+    // the spread as a picture: 0 black, the largest standard deviation of the batch white
     let spread = match (&std, std_outputs.is_empty()) {
         (Some(s), false) => {
-            use tweedie::ops;
-            let pic = ops::affine(&ops::clamp(&ops::scale(s, 4.0)?, 0.0, 2.0)?, 1.0, -1.0)?;
-            let pics = tweedie::io::batch_to_images(&pic.to_vec()?, &xs);
+            let v = s.to_vec()?;
+            let top = v.iter().fold(0f32, |a, &b| a.max(b)).max(1e-6);
+            let scaled: Vec<f32> = v.iter().map(|&x| 2.0 * x / top - 1.0).collect();
+            let pics = tweedie::io::batch_to_images(&scaled, &xs);
             for (img, p) in pics.iter().zip(&std_outputs) {
                 tweedie::io::write_image(p, img, 1)?;
             }
-            let mean: f64 = s.to_vec()?.iter().map(|&v| v as f64).sum::<f64>() / s.numel() as f64;
+            let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
             println!(
-                "wrote the posterior standard deviation to {} (mean {mean:.3} in [-1, 1] units)",
+                "wrote the posterior standard deviation to {} (white = {top:.3}, mean {mean:.3}, in [-1, 1] pixel units)",
                 a.std
                     .as_ref()
                     .map(|p| p.display().to_string())

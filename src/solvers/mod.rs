@@ -14,7 +14,9 @@ mod ddrm;
 mod diffpir;
 mod dmplug;
 mod dps;
+mod fps;
 mod mcg;
+mod mcgdiff;
 pub mod mmps;
 mod pigdm;
 mod red_diff;
@@ -31,7 +33,9 @@ pub use ddrm::Ddrm;
 pub use diffpir::{DataProximal, DiffPir};
 pub use dmplug::{DdimChain, DmPlug};
 pub use dps::Dps;
+pub use fps::Fps;
 pub use mcg::Mcg;
+pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
 pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
@@ -200,6 +204,18 @@ pub const REGISTRY: &[SolverEntry] = &[
         create: |_, steps, sets| Ok(Box::new(Tds::new(steps, sets)?)),
     },
     SolverEntry {
+        name: "mcgdiff",
+        summary: "MCGdiff: particle filter in the SVD basis, measurements placed at their noise level",
+        runs: |t| t.svd,
+        create: |_, steps, sets| Ok(Box::new(McgDiff::new(steps, sets)?)),
+    },
+    SolverEntry {
+        name: "fps",
+        summary: "FPS: particles filtering a backward-bridged measurement sequence through the SVD",
+        runs: |t| t.svd,
+        create: |_, steps, sets| Ok(Box::new(Fps::new(steps, sets)?)),
+    },
+    SolverEntry {
         name: "blind-red-diff",
         summary: "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
         runs: |t| t.blind,
@@ -209,7 +225,7 @@ pub const REGISTRY: &[SolverEntry] = &[
 
 /// The particle solvers: those that give a posterior standard deviation.
 pub fn particle_solvers() -> Vec<&'static str> {
-    vec!["tds"]
+    vec!["tds", "mcgdiff", "fps"]
 }
 
 /// The names of the registered solvers.

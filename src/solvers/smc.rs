@@ -159,3 +159,128 @@ pub fn posterior(x: &Tensor, logw: &Tensor, s: &ParticleSettings, seed: u64) -> 
 pub fn sq_dist(a: &Tensor, b: &Tensor, rows: usize) -> Result<Tensor> {
     ops::sumsq_rows(&ops::axpby(1.0, a, -1.0, b)?, rows)
 }
+
+/// A Gaussian potential on each spectral coordinate of the particles (`Vᵀ x`, see
+/// [`crate::operators::Svd`]): `N(x̄_j; g_j ȳ_j, var_j)` on the active coordinates, with `ȳ` a
+/// measurement-derived vector in the same layout; what MCGdiff's and FPS's steps condition on.
+pub struct Potential {
+    /// Whether each coordinate is conditioned.
+    pub active: Vec<bool>,
+    /// The gain `g_j` that maps the measurement vector to the coordinate's centre.
+    pub gain: Vec<f64>,
+    /// The variance of each active coordinate.
+    pub var: Vec<f64>,
+}
+
+/// The per-coordinate constants of one fully adapted step from the model's Gaussian transition
+/// `N(m, ν²)` under a [`Potential`], on the device: the predictive weight's `1/sqrt(ν² + var)`, the
+/// Kalman gain `ν²/(ν² + var)`, the proposal's standard deviation `sqrt(var · gain)` (ν where the
+/// coordinate is free), and the potential's centre gains; with, optionally, the potential the
+/// particles were under before the step (its `1/sqrt(var)` and gains), which the weight divides out.
+pub struct KalmanStep {
+    sqrtw: Tensor,
+    kgain: Tensor,
+    noise: Tensor,
+    centre: Tensor,
+    before: Option<(Tensor, Tensor)>,
+}
+
+impl KalmanStep {
+    /// The constants for transition noise `nu` under `next`, dividing out `before` when given.
+    pub fn new(gpu: &crate::Gpu, nu: f64, next: &Potential, before: Option<&Potential>) -> Result<Self> {
+        let n2 = nu * nu;
+        let t = |v: Vec<f64>| -> Result<Tensor> {
+            let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+            Tensor::from_slice(gpu, &[v.len()], &v)
+        };
+        let on = |p: &Potential, f: &dyn Fn(usize) -> f64, off: f64| -> Vec<f64> {
+            (0..p.active.len())
+                .map(|j| if p.active[j] { f(j) } else { off })
+                .collect()
+        };
+        let sqrtw = t(on(next, &|j| 1.0 / (n2 + next.var[j]).sqrt(), 0.0))?;
+        let kg: Vec<f64> = on(next, &|j| n2 / (n2 + next.var[j]), 0.0);
+        let noise = t(on(next, &|j| (next.var[j] * kg[j]).sqrt(), nu))?;
+        let before = match before {
+            Some(b) => Some((
+                t(on(b, &|j| 1.0 / b.var[j].sqrt(), 0.0))?,
+                t(on(b, &|j| b.gain[j], 0.0))?,
+            )),
+            None => None,
+        };
+        Ok(KalmanStep {
+            sqrtw,
+            kgain: t(kg)?,
+            noise,
+            centre: t(on(next, &|j| next.gain[j], 0.0))?,
+            before,
+        })
+    }
+
+    /// The step for particles `xbar` (spectral, `[B K, ...]`) whose model transition has mean `mbar`,
+    /// with the measurement vectors `ybar` (`[B K, ...]`, for the potential after the step) and
+    /// `ybar_before` (for the one before): the log weights gain the predictive likelihood of the
+    /// new potential over the old one, the particles are resampled where the ESS is low, and each
+    /// new particle is drawn from the exact product of its transition and the potential. Returns
+    /// the new particles (spectral) and log weights.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply(
+        &self,
+        xbar: &Tensor,
+        mbar: &Tensor,
+        ybar: &Tensor,
+        ybar_before: &Tensor,
+        logw: &Tensor,
+        s: &ParticleSettings,
+        seed: u64,
+        step: u32,
+    ) -> Result<(Tensor, Tensor)> {
+        let n = xbar.shape()[0];
+        let centre = ops::mul_bcast(ybar, &self.centre)?;
+        let r = ops::mul_bcast(&ops::axpby(1.0, mbar, -1.0, &centre)?, &self.sqrtw)?;
+        let mut incr = ops::scale(&ops::sumsq_rows(&r, n)?, -0.5)?;
+        if let Some((w, g)) = &self.before {
+            let c = ops::mul_bcast(ybar_before, g)?;
+            let r = ops::mul_bcast(&ops::axpby(1.0, xbar, -1.0, &c)?, w)?;
+            incr = ops::axpby(1.0, &incr, 0.5, &ops::sumsq_rows(&r, n)?)?;
+        }
+        let (anc, logw) = s.resample(&ops::add(logw, &incr)?, seed, step)?;
+        let m = gather_rows(mbar, &anc)?;
+        let pull = ops::mul_bcast(&ops::axpby(1.0, &centre, -1.0, &m)?, &self.kgain)?;
+        let z = crate::diffusion::randn(xbar.gpu(), xbar.shape(), seed, step + 1, 3)?;
+        let x = ops::add(&ops::add(&m, &pull)?, &ops::mul_bcast(&z, &self.noise)?)?;
+        Ok((x, logw))
+    }
+}
+
+/// The model's DDIM transition from `x` (pixels, `[B K, ...]`) at `t` to `prev` (`None`: the end,
+/// ᾱ = 1) with `η`, evaluated in chunks: its mean `sqrt(ᾱ_prev) x̂0 + sqrt(1 − ᾱ_prev − ν²) ε` (x̂0
+/// clamped as the schedule says, ε taken from it), its standard deviation ν, and x̂0.
+pub(crate) fn ddim_mean(
+    p: &super::Problem,
+    x: &Tensor,
+    t: &crate::diffusion::Timestep,
+    prev: Option<usize>,
+    eta: f64,
+    chunk: usize,
+) -> Result<(Tensor, f64, Tensor)> {
+    let sched = p.schedule();
+    let (ab_t, ab_p) = (sched.alpha_bar(Some(t.t)), sched.alpha_bar(prev));
+    let nu = eta
+        * ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p))
+            .max(0.0)
+            .sqrt();
+    let outs = chunked(x, chunk, |xc, _| {
+        let eps = p.model.eps(xc, t)?;
+        let x0 = super::tweedie(p, xc, &eps, t.t, sched.clip_sample)?;
+        let e = super::eps_from_x0(sched, xc, &x0, t.t)?;
+        let m = ops::axpby(
+            ab_p.sqrt() as f32,
+            &x0,
+            (1.0 - ab_p - nu * nu).max(0.0).sqrt() as f32,
+            &e,
+        )?;
+        Ok(vec![m, x0])
+    })?;
+    Ok((outs[0].clone(), nu, outs[1].clone()))
+}
