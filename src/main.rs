@@ -63,8 +63,9 @@ enum Cmd {
         #[arg(long)]
         task: String,
         /// Solver: dps, ddrm, ddnm, pigdm, mcg, score-ald, red-diff, dmplug, mmps, tmpd, diffpir,
-        /// daps, or blind-red-diff for deblur-blind (ddrm, ddnm and pigdm need an operator with an
-        /// SVD: every task but deblur-motion). README.md has each one's parameters.
+        /// daps, the particle solvers tds, smcdiff (inpainting), mcgdiff and fps, or blind-red-diff
+        /// for deblur-blind (ddrm, ddnm, pigdm, mcgdiff and fps need an operator with an SVD: every
+        /// task but deblur-motion). README.md has each one's parameters.
         #[arg(long, default_value = "dps")]
         solver: String,
         /// Observations (PNG or .safetensors from degrade); several restore as one batch.

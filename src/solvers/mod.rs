@@ -22,6 +22,7 @@ mod pigdm;
 mod red_diff;
 mod score_ald;
 pub mod smc;
+mod smcdiff;
 pub mod spectral;
 mod tds;
 mod tmpd;
@@ -40,6 +41,7 @@ pub use mmps::Mmps;
 pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
 pub use score_ald::ScoreAld;
+pub use smcdiff::SmcDiff;
 pub use spectral::SpectralRun;
 pub use tds::Tds;
 pub use tmpd::Tmpd;
@@ -204,6 +206,12 @@ pub const REGISTRY: &[SolverEntry] = &[
         create: |_, steps, sets| Ok(Box::new(Tds::new(steps, sets)?)),
     },
     SolverEntry {
+        name: "smcdiff",
+        summary: "SMCDiff: particles with the observed pixels replaced, weighted by the model (inpainting)",
+        runs: |t| t.name.starts_with("inpaint"),
+        create: |_, steps, sets| Ok(Box::new(SmcDiff::new(steps, sets)?)),
+    },
+    SolverEntry {
         name: "mcgdiff",
         summary: "MCGdiff: particle filter in the SVD basis, measurements placed at their noise level",
         runs: |t| t.svd,
@@ -225,7 +233,7 @@ pub const REGISTRY: &[SolverEntry] = &[
 
 /// The particle solvers: those that give a posterior standard deviation.
 pub fn particle_solvers() -> Vec<&'static str> {
-    vec!["tds", "mcgdiff", "fps"]
+    vec!["tds", "smcdiff", "mcgdiff", "fps"]
 }
 
 /// The names of the registered solvers.
