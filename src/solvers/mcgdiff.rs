@@ -19,7 +19,11 @@
 //! potential at `x_t`; the particles are resampled; each new particle is drawn from the exact
 //! Gaussian product of its transition and the potential (the Kalman step of the official code).
 //! The last step to x0 weighs by the likelihood `N(ȳ_j; s_j x̄0_j, σ_y²)` over the last potential.
-//! Departures: systematic resampling where the ESS falls under `ess · K` (official: multinomial at
+//! Departures: at its τ each coordinate is pinned to its measurement exactly (variance 0) and that
+//! conditioning is kept, not divided out again: the official κ-wide potential, divided out at the
+//! next step, leaves weights that vary as a χ² of the pinned coordinates' noise (on the Gaussian
+//! test, box inpainting, K = 256, 1,000 steps: mean / std error 0.17 / 0.36 official, 0.085 /
+//! 0.19 pinned); systematic resampling where the ESS falls under `ess · K` (official: multinomial at
 //! every step; our default `ess` 1 resamples every step too); coordinates whose balance point lies
 //! beyond the first timestep (a measurement noisier than x_T) run free instead of being pinned at
 //! x_T; the final weight includes the likelihood also when the last potential reaches t = 0 (the
