@@ -165,3 +165,22 @@ fn gather_moments_and_row_copies() {
     assert_eq!(cat_rows(&parts).unwrap().to_vec().unwrap(), x);
     assert!(rows(&xt, 10, 6).is_err(), "rows past the end");
 }
+
+/// The particle solvers' chunking really splits: 8 rows in chunks of 3 are three calls of 3, 3 and 2
+/// rows starting at rows 0, 3 and 6, and the stacked outputs equal one call over all rows (so the
+/// solver test comparing chunked and whole runs compares two different paths).
+#[test]
+fn chunked_calls_split_the_rows() {
+    let g = gpu();
+    let x = randn(12, 8 * 5);
+    let xt = Tensor::from_slice(&g, &[8, 5], &x).unwrap();
+    let mut calls = Vec::new();
+    let out = tweedie::solvers::smc::chunked(&xt, 3, |xc, start| {
+        calls.push((start, xc.shape()[0]));
+        Ok(vec![tweedie::ops::scale(xc, 2.0)?])
+    })
+    .unwrap();
+    assert_eq!(calls, vec![(0, 3), (3, 3), (6, 2)]);
+    let want: Vec<f32> = x.iter().map(|v| 2.0 * v).collect();
+    assert_eq!(out[0].to_vec().unwrap(), want);
+}

@@ -26,7 +26,7 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…,c=…,eta=…`; `measure=0` drops the
 //! conditioning (plain DDPM particles).
 
-use super::smc::{KalmanStep, ParticleSettings, Potential, ddim_mean, posterior, repeat_rows};
+use super::smc::{KalmanStep, ParticleSettings, Potential, ddim_mean, posterior, repeat_index};
 use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
@@ -142,11 +142,12 @@ impl Solver for Fps {
         let x = randn(gpu, &[b * k, c, h, w], seed, 0, 1)?;
         let logw = Rc::new(RefCell::new(Tensor::full(gpu, &[b * k], 0.0)?));
         let lw = logw.clone();
+        let rep = repeat_index(gpu, b, k)?;
         let step = move |x: &Tensor, i: usize| {
             let (t, prev) = (&tt[i], next_t(&tt, i));
             let (m, _, x0) = ddim_mean(&p, x, t, prev, me.eta, me.particles.chunk)?;
             let (xbar, mbar) = (svd.vt(x)?, svd.vt(&m)?);
-            let ys = repeat_rows(&seq[(i + 1).min(n - 1)], k)?;
+            let ys = ops::particles::gather_rows(&seq[(i + 1).min(n - 1)], &rep)?;
             let mut l = lw.borrow_mut();
             let (xn, logw) = plan[i].apply(&xbar, &mbar, &ys, &ys, &l, &me.particles, seed, i as u32)?;
             *l = logw;

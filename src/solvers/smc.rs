@@ -81,11 +81,16 @@ impl ParticleSettings {
     }
 }
 
+/// The row indices that repeat each of `b` rows `k` times in place, for [`gather_rows`] (made once,
+/// so that a loop repeating rows uploads nothing).
+pub fn repeat_index(gpu: &crate::Gpu, b: usize, k: usize) -> Result<Tensor> {
+    let idx: Vec<f32> = (0..b * k).map(|r| (r / k) as f32).collect();
+    Tensor::from_slice(gpu, &[b * k], &idx)
+}
+
 /// Each row of `x` repeated `k` times in place (`[B, ...]` → `[B k, ...]`).
 pub fn repeat_rows(x: &Tensor, k: usize) -> Result<Tensor> {
-    let b = x.shape()[0];
-    let idx: Vec<f32> = (0..b * k).map(|r| (r / k) as f32).collect();
-    gather_rows(x, &Tensor::from_slice(x.gpu(), &[b * k], &idx)?)
+    gather_rows(x, &repeat_index(x.gpu(), x.shape()[0], k)?)
 }
 
 /// Evaluates `f(rows, first row)` on the rows of `x` in chunks of `chunk` rows (0: all at once,
