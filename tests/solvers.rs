@@ -304,6 +304,7 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
     assert!(bad("diffpir", "zeta", "2").contains("[0, 1]"));
     assert!(bad("tds", "output", "median").contains("sample"));
     assert!(bad("fps", "particles", "0").contains("at least 1"));
+    assert!(bad("fps", "filter", "exact").contains("joint"));
 }
 
 /// RED-Diff (forward passes only) at 20 steps (learning rate 0.2). Measured on images 0-3: box

@@ -251,6 +251,8 @@ impl KalmanStep {
         }
         let (anc, logw) = s.resample(&ops::add(logw, &incr)?, seed, step)?;
         let m = gather_rows(mbar, &anc)?;
+        // a particle's centre goes with it (FPS's joint filter gives each particle its own)
+        let centre = gather_rows(&centre, &anc)?;
         let pull = ops::mul_bcast(&ops::axpby(1.0, &centre, -1.0, &m)?, &self.kgain)?;
         let z = crate::diffusion::randn(xbar.gpu(), xbar.shape(), seed, step + 1, 3)?;
         let x = ops::add(&ops::add(&m, &pull)?, &ops::mul_bcast(&z, &self.noise)?)?;
