@@ -645,6 +645,15 @@ fn degrade(
             data: obs.to_vec()?,
         };
         tweedie::io::write_image(out, &im, 1)?;
+        if op.measurement_from_image(&obs).is_err() {
+            // the picture is a view (phase retrieval's log magnitude): the exact y goes beside it
+            let exact = out.with_extension("safetensors");
+            tweedie::io::write_safetensors(&exact, &[("y", y.shape(), &y.to_vec()?)])?;
+            println!(
+                "the picture is for viewing only; restore from {} (the exact measurement)",
+                exact.display()
+            );
+        }
     }
     for (suffix, pic) in op.extras() {
         let p = out.with_extension(format!("{suffix}.png"));
@@ -728,13 +737,17 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
 
 /// What a grid shows for an observation: the picture if it has the image's size, else A⁺y or the
 /// trivial estimate (small SR observations enlarged, CS back-projected).
-fn display_observation(op: &dyn Operator, y: &Tensor) -> Result<Tensor> {
+fn display_observation(
+    model: &dyn tweedie::diffusion::Denoiser,
+    op: &dyn Operator,
+    y: &Tensor,
+) -> Result<Tensor> {
     if let Some(o) = op.observation_image(y)?
         && o.shape()[1..] == op.x_shape()
     {
         return Ok(o);
     }
-    op.trivial(y)
+    tweedie::solvers::trivial_estimate(model, op, y)
 }
 
 /// Where each restored image of a batch goes: `out/<observation name>.png`, refusing two
@@ -963,7 +976,7 @@ fn restore(a: RestoreArgs) -> Result<()> {
         }
     }
     if !truths.is_empty() {
-        let triv = op.trivial(&y)?;
+        let triv = tweedie::solvers::trivial_estimate(&model, op.as_ref(), &y)?;
         let trivial = tweedie::io::batch_to_images(&triv.to_vec()?, &xs);
         println!(
             "{:<28} {:>10} {:>8} {:>12} {:>10}",
@@ -981,7 +994,7 @@ fn restore(a: RestoreArgs) -> Result<()> {
         }
     }
     if let Some(gp) = &a.grid {
-        let obs = display_observation(op.as_ref(), &y)?;
+        let obs = display_observation(&model, op.as_ref(), &y)?;
         let obs = tweedie::io::batch_to_images(&obs.to_vec()?, &xs);
         let mut tiles = Vec::new();
         for i in 0..restored.len() {
@@ -1055,8 +1068,11 @@ fn demo(steps: usize, n: usize, out: &std::path::Path, model: Option<PathBuf>, s
         let r = solver.solve(&p, seed, &mut progress_bar(&spec.name))?;
         let xs = r.shape().to_vec();
         let restored = tweedie::io::batch_to_images(&r.to_vec()?, &xs);
-        let trivial = tweedie::io::batch_to_images(&op.trivial(&y)?.to_vec()?, &xs);
-        let obs = tweedie::io::batch_to_images(&display_observation(op.as_ref(), &y)?.to_vec()?, &xs);
+        let trivial = tweedie::io::batch_to_images(
+            &tweedie::solvers::trivial_estimate(&m, op.as_ref(), &y)?.to_vec()?,
+            &xs,
+        );
+        let obs = tweedie::io::batch_to_images(&display_observation(&m, op.as_ref(), &y)?.to_vec()?, &xs);
         for i in 0..n {
             println!(
                 "{:<14} {:>5} {:>14.2} {:>14.2} {:>12.4} {:>12.4}",

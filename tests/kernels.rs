@@ -438,7 +438,7 @@ fn conjugate_gradients_match_a_direct_solve() {
     let spec: tweedie::operators::TaskSpec = "deblur-gauss:size=5,sigma=1.5".parse().unwrap();
     let op = tweedie::operators::build(&g, &spec, [1, 8, 8]).unwrap();
     let m = |v: &Tensor| -> tweedie::Result<Tensor> {
-        let ata = op.adjoint(&op.forward(v)?)?;
+        let ata = op.linear().expect("a blur is linear").adjoint(&op.forward(v)?)?;
         ops::axpby(1.0, &ata, 0.5, v)
     };
     let n = 64;
@@ -493,5 +493,66 @@ fn conjugate_gradients_match_a_direct_solve() {
         let early = ops::cg(&m, &bt, 2).unwrap().to_vec().unwrap();
         let want32: Vec<f32> = want.iter().map(|v| *v as f32).collect();
         assert!(ops::reference::rel_l2(&early[r * n..(r + 1) * n], &want32) > 1e-3);
+    }
+}
+
+/// The 2-D FFT and its inverse against the f64 DFT by its defining sum, on random complex inputs of
+/// sizes 8…256 (square and not). Tolerance: relative L2 1e-5 — the kernel's twiddles come from f32
+/// `cos`/`sin` of f32 angles (error ~1e-7 each) and every output sums log2(HW) ≤ 16 rounded
+/// butterfly stages, so the expected error is a few 1e-7 (measured: see `--nocapture`); a wrong
+/// twiddle, sign or bit reversal gives order-one errors. The round trip returns the input.
+#[test]
+fn fft2_matches_the_dft_reference() {
+    let g = gpu();
+    for (rows, h, w) in [(3, 8, 8), (2, 16, 32), (1, 64, 64), (2, 8, 256), (1, 256, 256)] {
+        let z = randn((h * w) as u64, rows * h * w * 2);
+        let zt = Tensor::from_slice(&g, &[rows, h, w, 2], &z).unwrap();
+        for inverse in [false, true] {
+            let got = ops::fft2(&zt, inverse).unwrap().to_vec().unwrap();
+            let want = r::dft2(&z, rows, h, w, inverse);
+            let num: f64 = got.iter().zip(&want).map(|(a, b)| (*a as f64 - b).powi(2)).sum();
+            let den: f64 = want.iter().map(|b| b * b).sum();
+            let e = (num / den).sqrt();
+            println!("fft2 {rows}x{h}x{w} inverse={inverse}: relative L2 {e:.2e}");
+            assert!(e < 1e-5, "fft2 {rows}x{h}x{w} inverse={inverse}: {e:.2e}");
+        }
+        let back = ops::fft2(&ops::fft2(&zt, false).unwrap(), true).unwrap();
+        let e = r::rel_l2(&back.to_vec().unwrap(), &z);
+        assert!(e < 1e-5, "fft2 round trip {h}x{w}: {e:.2e}");
+    }
+    for bad in [[1, 12, 8, 2], [1, 8, 2048, 2], [1, 8, 8, 3]] {
+        let t = Tensor::from_slice(&g, &bad, &vec![0.5; bad.iter().product()]).unwrap();
+        assert!(ops::fft2(&t, false).is_err(), "fft2 took {bad:?}");
+    }
+}
+
+/// Zero-padding into a complex tensor, its adjoint crop, and |z| against plain loops.
+#[test]
+fn embed_crop_and_cabs_match_plain_loops() {
+    let g = gpu();
+    let (r, h, w, nh, nw) = (2, 5, 6, 8, 16);
+    let x = randn(41, r * h * w);
+    let xt = Tensor::from_slice(&g, &[r, h, w], &x).unwrap();
+    let z = ops::embed_complex(&xt, nh, nw).unwrap();
+    assert_eq!(z.shape(), &[r, nh, nw, 2]);
+    let zv = z.to_vec().unwrap();
+    let (oi, oj) = ((nh - h) / 2, (nw - w) / 2);
+    for q in 0..r * nh * nw {
+        let (rr, i, j) = (q / (nh * nw), (q / nw) % nh, q % nw);
+        let inside = (oi..oi + h).contains(&i) && (oj..oj + w).contains(&j);
+        let want = if inside {
+            x[(rr * h + i - oi) * w + j - oj]
+        } else {
+            0.0
+        };
+        assert_eq!((zv[2 * q], zv[2 * q + 1]), (want, 0.0), "embed at {rr},{i},{j}");
+    }
+    assert_eq!(ops::crop_real(&z, h, w).unwrap().to_vec().unwrap(), x);
+    let c = randn(42, 2 * 37);
+    let ct = Tensor::from_slice(&g, &[37, 2], &c).unwrap();
+    let m = ops::cabs(&ct).unwrap().to_vec().unwrap();
+    for i in 0..37 {
+        let want = (c[2 * i].powi(2) + c[2 * i + 1].powi(2)).sqrt();
+        assert!((m[i] - want).abs() <= 1e-6 * want.max(1.0), "cabs {i}");
     }
 }

@@ -31,6 +31,7 @@ fn every_operator_passes_the_adjoint_test_and_its_pseudo_inverse_identity() {
         let spec: TaskSpec = task.parse().unwrap();
         let shape = [3, 32, 32];
         let op = operators::build(&g, &spec, shape).unwrap();
+        let op = op.linear().expect("the linear tasks");
         let b = 2;
         let n = b * shape.iter().product::<usize>();
         let xv = randn(1, n);
@@ -53,7 +54,7 @@ fn every_operator_passes_the_adjoint_test_and_its_pseudo_inverse_identity() {
             let e = tweedie::ops::reference::rel_l2(&aapa, &ax.to_vec().unwrap());
             assert!(e < 1e-5, "{task}: A A⁺ A x != A x ({e:.2e})");
         }
-        // the trivial estimate exists and has the image's shape
+        // the trivial estimate exists and has the image's shape (every linear task's is its own)
         assert_eq!(
             op.trivial(&ax).unwrap().shape(),
             x.shape(),
@@ -73,7 +74,7 @@ fn every_svd_reconstructs_its_operator() {
         let spec: TaskSpec = task.parse().unwrap();
         let shape = [3, 32, 32];
         let op = operators::build(&g, &spec, shape).unwrap();
-        let Some(svd) = op.svd().unwrap() else {
+        let Some(svd) = op.linear().unwrap().svd().unwrap() else {
             assert!(task.starts_with("deblur-motion"), "{task} should have an SVD");
             continue;
         };
@@ -128,4 +129,70 @@ fn bad_task_specs_are_clear_errors() {
         .map(|_| ())
         .unwrap_err();
     assert!(e.to_string().contains("compressed-sensing matrix"), "{e}");
+}
+
+/// The nonlinear forward models: phase retrieval's magnitude equals the DFT of the padded image
+/// computed on the host, is blind to the image's sign (the ambiguity the prior must break), and its
+/// picture cannot be read back; HDR clips `scale · x`; both state their trivial estimate; sizes
+/// the FFT cannot take are refused with the reason.
+#[test]
+fn nonlinear_operators_compute_their_maps_and_refuse_what_they_cannot() {
+    let g = gpu();
+    let shape = [1, 8, 8];
+    let pr = operators::build(&g, &"phase-retrieval".parse().unwrap(), shape).unwrap();
+    assert!(!pr.is_linear());
+    assert_eq!(pr.describe(), "phase-retrieval:oversample=2");
+    assert_eq!(pr.y_shape(), vec![1, 16, 16]);
+    let xv = randn(5, 2 * 64);
+    let x = Tensor::from_slice(&g, &[2, 1, 8, 8], &xv).unwrap();
+    let y = pr.forward(&x).unwrap().to_vec().unwrap();
+    // host: pad to 16x16 (centred), DFT, magnitude
+    let mut z = vec![0f32; 2 * 256 * 2];
+    for r in 0..2 {
+        for i in 0..8 {
+            for j in 0..8 {
+                z[2 * ((r * 16 + i + 4) * 16 + j + 4)] = xv[(r * 8 + i) * 8 + j];
+            }
+        }
+    }
+    let f = tweedie::ops::reference::dft2(&z, 2, 16, 16, false);
+    let want: Vec<f32> = (0..512).map(|q| f[2 * q].hypot(f[2 * q + 1]) as f32).collect();
+    let e = tweedie::ops::reference::rel_l2(&y, &want);
+    assert!(e < 1e-5, "phase retrieval vs host DFT: {e:.2e}");
+    let neg = tweedie::ops::scale(&x, -1.0).unwrap();
+    let yn = pr.forward(&neg).unwrap().to_vec().unwrap();
+    assert!(
+        tweedie::ops::reference::rel_l2(&yn, &y) < 1e-6,
+        "|F(-x)| = |F(x)|"
+    );
+    let yt = pr.forward(&x).unwrap();
+    assert!(pr.trivial_is_prior_mean() && pr.trivial(&yt).is_err());
+    let pic = pr.observation_image(&yt).unwrap().unwrap();
+    assert_eq!(pic.shape(), &[2, 1, 16, 16]);
+    let e = pr.measurement_from_image(&pic).err().unwrap().to_string();
+    assert!(e.contains(".safetensors"), "{e}");
+    for bad in ["phase-retrieval:oversample=3", "phase-retrieval:oversample=256"] {
+        let e = operators::build(&g, &bad.parse().unwrap(), shape)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("power of two"), "{bad}: {e}");
+    }
+
+    let hdr = operators::build(&g, &"hdr:scale=2".parse().unwrap(), shape).unwrap();
+    assert!(!hdr.is_linear());
+    let yh = hdr.forward(&x).unwrap();
+    let got = yh.to_vec().unwrap();
+    for (a, b) in got.iter().zip(&xv) {
+        assert_eq!(*a, (2.0 * b).clamp(-1.0, 1.0));
+    }
+    let t = hdr.trivial(&yh).unwrap().to_vec().unwrap();
+    for (a, b) in t.iter().zip(&got) {
+        assert!((a - b / 2.0).abs() < 1e-7);
+    }
+    let e = operators::build(&g, &"hdr:scale=0.5".parse().unwrap(), shape)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("[1, 100]"), "{e}");
 }

@@ -44,6 +44,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
     ("simplex.wgsl", include_str!("../../shaders/simplex.wgsl")),
     ("cg.wgsl", include_str!("../../shaders/cg.wgsl")),
+    ("fft.wgsl", include_str!("../../shaders/fft.wgsl")),
     ("particles.wgsl", include_str!("../../shaders/particles.wgsl")),
     (
         "particle_rows.wgsl",

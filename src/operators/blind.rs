@@ -1,7 +1,7 @@
 //! Blind deblurring: a blur whose kernel φ is not known and is estimated with the image
 //! (`deblur-blind`, solved by Blind RED-Diff).
 
-use super::{Operator, kernel_picture};
+use super::{Linear, Operator, kernel_picture};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::io::Image;
@@ -63,12 +63,6 @@ impl Operator for BlindBlur {
         let t = x.reshape(&[b * c, 1, h, w])?;
         ops::conv2d(&t, phi, None, self.spec())?.reshape(&[b, c, h, w])
     }
-    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
-        let b = y.shape()[0];
-        let [c, h, w] = self.x_shape;
-        let t = y.reshape(&[b * c, 1, h, w])?;
-        ops::conv2d_backward_input(&t, &self.kernel, &[b * c, 1, h, w], self.spec())?.reshape(&[b, c, h, w])
-    }
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         Ok(y.clone())
     }
@@ -89,5 +83,17 @@ impl Operator for BlindBlur {
             )],
             Err(_) => Vec::new(),
         }
+    }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl Linear for BlindBlur {
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        let b = y.shape()[0];
+        let [c, h, w] = self.x_shape;
+        let t = y.reshape(&[b * c, 1, h, w])?;
+        ops::conv2d_backward_input(&t, &self.kernel, &[b * c, 1, h, w], self.spec())?.reshape(&[b, c, h, w])
     }
 }

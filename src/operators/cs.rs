@@ -3,8 +3,8 @@
 //! drawn order) as a dense `HW × HW` matrix: `A` is its first `m` rows, and `Q` itself is the `Vᵀ`
 //! of the SVD (`U = I`, `Σ = 1` on the first `m` coordinates), as in DDRM's `WalshHadamardCS`.
 
-use super::Operator;
 use super::svd::Svd;
+use super::{Linear, Operator};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops::{self, MatmulSpec};
@@ -141,12 +141,6 @@ impl Operator for WalshHadamard {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.q_rows(x, self.m)
     }
-    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
-        self.q_rows_t(y, self.m)
-    }
-    fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(self.adjoint(y)?))
-    }
     fn observation_image(&self, _y: &Tensor) -> Result<Option<Tensor>> {
         Ok(None)
     }
@@ -155,6 +149,18 @@ impl Operator for WalshHadamard {
             "compressed-sensing measurements are not images: pass the .safetensors file written by degrade"
                 .into(),
         ))
+    }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl Linear for WalshHadamard {
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        self.q_rows_t(y, self.m)
+    }
+    fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(self.adjoint(y)?))
     }
     fn svd(&self) -> Result<Option<&dyn Svd>> {
         Ok(Some(self))

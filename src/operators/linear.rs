@@ -1,8 +1,8 @@
 //! Operators that are convolutions: identity (denoising), average-pooling and bicubic
 //! super-resolution, Gaussian and motion blur (zero padding, same size), and colorization.
 
-use super::Operator;
 use super::svd::{ChannelMean, Diagonal, Separable, Svd, correlation_matrix};
+use super::{Linear, Operator};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::io::Image;
@@ -113,6 +113,12 @@ impl Operator for Identity {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         Ok(x.clone())
     }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl Linear for Identity {
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
         Ok(y.clone())
     }
@@ -218,6 +224,12 @@ impl Operator for AvgPool {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.conv.forward(x)
     }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl Linear for AvgPool {
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
         self.conv.adjoint(y)
     }
@@ -302,11 +314,17 @@ impl Operator for Bicubic {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.conv.forward(x)
     }
-    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
-        self.conv.adjoint(y)
-    }
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         Ok(self.pool.pinv(y)?.expect("pooling has a pseudo-inverse"))
+    }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl Linear for Bicubic {
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        self.conv.adjoint(y)
     }
     fn svd(&self) -> Result<Option<&dyn Svd>> {
         Ok(Some(self.svd.get(&self.describe())?))
@@ -367,9 +385,6 @@ impl Operator for Blur {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.conv.forward(x)
     }
-    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
-        self.conv.adjoint(y)
-    }
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         Ok(y.clone())
     }
@@ -378,6 +393,15 @@ impl Operator for Blur {
             .iter()
             .map(|p| ("kernel".to_string(), p.clone()))
             .collect()
+    }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl Linear for Blur {
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        self.conv.adjoint(y)
     }
     fn svd(&self) -> Result<Option<&dyn Svd>> {
         match &self.svd {
@@ -419,6 +443,12 @@ impl Operator for Colorize {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::conv2d(x, &self.w, None, Conv2dSpec::new(1, 0))
     }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl Linear for Colorize {
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
         let [c, h, w] = self.x_shape;
         ops::conv2d_backward_input(y, &self.w, &[y.shape()[0], c, h, w], Conv2dSpec::new(1, 0))

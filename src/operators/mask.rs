@@ -1,7 +1,7 @@
 //! Inpainting: `y = m ⊙ x` with a 0/1 mask shared by the channels.
 
-use super::Operator;
 use super::svd::{Diagonal, Svd};
+use super::{Linear, Operator};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::ops;
@@ -44,12 +44,6 @@ impl Operator for Inpaint {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::mul_bcast(x, &self.mask)
     }
-    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
-        ops::mul_bcast(y, &self.mask)
-    }
-    fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(ops::mul_bcast(y, &self.mask)?))
-    }
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
         // missing pixels black (-1)
         let v = y.to_vec()?;
@@ -63,6 +57,18 @@ impl Operator for Inpaint {
     }
     fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         self.forward(img)
+    }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl Linear for Inpaint {
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
+        ops::mul_bcast(y, &self.mask)
+    }
+    fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(ops::mul_bcast(y, &self.mask)?))
     }
     fn svd(&self) -> Result<Option<&dyn Svd>> {
         Ok(Some(&self.svd))

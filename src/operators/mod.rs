@@ -11,12 +11,14 @@ mod blur;
 mod cs;
 mod linear;
 mod mask;
+mod nonlinear;
 mod spec;
 mod svd;
 
 pub use blind::BlindBlur;
 pub use blur::{gaussian_kernel, gaussian_taps, motion_kernel};
 pub use linear::MAX_SVD_SIDE;
+pub use nonlinear::{Hdr, PhaseRetrieval};
 pub use spec::TaskSpec;
 pub use svd::{Svd, correlation_matrix, svd as jacobi_svd};
 
@@ -40,6 +42,9 @@ pub struct TaskEntry {
     pub seeded: bool,
     /// Whether part of the operator is unknown and estimated by the solver (blind deblurring).
     pub blind: bool,
+    /// Whether the operator is linear (`Aᵀ`): every solver needs that but the ones that take any
+    /// forward model (DPS, RED-Diff, DMPlug, DAPS, TDS).
+    pub linear: bool,
 }
 
 const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> TaskEntry {
@@ -50,6 +55,7 @@ const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> Task
         rgb_only,
         seeded: false,
         blind: false,
+        linear: true,
     }
 }
 
@@ -73,6 +79,14 @@ pub const TASKS: &[TaskEntry] = &[
     },
     task("colorize", true, true, true),
     seeded(task("cs", true, true, false)),
+    TaskEntry {
+        linear: false,
+        ..task("phase-retrieval", false, false, false)
+    },
+    TaskEntry {
+        linear: false,
+        ..task("hdr", false, false, false)
+    },
 ];
 
 /// The registry entry of a task name.
@@ -85,7 +99,10 @@ pub fn task_names(pred: impl Fn(&TaskEntry) -> bool) -> Vec<&'static str> {
     TASKS.iter().filter(|t| pred(t)).map(|t| t.name).collect()
 }
 
-/// A linear measurement operator.
+/// A forward model `y = A(x) + σ_y n`: any map built from recorded ops, so that its vector-Jacobian
+/// product comes from the tape. Linear ones also implement [`Linear`] (`Aᵀ`, and where cheap `A⁺`
+/// and the SVD) and say so through [`Operator::linear`]; the solvers that need more than `A` ask for
+/// it there and refuse a nonlinear task with an error naming the solvers that take any forward model.
 pub trait Operator: Send + Sync {
     /// The task as a spec string, with every parameter spelled out.
     fn describe(&self) -> String;
@@ -93,31 +110,35 @@ pub trait Operator: Send + Sync {
     fn x_shape(&self) -> [usize; 3];
     /// Shape of one measurement (e.g. `[C, H/4, W/4]` for ×4 super-resolution).
     fn y_shape(&self) -> Vec<usize>;
-    /// `A x` for a batch `[B, C, H, W]`; differentiable through autograd.
+    /// `A(x)` for a batch `[B, C, H, W]`; differentiable through autograd.
     fn forward(&self, x: &Tensor) -> Result<Tensor>;
-    /// `Aᵀ y` for a batch of measurements.
-    fn adjoint(&self, y: &Tensor) -> Result<Tensor>;
-    /// `A⁺ y`, where the operator's structure gives it cheaply.
-    fn pinv(&self, _y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(None)
+    /// The operator as a linear one (`Aᵀ`, `A⁺`, SVD), or `None` for a nonlinear forward model.
+    fn linear(&self) -> Option<&dyn Linear> {
+        None
     }
     /// The trivial estimate a solver must beat: `A⁺ y` where it exists, else the observation itself
-    /// (blur) or its nearest-neighbour enlargement (super-resolution).
+    /// (blur) or its nearest-neighbour enlargement (super-resolution); each nonlinear model states
+    /// its own.
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
-        match self.pinv(y)? {
-            Some(t) => Ok(t),
-            None => Err(Error::Input(format!(
-                "{} has no trivial estimate",
-                self.describe()
-            ))),
-        }
+        let pinv = match self.linear() {
+            Some(l) => l.pinv(y)?,
+            None => None,
+        };
+        pinv.ok_or_else(|| Error::Input(format!("{} has no trivial estimate", self.describe())))
+    }
+    /// Whether the trivial estimate is the prior's mean image rather than a function of `y` (phase
+    /// retrieval, whose magnitudes fix no image without a prior): then [`Operator::trivial`] is an
+    /// error and `solvers::trivial_estimate` computes it from the model.
+    fn trivial_is_prior_mean(&self) -> bool {
+        false
     }
     /// The observation as a picture a person can look at (e.g. missing pixels black), or `None` when
     /// the measurement is not an image (compressed sensing). By default the measurement itself.
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(y.clone()))
     }
-    /// Reads an observation back from its picture (the inverse of [`Operator::observation_image`]).
+    /// Reads an observation back from its picture (the inverse of [`Operator::observation_image`]);
+    /// an error where the picture loses information (then `degrade` writes a `.safetensors` too).
     /// By default the picture is the measurement.
     fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         Ok(img.clone())
@@ -125,12 +146,6 @@ pub trait Operator: Send + Sync {
     /// Extra pictures worth saving beside the output (the motion-blur kernel), with a file suffix.
     fn extras(&self) -> Vec<(String, Image)> {
         Vec::new()
-    }
-    /// The operator's SVD, where its structure makes it cheap (see [`Svd`]); the spectral solvers
-    /// (DDRM, DDNM, ΠGDM) need it. Separable ones are computed on first use, and refused with an
-    /// error for images larger than [`MAX_SVD_SIDE`] a side.
-    fn svd(&self) -> Result<Option<&dyn Svd>> {
-        Ok(None)
     }
     /// The operator's unknown parameters φ (the kernel of a blind blur), which a blind solver fits
     /// in place; `None` for a known operator, which every solver but the blind ones requires.
@@ -148,6 +163,26 @@ pub trait Operator: Send + Sync {
     /// Per-sample number of measurements.
     fn m(&self) -> usize {
         self.y_shape().iter().product()
+    }
+    /// Whether the operator is linear.
+    fn is_linear(&self) -> bool {
+        self.linear().is_some()
+    }
+}
+
+/// What a linear operator adds to its forward map.
+pub trait Linear: Operator {
+    /// `Aᵀ y` for a batch of measurements.
+    fn adjoint(&self, y: &Tensor) -> Result<Tensor>;
+    /// `A⁺ y`, where the operator's structure gives it cheaply.
+    fn pinv(&self, _y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(None)
+    }
+    /// The operator's SVD, where its structure makes it cheap (see [`Svd`]); the spectral solvers
+    /// (DDRM, DDNM, ΠGDM) need it. Separable ones are computed on first use, and refused with an
+    /// error for images larger than [`MAX_SVD_SIDE`] a side.
+    fn svd(&self) -> Result<Option<&dyn Svd>> {
+        Ok(None)
     }
 }
 
@@ -167,6 +202,8 @@ pub trait Operator: Send + Sync {
 /// | `deblur-blind` | `size` 9 (61), `init_sigma` size/6 (0: a delta): the kernel is unknown, estimated by `blind-red-diff` |
 /// | `colorize` | — (RGB models): the channel mean |
 /// | `cs` | `ratio` 0.25, `seed` 0: random signs and a subsampled Walsh–Hadamard transform per channel |
+/// | `phase-retrieval` | `oversample` 2: `y = |F(P x)|`, zero-padded to 2× the side (nonlinear) |
+/// | `hdr` | `scale` 2: `y = clip(scale · x, −1, 1)` (nonlinear) |
 pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn Operator>> {
     build_plan(gpu, resolve(spec, x_shape)?, x_shape)
 }
@@ -210,6 +247,10 @@ pub fn build_plan(gpu: &Gpu, plan: Plan, x_shape: [usize; 3]) -> Result<Box<dyn 
         }
         Plan::Colorize => Box::new(linear::Colorize::new(gpu, x_shape)?),
         Plan::Cs { ratio, seed } => Box::new(cs::WalshHadamard::new(gpu, x_shape, ratio, seed)?),
+        Plan::PhaseRetrieval { oversample } => {
+            Box::new(nonlinear::PhaseRetrieval::new(gpu, x_shape, oversample)?)
+        }
+        Plan::Hdr { scale } => Box::new(nonlinear::Hdr::new(x_shape, scale)),
     };
     Ok(op)
 }
@@ -265,6 +306,16 @@ pub enum Plan {
         /// Seed of the rows and signs.
         seed: u64,
     },
+    /// `phase-retrieval`.
+    PhaseRetrieval {
+        /// Padded side over the image side (the padded side a power of two).
+        oversample: usize,
+    },
+    /// `hdr`.
+    Hdr {
+        /// The gain before clipping.
+        scale: f64,
+    },
 }
 
 impl Plan {
@@ -288,6 +339,8 @@ impl Plan {
             Plan::Colorize => "colorize".into(),
             Plan::Blind { size, init_sigma } => format!("deblur-blind:size={size},init_sigma={init_sigma}"),
             Plan::Cs { ratio, seed } => format!("cs:ratio={ratio},seed={seed}"),
+            Plan::PhaseRetrieval { oversample } => format!("phase-retrieval:oversample={oversample}"),
+            Plan::Hdr { scale } => format!("hdr:scale={scale}"),
         }
     }
 }
@@ -431,6 +484,27 @@ pub fn resolve(spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Plan> {
             }
             Plan::Colorize
         }
+        "phase-retrieval" => {
+            spec.check_keys(&["oversample"])?;
+            let oversample = spec.usize("oversample", 2, 1)?;
+            for side in [h * oversample, w * oversample] {
+                if !side.is_power_of_two() || side > crate::ops::MAX_FFT_SIDE {
+                    return Err(Error::Input(format!(
+                        "phase-retrieval:oversample={oversample} pads {h}x{w} images to {}x{}: the \
+                         padded side must be a power of two up to {}",
+                        h * oversample,
+                        w * oversample,
+                        crate::ops::MAX_FFT_SIDE
+                    )));
+                }
+            }
+            Plan::PhaseRetrieval { oversample }
+        }
+        "hdr" => {
+            spec.check_keys(&["scale"])?;
+            let scale = spec.f64("scale", 2.0, |s| (1.0..=100.0).contains(&s), "in [1, 100]")?;
+            Plan::Hdr { scale }
+        }
         "cs" => {
             spec.check_keys(&["ratio", "seed"])?;
             let ratio = spec.f64(
@@ -508,11 +582,20 @@ mod tests {
             };
             let c = if t.rgb_only { 3 } else { 1 };
             let op = build(&gpu, &spec, [c, 32, 32]).unwrap_or_else(|e| panic!("{}: {e}", t.name));
-            assert_eq!(op.svd().unwrap().is_some(), t.svd, "{}: svd flag", t.name);
+            assert_eq!(op.is_linear(), t.linear, "{}: linear flag", t.name);
+            let Some(lin) = op.linear() else {
+                assert!(
+                    !t.svd && !t.pinv,
+                    "{}: a nonlinear task with linear structure",
+                    t.name
+                );
+                continue;
+            };
+            assert_eq!(lin.svd().unwrap().is_some(), t.svd, "{}: svd flag", t.name);
             let mut ys = vec![1];
             ys.extend(op.y_shape());
             let y = Tensor::full(&gpu, &ys, 0.1).unwrap();
-            let own = op.pinv(&y).unwrap().is_some();
+            let own = lin.pinv(&y).unwrap().is_some();
             assert_eq!(own || t.svd, t.pinv, "{}: pinv flag", t.name);
         }
         assert!(build(&gpu, &"nope".parse().unwrap(), [1, 32, 32]).is_err());

@@ -38,6 +38,14 @@ pub(crate) enum Op {
     SumRows,
     /// inputs: x
     SumsqRows,
+    /// inputs: z (complex)
+    Fft2 { inverse: bool },
+    /// inputs: x (real)
+    EmbedComplex,
+    /// inputs: z (complex)
+    CropReal,
+    /// inputs: z (complex)
+    Cabs,
 }
 
 impl Op {
@@ -58,6 +66,10 @@ impl Op {
             Op::Clamp { .. } => "clamp",
             Op::SumRows => "sum_rows",
             Op::SumsqRows => "sumsq_rows",
+            Op::Fft2 { .. } => "fft2",
+            Op::EmbedComplex => "embed_complex",
+            Op::CropReal => "crop_real",
+            Op::Cabs => "cabs",
         }
     }
 }
@@ -162,5 +174,8 @@ fn backward_node(
         Op::Clamp { lo, hi } => vec![Some(ops::clamp_backward(&x[0], g, lo, hi)?)],
         Op::SumRows => vec![Some(ops::rows_scale(None, x[0].shape(), g, 1.0)?)],
         Op::SumsqRows => vec![Some(ops::rows_scale(Some(&x[0]), x[0].shape(), g, 2.0)?)],
+        Op::Fft2 { .. } | Op::EmbedComplex | Op::CropReal | Op::Cabs => {
+            vec![Some(super::fft::backward(op, &x[0], g)?)]
+        }
     })
 }

@@ -5,6 +5,7 @@ mod backward;
 mod cg;
 mod conv;
 mod elementwise;
+mod fft;
 mod grad;
 mod matmul;
 mod norm;
@@ -26,6 +27,7 @@ pub use elementwise::{
     add, add_bcast, affine, axpby, clamp, concat_channels, fill, mul_bcast, pow, scale, silu,
     timestep_embedding, timestep_freq_table, upsample_nearest2x,
 };
+pub use fft::{MAX_FFT_SIDE, cabs, cabs_backward, crop_real, embed_complex, fft2};
 pub use matmul::{MatmulSpec, linear, matmul};
 pub use norm::{group_norm, softmax_rows};
 pub use optim::{Adam, project_simplex};

@@ -268,3 +268,45 @@ pub fn resample_systematic(logw: &[f32], u: f64) -> (Vec<usize>, f64) {
         .collect();
     (anc, ess)
 }
+
+/// The orthonormal 2-D DFT of `rows` complex `h × w` arrays (interleaved re, im; see
+/// [`crate::ops::fft2`]) by the defining double sum, in f64: `O(h w (h + w))` per array.
+pub fn dft2(z: &[f32], rows: usize, h: usize, w: usize, inverse: bool) -> Vec<f64> {
+    let sign = if inverse { 1.0 } else { -1.0 };
+    let dft = |x: &[(f64, f64)], n: usize| -> Vec<(f64, f64)> {
+        (0..n)
+            .map(|k| {
+                let (mut re, mut im) = (0.0, 0.0);
+                for (i, &(a, b)) in x.iter().enumerate() {
+                    let ang = sign * 2.0 * std::f64::consts::PI * ((k * i) % n) as f64 / n as f64;
+                    let (s, c) = ang.sin_cos();
+                    re += a * c - b * s;
+                    im += a * s + b * c;
+                }
+                (re / (n as f64).sqrt(), im / (n as f64).sqrt())
+            })
+            .collect()
+    };
+    let mut out = vec![0.0; rows * h * w * 2];
+    for r in 0..rows {
+        let at = |i: usize, j: usize| 2 * ((r * h + i) * w + j);
+        let mut m: Vec<(f64, f64)> = (0..h * w)
+            .map(|q| (z[at(q / w, q % w)] as f64, z[at(q / w, q % w) + 1] as f64))
+            .collect();
+        for i in 0..h {
+            let line = dft(&m[i * w..(i + 1) * w], w);
+            m[i * w..(i + 1) * w].copy_from_slice(&line);
+        }
+        for j in 0..w {
+            let col: Vec<(f64, f64)> = (0..h).map(|i| m[i * w + j]).collect();
+            for (i, v) in dft(&col, h).into_iter().enumerate() {
+                m[i * w + j] = v;
+            }
+        }
+        for (q, (a, b)) in m.into_iter().enumerate() {
+            out[at(q / w, q % w)] = a;
+            out[at(q / w, q % w) + 1] = b;
+        }
+    }
+    out
+}

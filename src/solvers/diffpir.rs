@@ -41,9 +41,13 @@
 //! `--set lambda=…,zeta=…,cg=…`; `measure=0` skips the proximal step (plain sampling with the same
 //! re-noising).
 
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, singulars, timesteps_of, tweedie};
+use super::{
+    Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, singulars, timesteps_of,
+    tweedie,
+};
 use crate::diffusion::{randn, respace_quad};
 use crate::error::Result;
+use crate::operators::Linear;
 use crate::operators::Svd;
 use crate::ops;
 use crate::tensor::Tensor;
@@ -101,36 +105,44 @@ pub struct DataProximal<'a> {
     /// `Aᵀy` (operators without an SVD).
     aty: Option<Tensor>,
     cg: usize,
+    lin: &'a dyn Linear,
 }
 
 impl<'a> DataProximal<'a> {
     /// Prepares the step for `p`; `cg` iterations where the operator has no SVD.
     pub fn new(p: &Problem<'a>, cg: usize) -> Result<Self> {
         let p = *p;
-        let (spectral, aty) = match p.op.svd()? {
+        let lin = require_linear(&p, "diffpir")?;
+        let (spectral, aty) = match lin.svd()? {
             Some(svd) => {
                 let s = singulars(&p, svd, 0.0, true)?;
                 let [c, h, w] = p.op.x_shape();
                 let uty = svd.ut(p.y)?.reshape(&[p.y.shape()[0], c, h, w])?;
                 (Some((svd, s, uty)), None)
             }
-            None => (None, Some(p.op.adjoint(p.y)?)),
+            None => (None, Some(lin.adjoint(p.y)?)),
         };
-        Ok(DataProximal { p, spectral, aty, cg })
+        Ok(DataProximal {
+            p,
+            spectral,
+            aty,
+            cg,
+            lin,
+        })
     }
 
     /// The minimiser for `x0` and `rho`: `x0 + V (s / (s² + ρ)) ⊙ (Uᵀy − s ⊙ Vᵀx0)` through the SVD,
     /// else conjugate gradients from the residual's right-hand side.
     pub fn apply(&self, x0: &Tensor, rho: f64) -> Result<Tensor> {
-        let op = self.p.op;
+        let (op, lin) = (self.p.op, self.lin);
         if let Some((svd, s, uty)) = &self.spectral {
             let r = ops::axpby(1.0, uty, -1.0, &ops::mul_bcast(&svd.vt(x0)?, s)?)?;
             return ops::add(x0, &svd.v(&ops::spectral_gain(&r, s, rho)?)?);
         }
         let aty = self.aty.as_ref().expect("Aᵀy is prepared when there is no SVD");
         // δ = x − x0 solves (AᵀA + ρ I) δ = Aᵀy − AᵀA x0
-        let rhs = ops::axpby(1.0, aty, -1.0, &op.adjoint(&op.forward(x0)?)?)?;
-        let m = |v: &Tensor| ops::axpby(1.0, &op.adjoint(&op.forward(v)?)?, rho as f32, v);
+        let rhs = ops::axpby(1.0, aty, -1.0, &lin.adjoint(&op.forward(x0)?)?)?;
+        let m = |v: &Tensor| ops::axpby(1.0, &lin.adjoint(&op.forward(v)?)?, rho as f32, v);
         ops::add(x0, &ops::cg(&m, &rhs, self.cg)?)
     }
 }

@@ -15,9 +15,9 @@
 //!
 //! As in the official code the norm is not squared: ∇‖r‖ = ∇‖r‖² / (2‖r‖), which is the paper's
 //! step ζ_i = ζ'/‖r‖ in disguise; the gradient flows through the clamp. Defaults of the official
-//! configs for 1000 steps: ζ = 0.5 for inpainting, 0.3 for super-resolution and Gaussian or motion
-//! deblurring (σ_y = 0.05); tasks the official configs do not cover (denoising, colorization,
-//! compressed sensing) take 0.3. The official model has a learned variance; ours use the fixed
+//! configs for 1000 steps: ζ = 0.5 for inpainting, 0.4 for phase retrieval, 0.3 for super-resolution
+//! and Gaussian or motion deblurring (σ_y = 0.05); tasks the official configs do not cover
+//! (denoising, colorization, compressed sensing, HDR) take 0.3. The official model has a learned variance; ours use the fixed
 //! "small" DDPM variance.
 //!
 //! Fewer steps: the guidance is applied once per step, so with S < 1000 steps the default ζ is scaled
@@ -52,7 +52,13 @@ pub struct Dps {
 impl Dps {
     /// The official default ζ for `task` at 1000 steps.
     pub fn default_scale(task: &str) -> f64 {
-        if task.starts_with("inpaint") { 0.5 } else { 0.3 }
+        if task.starts_with("inpaint") {
+            0.5
+        } else if task.starts_with("phase-retrieval") {
+            0.4
+        } else {
+            0.3
+        }
     }
 
     /// The exponent γ of the few-step rule ζ_S = ζ_1000 (1000 / S)^γ (see the module notes).

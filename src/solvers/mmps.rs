@@ -42,7 +42,9 @@
 //!
 //! `--set cg=…,eta=…`; `measure=0` drops the guidance (plain DDIM).
 
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
+use super::{
+    Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps, tweedie,
+};
 use crate::autograd;
 use crate::diffusion::{Sampler, Timestep, randn, sampler_step};
 use crate::error::Result;
@@ -110,7 +112,8 @@ pub fn likelihood_score(p: &Problem, x: &Tensor, t: &Timestep, cov: Covariance) 
     // J v by a VJP on the tape (J is symmetric for a score model)
     let jvp = |v: &Tensor| -> Result<Tensor> { Ok(autograd::backward(&x0, v, &[&xt])?.remove(0)) };
     // A Σ_t Aᵀ v
-    let a_cov_at = |v: &Tensor| -> Result<Tensor> { p.op.forward(&jvp(&p.op.adjoint(v)?)?) };
+    let lin = require_linear(p, "moment matching")?;
+    let a_cov_at = |v: &Tensor| -> Result<Tensor> { p.op.forward(&jvp(&lin.adjoint(v)?)?) };
     let u = match cov {
         Covariance::Cg(iters) => {
             let m = |v: &Tensor| ops::axpby(sy2, v, ratio, &a_cov_at(v)?);
@@ -125,7 +128,7 @@ pub fn likelihood_score(p: &Problem, x: &Tensor, t: &Timestep, cov: Covariance) 
             ops::mul_bcast(&r, &ops::pow(&c, 1.0, -1.0, 1e-12)?)?
         }
     };
-    let score = jvp(&p.op.adjoint(&u)?)?;
+    let score = jvp(&lin.adjoint(&u)?)?;
     Ok(Moments {
         eps: eps.detach(),
         x0: x0.detach(),
@@ -194,6 +197,7 @@ pub(crate) fn moment_run<'a>(
     eta: f64,
     seed: u64,
 ) -> Result<Run<'a>> {
+    require_linear(p, name)?;
     let p = *p;
     let shape = check_problem(&p)?;
     let gpu = p.model.gpu();

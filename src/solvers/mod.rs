@@ -20,6 +20,7 @@ mod mcgdiff;
 pub mod mmps;
 mod pigdm;
 mod red_diff;
+mod restarts;
 mod score_ald;
 pub mod smc;
 mod smcdiff;
@@ -40,6 +41,7 @@ pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
 pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
+pub use restarts::Restarts;
 pub use score_ald::ScoreAld;
 pub use smcdiff::SmcDiff;
 pub use spectral::SpectralRun;
@@ -48,7 +50,7 @@ pub use tmpd::Tmpd;
 
 use crate::diffusion::{Denoiser, Schedule, Timestep, check_finite};
 use crate::error::{Error, Result};
-use crate::operators::{Operator, Svd, TaskEntry, task_names};
+use crate::operators::{Linear, Operator, Svd, TaskEntry, task_names};
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -160,7 +162,7 @@ pub const REGISTRY: &[SolverEntry] = &[
     SolverEntry {
         name: "score-ald",
         summary: "annealed Langevin (A and its adjoint only)",
-        runs: |t| !t.blind,
+        runs: |t| !t.blind && t.linear,
         create: |_, steps, sets| Ok(Box::new(ScoreAld::new(steps, sets)?)),
     },
     SolverEntry {
@@ -178,19 +180,19 @@ pub const REGISTRY: &[SolverEntry] = &[
     SolverEntry {
         name: "mmps",
         summary: "MMPS: moment-matching likelihood by conjugate gradients on VJPs",
-        runs: |t| !t.blind,
+        runs: |t| !t.blind && t.linear,
         create: |_, steps, sets| Ok(Box::new(Mmps::new(steps, sets)?)),
     },
     SolverEntry {
         name: "tmpd",
         summary: "TMPD: moment matching with the row-sum (diagonal) covariance",
-        runs: |t| !t.blind,
+        runs: |t| !t.blind && t.linear,
         create: |task, steps, sets| Ok(Box::new(Tmpd::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "diffpir",
         summary: "DiffPIR: half-quadratic splitting with the operator's proximal step",
-        runs: |t| !t.blind,
+        runs: |t| !t.blind && t.linear,
         create: |task, steps, sets| Ok(Box::new(DiffPir::new(task, steps, sets)?)),
     },
     SolverEntry {
@@ -250,6 +252,7 @@ fn structure_free() -> String {
         rgb_only: false,
         seeded: false,
         blind: false,
+        linear: true,
     };
     let names: Vec<&str> = REGISTRY
         .iter()
@@ -521,13 +524,46 @@ pub fn create(
     if steps == Some(0) {
         return Err(Error::Input("--steps 0: a solver takes at least 1 step".into()));
     }
-    match REGISTRY.iter().find(|e| e.name == name) {
-        Some(e) => (e.create)(task, steps, sets),
-        None => Err(Error::Input(format!(
+    let Some(e) = REGISTRY.iter().find(|e| e.name == name) else {
+        return Err(Error::Input(format!(
             "unknown solver {name:?}; solvers: {}",
             names().join(", ")
-        ))),
+        )));
+    };
+    // restarts wrap any solver that takes a nonlinear forward model (see [`Restarts`])
+    let takes_any = nonlinear_solvers().contains(&e.name);
+    let task_name = task.split(':').next().unwrap_or(task).trim();
+    let mut n = if takes_any && task_name == "phase-retrieval" {
+        4
+    } else {
+        1
+    };
+    let mut rest = sets.to_vec();
+    if let Some(i) = rest.iter().position(|(k, _)| k == "restarts") {
+        let (_, v) = rest.remove(i);
+        if !takes_any {
+            return Err(Error::Input(format!(
+                "--set restarts: {name} does not take it; the solvers that do: {}",
+                nonlinear_solvers().join(", ")
+            )));
+        }
+        n = v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| Error::Input(format!("--set restarts={v}: expects a whole number, at least 1")))?;
     }
+    // with the measurement off there is nothing to choose by: one run
+    if rest.iter().any(|(k, v)| k == "measure" && v.trim() == "0") {
+        n = 1;
+    }
+    let inner = (e.create)(task, steps, &rest)?;
+    Ok(if n > 1 {
+        Box::new(Restarts { inner, n })
+    } else {
+        inner
+    })
 }
 
 /// The respaced timesteps of a run, each with its device tensor (made before the loop, so the loop
@@ -596,9 +632,69 @@ pub(crate) fn check_blind_problem(p: &Problem) -> Result<[usize; 4]> {
     Ok([b, c, h, w])
 }
 
+/// The trivial estimate a solver must beat: the operator's own ([`Operator::trivial`]: `A⁺ y`, the
+/// observation, `y / scale`, …), or where `y` alone fixes no image (phase retrieval) the prior's
+/// mean image ([`prior_mean`]), one per observation.
+pub fn trivial_estimate(model: &dyn Denoiser, op: &dyn Operator, y: &Tensor) -> Result<Tensor> {
+    if !op.trivial_is_prior_mean() {
+        return op.trivial(y);
+    }
+    let mean = prior_mean(model, op.x_shape())?;
+    let rows = y.shape().first().copied().unwrap_or(0);
+    crate::ops::particles::gather_rows(&mean, &Tensor::full(model.gpu(), &[rows], 0.0)?)
+}
+
+/// The prior's mean image `E[x0]` for images `[C, H, W]`, as `[1, C, H, W]`: Tweedie's estimate `E[x0 | x_t]` averaged over 64
+/// pure-noise draws at `t = 0.9 T`, where the noise carries almost nothing of `x0` (for the
+/// bundled prior the estimates then differ by 0.9 per pixel, so the average is good to ~0.1;
+/// at `t = T` they differ by 7.7, at `0.7 T` by 0.06 but the pure-noise draw is no longer
+/// typical of `x_t`), clamped to [-1, 1]. Fixed seed: the same image every call.
+pub fn prior_mean(model: &dyn Denoiser, shape: [usize; 3]) -> Result<Tensor> {
+    const DRAWS: usize = 64;
+    let sched = model.schedule();
+    let t = (sched.len() - 1) * 9 / 10;
+    let [c, h, w] = shape;
+    let x = crate::diffusion::randn(model.gpu(), &[DRAWS, c, h, w], 0x3EA4, 0, 1)?;
+    let eps = model.eps(&x, &Timestep::new(model.gpu(), t)?)?;
+    let (a, b) = sched.x0_coefficients(t);
+    let x0 = ops::axpby(a as f32, &x, b as f32, &eps)?;
+    let mean = ops::scale(&ops::col_sum(&x0, c * h * w)?, 1.0 / DRAWS as f32)?;
+    ops::clamp(&mean.reshape(&[1, c, h, w])?, -1.0, 1.0)
+}
+
+/// The solvers that take any forward model, linear or not (they need only `A` and its VJP).
+pub fn nonlinear_solvers() -> Vec<&'static str> {
+    const NONLINEAR: TaskEntry = TaskEntry {
+        name: "",
+        svd: false,
+        pinv: false,
+        rgb_only: false,
+        seeded: false,
+        blind: false,
+        linear: false,
+    };
+    REGISTRY
+        .iter()
+        .filter(|e| (e.runs)(&NONLINEAR))
+        .map(|e| e.name)
+        .collect()
+}
+
+/// The operator as a linear one, or an error that names the solvers that take a nonlinear task.
+pub(crate) fn require_linear<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Linear> {
+    p.op.linear().ok_or_else(|| {
+        Error::Input(format!(
+            "{solver} needs a linear operator (Aᵀ), and {} is nonlinear; solvers that take any \
+             forward model: {}",
+            p.op.describe(),
+            nonlinear_solvers().join(", ")
+        ))
+    })
+}
+
 /// The operator's SVD, or an error that says which operators have one.
 pub(crate) fn require_svd<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Svd> {
-    p.op.svd()?.ok_or_else(|| {
+    require_linear(p, solver)?.svd()?.ok_or_else(|| {
         Error::Input(format!(
             "{solver} works in the operator's SVD space, and {} has no SVD; operators with one: {}. \
              For this operator use {}",
@@ -645,7 +741,7 @@ pub(crate) fn eps_from_x0(sched: &Schedule, x: &Tensor, x0: &Tensor, t: usize) -
 /// `A⁺`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ` from its SVD with singular values below
 /// `min` dropped. Resolved once per solve, so that a loop applying it uploads nothing.
 pub(crate) struct PseudoInverse<'a> {
-    op: &'a dyn Operator,
+    op: &'a dyn Linear,
     /// The SVD and its thresholded singular values, when the operator has no `A⁺` of its own.
     spectral: Option<(&'a dyn Svd, Tensor)>,
 }
@@ -653,13 +749,14 @@ pub(crate) struct PseudoInverse<'a> {
 impl<'a> PseudoInverse<'a> {
     /// The pseudo-inverse of the problem's operator, or an error naming the solvers that need none.
     pub fn new(p: &Problem<'a>, min: f64, solver: &str) -> Result<Self> {
-        if p.op.pinv(p.y)?.is_some() {
+        let lin = require_linear(p, solver)?;
+        if lin.pinv(p.y)?.is_some() {
             return Ok(PseudoInverse {
-                op: p.op,
+                op: lin,
                 spectral: None,
             });
         }
-        let svd = p.op.svd()?.ok_or_else(|| {
+        let svd = lin.svd()?.ok_or_else(|| {
             Error::Input(format!(
                 "{solver} needs the operator's pseudo-inverse, and {} has none (nor an SVD); use {}",
                 p.op.describe(),
@@ -667,7 +764,7 @@ impl<'a> PseudoInverse<'a> {
             ))
         })?;
         Ok(PseudoInverse {
-            op: p.op,
+            op: lin,
             spectral: Some((svd, singulars(p, svd, min, true)?)),
         })
     }

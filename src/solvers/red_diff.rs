@@ -107,9 +107,13 @@ impl Solver for RedDiff {
 /// RED-Diff's starting mean: `A⁺ y` where the operator has one, else its trivial estimate (the
 /// observation for blurs), as a fresh tensor the optimiser may update in place.
 pub(crate) fn initial_mean(p: &Problem) -> Result<Tensor> {
-    let t = match p.op.pinv(p.y)? {
+    let pinv = match p.op.linear() {
+        Some(l) => l.pinv(p.y)?,
+        None => None,
+    };
+    let t = match pinv {
         Some(t) => t,
-        None => p.op.trivial(p.y).map_err(|e| {
+        None => super::trivial_estimate(p.model, p.op, p.y).map_err(|e| {
             Error::Input(format!(
                 "RED-Diff starts from A⁺y or the operator's trivial estimate, and {} has neither ({e})",
                 p.op.describe()

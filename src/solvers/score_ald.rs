@@ -30,7 +30,7 @@
 //!
 //! `--set k=…,r=…,sigma_min=…`; `measure=0` drops the likelihood term (unconditional annealed Langevin).
 
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, timesteps_of, ve_sigma};
+use super::{Params, Problem, Run, Solver, Stepped, check_problem, require_linear, timesteps_of, ve_sigma};
 use crate::diffusion::Schedule;
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
@@ -92,6 +92,7 @@ impl Solver for ScoreAld {
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let shape = check_problem(&p)?;
+        let lin = require_linear(&p, "score-ald")?;
         let gpu = p.model.gpu();
         let ts = levels(p.schedule(), self.levels, self.sigma_min)?;
         let tt = timesteps_of(&p, &ts)?;
@@ -123,7 +124,7 @@ impl Solver for ScoreAld {
                 if me.measure {
                     let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x)?)?;
                     let w = alpha / (p.sigma_y * p.sigma_y + sig * sig);
-                    nx = ops::axpby(1.0, &nx, w as f32, &p.op.adjoint(&r)?)?;
+                    nx = ops::axpby(1.0, &nx, w as f32, &lin.adjoint(&r)?)?;
                 }
                 let z = randn(p.model.gpu(), &shape, seed, (i * me.k + k) as u32 + 1, 1)?;
                 x = ops::axpby(1.0, &nx, (2.0 * alpha).sqrt() as f32, &z)?;

@@ -19,7 +19,7 @@
 //! the weights (plain DDPM particles).
 
 use super::smc::{ParticleSettings, ddim_mean, posterior, repeat_rows};
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, timesteps};
+use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps};
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
 use crate::ops;
@@ -71,6 +71,7 @@ impl Solver for SmcDiff {
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let [b, c, h, w] = check_problem(&p)?;
+        require_linear(&p, "smcdiff")?;
         let gpu = p.model.gpu();
         // the mask: A applied to an all-ones image must be 0/1 and A must keep the image's shape
         let ones = Tensor::full(gpu, &[1, c, h, w], 1.0)?;

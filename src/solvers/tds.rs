@@ -143,10 +143,13 @@ impl Solver for Tds {
                 let xt = xc.tracked();
                 let eps = p.model.eps(&xt, t)?;
                 let x0 = tweedie(&p, &xt, &eps, t.t, sched.clip_sample)?;
-                let r = ops::axpby(1.0, &yc, -1.0, &p.op.forward(&x0.detach())?)?;
-                let ss = ops::sumsq_rows(&r, rows)?;
+                // r = y − A(x̂0) on the tape, so that the gradient takes any forward model: the
+                // VJP of r with −r is Jᵀ A'ᵀ r = −∇ ½‖r‖²
+                let r = ops::axpby(1.0, &yc, -1.0, &p.op.forward(&x0)?)?;
+                let ss = ops::sumsq_rows(&r.detach(), rows)?;
                 let g = if me.measure {
-                    autograd::backward(&x0, &p.op.adjoint(&r)?, &[&xt])?.remove(0)
+                    let seed_r = ops::scale(&r.detach(), -1.0)?;
+                    autograd::backward(&r, &seed_r, &[&xt])?.remove(0)
                 } else {
                     Tensor::full(gpu, xc.shape(), 0.0)?
                 };

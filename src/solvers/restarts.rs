@@ -1,0 +1,97 @@
+//! Restarts: N independent runs of a solver (seeds `seed`, `seed + 1`, …), keeping for each
+//! observation the result with the smallest measurement residual `‖y − A(x)‖`. The DPS paper's
+//! protocol for Fourier phase retrieval, whose magnitude-only measurement leaves many runs in a
+//! wrong basin (a shifted, flipped or sign-inverted image): Chung et al., "Diffusion Posterior
+//! Sampling for General Noisy Inverse Problems", ICLR 2023, appendix on phase retrieval (4 runs);
+//! github.com/DPS2022/diffusion-posterior-sampling.
+//!
+//! `--set restarts=N` for the solvers that take any forward model; default 4 for
+//! `phase-retrieval`, 1 (no wrapper) otherwise, and 1 with `measure=0` (the choice would use the
+//! measurement). The run is step-wise like any other: its steps are
+//! the N runs' steps one after another.
+
+use super::{Problem, Run, Solver, Stepped};
+use crate::error::Result;
+use crate::ops;
+use crate::tensor::Tensor;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// `inner` run `n` times, the best result per observation kept.
+pub struct Restarts {
+    /// The solver restarted.
+    pub inner: Box<dyn Solver>,
+    /// How many runs.
+    pub n: usize,
+}
+
+impl Solver for Restarts {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        let mut s = self.inner.settings();
+        s.push(("restarts".into(), self.n.to_string()));
+        s
+    }
+
+    fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
+        let p = *p;
+        let first = self.inner.start(&p, seed)?;
+        let per = first.steps();
+        let x = first.sample().clone();
+        let results: Rc<RefCell<Vec<Tensor>>> = Rc::default();
+        let kept = results.clone();
+        // every run is started here (cheap: no model pass), so that a problem error comes now
+        let mut runs: Vec<Option<Run<'a>>> = vec![Some(first)];
+        for k in 1..self.n {
+            runs.push(Some(self.inner.start(&p, seed.wrapping_add(k as u64))?));
+        }
+        let step = move |_x: &Tensor, i: usize| {
+            let run = runs[i / per]
+                .as_mut()
+                .expect("a run is stepped until it finishes");
+            run.step()?;
+            let out = Stepped {
+                x: run.sample().clone(),
+                x0: run.estimate().cloned(),
+            };
+            if run.is_finished() {
+                let done = runs[i / per].take().expect("finished once");
+                kept.borrow_mut().push(done.finish()?);
+            }
+            Ok(out)
+        };
+        let finish = Box::new(move |_x: Tensor| best(&p, &results.borrow()));
+        Ok(Run::new(
+            self.inner.name(),
+            p.model.gpu(),
+            x,
+            per * self.n,
+            step,
+            Some(finish),
+        ))
+    }
+}
+
+/// For each observation, the result whose residual `‖y − A(x)‖²` is smallest.
+fn best(p: &Problem, results: &[Tensor]) -> Result<Tensor> {
+    let b = p.y.shape()[0];
+    let mut res = Vec::with_capacity(results.len());
+    for x in results {
+        let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(x)?)?;
+        res.push(ops::sumsq_rows(&r, b)?.to_vec()?);
+    }
+    let rows: Vec<f32> = (0..b)
+        .map(|i| {
+            let k = (0..results.len())
+                .min_by(|&a, &c| res[a][i].total_cmp(&res[c][i]))
+                .unwrap_or(0);
+            (k * b + i) as f32
+        })
+        .collect();
+    let all = ops::particles::cat_rows(results)?;
+    let idx = Tensor::from_slice(p.model.gpu(), &[b], &rows)?;
+    ops::particles::gather_rows(&all, &idx)
+}
