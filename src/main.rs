@@ -735,17 +735,38 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// What a grid shows for an observation: the picture if it has the image's size, else A⁺y or the
-/// trivial estimate (small SR observations enlarged, CS back-projected).
+/// What a grid shows for an observation: the picture if it has the image's size (box-averaged down
+/// when it is a whole factor larger), else A⁺y or the trivial estimate (small SR observations
+/// enlarged, CS back-projected).
 fn display_observation(
     model: &dyn tweedie::diffusion::Denoiser,
     op: &dyn Operator,
     y: &Tensor,
 ) -> Result<Tensor> {
-    if let Some(o) = op.observation_image(y)?
-        && o.shape()[1..] == op.x_shape()
-    {
-        return Ok(o);
+    if let Some(o) = op.observation_image(y)? {
+        let [c, h, w] = op.x_shape();
+        let s = o.shape().to_vec();
+        if s[1..] == [c, h, w] {
+            return Ok(o);
+        }
+        // a picture larger by a whole factor (phase retrieval's 2× padded spectrum): shown
+        // box-averaged to the image's size
+        if s.len() == 4 && s[1] == c && s[2] > h && s[2] % h == 0 && s[3] % w == 0 && s[2] / h == s[3] / w {
+            let f = s[2] / h;
+            let v = o.to_vec()?;
+            let mut out = vec![0f32; s[0] * c * h * w];
+            for (q, o) in out.iter_mut().enumerate() {
+                let (r, i, j) = (q / (h * w), (q / w) % h, q % w);
+                let mut acc = 0.0;
+                for a in 0..f {
+                    for b in 0..f {
+                        acc += v[(r * s[2] + i * f + a) * s[3] + j * f + b];
+                    }
+                }
+                *o = acc / (f * f) as f32;
+            }
+            return Tensor::from_slice(y.gpu(), &[s[0], c, h, w], &out);
+        }
     }
     tweedie::solvers::trivial_estimate(model, op, y)
 }

@@ -417,3 +417,65 @@ fn blind_deblurring_writes_the_estimated_kernel() {
     assert!(!ok);
     assert!(error_line(&err).contains("blind-red-diff"), "{err}");
 }
+
+/// Phase retrieval from the command line: degrade writes the log-magnitude picture and the exact
+/// measurement beside it; restore refuses the picture (it says to pass the .safetensors), takes
+/// the .safetensors with DPS (two steps, one restart: a plumbing check), and a linear-only solver
+/// refuses the task naming the ones that take it.
+#[test]
+fn phase_retrieval_round_trip() {
+    let d = tmp("phase");
+    let img = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fmnist_test_00003.png");
+    let img = img.to_str().unwrap();
+    let y = d.join("y.png");
+    let ys = d.join("y.safetensors");
+    let y = y.to_str().unwrap();
+    let (ok, stdout, err) = tweedie(&["degrade", "--task", "phase-retrieval", "--input", img, "--out", y]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("y.safetensors"), "{stdout}");
+    let pic = tweedie::io::read_image(std::path::Path::new(y)).unwrap();
+    assert_eq!((pic.width, pic.height), (64, 64));
+    assert_eq!(
+        tweedie::io::read_safetensors(&ys).unwrap()["y"].shape,
+        vec![1, 1, 64, 64]
+    );
+    let out = d.join("x.png");
+    let out = out.to_str().unwrap();
+    let restore = |observed: &str, solver: &str| {
+        tweedie(&[
+            "restore",
+            "--task",
+            "phase-retrieval",
+            "--solver",
+            solver,
+            "--steps",
+            "2",
+            "--set",
+            "restarts=1",
+            "--observed",
+            observed,
+            "--out",
+            out,
+        ])
+    };
+    let (ok, _, err) = restore(y, "dps");
+    assert!(!ok);
+    assert!(error_line(&err).contains(".safetensors"), "{err}");
+    let (ok, _, err) = restore(ys.to_str().unwrap(), "dps");
+    assert!(ok, "{err}");
+    assert!(std::path::Path::new(out).is_file());
+    let (ok, _, err) = tweedie(&[
+        "restore",
+        "--task",
+        "phase-retrieval",
+        "--solver",
+        "ddrm",
+        "--observed",
+        ys.to_str().unwrap(),
+        "--out",
+        out,
+    ]);
+    assert!(!ok);
+    let e = error_line(&err);
+    assert!(e.contains("nonlinear") && e.contains("dps"), "{err}");
+}

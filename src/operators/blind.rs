@@ -1,7 +1,7 @@
 //! Blind deblurring: a blur whose kernel φ is not known and is estimated with the image
 //! (`deblur-blind`, solved by Blind RED-Diff).
 
-use super::{Linear, Operator, kernel_picture};
+use super::{Linear, Operator, View, kernel_picture};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::io::Image;
@@ -69,6 +69,12 @@ impl Operator for BlindBlur {
     fn unknown(&self) -> Option<&Tensor> {
         Some(&self.kernel)
     }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl View for BlindBlur {
     /// The kernel's current estimate (read from the device).
     fn extras(&self) -> Vec<(String, Image)> {
         match self.kernel.to_vec() {
@@ -83,9 +89,6 @@ impl Operator for BlindBlur {
             )],
             Err(_) => Vec::new(),
         }
-    }
-    fn linear(&self) -> Option<&dyn Linear> {
-        Some(self)
     }
 }
 

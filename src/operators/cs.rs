@@ -4,7 +4,7 @@
 //! of the SVD (`U = I`, `Σ = 1` on the first `m` coordinates), as in DDRM's `WalshHadamardCS`.
 
 use super::svd::Svd;
-use super::{Linear, Operator};
+use super::{Linear, Operator, View};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops::{self, MatmulSpec};
@@ -141,6 +141,12 @@ impl Operator for WalshHadamard {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.q_rows(x, self.m)
     }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl View for WalshHadamard {
     fn observation_image(&self, _y: &Tensor) -> Result<Option<Tensor>> {
         Ok(None)
     }
@@ -149,9 +155,6 @@ impl Operator for WalshHadamard {
             "compressed-sensing measurements are not images: pass the .safetensors file written by degrade"
                 .into(),
         ))
-    }
-    fn linear(&self) -> Option<&dyn Linear> {
-        Some(self)
     }
 }
 

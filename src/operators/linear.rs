@@ -2,7 +2,7 @@
 //! super-resolution, Gaussian and motion blur (zero padding, same size), and colorization.
 
 use super::svd::{ChannelMean, Diagonal, Separable, Svd, correlation_matrix};
-use super::{Linear, Operator};
+use super::{Linear, Operator, View};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::io::Image;
@@ -118,6 +118,8 @@ impl Operator for Identity {
     }
 }
 
+impl View for Identity {}
+
 impl Linear for Identity {
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
         Ok(y.clone())
@@ -229,6 +231,8 @@ impl Operator for AvgPool {
     }
 }
 
+impl View for AvgPool {}
+
 impl Linear for AvgPool {
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
         self.conv.adjoint(y)
@@ -322,6 +326,8 @@ impl Operator for Bicubic {
     }
 }
 
+impl View for Bicubic {}
+
 impl Linear for Bicubic {
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {
         self.conv.adjoint(y)
@@ -388,14 +394,17 @@ impl Operator for Blur {
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
         Ok(y.clone())
     }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl View for Blur {
     fn extras(&self) -> Vec<(String, Image)> {
         self.picture
             .iter()
             .map(|p| ("kernel".to_string(), p.clone()))
             .collect()
-    }
-    fn linear(&self) -> Option<&dyn Linear> {
-        Some(self)
     }
 }
 
@@ -447,6 +456,8 @@ impl Operator for Colorize {
         Some(self)
     }
 }
+
+impl View for Colorize {}
 
 impl Linear for Colorize {
     fn adjoint(&self, y: &Tensor) -> Result<Tensor> {

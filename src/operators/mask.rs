@@ -1,7 +1,7 @@
 //! Inpainting: `y = m ⊙ x` with a 0/1 mask shared by the channels.
 
 use super::svd::{Diagonal, Svd};
-use super::{Linear, Operator};
+use super::{Linear, Operator, View};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::ops;
@@ -44,6 +44,12 @@ impl Operator for Inpaint {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::mul_bcast(x, &self.mask)
     }
+    fn linear(&self) -> Option<&dyn Linear> {
+        Some(self)
+    }
+}
+
+impl View for Inpaint {
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
         // missing pixels black (-1)
         let v = y.to_vec()?;
@@ -57,9 +63,6 @@ impl Operator for Inpaint {
     }
     fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         self.forward(img)
-    }
-    fn linear(&self) -> Option<&dyn Linear> {
-        Some(self)
     }
 }
 

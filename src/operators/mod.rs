@@ -103,7 +103,7 @@ pub fn task_names(pred: impl Fn(&TaskEntry) -> bool) -> Vec<&'static str> {
 /// product comes from the tape. Linear ones also implement [`Linear`] (`Aᵀ`, and where cheap `A⁺`
 /// and the SVD) and say so through [`Operator::linear`]; the solvers that need more than `A` ask for
 /// it there and refuse a nonlinear task with an error naming the solvers that take any forward model.
-pub trait Operator: Send + Sync {
+pub trait Operator: View + Send + Sync {
     /// The task as a spec string, with every parameter spelled out.
     fn describe(&self) -> String;
     /// Shape of one image `[C, H, W]`.
@@ -132,21 +132,6 @@ pub trait Operator: Send + Sync {
     fn trivial_is_prior_mean(&self) -> bool {
         false
     }
-    /// The observation as a picture a person can look at (e.g. missing pixels black), or `None` when
-    /// the measurement is not an image (compressed sensing). By default the measurement itself.
-    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(y.clone()))
-    }
-    /// Reads an observation back from its picture (the inverse of [`Operator::observation_image`]);
-    /// an error where the picture loses information (then `degrade` writes a `.safetensors` too).
-    /// By default the picture is the measurement.
-    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
-        Ok(img.clone())
-    }
-    /// Extra pictures worth saving beside the output (the motion-blur kernel), with a file suffix.
-    fn extras(&self) -> Vec<(String, Image)> {
-        Vec::new()
-    }
     /// The operator's unknown parameters φ (the kernel of a blind blur), which a blind solver fits
     /// in place; `None` for a known operator, which every solver but the blind ones requires.
     fn unknown(&self) -> Option<&Tensor> {
@@ -167,6 +152,27 @@ pub trait Operator: Send + Sync {
     /// Whether the operator is linear.
     fn is_linear(&self) -> bool {
         self.linear().is_some()
+    }
+}
+
+/// How a task's measurements are shown to a person and read back: the display side of an operator,
+/// kept out of the math of [`Operator`] and [`Linear`] (every operator implements it; the defaults
+/// treat the measurement as a picture).
+pub trait View {
+    /// The observation as a picture a person can look at (e.g. missing pixels black), or `None` when
+    /// the measurement is not an image (compressed sensing). By default the measurement itself.
+    fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some(y.clone()))
+    }
+    /// Reads an observation back from its picture (the inverse of [`View::observation_image`]); an
+    /// error where the picture loses information (then `degrade` writes a `.safetensors` too). By
+    /// default the picture is the measurement.
+    fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
+        Ok(img.clone())
+    }
+    /// Extra pictures worth saving beside the output (the motion-blur kernel), with a file suffix.
+    fn extras(&self) -> Vec<(String, Image)> {
+        Vec::new()
     }
 }
 

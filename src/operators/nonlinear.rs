@@ -2,7 +2,7 @@
 //! composition of recorded ops, so its vector-Jacobian product comes from the tape; neither has an
 //! adjoint, so only the solvers that take any forward model run them.
 
-use super::Operator;
+use super::{Operator, View};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops;
@@ -75,6 +75,9 @@ impl Operator for PhaseRetrieval {
                 .into(),
         ))
     }
+}
+
+impl View for PhaseRetrieval {
     /// `log(1 + |y|)`, its zero frequency moved to the centre, scaled so that the largest value is
     /// white.
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
@@ -137,3 +140,5 @@ impl Operator for Hdr {
         ops::scale(y, (1.0 / self.scale) as f32)
     }
 }
+
+impl View for Hdr {}
