@@ -26,6 +26,7 @@ pub mod nn;
 pub mod operators;
 pub mod ops;
 pub mod plot;
+pub mod pt;
 pub mod solvers;
 pub mod tensor;
 
