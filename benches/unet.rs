@@ -2,7 +2,9 @@
 //! (weights/fmnist32) when present, and the committed fixture models.
 //!
 //! `cargo bench --bench unet` — on lavapipe expect seconds per pass; the numbers to quote are ratios
-//! between runs made in one session on one device.
+//! between runs made in one session on one device. `benches/torch_cpu.py` times the same cases with
+//! PyTorch on the CPU (the bundled prior at batch 1 and 8, the same inputs), for the side-by-side
+//! table in the README.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::path::Path;
@@ -53,6 +55,7 @@ fn unet(c: &mut Criterion) {
     let gpu = Gpu::with_options(&tweedie::gpu::Options::from_env()).expect("a GPU adapter");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     bench_model(c, &gpu, "fmnist32", &root.join("weights/fmnist32"), 1);
+    bench_model(c, &gpu, "fmnist32", &root.join("weights/fmnist32"), 8);
     bench_model(c, &gpu, "attn_heads", &root.join("tests/fixtures/attn_heads"), 2);
 }
 

@@ -368,10 +368,14 @@ pub fn run(
                     }
                 };
                 let label = format!("{task} {} {} steps", j.solver, j.steps);
+                // a run may take more steps than asked (restarts, inner iterations): progress
+                // counts fractions of the asked steps
+                let (base, per) = (steps_done, j.steps as f64 / run.steps().max(1) as f64);
                 while run.step()? {
-                    steps_done += 1;
+                    steps_done = base + (run.done() as f64 * per).round() as usize;
                     progress(&label, steps_done, total);
                 }
+                steps_done = base + j.steps;
                 run.finish()?
             };
             let imgs = batch_to_images(&out.to_vec()?, out.shape());
