@@ -420,8 +420,9 @@ fn blind_deblurring_writes_the_estimated_kernel() {
 
 /// Phase retrieval from the command line: degrade writes the log-magnitude picture and the exact
 /// measurement beside it; restore refuses the picture (it says to pass the .safetensors), takes
-/// the .safetensors with DPS (two steps, one restart: a plumbing check), and a linear-only solver
-/// refuses the task naming the ones that take it.
+/// the .safetensors with DPS (two steps, one restart: a plumbing check) and with TDS under two
+/// restarts writing the chosen run's spread, and a linear-only solver refuses the task naming the
+/// ones that take it.
 #[test]
 fn phase_retrieval_round_trip() {
     let d = tmp("phase");
@@ -464,6 +465,29 @@ fn phase_retrieval_round_trip() {
     let (ok, _, err) = restore(ys.to_str().unwrap(), "dps");
     assert!(ok, "{err}");
     assert!(std::path::Path::new(out).is_file());
+    // a particle solver under restarts keeps the spread of the run it chose
+    let sd = d.join("s.png");
+    let (ok, _, err) = tweedie(&[
+        "restore",
+        "--task",
+        "phase-retrieval",
+        "--solver",
+        "tds",
+        "--steps",
+        "2",
+        "--set",
+        "restarts=2",
+        "--set",
+        "particles=2",
+        "--observed",
+        ys.to_str().unwrap(),
+        "--out",
+        out,
+        "--std",
+        sd.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(sd.is_file());
     let (ok, _, err) = tweedie(&[
         "restore",
         "--task",

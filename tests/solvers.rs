@@ -578,7 +578,7 @@ fn smcdiff_box_inpainting() {
 /// The nonlinear tasks with DPS at 20 steps on image 0 (phase retrieval with its default 4
 /// restarts, oversampling 2). Measured: phase retrieval 24.64 dB against the prior's mean image
 /// 11.81 (images 0-3: 25.60 against 10.82); HDR (scale 2) 27.15 against y / 2 13.12 (images 0-3:
-/// 22.09 against 13.04); without the guidance (one run, images 0-1) 7.51.
+/// 22.09 against 13.04); without the guidance (one run, image 0) 8.28 (images 0-1: 7.51).
 #[test]
 fn dps_phase_retrieval_and_hdr() {
     for task in ["phase-retrieval", "hdr"] {

@@ -11,11 +11,14 @@
 //! the N runs' steps one after another.
 
 use super::{Problem, Run, Solver, Stepped};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
+
+/// One run's result and, for a particle solver, its posterior spread.
+type Finished = (Tensor, Option<Tensor>);
 
 /// `inner` run `n` times, the best result per observation kept.
 pub struct Restarts {
@@ -36,12 +39,17 @@ impl Solver for Restarts {
         s
     }
 
+    fn gives_std(&self) -> bool {
+        self.inner.gives_std()
+    }
+
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let p = *p;
         let first = self.inner.start(&p, seed)?;
         let per = first.steps();
         let x = first.sample().clone();
-        let results: Rc<RefCell<Vec<Tensor>>> = Rc::default();
+        // each run's result and, for a particle solver, its posterior spread
+        let results: Rc<RefCell<Vec<Finished>>> = Rc::default();
         let kept = results.clone();
         // every run is started here (cheap: no model pass), so that a problem error comes now
         let mut runs: Vec<Option<Run<'a>>> = vec![Some(first)];
@@ -59,24 +67,33 @@ impl Solver for Restarts {
             };
             if run.is_finished() {
                 let done = runs[i / per].take().expect("finished once");
-                kept.borrow_mut().push(done.finish()?);
+                kept.borrow_mut().push(done.finish_with_std()?);
             }
             Ok(out)
         };
-        let finish = Box::new(move |_x: Tensor| best(&p, &results.borrow()));
-        Ok(Run::new(
-            self.inner.name(),
-            p.model.gpu(),
-            x,
-            per * self.n,
-            step,
-            Some(finish),
-        ))
+        let (name, gpu, steps) = (self.inner.name(), p.model.gpu(), per * self.n);
+        if self.inner.gives_std() {
+            let posterior = Box::new(move |_x: Tensor| {
+                let r = results.borrow();
+                let xs: Vec<Tensor> = r.iter().map(|(x, _)| x.clone()).collect();
+                let stds: Option<Vec<Tensor>> = r.iter().map(|(_, s)| s.clone()).collect();
+                let pick = best_rows(&p, &xs)?;
+                let std = stds.ok_or_else(|| Error::Input(format!("{name} gave no spread")))?;
+                Ok((pick_rows(&xs, &pick)?, pick_rows(&std, &pick)?))
+            });
+            return Ok(Run::particles(name, gpu, x, steps, step, posterior));
+        }
+        let finish = Box::new(move |_x: Tensor| {
+            let xs: Vec<Tensor> = results.borrow().iter().map(|(x, _)| x.clone()).collect();
+            pick_rows(&xs, &best_rows(&p, &xs)?)
+        });
+        Ok(Run::new(name, gpu, x, steps, step, Some(finish)))
     }
 }
 
-/// For each observation, the result whose residual `‖y − A(x)‖²` is smallest.
-fn best(p: &Problem, results: &[Tensor]) -> Result<Tensor> {
+/// For each observation, the global row (run `k`, observation `i`: `k B + i`) of the result whose
+/// residual `‖y − A(x)‖²` is smallest, as f32 for [`ops::particles::gather_rows`].
+fn best_rows(p: &Problem, results: &[Tensor]) -> Result<Tensor> {
     let b = p.y.shape()[0];
     let mut res = Vec::with_capacity(results.len());
     for x in results {
@@ -91,7 +108,10 @@ fn best(p: &Problem, results: &[Tensor]) -> Result<Tensor> {
             (k * b + i) as f32
         })
         .collect();
-    let all = ops::particles::cat_rows(results)?;
-    let idx = Tensor::from_slice(p.model.gpu(), &[b], &rows)?;
-    ops::particles::gather_rows(&all, &idx)
+    Tensor::from_slice(p.model.gpu(), &[b], &rows)
+}
+
+/// The rows `idx` of the runs' results stacked run after run.
+fn pick_rows(results: &[Tensor], idx: &Tensor) -> Result<Tensor> {
+    ops::particles::gather_rows(&ops::particles::cat_rows(results)?, idx)
 }
