@@ -59,11 +59,8 @@ fn line_pass(
     scale: f32,
 ) -> Result<()> {
     let lines32 = u32_of(lines, "fft lines")?;
-    let groups = if lines <= 65535 {
-        [lines32, 1, 1]
-    } else {
-        [32768, lines.div_ceil(32768) as u32, 1]
-    };
+    // one workgroup per line, split over two grid axes past 65,535 lines as every launcher does
+    let groups = grid1d(lines, 1);
     x.gpu().dispatch(
         &KernelId::new("fft.wgsl", "fft_line"),
         &[

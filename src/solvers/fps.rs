@@ -137,7 +137,7 @@ impl Solver for Fps {
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
-        check_problem(&p)?;
+        let [b, c, h, w] = check_problem(&p)?;
         let svd = require_svd(&p, "fps")?;
         if me.measure && p.sigma_y <= 0.0 {
             return Err(Error::Input(
@@ -145,11 +145,34 @@ impl Solver for Fps {
                     .into(),
             ));
         }
+        let sv: Vec<f64> = svd.singulars().iter().map(|&v| v as f64).collect();
+        let s_dev: Vec<f32> = sv.iter().map(|&v| v as f32).collect();
+        let shape = [b, c, h, w];
+        let common = Common {
+            shape,
+            tt: timesteps(&p, me.steps)?,
+            s_dev: Tensor::from_slice(p.model.gpu(), &[s_dev.len()], &s_dev)?,
+            observed: sv.iter().map(|&s| me.measure && s >= MIN_SINGULAR).collect(),
+            sv,
+            ybar: svd.ut(p.y)?.reshape(&shape)?,
+        };
         match me.filter {
-            Filter::Joint => start_joint(&p, me, svd, seed),
-            Filter::Official => start_official(&p, me, svd, seed),
+            Filter::Joint => start_joint(&p, me, svd, seed, common),
+            Filter::Official => start_official(&p, me, svd, seed, common),
         }
     }
+}
+
+/// What both filters start from: the batch's shape `[B, C, H, W]`, the respaced timesteps, the
+/// singular values (host and device), the measurement in spectral coordinates `ȳ = Uᵀ y` and which
+/// coordinates it observes.
+struct Common {
+    shape: [usize; 4],
+    tt: Vec<crate::diffusion::Timestep>,
+    sv: Vec<f64>,
+    s_dev: Tensor,
+    ybar: Tensor,
+    observed: Vec<bool>,
 }
 
 /// The measurement sequence in spectral coordinates, `ȳ_t` for every respaced timestep (per
@@ -186,23 +209,25 @@ fn start_official<'a>(
     me: Fps,
     svd: &'a dyn crate::operators::Svd,
     seed: u64,
+    common: Common,
 ) -> Result<Run<'a>> {
     let p = *p;
-    let [b, c, h, w] = check_problem(&p)?;
+    let Common {
+        shape,
+        tt,
+        sv,
+        s_dev,
+        ybar,
+        observed,
+    } = common;
+    let [b, c, h, w] = shape;
     let gpu = p.model.gpu();
     let k = me.particles.k;
-    let tt = timesteps(&p, me.steps)?;
     let n = tt.len();
     let sched = p.schedule();
     let ab = |t: Option<usize>| sched.alpha_bar(t);
-    let sv: Vec<f64> = svd.singulars().iter().map(|&v| v as f64).collect();
-    let s_dev: Vec<f32> = sv.iter().map(|&v| v as f32).collect();
-    let s_dev = Tensor::from_slice(gpu, &[s_dev.len()], &s_dev)?;
-    let shape = [b, c, h, w];
-    let ybar = svd.ut(p.y)?.reshape(&shape)?;
     let start = ops::mul_bcast(&randn(gpu, &shape, seed, 0, 4)?, &s_dev)?;
     let seq = bridge(&p, &tt, &ybar, &s_dev, seed, start, &|_, _| me.c)?;
-    let observed: Vec<bool> = sv.iter().map(|&s| me.measure && s >= MIN_SINGULAR).collect();
     let mut plan = Vec::with_capacity(n);
     for i in 0..n {
         let (t, prev) = (tt[i].t, next_t(&tt, i));
@@ -256,23 +281,28 @@ fn start_joint<'a>(
     me: Fps,
     svd: &'a dyn crate::operators::Svd,
     seed: u64,
+    common: Common,
 ) -> Result<Run<'a>> {
     let p = *p;
-    let [b, c, h, w] = check_problem(&p)?;
+    let Common {
+        shape,
+        tt,
+        sv,
+        s_dev,
+        ybar,
+        observed,
+    } = common;
+    let [b, c, h, w] = shape;
     let gpu = p.model.gpu();
     let k = me.particles.k;
-    let tt = timesteps(&p, me.steps)?;
     let n = tt.len();
     let sched = p.schedule();
     let ab = |t: Option<usize>| sched.alpha_bar(t);
     let sy = p.sigma_y;
-    let sv: Vec<f64> = svd.singulars().iter().map(|&v| v as f64).collect();
     let vec_dev = |v: &dyn Fn(f64, usize) -> f64| -> Result<Tensor> {
         let v: Vec<f32> = sv.iter().enumerate().map(|(j, &s)| v(s, j) as f32).collect();
         Tensor::from_slice(gpu, &[v.len()], &v)
     };
-    let s_dev = vec_dev(&|s, _| s)?;
-    let observed: Vec<bool> = sv.iter().map(|&s| me.measure && s >= MIN_SINGULAR).collect();
     // coordinates whose measurement is sharper than `pin` follow the sequence; the rest enter
     // through the likelihood of y itself at the end
     let pinned: Vec<bool> = sv
@@ -282,8 +312,6 @@ fn start_joint<'a>(
         .collect();
     let pin_mask = vec_dev(&|_, j| pinned[j] as u8 as f64)?;
     let inv_s = vec_dev(&|s, j| if pinned[j] { 1.0 / s } else { 0.0 })?;
-    let shape = [b, c, h, w];
-    let ybar = svd.ut(p.y)?.reshape(&shape)?;
     let ab_first = ab(Some(tt[0].t));
     let start = ops::axpby(
         ab_first.sqrt() as f32,
