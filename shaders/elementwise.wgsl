@@ -72,7 +72,7 @@ fn concat(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     }
 }
 
-// nearest-neighbour 2x upsample of [N*C, c1, inner] to [N*C, 2*c1, 2*inner]
+// nearest-neighbour 2x upsample of [N*C, c1, inner] to [N*C, 2*c1, 2*inner], times a
 @compute @workgroup_size(256)
 fn upsample2x(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat(gid, nwg);
@@ -83,7 +83,7 @@ fn upsample2x(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let r = i % (4u * h * w);
     let oy = r / (2u * w);
     let ox = r % (2u * w);
-    out[i] = x[nc * h * w + (oy / 2u) * w + ox / 2u];
+    out[i] = p.a * x[nc * h * w + (oy / 2u) * w + ox / 2u];
 }
 
 // 2*pi = TWO_PI_1 + TWO_PI_2 + TWO_PI_3, with q * TWO_PI_1 exact for integer q < 2^16.
@@ -152,4 +152,30 @@ fn pow_values(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let i = flat(gid, nwg);
     if (i >= p.n) { return; }
     out[i] = p.a * pow(x[i] + p.e, p.b);
+}
+
+// out = x * y   (same shapes)
+@compute @workgroup_size(256)
+fn mul(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    out[i] = x[i] * y[i];
+}
+
+// FiLM (guided-diffusion's scale-shift norm): out = x * (1 + scale[n, c]) + shift[n, c] for x
+// [N, C, inner] and y = [scale | shift] as [N, 2C] (c1 = C); flag 0 leaves the shift out (the
+// gradient with respect to x).
+@compute @workgroup_size(256)
+fn film(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    let nc = i / p.inner;
+    let n = nc / p.c1;
+    let c = nc % p.c1;
+    let base = n * 2u * p.c1 + c;
+    var v = x[i] * (1.0 + y[base]);
+    if (p.flag != 0u) {
+        v = v + y[base + p.c1];
+    }
+    out[i] = v;
 }

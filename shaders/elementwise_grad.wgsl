@@ -41,7 +41,8 @@ fn split_channels(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     out[i] = dy[(n * p.c2 + p.off) * p.inner + r];
 }
 
-// dx[nc, y, x] = sum of the 2x2 block of dy it was copied to (input H = c1, W = c2)
+// dx[nc, y, x] = a * (sum of the 2x2 block of dy it was copied to) (input H = c1, W = c2): the
+// gradient of the nearest 2x upsample with a = 1, and the 2x2 average pool with a = 1/4
 @compute @workgroup_size(256)
 fn upsample2x_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat(gid, nwg);
@@ -53,7 +54,7 @@ fn upsample2x_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     let y = r / w;
     let xx = r % w;
     let b = nc * 4u * h * w + (2u * y) * (2u * w) + 2u * xx;
-    out[i] = dy[b] + dy[b + 1u] + dy[b + 2u * w] + dy[b + 2u * w + 1u];
+    out[i] = p.a * (dy[b] + dy[b + 1u] + dy[b + 2u * w] + dy[b + 2u * w + 1u]);
 }
 
 // out[i] = a * dy[i / inner] * (flag ? x[i] : 1): gradients of row sums (flag 0) and of row sums of

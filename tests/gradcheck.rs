@@ -156,6 +156,15 @@ fn elementwise_and_layout_gradients_pass_finite_differences() {
         ops::sumsq_rows(&x[0], 3).unwrap()
     });
     check("clamp", &[vec![40]], &|x| ops::clamp(&x[0], -0.8, 0.8).unwrap());
+    check("film", &[vec![2, 3, 4, 5], vec![2, 6]], &|x| {
+        ops::film(&x[0], &x[1]).unwrap()
+    });
+    check("avg_pool2x", &[vec![2, 3, 4, 6]], &|x| {
+        ops::avg_pool2x(&x[0]).unwrap()
+    });
+    check("narrow_channels", &[vec![2, 5, 3, 3]], &|x| {
+        ops::narrow_channels(&x[0], 1, 3).unwrap()
+    });
 }
 
 /// The FFT ops and the nonlinear forward models built from them: the 2-D FFT and its inverse

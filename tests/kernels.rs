@@ -207,6 +207,30 @@ fn elementwise_match_reference() {
         0.0,
         "upsample",
     );
+    let (ss, ssv) = up(&g, &[2, 6], 204);
+    close(
+        &ops::film(&x, &ss).unwrap(),
+        &r::film(&xv, &ssv, 2, 3),
+        1e-6,
+        "film",
+    );
+    let (p, pv) = up(&g, &[2, 3, 6, 8], 205);
+    close(
+        &ops::avg_pool2x(&p).unwrap(),
+        &r::avg_pool2x(&pv, 6, 6, 8),
+        1e-6,
+        "avg_pool2x",
+    );
+    close(
+        &ops::narrow_channels(&z, 1, 2).unwrap(),
+        &zv.chunks(35)
+            .enumerate()
+            .filter(|(i, _)| (1..3).contains(&(i % 4)))
+            .flat_map(|(_, c)| c.to_vec())
+            .collect::<Vec<_>>(),
+        0.0,
+        "narrow_channels",
+    );
     let f = Tensor::full(&g, &[3, 333], 2.5).unwrap();
     assert!(f.to_vec().unwrap().iter().all(|&v| v == 2.5));
 }

@@ -397,9 +397,14 @@ pub fn split_channels(dy: &Tensor, off: usize, cn: usize) -> Result<Tensor> {
 
 /// Gradient of [`super::upsample_nearest2x`]: sums of 2x2 blocks.
 pub fn upsample2x_backward(dy: &Tensor) -> Result<Tensor> {
+    sum_pool2x(dy, 1.0)
+}
+
+/// `a` times the sums of the 2x2 blocks of `dy` `[N, C, H, W]` (H, W even).
+pub(crate) fn sum_pool2x(dy: &Tensor, a: f32) -> Result<Tensor> {
     let s = dy.shape();
     if s.len() != 4 || !s[2].is_multiple_of(2) || !s[3].is_multiple_of(2) {
-        return Err(Error::Shape(format!("upsample backward of {s:?}")));
+        return Err(Error::Shape(format!("2x2 block sums of {s:?}")));
     }
     let out = Tensor::empty(dy.gpu(), &[s[0], s[1], s[2] / 2, s[3] / 2])?;
     elementwise_grad(
@@ -408,7 +413,7 @@ pub fn upsample2x_backward(dy: &Tensor) -> Result<Tensor> {
         dy,
         &out,
         out.numel(),
-        0.0,
+        a,
         0,
         s[2] / 2,
         s[3] / 2,

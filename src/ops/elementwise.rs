@@ -143,9 +143,16 @@ pub fn upsample_nearest2x(x: &Tensor) -> Result<Tensor> {
     if s.len() != 4 {
         return Err(Error::Shape(format!("upsample expects NCHW, got {s:?}")));
     }
-    let out = Tensor::empty(x.gpu(), &[s[0], s[1], 2 * s[2], 2 * s[3]])?;
-    launch("upsample2x", x, x, &out, 0.0, 0.0, s[3] as u32, s[2] as u32, 0, 0)?;
+    let out = upsample2x_scaled(x, 1.0)?;
     let out = record(out, &[x], Op::Upsample2x);
+    Ok(out)
+}
+
+/// `a` times the nearest 2x upsample of `x` `[N, C, H, W]` (not recorded).
+pub(crate) fn upsample2x_scaled(x: &Tensor, a: f32) -> Result<Tensor> {
+    let s = x.shape();
+    let out = Tensor::empty(x.gpu(), &[s[0], s[1], 2 * s[2], 2 * s[3]])?;
+    launch("upsample2x", x, x, &out, a, 0.0, s[3] as u32, s[2] as u32, 0, 0)?;
     Ok(out)
 }
 
@@ -243,5 +250,85 @@ pub fn pow(x: &Tensor, a: f32, p: f32, e: f32) -> Result<Tensor> {
         &out,
         [n, a.to_bits(), p.to_bits(), 0, 0, 0, 0, e.to_bits()],
     )?;
+    Ok(out)
+}
+
+/// `x * y` elementwise (same shapes; not differentiated: used inside backward rules).
+pub fn mul(x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    check_same(x, y, "mul")?;
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    launch("mul", x, y, &out, 0.0, 0.0, 0, 0, 0, 0)?;
+    Ok(out)
+}
+
+/// guided-diffusion's scale-shift conditioning (FiLM): `x * (1 + scale) + shift` for `x`
+/// `[N, C, ...]` and `ss = [scale | shift]` `[N, 2C]`, one pair per (sample, channel). Differentiable
+/// in both.
+pub fn film(x: &Tensor, ss: &Tensor) -> Result<Tensor> {
+    let out = film_launch(x, ss, true)?;
+    Ok(record(out, &[x, ss], Op::Film))
+}
+
+/// [`film`] without the shift (`x * (1 + scale)`): the gradient with respect to `x`.
+pub(crate) fn film_launch(x: &Tensor, ss: &Tensor, shift: bool) -> Result<Tensor> {
+    same_device(x, ss)?;
+    let s = x.shape();
+    if s.len() < 2 || ss.numel() != 2 * s[0] * s[1] {
+        return Err(Error::Shape(format!(
+            "scale-shift of {s:?} by {:?}: needs [batch, 2 x channels]",
+            ss.shape()
+        )));
+    }
+    let inner = x.numel() / (s[0] * s[1]);
+    let out = Tensor::empty(x.gpu(), s)?;
+    launch(
+        "film",
+        x,
+        ss,
+        &out,
+        0.0,
+        0.0,
+        u32_of(inner, "scale-shift")?,
+        u32_of(s[1], "scale-shift")?,
+        0,
+        shift as u32,
+    )?;
+    Ok(out)
+}
+
+/// 2x2 average pooling with stride 2 of `[N, C, H, W]` (H and W even), as guided-diffusion's
+/// `Downsample(use_conv=False)`.
+pub fn avg_pool2x(x: &Tensor) -> Result<Tensor> {
+    let s = x.shape();
+    if s.len() != 4 || !s[2].is_multiple_of(2) || !s[3].is_multiple_of(2) {
+        return Err(Error::Shape(format!(
+            "2x2 average pooling needs NCHW with even height and width, got {s:?}"
+        )));
+    }
+    let out = super::backward::sum_pool2x(x, 0.25)?;
+    Ok(record(out, &[x], Op::AvgPool2x))
+}
+
+/// Channels `off..off + cn` of `x` `[N, C, H, W]` (e.g. ε, the first half of a learned-variance
+/// model's output). Differentiable.
+pub fn narrow_channels(x: &Tensor, off: usize, cn: usize) -> Result<Tensor> {
+    let out = super::backward::split_channels(x, off, cn)?;
+    let total = x.shape()[1];
+    Ok(record(out, &[x], Op::NarrowChannels { off, total }))
+}
+
+/// `g` `[N, cn, H, W]` placed at channels `off..off + cn` of zeros `[N, total, H, W]`: the gradient of
+/// [`narrow_channels`].
+pub(crate) fn pad_channels(g: &Tensor, off: usize, total: usize) -> Result<Tensor> {
+    let s = g.shape();
+    let zeros = |c: usize| Tensor::full(g.gpu(), &[s[0], c, s[2], s[3]], 0.0);
+    let mut out = g.clone();
+    if off > 0 {
+        out = concat_channels(&zeros(off)?, &out)?;
+    }
+    let after = total - off - s[1];
+    if after > 0 {
+        out = concat_channels(&out, &zeros(after)?)?;
+    }
     Ok(out)
 }

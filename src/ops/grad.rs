@@ -46,6 +46,12 @@ pub(crate) enum Op {
     CropReal,
     /// inputs: z (complex)
     Cabs,
+    /// inputs: x, [scale | shift]
+    Film,
+    /// inputs: x
+    AvgPool2x,
+    /// inputs: x (`total` channels)
+    NarrowChannels { off: usize, total: usize },
 }
 
 impl Op {
@@ -70,6 +76,9 @@ impl Op {
             Op::EmbedComplex => "embed_complex",
             Op::CropReal => "crop_real",
             Op::Cabs => "cabs",
+            Op::Film => "film",
+            Op::AvgPool2x => "avg_pool2x",
+            Op::NarrowChannels { .. } => "narrow_channels",
         }
     }
 }
@@ -174,6 +183,29 @@ fn backward_node(
         Op::Clamp { lo, hi } => vec![Some(ops::clamp_backward(&x[0], g, lo, hi)?)],
         Op::SumRows => vec![Some(ops::rows_scale(None, x[0].shape(), g, 1.0)?)],
         Op::SumsqRows => vec![Some(ops::rows_scale(Some(&x[0]), x[0].shape(), g, 2.0)?)],
+        Op::Film => {
+            let dss = if want(1) {
+                // d scale[n, c] = Σ_hw g x, d shift[n, c] = Σ_hw g
+                let s = x[0].shape();
+                let nc = s[0] * s[1];
+                let col = [s[0], s[1], 1, 1];
+                let ds = ops::sum_rows(&ops::mul(g, &x[0])?, nc)?.reshape(&col)?;
+                let dh = ops::sum_rows(g, nc)?.reshape(&col)?;
+                Some(ops::concat_channels(&ds, &dh)?)
+            } else {
+                None
+            };
+            let dx = if want(0) {
+                Some(super::elementwise::film_launch(g, &x[1], false)?)
+            } else {
+                None
+            };
+            vec![dx, dss]
+        }
+        Op::AvgPool2x => vec![Some(super::elementwise::upsample2x_scaled(g, 0.25)?)],
+        Op::NarrowChannels { off, total } => {
+            vec![Some(super::elementwise::pad_channels(g, off, total)?)]
+        }
         Op::Fft2 { .. } | Op::EmbedComplex | Op::CropReal | Op::Cabs => {
             vec![Some(super::fft::backward(op, &x[0], g)?)]
         }

@@ -24,8 +24,8 @@ pub use backward::{
 pub use cg::{axpy_ratio, cg, cg_floored, dot_rows};
 pub use conv::{Conv2dSpec, conv2d};
 pub use elementwise::{
-    add, add_bcast, affine, axpby, clamp, concat_channels, fill, mul_bcast, pow, scale, silu,
-    timestep_embedding, timestep_freq_table, upsample_nearest2x,
+    add, add_bcast, affine, avg_pool2x, axpby, clamp, concat_channels, fill, film, mul, mul_bcast,
+    narrow_channels, pow, scale, silu, timestep_embedding, timestep_freq_table, upsample_nearest2x,
 };
 pub use fft::{MAX_FFT_SIDE, cabs, cabs_backward, crop_real, embed_complex, fft2};
 pub use matmul::{MatmulSpec, linear, matmul};

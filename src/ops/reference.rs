@@ -310,3 +310,30 @@ pub fn dft2(z: &[f32], rows: usize, h: usize, w: usize, inverse: bool) -> Vec<f6
     }
     out
 }
+
+/// guided-diffusion's scale-shift: `x * (1 + ss[n, c]) + ss[n, C + c]` for `x` `[N, C, inner]`.
+pub fn film(x: &[f32], ss: &[f32], n: usize, c: usize) -> Vec<f32> {
+    let inner = x.len() / (n * c);
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let (b, ch) = (i / inner / c, (i / inner) % c);
+            (v as f64 * (1.0 + ss[b * 2 * c + ch] as f64) + ss[b * 2 * c + c + ch] as f64) as f32
+        })
+        .collect()
+}
+
+/// 2x2 average pooling with stride 2 of `[NC, H, W]`.
+pub fn avg_pool2x(x: &[f32], nc: usize, h: usize, w: usize) -> Vec<f32> {
+    let (oh, ow) = (h / 2, w / 2);
+    let mut out = vec![0f32; nc * oh * ow];
+    for p in 0..nc {
+        for y in 0..oh {
+            for xx in 0..ow {
+                let at = |dy: usize, dx: usize| x[p * h * w + (2 * y + dy) * w + 2 * xx + dx] as f64;
+                out[(p * oh + y) * ow + xx] = (0.25 * (at(0, 0) + at(0, 1) + at(1, 0) + at(1, 1))) as f32;
+            }
+        }
+    }
+    out
+}
