@@ -220,6 +220,32 @@ impl Attention {
         })
     }
 
+    /// An attention block from its parts: the optional input norm, the q, k, v and output projections
+    /// (`[heads * dim_head, C]` and `[C, heads * dim_head]`), and the output rescale. guided-diffusion's
+    /// `AttentionBlock` is built this way from its fused qkv projection.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        group_norm: Option<GroupNorm>,
+        to_q: Linear,
+        to_k: Linear,
+        to_v: Linear,
+        to_out: Linear,
+        heads: usize,
+        dim_head: usize,
+        rescale_output_factor: f32,
+    ) -> Self {
+        Attention {
+            group_norm,
+            to_q,
+            to_k,
+            to_v,
+            to_out,
+            heads,
+            dim_head,
+            rescale_output_factor,
+        }
+    }
+
     /// Applies the block to `[B, C, H, W]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let s = x.shape();

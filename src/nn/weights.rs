@@ -13,6 +13,8 @@ pub struct Weights {
     source: String,
     tensors: BTreeMap<String, HostTensor>,
     used: BTreeSet<String>,
+    /// Seed of [`Self::synthetic`] weights.
+    synthetic: Option<u64>,
 }
 
 /// Older diffusers checkpoints (e.g. google/ddpm-*) name the attention projections differently.
@@ -31,7 +33,55 @@ impl Weights {
             source: source.to_string(),
             tensors,
             used: BTreeSet::new(),
+            synthetic: None,
         }
+    }
+
+    /// Random weights for any name asked for, keyed by `seed` and the name: matrices and kernels
+    /// `N(0, 1/fan_in)`, norm scales 1, biases 0. For sizing and timing a model without its
+    /// checkpoint (activations stay of unit scale through the layers).
+    pub fn synthetic(gpu: &Gpu, seed: u64) -> Self {
+        Weights {
+            gpu: gpu.clone(),
+            source: format!("synthetic weights (seed {seed})"),
+            tensors: BTreeMap::new(),
+            used: BTreeSet::new(),
+            synthetic: Some(seed),
+        }
+    }
+
+    fn synthesize(seed: u64, name: &str, shape: &[usize]) -> Vec<f32> {
+        let n: usize = shape.iter().product();
+        if name.ends_with("bias") {
+            return vec![0.0; n];
+        }
+        if shape.len() == 1 {
+            return vec![1.0; n];
+        }
+        let fan_in = (n / shape[0]).max(1);
+        let std = 1.0 / (fan_in as f64).sqrt();
+        // SplitMix64 keyed by the seed and an FNV-1a hash of the name; Box-Muller pairs
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut st = seed ^ h;
+        let mut next = move || {
+            st = st.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = st;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut out = Vec::with_capacity(n + 1);
+        while out.len() < n {
+            let r = (-2.0 * next().max(1e-300).ln()).sqrt() * std;
+            let a = 2.0 * std::f64::consts::PI * next();
+            out.push((r * a.cos()) as f32);
+            out.push((r * a.sin()) as f32);
+        }
+        out.truncate(n);
+        out
     }
 
     fn find(&self, name: &str) -> Option<String> {
@@ -47,6 +97,16 @@ impl Weights {
     /// The tensor `name` with the expected `shape`, uploaded. A shape that differs only by trailing
     /// 1s (a Linear stored as a 1x1 convolution) is accepted.
     pub fn get(&mut self, name: &str, shape: &[usize]) -> Result<Tensor> {
+        let data = self.get_host(name, shape)?;
+        Tensor::from_slice(&self.gpu, shape, &data)
+    }
+
+    /// The values of tensor `name` with the expected `shape` on the host (for layers that rearrange
+    /// them before the upload), checked as [`Self::get`] checks them.
+    pub fn get_host(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        if let Some(seed) = self.synthetic {
+            return Ok(Self::synthesize(seed, name, shape));
+        }
         let key = self.find(name).ok_or_else(|| {
             Error::Model(format!(
                 "{}: tensor {name} (shape {shape:?}) is missing",
@@ -73,9 +133,14 @@ impl Weights {
                 self.source
             )));
         }
-        let out = Tensor::from_slice(&self.gpu, shape, &t.data)?;
+        let data = t.data.clone();
         self.used.insert(key);
-        Ok(out)
+        Ok(data)
+    }
+
+    /// The device the weights are uploaded to.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
     }
 
     /// Errors if the file holds tensors that were never requested.
