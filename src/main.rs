@@ -3,7 +3,8 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tweedie::models::UNet2DModel;
+use tweedie::diffusion::Denoiser;
+use tweedie::models::Model;
 use tweedie::{Error, Gpu, Result, Tensor};
 
 #[derive(Parser)]
@@ -15,6 +16,20 @@ use tweedie::{Error, Gpu, Result, Tensor};
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Architecture of a guided-diffusion checkpoint given to --model: a preset (ffhq_10m,
+    /// imagenet256_uncond) or a JSON file of guided-diffusion's create_model arguments. Default:
+    /// <checkpoint>.json or config.json beside it, else the preset of its file name.
+    #[arg(long, global = true, value_name = "PRESET|FILE")]
+    model_config: Option<String>,
+}
+
+/// `--model-config`, for [`load_model`].
+static MODEL_CONFIG: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Loads `--model`: a diffusers directory or a guided-diffusion checkpoint (with `--model-config`).
+fn load_model(gpu: &Gpu, path: &std::path::Path) -> Result<Model> {
+    let cfg = MODEL_CONFIG.get().and_then(|c| c.as_deref());
+    Model::load(gpu, path, cfg)
 }
 
 #[derive(Subcommand)]
@@ -23,7 +38,8 @@ enum Cmd {
     Info,
     /// Runs the model once: writes `eps` = model(x, t) for the tensor `x` of the input file.
     Eps {
-        /// diffusers UNet2DModel directory (config.json + diffusion_pytorch_model.safetensors).
+        /// diffusers UNet2DModel directory (config.json + diffusion_pytorch_model.safetensors), or
+        /// a guided-diffusion checkpoint (.pt or .safetensors; see --model-config).
         #[arg(long)]
         model: PathBuf,
         /// safetensors file holding `x` ([B, C, H, W], f32).
@@ -87,7 +103,8 @@ enum Cmd {
         /// any solver ignore the measurement).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// diffusers UNet2DModel directory; default: the bundled weights/fmnist32.
+        /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
+        /// --model-config); default: the bundled weights/fmnist32.
         #[arg(long)]
         model: Option<PathBuf>,
         /// Output PNG (one observation) or directory (several).
@@ -130,7 +147,8 @@ enum Cmd {
         /// Images per batch.
         #[arg(long, default_value_t = 8)]
         batch: usize,
-        /// diffusers UNet2DModel directory; default: the bundled weights/fmnist32.
+        /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
+        /// --model-config); default: the bundled weights/fmnist32.
         #[arg(long)]
         model: Option<PathBuf>,
         /// Output folder.
@@ -150,7 +168,8 @@ enum Cmd {
         /// Output grid.
         #[arg(long, default_value = "demo.png")]
         out: PathBuf,
-        /// diffusers UNet2DModel directory; default: the bundled weights/fmnist32.
+        /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
+        /// --model-config); default: the bundled weights/fmnist32.
         #[arg(long)]
         model: Option<PathBuf>,
         /// Seed.
@@ -160,7 +179,8 @@ enum Cmd {
     /// Draws unconditional samples from the model (the bundled Fashion-MNIST prior by default) and
     /// writes them as a grid.
     Sample {
-        /// diffusers UNet2DModel directory; default: the bundled weights/fmnist32.
+        /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
+        /// --model-config); default: the bundled weights/fmnist32.
         #[arg(long)]
         model: Option<PathBuf>,
         /// Number of samples.
@@ -197,6 +217,7 @@ fn gpu() -> Result<Gpu> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    MODEL_CONFIG.set(cli.model_config.clone()).ok();
     let r = match cli.cmd {
         Cmd::Info => info(),
         Cmd::Eps {
@@ -380,8 +401,8 @@ fn eps(
     tweedie::io::check_output(out, tweedie::io::Output::Safetensors, "--out")?;
     let x = read_tensor(input, "x")?;
     let gpu = gpu()?;
-    let m = UNet2DModel::load(&gpu, model)?;
-    let len = tweedie::diffusion::Denoiser::schedule(&m).len();
+    let m = load_model(&gpu, model)?;
+    let len = m.schedule().len();
     if t as usize >= len {
         return Err(Error::Input(format!(
             "--t {t}: the model's schedule has {len} timesteps, so t must be from 0 to {}",
@@ -402,7 +423,7 @@ fn eps(
         }
         Some(vpath) => {
             let v = read_tensor(vpath, "v")?;
-            let want: Vec<usize> = vec![x.shape[0], m.config.out_channels, x.shape[2], x.shape[3]];
+            let want: Vec<usize> = vec![x.shape[0], m.out_channels(), x.shape[2], x.shape[3]];
             if v.shape != want {
                 return Err(Error::Input(format!(
                     "{}: v has shape {:?} but the model output has shape {want:?}",
@@ -411,7 +432,10 @@ fn eps(
                 )));
             }
             let vt = Tensor::from_slice(&gpu, &v.shape, &v.data)?;
-            let (e, g) = m.forward_vjp(&xt, &tt, &vt)?;
+            let xt = xt.tracked();
+            let e = m.forward(&xt, &tt)?;
+            let g = tweedie::autograd::backward(&e, &vt, &[&xt])?.remove(0);
+            let e = e.detach();
             let (ev, gv) = (e.to_vec()?, g.to_vec()?);
             finite(&ev, "the model output")?;
             finite(&gv, "the vector-Jacobian product")?;
@@ -507,7 +531,7 @@ fn eval(
         out: out.clone(),
     };
     let gpu = gpu()?;
-    let m = UNet2DModel::load(&gpu, &model.unwrap_or_else(default_model))?;
+    let m = load_model(&gpu, &model.unwrap_or_else(default_model))?;
     let start = std::time::Instant::now();
     let mut last = String::new();
     let rows = tweedie::eval::run(&m, &spec, &mut |label, done, total| {
@@ -567,14 +591,14 @@ fn sample(
     tweedie::io::check_output(out, tweedie::io::Output::Png, "--out")?;
     let dir = model.unwrap_or_else(default_model);
     let gpu = gpu()?;
-    let m = UNet2DModel::load(&gpu, &dir)?;
-    let (h, w) = m.config.sample_size.ok_or_else(|| {
+    let m = load_model(&gpu, &dir)?;
+    let (h, w) = m.sample_size().ok_or_else(|| {
         Error::Model(format!(
             "{}: config.json has no sample_size to sample at",
             dir.display()
         ))
     })?;
-    let shape = [n, m.config.in_channels, h, w];
+    let shape = [n, m.in_channels(), h, w];
     let x = tweedie::diffusion::sample(&m, &shape, steps, sampler, seed, &mut progress_bar("sampling"))?;
     let images = tweedie::io::batch_to_images(&x.to_vec()?, &shape);
     let cols = (n as f64).sqrt().ceil() as usize;
@@ -874,11 +898,8 @@ fn restore(a: RestoreArgs) -> Result<()> {
     }
     let dir = a.model.clone().unwrap_or_else(default_model);
     let gpu = gpu()?;
-    let model = UNet2DModel::load(&gpu, &dir)?;
-    let model_shape = model
-        .config
-        .sample_size
-        .map(|(h, w)| [model.config.in_channels, h, w]);
+    let model = load_model(&gpu, &dir)?;
+    let model_shape = model.sample_size().map(|(h, w)| [model.in_channels(), h, w]);
     let x_shape = match (truths.first(), model_shape) {
         (Some(t), _) => t.shape(),
         (None, Some(s)) => s,
@@ -888,12 +909,12 @@ fn restore(a: RestoreArgs) -> Result<()> {
             ));
         }
     };
-    if x_shape[0] != model.config.in_channels {
+    if x_shape[0] != model.in_channels() {
         return Err(Error::Input(format!(
             "--truth {} has {} channel(s) but the model restores images with {}",
             a.truth[0].display(),
             x_shape[0],
-            model.config.in_channels
+            model.in_channels()
         )));
     }
     let op = operators::build(&gpu, &spec, x_shape)?;
@@ -1058,7 +1079,7 @@ fn demo(steps: usize, n: usize, out: &std::path::Path, model: Option<PathBuf>, s
     tweedie::io::check_output(out, tweedie::io::Output::Png, "--out")?;
     let dir = model.unwrap_or_else(default_model);
     let gpu = gpu()?;
-    let m = UNet2DModel::load(&gpu, &dir)?;
+    let m = load_model(&gpu, &dir)?;
     let truths: Vec<Image> = (0..n)
         .map(|i| tweedie::io::read_image(&test_image(i)))
         .collect::<Result<_>>()?;

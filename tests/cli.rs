@@ -503,3 +503,63 @@ fn phase_retrieval_round_trip() {
     let e = error_line(&err);
     assert!(e.contains("nonlinear") && e.contains("dps"), "{err}");
 }
+
+/// `eps` on a guided-diffusion checkpoint (`.pt`, config.json beside it, or `--model-config`): the
+/// first sample of the golden batch was made at t = 37. A checkpoint without a configuration is one
+/// clear line that names the flag and the presets.
+#[test]
+fn eps_runs_a_guided_diffusion_checkpoint() {
+    let d = tmp("adm");
+    let golden = tweedie::io::read_safetensors(&fixture("adm/small64/golden.safetensors")).unwrap();
+    let x = &golden["x"];
+    let per = x.data.len() / 2;
+    let shape = [1, x.shape[1], x.shape[2], x.shape[3]];
+    let input = d.join("x.safetensors");
+    tweedie::io::write_safetensors(&input, &[("x", &shape, &x.data[..per])]).unwrap();
+    let out = d.join("eps.safetensors");
+    let m = fixture("adm/small64/model.pt");
+    let cfg = fixture("adm/small64/config.json");
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        m.to_str().unwrap(),
+        "--model-config",
+        cfg.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--t",
+        "37",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let got = tweedie::io::read_safetensors(&out).unwrap();
+    assert_eq!(
+        got["eps"].shape,
+        vec![1, 6, 64, 64],
+        "ε and the variance channels"
+    );
+    let want = &golden["out64"].data[..got["eps"].data.len()];
+    let e = tweedie::ops::reference::rel_l2(&got["eps"].data, want);
+    assert!(e < 1e-4, "{e}");
+
+    let bare = d.join("weights.pt");
+    std::fs::copy(&m, &bare).unwrap();
+    let (ok, _, err) = tweedie(&[
+        "eps",
+        "--model",
+        bare.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--t",
+        "37",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    let line = error_line(&err);
+    assert!(
+        line.contains("--model-config") && line.contains("ffhq_10m"),
+        "{line}"
+    );
+}

@@ -73,6 +73,14 @@ impl Model {
         }
     }
 
+    /// Output channels of [`Self::forward`] (twice the image channels with a learned variance).
+    pub fn out_channels(&self) -> usize {
+        match self {
+            Model::Diffusers(m) => m.config.out_channels,
+            Model::Adm(m) => m.config.out_channels(),
+        }
+    }
+
     /// The training resolution (height, width), when known.
     pub fn sample_size(&self) -> Option<(usize, usize)> {
         match self {
