@@ -184,3 +184,50 @@ fn full_size_ffhq_forward_runs() {
     let huge = m.check_input(&[64, 3, 256, 256]).err().unwrap().to_string();
     assert!(huge.contains("MiB") && huge.contains("batch"), "{huge}");
 }
+
+/// DPS on a learned-variance checkpoint samples with the model's variance by default (as the official
+/// code), `variance=fixed` with the DDPM posterior variance: the two runs differ, both finite; asking
+/// a fixed-variance model for its learned variance is a clear error.
+#[test]
+fn dps_uses_the_learned_variance() {
+    use tweedie::operators;
+    use tweedie::solvers::{self, Problem};
+    let g = gpu();
+    let cfg = fixture("adm/small64/config.json");
+    let m = Model::load(&g, &fixture("adm/small64/model.pt"), Some(cfg.to_str().unwrap())).unwrap();
+    let spec: operators::TaskSpec = "inpaint-box".parse().unwrap();
+    let op = operators::build(&g, &spec, [3, 64, 64]).unwrap();
+    let truth = Tensor::from_slice(&g, &[1, 3, 64, 64], &common::randn(5, 3 * 64 * 64)).unwrap();
+    let y = op.forward(&ops::clamp(&truth, -1.0, 1.0).unwrap()).unwrap();
+    let p = Problem {
+        model: &m,
+        op: op.as_ref(),
+        y: &y,
+        sigma_y: 0.05,
+    };
+    let run = |v: &str| {
+        let sets = [("variance".to_string(), v.to_string())];
+        let s = solvers::create("dps", "inpaint-box", Some(4), &sets).unwrap();
+        s.solve(&p, 3, &mut |_, _| {}).unwrap().to_vec().unwrap()
+    };
+    let (learned, auto, fixed) = (run("learned"), run("auto"), run("fixed"));
+    assert!(learned.iter().chain(&fixed).all(|v| v.is_finite()));
+    assert_eq!(
+        learned, auto,
+        "a learned-variance model samples with it by default"
+    );
+    let d = rel_l2(&learned, &fixed);
+    assert!(d > 1e-3, "the learned variance changes the samples ({d:.2e})");
+
+    let small = Model::load(&g, &fixture("adm/small32/model.pt"), None).unwrap();
+    let p = Problem {
+        model: &small,
+        op: op.as_ref(),
+        y: &y,
+        sigma_y: 0.05,
+    };
+    let sets = [("variance".to_string(), "learned".to_string())];
+    let s = solvers::create("dps", "inpaint-box", Some(2), &sets).unwrap();
+    let e = s.start(&p, 0).err().expect("refused").to_string();
+    assert!(e.contains("variance=fixed"), "{e}");
+}

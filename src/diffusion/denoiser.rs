@@ -52,6 +52,16 @@ pub trait Denoiser {
         let g = crate::autograd::backward(&eps, v, &[&x])?.remove(0);
         Ok((eps.detach(), g))
     }
+    /// Whether the model also predicts its variance (guided-diffusion's `learn_sigma`).
+    fn learns_variance(&self) -> bool {
+        false
+    }
+    /// ε_θ(x_t, t) and, for a model that [learns its variance](Self::learns_variance), the variance
+    /// output `v` ∈ [-1, 1] (the interpolation between the posterior variance and β; not
+    /// differentiated).
+    fn eps_and_variance(&self, x: &Tensor, t: &Timestep) -> Result<(Tensor, Option<Tensor>)> {
+        Ok((self.eps(x, t)?, None))
+    }
     /// A one-line description for logs and errors.
     fn describe(&self) -> String;
 }

@@ -73,6 +73,8 @@ pub fn sampler_step(
         f(c_x),
         f(c_eps),
         f(sigma),
+        0,
+        0,
     ];
     let out = Tensor::empty(x.gpu(), x.shape())?;
     x.gpu().dispatch(
@@ -82,6 +84,69 @@ pub fn sampler_step(
             x.bind(Access::Read),
             eps.bind(Access::Read),
             out.bind(Access::ReadWrite),
+        ],
+        grid1d(x.numel(), 256),
+    )?;
+    Ok(out)
+}
+
+/// The DDPM step from `x_t` to `x_s` with the model's learned variance (guided-diffusion's
+/// `learned_range`, as the official DPS code samples): `v` (the model's last `C` outputs, in [-1, 1])
+/// interpolates the log-variance between the posterior variance `β̃ = β (1 − ᾱ_s) / (1 − ᾱ_t)` and
+/// `β = 1 − ᾱ_t / ᾱ_s` of the respaced step, element by element. No noise at the last step.
+#[allow(clippy::too_many_arguments)]
+pub fn sampler_step_learned(
+    x: &Tensor,
+    eps: &Tensor,
+    v: &Tensor,
+    sched: &Schedule,
+    t: usize,
+    s: Option<usize>,
+    seed: u64,
+    step: u32,
+) -> Result<Tensor> {
+    x.expect_shape(eps.shape(), "sampler step: eps must have the shape of x")?;
+    x.expect_shape(
+        v.shape(),
+        "sampler step: the variance output must have the shape of x",
+    )?;
+    let ab = sched.alpha_bar(Some(t));
+    let ab_s = sched.alpha_bar(s);
+    let [c_x0, c_x, _, sigma] = step_coefficients(sched, t, s, Sampler::Ddpm);
+    let beta = 1.0 - ab / ab_s;
+    let post = beta * (1.0 - ab_s) / (1.0 - ab);
+    let (lo, hi) = if sigma > 0.0 && post > 0.0 {
+        (post.ln(), beta.ln())
+    } else {
+        (0.0, 0.0)
+    };
+    let (slo, shi) = seed_words(seed);
+    let f = |v: f64| (v as f32).to_bits();
+    let params = [
+        crate::ops::u32_of(x.numel(), "sampler step")?,
+        slo,
+        shi,
+        step,
+        0,
+        sched.clip_sample as u32,
+        f(1.0 / ab.sqrt()),
+        f((1.0 - ab).sqrt()),
+        f(c_x0),
+        f(c_x),
+        0,
+        f(if post > 0.0 { sigma } else { 0.0 }),
+        f(lo),
+        f(hi),
+    ];
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    x.gpu().dispatch(
+        &KernelId::new("diffusion.wgsl", "sampler_step_learned"),
+        &params,
+        &[
+            x.bind(Access::Read),
+            eps.bind(Access::Read),
+            out.bind(Access::ReadWrite),
+            v.bind(Access::Read),
         ],
         grid1d(x.numel(), 256),
     )?;

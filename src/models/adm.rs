@@ -494,6 +494,21 @@ impl Denoiser for AdmUNet {
         }
     }
 
+    fn learns_variance(&self) -> bool {
+        self.config.learn_sigma
+    }
+
+    fn eps_and_variance(&self, x: &Tensor, t: &Timestep) -> Result<(Tensor, Option<Tensor>)> {
+        let out = self.forward(x, &t.tensor)?;
+        let c = self.config.in_channels;
+        if self.config.learn_sigma {
+            let v = ops::narrow_channels(&out.detach(), c, c)?;
+            Ok((ops::narrow_channels(&out, 0, c)?, Some(v)))
+        } else {
+            Ok((out, None))
+        }
+    }
+
     fn describe(&self) -> String {
         let c = &self.config;
         format!(

@@ -170,6 +170,14 @@ impl Denoiser for Model {
         self.inner().eps(x, t)
     }
 
+    fn learns_variance(&self) -> bool {
+        self.inner().learns_variance()
+    }
+
+    fn eps_and_variance(&self, x: &Tensor, t: &Timestep) -> Result<(Tensor, Option<Tensor>)> {
+        self.inner().eps_and_variance(x, t)
+    }
+
     fn describe(&self) -> String {
         self.inner().describe()
     }

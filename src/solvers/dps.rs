@@ -17,8 +17,14 @@
 //! step ζ_i = ζ'/‖r‖ in disguise; the gradient flows through the clamp. Defaults of the official
 //! configs for 1000 steps: ζ = 0.5 for inpainting, 0.4 for phase retrieval, 0.3 for super-resolution
 //! and Gaussian or motion deblurring (σ_y = 0.05); tasks the official configs do not cover
-//! (denoising, colorization, compressed sensing, HDR) take 0.3. The official model has a learned variance; ours use the fixed
-//! "small" DDPM variance.
+//! (denoising, colorization, compressed sensing, HDR) take 0.3.
+//!
+//! Variance of the DDPM step (`--set variance=learned|fixed`): the official code samples with the
+//! FFHQ / ImageNet model's learned variance (`model_var_type: learned_range`): the model's last C
+//! outputs interpolate the log-variance between the posterior variance and β
+//! ([`crate::diffusion::sampler_step_learned`]). That is the default for a model that learns its
+//! variance (a guided-diffusion checkpoint with `learn_sigma`); other models, and `variance=fixed`,
+//! use the fixed "small" DDPM variance.
 //!
 //! Fewer steps: the guidance is applied once per step, so with S < 1000 steps the default ζ is scaled
 //! by (1000 / S)^γ, γ = 0.85 for super-resolution, 0.675 for deblurring and 0.5 for the other tasks.
@@ -35,8 +41,8 @@
 
 use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
 use crate::autograd;
-use crate::diffusion::{Sampler, Timestep, sampler_step};
-use crate::error::Result;
+use crate::diffusion::{Sampler, Timestep, sampler_step, sampler_step_learned};
+use crate::error::{Error, Result};
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -47,6 +53,9 @@ pub struct Dps {
     pub steps: usize,
     /// The guidance scale ζ.
     pub scale: f64,
+    /// `Some(true)`: the model's learned variance; `Some(false)`: the fixed small variance;
+    /// `None`: learned when the model has it.
+    pub variance: Option<bool>,
 }
 
 impl Dps {
@@ -82,8 +91,22 @@ impl Dps {
         if !p.flag("measure", true)? {
             scale = 0.0;
         }
+        let variance = match p.word("variance", "auto")?.as_str() {
+            "auto" => None,
+            "learned" => Some(true),
+            "fixed" => Some(false),
+            v => {
+                return Err(Error::Input(format!(
+                    "--set variance={v}: dps expects learned (the model's own, as the official code) or fixed (the DDPM posterior variance)"
+                )));
+            }
+        };
         p.finish()?;
-        Ok(Dps { steps, scale })
+        Ok(Dps {
+            steps,
+            scale,
+            variance,
+        })
     }
 }
 
@@ -96,50 +119,77 @@ impl Solver for Dps {
         vec![
             ("steps".into(), self.steps.to_string()),
             ("scale".into(), format!("{:.4}", self.scale)),
+            (
+                "variance".into(),
+                match self.variance {
+                    None => "auto",
+                    Some(true) => "learned",
+                    Some(false) => "fixed",
+                }
+                .into(),
+            ),
         ]
     }
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, scale) = (*p, self.scale);
         let shape = check_problem(&p)?;
+        let learned = match self.variance {
+            Some(true) if !p.model.learns_variance() => {
+                return Err(Error::Input(format!(
+                    "--set variance=learned: {} does not predict its variance; use variance=fixed",
+                    p.model.describe()
+                )));
+            }
+            Some(v) => v,
+            None => p.model.learns_variance(),
+        };
         let tt = timesteps(&p, self.steps)?;
         let x = crate::diffusion::randn(p.model.gpu(), &shape, seed, 0, 1)?;
         let n = tt.len();
-        let step =
-            move |x: &Tensor, i: usize| dps_step(&p, x, &tt[i], next_t(&tt, i), scale, seed, i as u32 + 1);
+        let step = move |x: &Tensor, i: usize| {
+            dps_step(&p, x, &tt[i], next_t(&tt, i), scale, learned, seed, i as u32 + 1)
+        };
         Ok(Run::new("dps", p.model.gpu(), x, n, step, None))
     }
 }
 
 /// One DPS step from `x_t` at timestep `t` to the next timestep: the DDPM ancestral step minus
 /// `scale` times the gradient of the per-sample residual norms `Σ_i ‖y_i − A x̂0(x_t)_i‖` through the
-/// Tweedie estimate, always clamped (the official `clip_denoised`) (plain DDPM when `scale = 0`).
-/// Shared with MCG, which projects the result.
+/// Tweedie estimate, always clamped (the official `clip_denoised`) (plain DDPM when `scale = 0`);
+/// with `learned`, the DDPM step takes the model's learned variance. Shared with MCG, which projects
+/// the result.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn dps_step(
     p: &Problem,
     x: &Tensor,
     t: &Timestep,
     next: Option<usize>,
     scale: f64,
+    learned: bool,
     seed: u64,
     step: u32,
 ) -> Result<Stepped> {
     let sched = p.schedule();
+    let ddpm = |x: &Tensor, eps: &Tensor, var: Option<Tensor>| match var {
+        Some(v) if learned => sampler_step_learned(x, eps, &v, sched, t.t, next, seed, step),
+        _ => sampler_step(x, eps, sched, t.t, next, Sampler::Ddpm, seed, step),
+    };
     if scale == 0.0 {
-        let eps = p.model.eps(x, t)?;
+        let (eps, var) = p.model.eps_and_variance(x, t)?;
         let x0 = tweedie(p, x, &eps, t.t, true)?;
-        let x = sampler_step(x, &eps, sched, t.t, next, Sampler::Ddpm, seed, step)?;
+        let x = ddpm(x, &eps, var)?;
         return Ok(Stepped { x, x0: Some(x0) });
     }
     let x = &x.tracked();
-    let eps = p.model.eps(x, t)?;
+    let (eps, var) = p.model.eps_and_variance(x, t)?;
     let x0 = tweedie(p, x, &eps, t.t, true)?;
     let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x0)?)?;
     let ss = ops::sumsq_rows(&r, x.shape()[0])?;
     // d‖r‖/d‖r‖² = 1 / (2‖r‖), times ζ: the cotangent of the per-sample sums of squares
     let cot = ops::pow(&ss, 0.5 * scale as f32, -0.5, 1e-20)?;
     let g = autograd::backward(&ss, &cot, &[x])?.remove(0);
-    let xs = sampler_step(x, &eps, sched, t.t, next, Sampler::Ddpm, seed, step)?;
+    let xs = ddpm(x, &eps, var)?;
     Ok(Stepped {
         x: ops::axpby(1.0, &xs, -1.0, &g)?,
         x0: Some(x0),

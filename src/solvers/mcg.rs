@@ -90,7 +90,7 @@ impl Solver for Mcg {
         let n = tt.len();
         let step = move |x: &Tensor, i: usize| {
             let (next, step) = (next_t(&tt, i), i as u32 + 1);
-            let out = dps_step(&p, x, &tt[i], next, scale, seed, step)?;
+            let out = dps_step(&p, x, &tt[i], next, scale, false, seed, step)?;
             let Some(pinv) = &pinv else {
                 return Ok(out);
             };
