@@ -37,6 +37,8 @@ fn conv2d_matches_reference() {
         (1, 2, 8, 8, 66, 3, 1, [0, 2, 1, 0]),
         (2, 24, 8, 8, 24, 3, 1, [1, 1, 1, 1]), // cout 17..32: the 32-row tile
         (1, 16, 6, 6, 130, 3, 1, [1, 1, 1, 1]), // cout > 128: several row tiles
+        // CPU adapters' direct kernel: 2 output x 3 input chunks of weights, odd sizes
+        (2, 40, 7, 9, 100, 3, 1, [1, 1, 1, 1]),
     ];
     for (i, &(n, cin, h, w, cout, k, s, pad)) in cases.iter().enumerate() {
         let (x, xv) = up(&g, &[n, cin, h, w], 10 + i as u64);

@@ -21,19 +21,25 @@ impl KernelId {
     }
 }
 
-/// How a kernel uses a storage buffer.
+/// How a kernel uses a buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
     /// `var<storage, read>`
     Read,
     /// `var<storage, read_write>`
     ReadWrite,
+    /// `var<uniform>` (a window of a buffer made with `UNIFORM` usage)
+    Uniform,
 }
 
 /// Every WGSL file of the crate, embedded at compile time.
 pub const SHADERS: &[(&str, &str)] = &[
     ("elementwise.wgsl", include_str!("../../shaders/elementwise.wgsl")),
     ("conv2d.wgsl", include_str!("../../shaders/conv2d.wgsl")),
+    (
+        "conv2d_direct.wgsl",
+        include_str!("../../shaders/conv2d_direct.wgsl"),
+    ),
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
     ("groupnorm.wgsl", include_str!("../../shaders/groupnorm.wgsl")),
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
@@ -152,8 +158,11 @@ impl PipelineCache {
                 binding: i as u32 + 1,
                 visibility: wgpu::ShaderStages::COMPUTE,
                 ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage {
-                        read_only: *a == Access::Read,
+                    ty: match a {
+                        Access::Uniform => wgpu::BufferBindingType::Uniform,
+                        _ => wgpu::BufferBindingType::Storage {
+                            read_only: *a == Access::Read,
+                        },
                     },
                     has_dynamic_offset: false,
                     min_binding_size: None,

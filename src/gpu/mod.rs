@@ -293,6 +293,31 @@ impl Gpu {
         buffers: &[(&wgpu::Buffer, u64, Access)],
         groups: [u32; 3],
     ) -> Result<()> {
+        let at: Vec<(&wgpu::Buffer, u64, u64, Access)> =
+            buffers.iter().map(|&(b, n, a)| (b, 0, n, a)).collect();
+        self.dispatch_at(kernel, params, &at, groups)
+    }
+
+    /// A scratch buffer of `bytes` that kernels may write as storage and read as uniform windows
+    /// (outside the tensor pool; freed when dropped and no pending work uses it).
+    pub(crate) fn uniform_scratch(&self, bytes: u64) -> wgpu::Buffer {
+        self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tweedie uniform scratch"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::UNIFORM,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// [`Self::dispatch`] with each buffer bound from a byte offset: `(buffer, offset, size, access)`
+    /// (a uniform window of a larger buffer, for instance).
+    pub(crate) fn dispatch_at(
+        &self,
+        kernel: &KernelId,
+        params: &[u32],
+        buffers: &[(&wgpu::Buffer, u64, u64, Access)],
+        groups: [u32; 3],
+    ) -> Result<()> {
         let max = self.inner.limits.max_compute_workgroups_per_dimension;
         if groups.iter().any(|&g| g > max) {
             return Err(Error::TooLarge {
@@ -307,7 +332,7 @@ impl Gpu {
         if groups.contains(&0) {
             return Ok(());
         }
-        let access: Vec<Access> = buffers.iter().map(|b| b.2).collect();
+        let access: Vec<Access> = buffers.iter().map(|b| b.3).collect();
         let pipeline = self.inner.pipelines.get(kernel, &access)?;
         let mut stream = self.lock_stream();
         if stream.is_full() || self.inner.profile.is_some() {

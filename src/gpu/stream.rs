@@ -81,7 +81,7 @@ impl Stream {
         device: &wgpu::Device,
         pipeline: Arc<Pipeline>,
         params: &[u32],
-        buffers: &[(&wgpu::Buffer, u64, Access)],
+        buffers: &[(&wgpu::Buffer, u64, u64, Access)],
         groups: [u32; 3],
     ) {
         assert!(
@@ -100,12 +100,12 @@ impl Stream {
                 size: NonZeroU64::new(PARAM_BYTES),
             }),
         }];
-        for (i, (buf, bytes, _)) in buffers.iter().enumerate() {
+        for (i, (buf, at, bytes, _)) in buffers.iter().enumerate() {
             entries.push(wgpu::BindGroupEntry {
                 binding: i as u32 + 1,
                 resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                     buffer: buf,
-                    offset: 0,
+                    offset: *at,
                     size: NonZeroU64::new(*bytes),
                 }),
             });

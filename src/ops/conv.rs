@@ -76,6 +76,124 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
         0,
         0,
     ];
+    let gpu = x.gpu();
+    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let b = bias.unwrap_or(w);
+    let bindings = [
+        x.bind(Access::Read),
+        w.bind(Access::Read),
+        b.bind(Access::Read),
+        out.bind(Access::ReadWrite),
+    ];
+    let direct = cpu && spec.stride == 1 && ws[2] == 3 && ws[3] == 3 && direct_enabled();
+    if !(direct && direct3(x, w, bias, &out, &params)?) {
+        gemm(x, ws, &params, &bindings, ncols)?;
+    }
+    let out = match bias {
+        Some(b) => record(out, &[x, w, b], Op::Conv2d(spec)),
+        None => record(out, &[x, w], Op::Conv2d(spec)),
+    };
+    Ok(out)
+}
+
+/// Output channels an invocation of `conv2d_direct3` computes.
+const DIRECT_ROWS: usize = 32;
+/// Floats in one uniform window of packed weights (64 KiB).
+const WINDOW: usize = 16384;
+
+/// Whether CPU adapters take the direct 3x3 kernel (`TWEEDIE_CONV=gemm` sends every convolution to
+/// the implicit GEMM, for comparing the two).
+fn direct_enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("TWEEDIE_CONV").map_or(true, |v| v != "gemm"))
+}
+
+/// The direct 3x3 stride-1 convolution for CPU adapters (`shaders/conv2d_direct.wgsl`): the weights
+/// packed into 64 KiB uniform windows of up to 96 output x `16384 / (9 x that)` input channels, one
+/// dispatch per window adding into the output. `false` when the device's uniform bindings are smaller
+/// than a window (the caller takes the GEMM).
+fn direct3(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, out: &Tensor, params: &[u32; 16]) -> Result<bool> {
+    let gpu = x.gpu();
+    let win = (WINDOW * 4) as u64;
+    if gpu.limits().max_uniform_buffer_binding_size < win {
+        return Ok(false);
+    }
+    let (xs, ws, os) = (x.shape(), w.shape(), out.shape());
+    let (cin, cout) = (ws[1], ws[0]);
+    let co_chunk = cout.div_ceil(DIRECT_ROWS).min(3) * DIRECT_ROWS;
+    let ci_chunk = WINDOW / (co_chunk * 9);
+    let (n_co, n_ci) = (cout.div_ceil(co_chunk), cin.div_ceil(ci_chunk));
+    let total = n_co * n_ci * WINDOW;
+    let packed = gpu.uniform_scratch(total as u64 * 4);
+    let u = |v: usize| u32_of(v, "conv2d");
+    let mut pp = [0u32; 24];
+    pp[..16].copy_from_slice(params);
+    pp[16] = u(ci_chunk)?;
+    pp[17] = u(co_chunk)?;
+    pp[18] = u(n_ci)?;
+    pp[20] = u(total)?;
+    let wb = w.bind(Access::Read);
+    let file = "conv2d_direct.wgsl";
+    gpu.dispatch_at(
+        &KernelId::new(file, "pack_weights"),
+        &pp,
+        &[
+            (wb.0, 0, wb.1, Access::Read),
+            (wb.0, 0, wb.1, Access::Read),
+            (wb.0, 0, wb.1, Access::Read),
+            (&packed, 0, total as u64 * 4, Access::ReadWrite),
+        ],
+        crate::gpu::grid1d(total, 256),
+    )?;
+    let quads = xs[0] * os[2] * os[3].div_ceil(4);
+    let groups = u(quads.div_ceil(64))?;
+    let max = gpu.limits().max_compute_workgroups_per_dimension;
+    let (gx, gz) = if groups <= max {
+        (groups, 1)
+    } else {
+        (max, groups.div_ceil(max))
+    };
+    let xb = x.bind(Access::Read);
+    let bb = bias.unwrap_or(w).bind(Access::Read);
+    let ob = out.bind(Access::ReadWrite);
+    for a in 0..n_co {
+        for c in 0..n_ci {
+            let (ci0, co0) = (c * ci_chunk, a * co_chunk);
+            pp[13] = u(ci0)?;
+            pp[14] = u(ci_chunk.min(cin - ci0))?;
+            pp[15] = u(co0)?;
+            pp[19] = (c == 0) as u32;
+            let rows = co_chunk.min(cout - co0);
+            gpu.dispatch_at(
+                &KernelId::new(file, "conv2d_direct3"),
+                &pp,
+                &[
+                    (xb.0, 0, xb.1, Access::Read),
+                    (wb.0, 0, wb.1, Access::Read),
+                    (bb.0, 0, bb.1, Access::Read),
+                    (ob.0, 0, ob.1, Access::ReadWrite),
+                    (
+                        &packed,
+                        ((a * n_ci + c) * WINDOW * 4) as u64,
+                        win,
+                        Access::Uniform,
+                    ),
+                ],
+                [gx, u(rows.div_ceil(DIRECT_ROWS))?, gz],
+            )?;
+        }
+    }
+    Ok(true)
+}
+
+/// The implicit-GEMM convolution (any stride and kernel size).
+fn gemm(
+    x: &Tensor,
+    ws: &[usize],
+    params: &[u32; 16],
+    bindings: &[(&wgpu::Buffer, u64, Access); 4],
+    ncols: u32,
+) -> Result<()> {
     // Output tile (channels x pixels) of one workgroup; CPU adapters get the wide 16x16 blocks per
     // thread (see `matmul`).
     let gpu = x.gpu();
@@ -98,21 +216,10 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
     } else {
         "conv2d.wgsl#small"
     };
-    let b = bias.unwrap_or(w);
-    x.gpu().dispatch(
+    gpu.dispatch(
         &KernelId::new(file, entry),
-        &params,
-        &[
-            x.bind(Access::Read),
-            w.bind(Access::Read),
-            b.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        params,
+        bindings,
         [ncols.div_ceil(bn), (ws[0] as u32).div_ceil(bm), 1],
-    )?;
-    let out = match bias {
-        Some(b) => record(out, &[x, w, b], Op::Conv2d(spec)),
-        None => record(out, &[x, w], Op::Conv2d(spec)),
-    };
-    Ok(out)
+    )
 }
