@@ -101,3 +101,20 @@ fn clamp_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     let hi = bitcast<f32>(p.c1);
     if (v >= p.a && v <= hi) { out[i] = dy[i]; } else { out[i] = 0.0; }
 }
+
+// Zero insertion: out[nc, 2y, 2x] = dy[nc, y, x] and zeros at odd rows and columns (input H = c1,
+// W = c2; output 2H x 2W): turns the gradient of a stride-2 convolution into a stride-1 one.
+@compute @workgroup_size(256)
+fn dilate2x(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    let h = p.c1;
+    let w = p.c2;
+    let nc = i / (4u * h * w);
+    let r = i % (4u * h * w);
+    let oy = r / (2u * w);
+    let ox = r % (2u * w);
+    var v = 0.0;
+    if ((oy & 1u) == 0u && (ox & 1u) == 0u) { v = dy[nc * h * w + (oy / 2u) * w + ox / 2u]; }
+    out[i] = v;
+}

@@ -30,6 +30,9 @@ fn conv2d_gradients_match_reference() {
         (2, 5, 8, 8, 7, 3, 2, [1, 1, 1, 1]),
         (3, 9, 5, 6, 4, 1, 1, [0, 0, 0, 0]),
         (1, 2, 7, 9, 3, 5, 1, [2, 2, 2, 2]),
+        // stride 2 on odd sizes (CPU adapters: zero insertion and the direct kernel)
+        (1, 4, 7, 9, 6, 3, 2, [1, 1, 1, 1]),
+        (2, 3, 7, 5, 4, 3, 2, [0, 1, 0, 1]),
     ];
     for (i, &(n, cin, h, w, cout, k, s, pad)) in cases.iter().enumerate() {
         let spec = Conv2dSpec { stride: s, pad };

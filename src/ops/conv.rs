@@ -77,7 +77,6 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
         0,
     ];
     let gpu = x.gpu();
-    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
     let b = bias.unwrap_or(w);
     let bindings = [
         x.bind(Access::Read),
@@ -85,7 +84,7 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
         b.bind(Access::Read),
         out.bind(Access::ReadWrite),
     ];
-    let direct = cpu && spec.stride == 1 && ws[2] == 3 && ws[3] == 3 && direct_enabled();
+    let direct = spec.stride == 1 && direct_for(gpu, ws);
     if !(direct && direct3(x, w, bias, &out, &params)?) {
         gemm(x, ws, &params, &bindings, ncols)?;
     }
@@ -100,6 +99,12 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
 const DIRECT_ROWS: usize = 32;
 /// Floats in one uniform window of packed weights (64 KiB).
 const WINDOW: usize = 16384;
+
+/// Whether a stride-1 convolution with weight shape `ws` runs on the direct kernel: 3x3, on a CPU
+/// adapter.
+pub(crate) fn direct_for(gpu: &crate::gpu::Gpu, ws: &[usize]) -> bool {
+    gpu.adapter_info().device_type == wgpu::DeviceType::Cpu && ws[2] == 3 && ws[3] == 3 && direct_enabled()
+}
 
 /// Whether CPU adapters take the direct 3x3 kernel (`TWEEDIE_CONV=gemm` sends every convolution to
 /// the implicit GEMM, for comparing the two).
@@ -145,7 +150,7 @@ fn direct3(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, out: &Tensor, params: 
         ],
         crate::gpu::grid1d(total, 256),
     )?;
-    let quads = xs[0] * os[2] * os[3].div_ceil(4);
+    let quads = xs[0] * os[2] * os[3].div_ceil(8);
     let groups = u(quads.div_ceil(64))?;
     let max = gpu.limits().max_compute_workgroups_per_dimension;
     let (gx, gz) = if groups <= max {
