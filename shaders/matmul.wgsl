@@ -253,3 +253,27 @@ fn matmul_t8x8w(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id
     store_mat(batch, r0 + 96u, c0, c30, bv0); store_mat(batch, r0 + 96u, c0 + 32u, c31, bv1);
     store_mat(batch, r0 + 96u, c0 + 64u, c32, bv2); store_mat(batch, r0 + 96u, c0 + 96u, c33, bv3);
 }
+
+// Small products on CPU adapters (the time embedding's Linear layers, a batch of one): one invocation
+// per output, the sum over k in the same order as the tiled entry points, no workgroup memory and no
+// barriers (on llvmpipe a 16x512 tile mostly out of range cost ~1 ms where this costs ~0.05).
+@compute @workgroup_size(64)
+fn matmul_small(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 64u;
+    let mn = p.m * p.n;
+    if (i >= mn) { return; }
+    let batch = gid.z;
+    let row = (i % mn) / p.n;
+    let col = i % p.n;
+    var ia = batch * p.sab + row * p.sam;
+    var ib = batch * p.sbb + col * p.sbn;
+    var v = 0.0;
+    for (var k = 0u; k < p.k; k++) {
+        v += a[ia] * bm[ib];
+        ia += p.sak;
+        ib += p.sbk;
+    }
+    var bv = 0.0;
+    if (p.has_bias != 0u) { bv = bias[col]; }
+    out[batch * mn + row * p.n + col] = p.alpha * v + bv;
+}

@@ -55,6 +55,9 @@ impl MatmulSpec {
     }
 }
 
+/// Products of at most this many multiply-adds take `matmul_small` on CPU adapters.
+const SMALL_MACS: usize = 1 << 20;
+
 /// Batched strided matrix product with an optional bias over columns. Returns `[batch, m, n]`.
 pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -> Result<Tensor> {
     same_device(a, b)?;
@@ -114,6 +117,34 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     // (tests/driver_memory.rs). Each output's sum runs over k in the same order in every variant, so
     // results agree bit for bit.
     let wide = gpu.wide_tiles();
+    let bb = bias.unwrap_or(b);
+    let bindings = [
+        a.bind(Access::Read),
+        b.bind(Access::Read),
+        bb.bind(Access::Read),
+        out.bind(Access::ReadWrite),
+    ];
+    if cpu && s.batch * s.m * s.n * s.k <= SMALL_MACS {
+        // one invocation per output, no workgroup memory (see `matmul_small`)
+        let groups = u(s.m * s.n)?.div_ceil(64);
+        let max = gpu.limits().max_compute_workgroups_per_dimension;
+        let grid = if groups <= max {
+            [groups, 1, u(s.batch)?]
+        } else {
+            [max, groups.div_ceil(max), u(s.batch)?]
+        };
+        gpu.dispatch(
+            &KernelId::new("matmul.wgsl#small", "matmul_small"),
+            &params,
+            &bindings,
+            grid,
+        )?;
+        let out = match bias {
+            Some(c) => record(out, &[a, b, c], Op::Matmul(spec)),
+            None => record(out, &[a, b], Op::Matmul(spec)),
+        };
+        return Ok(out);
+    }
     let (entry, bm, bn) = if s.m <= 16 && wide {
         ("matmul_t2x64", 16, 512)
     } else if (s.m <= 32 || (cpu && s.m <= 64)) && wide {
@@ -128,16 +159,10 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     } else {
         "matmul.wgsl#small"
     };
-    let bb = bias.unwrap_or(b);
     a.gpu().dispatch(
         &KernelId::new(file, entry),
         &params,
-        &[
-            a.bind(Access::Read),
-            b.bind(Access::Read),
-            bb.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &bindings,
         [u(s.n)?.div_ceil(bn), u(s.m)?.div_ceil(bm), u(s.batch)?],
     )?;
     let out = match bias {
