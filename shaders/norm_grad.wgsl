@@ -131,3 +131,18 @@ fn softmax_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgrou
         out[base + j] = p.scale * x[base + j] * (dy[base + j] - dot);
     }
 }
+
+// Softmax gradient for CPU adapters: one invocation per row, no workgroup memory and no barrier (on
+// llvmpipe a 256-wide workgroup per 64-long attention row left most lanes idle and paid a switch per
+// barrier). Rows on a 2-D grid of 64-invocation groups.
+@compute @workgroup_size(64)
+fn softmax_backward_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = gid.x + gid.y * nwg.x * 64u;
+    if (row >= p.batch) { return; }
+    let base = row * p.len;
+    var s = 0.0;
+    for (var j = 0u; j < p.len; j++) { s += dy[base + j] * x[base + j]; }
+    for (var j = 0u; j < p.len; j++) {
+        out[base + j] = p.scale * x[base + j] * (dy[base + j] - s);
+    }
+}

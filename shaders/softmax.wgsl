@@ -50,3 +50,22 @@ fn softmax(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
     let inv = 1.0 / ((sv.x + sv.y) + (sv.z + sv.w));
     for (var j = lid; j < p.len; j += WG) { out[base + j] *= inv; }
 }
+
+// The same for CPU adapters: one invocation per row (see softmax_backward_rows in norm_grad.wgsl).
+@compute @workgroup_size(64)
+fn softmax_rows_cpu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let row = gid.x + gid.y * nwg.x * 64u;
+    if (row >= p.rows) { return; }
+    let base = row * p.len;
+    let s = p.scale;
+    var mx = -3.4e38;
+    for (var j = 0u; j < p.len; j++) { mx = max(mx, s * x[base + j]); }
+    var sum = 0.0;
+    for (var j = 0u; j < p.len; j++) {
+        let e = exp(s * x[base + j] - mx);
+        out[base + j] = e;
+        sum += e;
+    }
+    let inv = 1.0 / sum;
+    for (var j = 0u; j < p.len; j++) { out[base + j] *= inv; }
+}

@@ -382,8 +382,15 @@ pub fn softmax_backward(y: &Tensor, dy: &Tensor, scale: f32) -> Result<Tensor> {
     let dx = Tensor::empty(y.gpu(), y.shape())?;
     let u = |v: usize| u32_of(v, "softmax backward");
     let pr = [0, 0, 1, 0, 0, u(rows)?, u(len)?, scale.to_bits()];
+    // CPU adapters: a row per invocation (no barriers); GPUs: a workgroup per row
+    let cpu = y.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let (entry, grid) = if cpu {
+        ("softmax_backward_rows", grid1d(rows, 64))
+    } else {
+        ("softmax_backward", grid1d(rows, 1))
+    };
     y.gpu().dispatch(
-        &KernelId::new("norm_grad.wgsl", "softmax_backward"),
+        &KernelId::new("norm_grad.wgsl", entry),
         &pr,
         &[
             y.bind(Access::Read),
@@ -392,7 +399,7 @@ pub fn softmax_backward(y: &Tensor, dy: &Tensor, scale: f32) -> Result<Tensor> {
             y.bind(Access::Read),
             dx.bind(Access::ReadWrite),
         ],
-        grid1d(rows, 1),
+        grid,
     )?;
     Ok(dx)
 }

@@ -79,9 +79,15 @@ pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
         scale.to_bits(),
         0,
     ];
-    let g = grid1d(rows, 1);
+    // CPU adapters: a row per invocation (no barriers); GPUs: a workgroup per row
+    let cpu = x.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let (entry, g) = if cpu {
+        ("softmax_rows_cpu", grid1d(rows, 64))
+    } else {
+        ("softmax", grid1d(rows, 1))
+    };
     x.gpu().dispatch(
-        &KernelId::new("softmax.wgsl", "softmax"),
+        &KernelId::new("softmax.wgsl", entry),
         &params,
         &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
         g,
