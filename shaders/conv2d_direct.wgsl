@@ -1,7 +1,7 @@
 // Direct 3x3 convolution with stride 1 for CPU adapters (llvmpipe). llvmpipe runs a workgroup's
 // invocations as SIMD lanes, and inside a loop it loads from a storage buffer lane by lane, even at
 // an address every lane shares, while a uniform buffer read at a shared address is one load and a
-// broadcast (measured on the bundled prior: the same kernel takes 2.9 times as long with its weights
+// broadcast (measured on the bundled prior: the same kernel took 2.5 times as long with its weights
 // in a storage buffer). So the weights come in 64 KiB uniform windows, packed by `pack_weights` as
 // [co_chunk][ci_chunk][9] blocks; one dispatch per (output-channel chunk, input-channel chunk) adds
 // its part into `out` (the first writes bias + sum). An invocation computes R = 32 output channels at
@@ -12,6 +12,9 @@
 // with the weights in a storage buffer this kernel was no faster than the implicit GEMM; with uniform
 // weights, pixels x channels per invocation of 4 x 16, 4 x 32, 4 x 64, 8 x 16, 8 x 24 and 8 x 32
 // took about 0.45, 0.42, 0.8, 0.37, 0.55 and 0.33 of the GEMM's time (run-to-run noise ~10 %).
+// Workgroups of 16 invocations (two SIMD groups of llvmpipe's 8 lanes): at batch 1 the images give
+// few invocations, and 64-wide groups left a core idle (batch 1 forward: 0.080 s in this kernel at
+// 64, 0.056 at 16, 0.054 at 8; batch 8 unchanged).
 // Same math and layout as conv2d.wgsl (cross-correlation, NCHW, asymmetric zero padding).
 
 struct P {
@@ -96,10 +99,10 @@ fn store(s: Site, co: u32, v: vec4<f32>) {
 
 // Output channels co0 + wid.y*32 .. +32 (rows of the chunk) at eight neighbouring pixels (two
 // vec4), input channels ci0 .. ci0 + ci_n.
-@compute @workgroup_size(64)
+@compute @workgroup_size(16)
 fn conv2d_direct3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
                   @builtin(num_workgroups) nwg: vec3<u32>) {
-    let s = site(gid.x + gid.z * nwg.x * 64u);
+    let s = site(gid.x + gid.z * nwg.x * 16u);
     var s2 = s;
     s2.ox0 = s.ox0 + 4u;
     s2.ok = s.ok && s2.ox0 < p.wo;

@@ -151,7 +151,7 @@ fn direct3(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, out: &Tensor, params: 
         crate::gpu::grid1d(total, 256),
     )?;
     let quads = xs[0] * os[2] * os[3].div_ceil(8);
-    let groups = u(quads.div_ceil(64))?;
+    let groups = u(quads.div_ceil(16))?;
     let max = gpu.limits().max_compute_workgroups_per_dimension;
     let (gx, gz) = if groups <= max {
         (groups, 1)
