@@ -11,12 +11,14 @@ use crate::tensor::Tensor;
 
 /// A 2-D convolution with bias.
 pub struct Conv2d {
-    /// Weight `[Cout, Cin, KH, KW]`.
+    /// Weight `[Cout, Cin, KH, KW]` (constant: on CPU adapters a packed copy is made at the first
+    /// forward pass and reused, so replace the layer rather than writing into `w`).
     pub w: Tensor,
     /// Bias `[Cout]`.
     pub b: Option<Tensor>,
     /// Stride and padding.
     pub spec: Conv2dSpec,
+    packed: std::sync::OnceLock<Option<ops::PackedWeights>>,
 }
 
 impl Conv2d {
@@ -33,12 +35,21 @@ impl Conv2d {
             w: ws.get(&format!("{prefix}.weight"), &[cout, cin, k, k])?,
             b: Some(ws.get(&format!("{prefix}.bias"), &[cout])?),
             spec,
+            packed: std::sync::OnceLock::new(),
         })
     }
 
     /// Applies the convolution.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        ops::conv2d(x, &self.w, self.b.as_ref(), self.spec)
+        if self.spec.stride != 1 {
+            return ops::conv2d(x, &self.w, self.b.as_ref(), self.spec);
+        }
+        if self.packed.get().is_none() {
+            let p = ops::PackedWeights::new(&self.w)?;
+            let _ = self.packed.set(p);
+        }
+        let packed = self.packed.get().and_then(|p| p.as_ref());
+        ops::conv2d_packed(x, &self.w, self.b.as_ref(), self.spec, packed)
     }
 }
 

@@ -41,6 +41,18 @@ impl Conv2dSpec {
 /// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) of `x` `[N, Cin, H, W]` with
 /// `w` `[Cout, Cin, KH, KW]` and an optional bias `[Cout]`.
 pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -> Result<Tensor> {
+    conv2d_packed(x, w, bias, spec, None)
+}
+
+/// [`conv2d`] with `w` already packed for the direct kernel of CPU adapters ([`PackedWeights::new`]:
+/// a layer packs its constant weights once instead of at every call). `packed` must come from `w`.
+pub fn conv2d_packed(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    spec: Conv2dSpec,
+    packed: Option<&PackedWeights>,
+) -> Result<Tensor> {
     same_device(x, w)?;
     let (xs, ws) = (x.shape(), w.shape());
     if xs.len() != 4 || ws.len() != 4 || xs[1] != ws[1] {
@@ -85,8 +97,18 @@ pub fn conv2d(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, spec: Conv2dSpec) -
         out.bind(Access::ReadWrite),
     ];
     let direct = spec.stride == 1 && direct_for(gpu, ws);
-    if !(direct && direct3(x, w, bias, &out, &params)?) {
-        gemm(x, ws, &params, &bindings, ncols)?;
+    let fresh;
+    let packed = match packed {
+        Some(p) if direct && p.cout == ws[0] && p.cin == ws[1] => Some(p),
+        _ if direct => {
+            fresh = PackedWeights::new(w)?;
+            fresh.as_ref()
+        }
+        _ => None,
+    };
+    match packed {
+        Some(p) => direct3(x, w, bias, &out, &params, p)?,
+        None => gemm(x, ws, &params, &bindings, ncols)?,
     }
     let out = match bias {
         Some(b) => record(out, &[x, w, b], Op::Conv2d(spec)),
@@ -113,43 +135,88 @@ fn direct_enabled() -> bool {
     *ON.get_or_init(|| std::env::var("TWEEDIE_CONV").map_or(true, |v| v != "gemm"))
 }
 
-/// The direct 3x3 stride-1 convolution for CPU adapters (`shaders/conv2d_direct.wgsl`): the weights
-/// packed into 64 KiB uniform windows of up to 96 output x `16384 / (9 x that)` input channels, one
-/// dispatch per window adding into the output. `false` when the device's uniform bindings are smaller
-/// than a window (the caller takes the GEMM).
-fn direct3(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, out: &Tensor, params: &[u32; 16]) -> Result<bool> {
+/// A 3x3 weight `[Cout, Cin, 3, 3]` packed for the direct kernel of CPU adapters
+/// (`shaders/conv2d_direct.wgsl`): 64 KiB uniform windows of up to 96 output x `16384 / (9 x that)`
+/// input channels.
+pub struct PackedWeights {
+    buf: wgpu::Buffer,
+    cout: usize,
+    cin: usize,
+    co_chunk: usize,
+    ci_chunk: usize,
+}
+
+impl PackedWeights {
+    /// Packs `w` on the device, or `None` where the direct kernel does not run (not a 3x3 weight, a
+    /// GPU adapter, uniform bindings under 64 KiB).
+    pub fn new(w: &Tensor) -> Result<Option<Self>> {
+        let gpu = w.gpu();
+        let ws = w.shape();
+        if ws.len() != 4
+            || !direct_for(gpu, ws)
+            || gpu.limits().max_uniform_buffer_binding_size < (WINDOW * 4) as u64
+        {
+            return Ok(None);
+        }
+        let (cout, cin) = (ws[0], ws[1]);
+        let co_chunk = cout.div_ceil(DIRECT_ROWS).min(3) * DIRECT_ROWS;
+        let ci_chunk = WINDOW / (co_chunk * 9);
+        let (n_co, n_ci) = (cout.div_ceil(co_chunk), cin.div_ceil(ci_chunk));
+        let total = n_co * n_ci * WINDOW;
+        let buf = gpu.uniform_scratch(total as u64 * 4);
+        let u = |v: usize| u32_of(v, "conv2d weight packing");
+        let mut pp = [0u32; 24];
+        pp[1] = u(cin)?;
+        pp[4] = u(cout)?;
+        pp[16] = u(ci_chunk)?;
+        pp[17] = u(co_chunk)?;
+        pp[18] = u(n_ci)?;
+        pp[20] = u(total)?;
+        let wb = w.bind(Access::Read);
+        gpu.dispatch_at(
+            &KernelId::new("conv2d_direct.wgsl", "pack_weights"),
+            &pp,
+            &[
+                (wb.0, 0, wb.1, Access::Read),
+                (wb.0, 0, wb.1, Access::Read),
+                (wb.0, 0, wb.1, Access::Read),
+                (&buf, 0, total as u64 * 4, Access::ReadWrite),
+            ],
+            crate::gpu::grid1d(total, 256),
+        )?;
+        Ok(Some(PackedWeights {
+            buf,
+            cout,
+            cin,
+            co_chunk,
+            ci_chunk,
+        }))
+    }
+}
+
+/// The direct 3x3 stride-1 convolution for CPU adapters (`shaders/conv2d_direct.wgsl`) with packed
+/// weights: one dispatch per 64 KiB window of weights, adding into the output.
+fn direct3(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+    params: &[u32; 16],
+    pw: &PackedWeights,
+) -> Result<()> {
     let gpu = x.gpu();
     let win = (WINDOW * 4) as u64;
-    if gpu.limits().max_uniform_buffer_binding_size < win {
-        return Ok(false);
-    }
-    let (xs, ws, os) = (x.shape(), w.shape(), out.shape());
-    let (cin, cout) = (ws[1], ws[0]);
-    let co_chunk = cout.div_ceil(DIRECT_ROWS).min(3) * DIRECT_ROWS;
-    let ci_chunk = WINDOW / (co_chunk * 9);
+    let (xs, os) = (x.shape(), out.shape());
+    let (cin, cout, co_chunk, ci_chunk) = (pw.cin, pw.cout, pw.co_chunk, pw.ci_chunk);
     let (n_co, n_ci) = (cout.div_ceil(co_chunk), cin.div_ceil(ci_chunk));
-    let total = n_co * n_ci * WINDOW;
-    let packed = gpu.uniform_scratch(total as u64 * 4);
     let u = |v: usize| u32_of(v, "conv2d");
     let mut pp = [0u32; 24];
     pp[..16].copy_from_slice(params);
     pp[16] = u(ci_chunk)?;
     pp[17] = u(co_chunk)?;
     pp[18] = u(n_ci)?;
-    pp[20] = u(total)?;
     let wb = w.bind(Access::Read);
     let file = "conv2d_direct.wgsl";
-    gpu.dispatch_at(
-        &KernelId::new(file, "pack_weights"),
-        &pp,
-        &[
-            (wb.0, 0, wb.1, Access::Read),
-            (wb.0, 0, wb.1, Access::Read),
-            (wb.0, 0, wb.1, Access::Read),
-            (&packed, 0, total as u64 * 4, Access::ReadWrite),
-        ],
-        crate::gpu::grid1d(total, 256),
-    )?;
     let quads = xs[0] * os[2] * os[3].div_ceil(8);
     let groups = u(quads.div_ceil(16))?;
     let max = gpu.limits().max_compute_workgroups_per_dimension;
@@ -178,7 +245,7 @@ fn direct3(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, out: &Tensor, params: 
                     (bb.0, 0, bb.1, Access::Read),
                     (ob.0, 0, ob.1, Access::ReadWrite),
                     (
-                        &packed,
+                        &pw.buf,
                         ((a * n_ci + c) * WINDOW * 4) as u64,
                         win,
                         Access::Uniform,
@@ -188,7 +255,7 @@ fn direct3(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, out: &Tensor, params: 
             )?;
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// The implicit-GEMM convolution (any stride and kernel size).

@@ -22,7 +22,7 @@ pub use backward::{
     matmul_backward, rows_scale, silu_backward, softmax_backward, split_channels, upsample2x_backward,
 };
 pub use cg::{axpy_ratio, cg, cg_floored, dot_rows};
-pub use conv::{Conv2dSpec, conv2d};
+pub use conv::{Conv2dSpec, PackedWeights, conv2d, conv2d_packed};
 pub use elementwise::{
     add, add_bcast, affine, avg_pool2x, axpby, clamp, concat_channels, fill, film, mul, mul_bcast,
     narrow_channels, pow, scale, silu, timestep_embedding, timestep_freq_table, upsample_nearest2x,
