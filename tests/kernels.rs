@@ -39,6 +39,8 @@ fn conv2d_matches_reference() {
         (1, 16, 6, 6, 130, 3, 1, [1, 1, 1, 1]), // cout > 128: several row tiles
         // CPU adapters' direct kernel: 2 output x 3 input chunks of weights, odd sizes
         (2, 40, 7, 9, 100, 3, 1, [1, 1, 1, 1]),
+        // and its 1x1 kernel: input channels not a multiple of four, in two chunks
+        (1, 173, 5, 11, 70, 1, 1, [0, 0, 0, 0]),
     ];
     for (i, &(n, cin, h, w, cout, k, s, pad)) in cases.iter().enumerate() {
         let (x, xv) = up(&g, &[n, cin, h, w], 10 + i as u64);

@@ -137,10 +137,10 @@ fn load_attention(ws: &mut Weights, p: &str, c: usize, heads: usize, new_order: 
                 b.push(qkv_b[r]);
             }
         }
-        Ok(Linear {
-            w: Tensor::from_slice(&gpu, &[c, c], &w)?,
-            b: Tensor::from_slice(&gpu, &[c], &b)?,
-        })
+        Ok(Linear::new(
+            Tensor::from_slice(&gpu, &[c, c], &w)?,
+            Tensor::from_slice(&gpu, &[c], &b)?,
+        ))
     };
     let (q, k, v) = (part(0)?, part(1)?, part(2)?);
     Ok(Attention::from_parts(

@@ -45,8 +45,7 @@ impl Conv2d {
             return ops::conv2d(x, &self.w, self.b.as_ref(), self.spec);
         }
         if self.packed.get().is_none() {
-            let p = ops::PackedWeights::new(&self.w)?;
-            let _ = self.packed.set(p);
+            let _ = self.packed.set(ops::PackedWeights::new(&self.w)?);
         }
         let packed = self.packed.get().and_then(|p| p.as_ref());
         ops::conv2d_packed(x, &self.w, self.b.as_ref(), self.spec, packed)
@@ -55,19 +54,30 @@ impl Conv2d {
 
 /// A `Linear` layer (`x W^T + b`).
 pub struct Linear {
-    /// Weight `[out, in]`.
+    /// Weight `[out, in]` (constant: on CPU adapters [`Self::forward_channels`] packs a copy at its
+    /// first call and reuses it, so replace the layer rather than writing into `w`).
     pub w: Tensor,
     /// Bias `[out]`.
     pub b: Tensor,
+    packed: std::sync::OnceLock<Option<ops::PackedWeights>>,
 }
 
 impl Linear {
+    /// The layer with weight `w` `[out, in]` and bias `b` `[out]`.
+    pub fn new(w: Tensor, b: Tensor) -> Self {
+        Linear {
+            w,
+            b,
+            packed: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Loads `{prefix}.weight` and `{prefix}.bias`.
     pub fn load(ws: &mut Weights, prefix: &str, fin: usize, fout: usize) -> Result<Self> {
-        Ok(Linear {
-            w: ws.get(&format!("{prefix}.weight"), &[fout, fin])?,
-            b: ws.get(&format!("{prefix}.bias"), &[fout])?,
-        })
+        Ok(Linear::new(
+            ws.get(&format!("{prefix}.weight"), &[fout, fin])?,
+            ws.get(&format!("{prefix}.bias"), &[fout])?,
+        ))
     }
 
     /// Applies the layer to `[B, in]`.
@@ -79,7 +89,11 @@ impl Linear {
     pub fn forward_channels(&self, x: &Tensor) -> Result<Tensor> {
         let s = self.w.shape();
         let w = self.w.reshape(&[s[0], s[1], 1, 1])?;
-        ops::conv2d(x, &w, Some(&self.b), Conv2dSpec::new(1, 0))
+        if self.packed.get().is_none() {
+            let _ = self.packed.set(ops::PackedWeights::new(&w)?);
+        }
+        let packed = self.packed.get().and_then(|p| p.as_ref());
+        ops::conv2d_packed(x, &w, Some(&self.b), Conv2dSpec::new(1, 0), packed)
     }
 }
 

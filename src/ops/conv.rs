@@ -96,10 +96,10 @@ pub fn conv2d_packed(
         b.bind(Access::Read),
         out.bind(Access::ReadWrite),
     ];
-    let direct = spec.stride == 1 && direct_for(gpu, ws);
+    let direct = spec.stride == 1 && direct_for(gpu, ws) && (ws[2] == 3 || spec.pad == [0; 4]);
     let fresh;
     let packed = match packed {
-        Some(p) if direct && p.cout == ws[0] && p.cin == ws[1] => Some(p),
+        Some(p) if direct && p.cout == ws[0] && p.cin == ws[1] && p.k == ws[2] => Some(p),
         _ if direct => {
             fresh = PackedWeights::new(w)?;
             fresh.as_ref()
@@ -122,10 +122,12 @@ const DIRECT_ROWS: usize = 32;
 /// Floats in one uniform window of packed weights (64 KiB).
 const WINDOW: usize = 16384;
 
-/// Whether a stride-1 convolution with weight shape `ws` runs on the direct kernel: 3x3, on a CPU
-/// adapter.
+/// Whether a stride-1 convolution with weight shape `ws` runs on the direct kernels: 3x3 or 1x1
+/// (without padding, checked by the caller), on a CPU adapter.
 pub(crate) fn direct_for(gpu: &crate::gpu::Gpu, ws: &[usize]) -> bool {
-    gpu.adapter_info().device_type == wgpu::DeviceType::Cpu && ws[2] == 3 && ws[3] == 3 && direct_enabled()
+    gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
+        && ((ws[2] == 3 && ws[3] == 3) || (ws[2] == 1 && ws[3] == 1))
+        && direct_enabled()
 }
 
 /// Whether CPU adapters take the direct 3x3 kernel (`TWEEDIE_CONV=gemm` sends every convolution to
@@ -135,13 +137,14 @@ fn direct_enabled() -> bool {
     *ON.get_or_init(|| std::env::var("TWEEDIE_CONV").map_or(true, |v| v != "gemm"))
 }
 
-/// A 3x3 weight `[Cout, Cin, 3, 3]` packed for the direct kernel of CPU adapters
-/// (`shaders/conv2d_direct.wgsl`): 64 KiB uniform windows of up to 96 output x `16384 / (9 x that)`
-/// input channels.
+/// A 3x3 or 1x1 weight `[Cout, Cin, k, k]` packed for the direct kernels of CPU adapters
+/// (`shaders/conv2d_direct.wgsl`): 64 KiB uniform windows of up to 96 output x `16384 / (k² x that)`
+/// input channels (a multiple of four for 1x1).
 pub struct PackedWeights {
     buf: wgpu::Buffer,
     cout: usize,
     cin: usize,
+    k: usize,
     co_chunk: usize,
     ci_chunk: usize,
 }
@@ -158,9 +161,13 @@ impl PackedWeights {
         {
             return Ok(None);
         }
-        let (cout, cin) = (ws[0], ws[1]);
+        let (cout, cin, k) = (ws[0], ws[1], ws[2]);
         let co_chunk = cout.div_ceil(DIRECT_ROWS).min(3) * DIRECT_ROWS;
-        let ci_chunk = WINDOW / (co_chunk * 9);
+        let ci_chunk = if k == 3 {
+            WINDOW / (co_chunk * 9)
+        } else {
+            WINDOW / co_chunk / 4 * 4
+        };
         let (n_co, n_ci) = (cout.div_ceil(co_chunk), cin.div_ceil(ci_chunk));
         let total = n_co * n_ci * WINDOW;
         let buf = gpu.uniform_scratch(total as u64 * 4);
@@ -168,6 +175,8 @@ impl PackedWeights {
         let mut pp = [0u32; 24];
         pp[1] = u(cin)?;
         pp[4] = u(cout)?;
+        pp[7] = u(k)?;
+        pp[8] = u(k)?;
         pp[16] = u(ci_chunk)?;
         pp[17] = u(co_chunk)?;
         pp[18] = u(n_ci)?;
@@ -188,6 +197,7 @@ impl PackedWeights {
             buf,
             cout,
             cin,
+            k,
             co_chunk,
             ci_chunk,
         }))
@@ -217,6 +227,11 @@ fn direct3(
     pp[18] = u(n_ci)?;
     let wb = w.bind(Access::Read);
     let file = "conv2d_direct.wgsl";
+    let entry = if pw.k == 3 {
+        "conv2d_direct3"
+    } else {
+        "conv2d_direct1"
+    };
     let quads = xs[0] * os[2] * os[3].div_ceil(8);
     let groups = u(quads.div_ceil(16))?;
     let max = gpu.limits().max_compute_workgroups_per_dimension;
@@ -237,7 +252,7 @@ fn direct3(
             pp[19] = (c == 0) as u32;
             let rows = co_chunk.min(cout - co0);
             gpu.dispatch_at(
-                &KernelId::new(file, "conv2d_direct3"),
+                &KernelId::new(file, entry),
                 &pp,
                 &[
                     (xb.0, 0, xb.1, Access::Read),
