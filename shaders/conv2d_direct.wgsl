@@ -23,7 +23,7 @@ struct P {
     kw: u32, stride: u32, pad_t: u32, pad_l: u32,
     has_bias: u32, ci0: u32, ci_n: u32, co0: u32,
     ci_chunk: u32, co_chunk: u32, n_ci: u32, first: u32,
-    total: u32, _p0: u32, _p1: u32, _p2: u32,
+    total: u32, flip: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: P;
@@ -35,7 +35,7 @@ struct P {
 
 // Packs w [cout, cin, kh, kw] (3x3 or 1x1) into chunks of 16384 values: chunk (a, c) holds output
 // channels a*co_chunk.. and input channels c*ci_chunk.., at ((r * ci_chunk + cl) * kk + k) with
-// kk = kh * kw, zeros elsewhere.
+// kk = kh * kw, zeros elsewhere; with `flip`, of the flipped transpose of wt [cin, cout, kh, kw].
 @compute @workgroup_size(256)
 fn pack_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
@@ -52,7 +52,14 @@ fn pack_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let co = a * p.co_chunk + r;
     let ci = c * p.ci_chunk + cl;
     var v = 0.0;
-    if (r < p.co_chunk && co < p.cout && ci < p.cin) { v = wt[(co * p.cin + ci) * kk + k]; }
+    if (r < p.co_chunk && co < p.cout && ci < p.cin) {
+        if (p.flip != 0u) {
+            // the flipped transpose of wt [cin, cout, kh, kw] (an input gradient)
+            v = wt[(ci * p.cout + co) * kk + kk - 1u - k];
+        } else {
+            v = wt[(co * p.cin + ci) * kk + k];
+        }
+    }
     out[i] = v;
 }
 

@@ -50,21 +50,27 @@ pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, x_shape: &[usize], spec: C
             let s = dy.shape();
             let dd = Tensor::empty(dy.gpu(), &[s[0], s[1], 2 * ho, 2 * wo])?;
             elementwise_grad("dilate2x", dy, dy, &dd, dd.numel(), 0.0, 0, ho, wo, 0, 0, 0)?;
-            let wt = flip_transpose(dy, w, x_shape, ho, wo, spec)?;
             let pad = [pad_t as usize, pad_b as usize, pad_l as usize, pad_r as usize];
+            if let Some(dx) = super::conv::conv2d_flipped(&dd, w, pad)? {
+                return Ok(dx);
+            }
+            let wt = flip_transpose(dy, w, x_shape, ho, wo, spec)?;
             return super::conv2d(&dd, &wt, None, Conv2dSpec { stride: 1, pad });
         }
     }
     if spec.stride == 1 && spec.pad[0] < kh && spec.pad[1] < kh && spec.pad[2] < kw && spec.pad[3] < kw {
         // stride 1: a forward convolution of dy with the flipped, transposed weight and the
         // complementary padding (k - 1 - p), on the fast forward kernel
-        let wt = flip_transpose(dy, w, x_shape, ho, wo, spec)?;
         let pad = [
             kh - 1 - spec.pad[0],
             kh - 1 - spec.pad[1],
             kw - 1 - spec.pad[2],
             kw - 1 - spec.pad[3],
         ];
+        if let Some(dx) = super::conv::conv2d_flipped(dy, w, pad)? {
+            return Ok(dx);
+        }
+        let wt = flip_transpose(dy, w, x_shape, ho, wo, spec)?;
         return super::conv2d(dy, &wt, None, Conv2dSpec { stride: 1, pad });
     }
     let dx = Tensor::empty(dy.gpu(), x_shape)?;

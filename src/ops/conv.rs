@@ -117,6 +117,46 @@ pub fn conv2d_packed(
     Ok(out)
 }
 
+/// The convolution of `x` with `w` `[Cout, Cin, k, k]` flipped in both spatial axes and transposed to
+/// `[Cin, Cout, k, k]` (the input gradient of a convolution), stride 1, when the direct kernels run it
+/// (CPU adapters): the flip and transposition happen while packing, so no flipped copy is made.
+/// `None` where they do not run (the caller flips and takes [`conv2d`]). Not recorded.
+pub(crate) fn conv2d_flipped(x: &Tensor, w: &Tensor, pad: [usize; 4]) -> Result<Option<Tensor>> {
+    let ws = w.shape();
+    let wt = [ws[1], ws[0], ws[2], ws[3]];
+    let spec = Conv2dSpec { stride: 1, pad };
+    let gpu = x.gpu();
+    if !(direct_for(gpu, &wt) && (wt[2] == 3 || pad == [0; 4])) || x.shape()[1] != wt[1] {
+        return Ok(None);
+    }
+    let Some(pw) = PackedWeights::pack(w, wt, true)? else {
+        return Ok(None);
+    };
+    let xs = x.shape();
+    let (ho, wo) = spec.out_size(xs[2], xs[3], wt[2], wt[3])?;
+    let out = Tensor::empty(gpu, &[xs[0], wt[0], ho, wo])?;
+    let params = [
+        xs[0] as u32,
+        xs[1] as u32,
+        xs[2] as u32,
+        xs[3] as u32,
+        wt[0] as u32,
+        ho as u32,
+        wo as u32,
+        wt[2] as u32,
+        wt[3] as u32,
+        1,
+        pad[0] as u32,
+        pad[2] as u32,
+        0,
+        0,
+        0,
+        0,
+    ];
+    direct3(x, w, None, &out, &params, &pw)?;
+    Ok(Some(out))
+}
+
 /// Output channels an invocation of `conv2d_direct3` computes.
 const DIRECT_ROWS: usize = 32;
 /// Floats in one uniform window of packed weights (64 KiB).
@@ -153,8 +193,18 @@ impl PackedWeights {
     /// Packs `w` on the device, or `None` where the direct kernel does not run (not a 3x3 weight, a
     /// GPU adapter, uniform bindings under 64 KiB).
     pub fn new(w: &Tensor) -> Result<Option<Self>> {
-        let gpu = w.gpu();
         let ws = w.shape();
+        if ws.len() != 4 {
+            return Ok(None);
+        }
+        Self::pack(w, [ws[0], ws[1], ws[2], ws[3]], false)
+    }
+
+    /// Packs the weight of shape `ws` held by `w`: `w` itself, or with `flip` the flipped transpose
+    /// of `w` (`w` then has shape `[ws[1], ws[0], k, k]`).
+    fn pack(w: &Tensor, ws: [usize; 4], flip: bool) -> Result<Option<Self>> {
+        let gpu = w.gpu();
+        let ws = &ws[..];
         if ws.len() != 4
             || !direct_for(gpu, ws)
             || gpu.limits().max_uniform_buffer_binding_size < (WINDOW * 4) as u64
@@ -181,6 +231,7 @@ impl PackedWeights {
         pp[17] = u(co_chunk)?;
         pp[18] = u(n_ci)?;
         pp[20] = u(total)?;
+        pp[21] = flip as u32;
         let wb = w.bind(Access::Read);
         gpu.dispatch_at(
             &KernelId::new("conv2d_direct.wgsl", "pack_weights"),
