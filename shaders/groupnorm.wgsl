@@ -64,17 +64,28 @@ fn groupnorm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) w
     let tb = (red_b[0] + red_b[1]) + (red_b[2] + red_b[3]);
     let inv = inverseSqrt(((tb.x + tb.y) + (tb.z + tb.w)) / f32(count) + p.eps);
 
-    // walk the group's channels without a division per element: i = ch * hw + r
+    // walk the group's channels without a division per element (i = ch * hw + r), with the affine
+    // transform folded into one scale and shift, reloaded when the channel changes
     var ch = g * cpg + lid / p.hw;
     var r = lid % p.hw;
+    var sc = 0.0;
+    var sh = 0.0;
+    if (lid < count) {
+        sc = inv * gamma[ch];
+        sh = beta[ch] - mean * sc;
+    }
     for (var i = lid; i < count; i += WG) {
-        var v = (x[base + i] - mean) * inv * gamma[ch] + beta[ch];
+        var v = x[base + i] * sc + sh;
         if (p.silu != 0u) { v = v / (1.0 + exp(-v)); }
         out[base + i] = v;
         r += WG;
         while (r >= p.hw) {
             r -= p.hw;
             ch += 1u;
+            if (ch < p.c) {
+                sc = inv * gamma[ch];
+                sh = beta[ch] - mean * sc;
+            }
         }
     }
 }

@@ -47,6 +47,24 @@ fn dsilu(u: f32) -> f32 {
     return sg * (1.0 + u * (1.0 - sg));
 }
 
+var<workgroup> red16: array<vec2<f32>, 16>;
+
+// A sum over the workgroup in two barriers (16 threads add 16 partials each, then every thread adds
+// those 16), instead of reduce2's tree of nine: on CPU adapters each barrier is a switch per SIMD group.
+fn reduce_fast(lid: u32, v: vec2<f32>) -> vec2<f32> {
+    red[lid] = v;
+    workgroupBarrier();
+    if (lid < 16u) {
+        var t = vec2<f32>(0.0);
+        for (var j = 0u; j < 16u; j++) { t += red[lid * 16u + j]; }
+        red16[lid] = t;
+    }
+    workgroupBarrier();
+    var r = vec2<f32>(0.0);
+    for (var j = 0u; j < 16u; j++) { r += red16[j]; }
+    return r;
+}
+
 @compute @workgroup_size(256)
 fn groupnorm_dx(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let ng = wid.x;
@@ -59,30 +77,62 @@ fn groupnorm_dx(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
 
     var s = 0.0;
     for (var i = lid; i < count; i += 256u) { s += x[base + i]; }
-    let mean = reduce2(lid, vec2<f32>(s, 0.0)).x / fc;
+    let mean = reduce_fast(lid, vec2<f32>(s, 0.0)).x / fc;
     var s2 = 0.0;
     for (var i = lid; i < count; i += 256u) {
         let d = x[base + i] - mean;
         s2 += d * d;
     }
-    let inv = inverseSqrt(reduce2(lid, vec2<f32>(s2, 0.0)).x / fc + p.eps);
+    let inv = inverseSqrt(reduce_fast(lid, vec2<f32>(s2, 0.0)).x / fc + p.eps);
 
+    // walk the group's channels without a division per element (i = ch * hw + r), loading gamma and
+    // beta when the channel changes
+    var ch = g * cpg + lid / p.hw;
+    var r = lid % p.hw;
+    var gm = 0.0;
+    var bt = 0.0;
+    if (lid < count) {
+        gm = gamma[ch];
+        bt = beta[ch];
+    }
     var acc = vec2<f32>(0.0);
     for (var i = lid; i < count; i += 256u) {
-        let ch = g * cpg + i / p.hw;
         let xh = (x[base + i] - mean) * inv;
         var du = dy[base + i];
-        if (p.silu != 0u) { du *= dsilu(xh * gamma[ch] + beta[ch]); }
-        let gg = du * gamma[ch];
+        if (p.silu != 0u) { du *= dsilu(xh * gm + bt); }
+        let gg = du * gm;
         acc += vec2<f32>(gg, gg * xh);
+        r += 256u;
+        while (r >= p.hw) {
+            r -= p.hw;
+            ch += 1u;
+            if (ch < p.c) {
+                gm = gamma[ch];
+                bt = beta[ch];
+            }
+        }
     }
-    let m = reduce2(lid, acc) / fc;
+    let m = reduce_fast(lid, acc) / fc;
+    ch = g * cpg + lid / p.hw;
+    r = lid % p.hw;
+    if (lid < count) {
+        gm = gamma[ch];
+        bt = beta[ch];
+    }
     for (var i = lid; i < count; i += 256u) {
-        let ch = g * cpg + i / p.hw;
         let xh = (x[base + i] - mean) * inv;
         var du = dy[base + i];
-        if (p.silu != 0u) { du *= dsilu(xh * gamma[ch] + beta[ch]); }
-        out[base + i] = inv * (du * gamma[ch] - m.x - xh * m.y);
+        if (p.silu != 0u) { du *= dsilu(xh * gm + bt); }
+        out[base + i] = inv * (du * gm - m.x - xh * m.y);
+        r += 256u;
+        while (r >= p.hw) {
+            r -= p.hw;
+            ch += 1u;
+            if (ch < p.c) {
+                gm = gamma[ch];
+                bt = beta[ch];
+            }
+        }
     }
     if (lid == 0u) {
         aux[2u * ng] = mean;
