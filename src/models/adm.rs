@@ -393,21 +393,7 @@ impl AdmUNet {
     /// its largest buffer fits the device's binding limit.
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
         let c = &self.config;
-        let f = 1usize << c.downsamples();
-        if shape.len() != 4 || shape[1] != c.in_channels || shape[0] == 0 {
-            return Err(Error::Input(format!(
-                "the model takes [batch, {}, height, width] inputs, got {shape:?}",
-                c.in_channels
-            )));
-        }
-        if !shape[2].is_multiple_of(f) || !shape[3].is_multiple_of(f) || shape[2] == 0 || shape[3] == 0 {
-            return Err(Error::Input(format!(
-                "input size {}x{} (width x height) does not fit this model: it halves the resolution {} times, so width and height must be multiples of {f}",
-                shape[3],
-                shape[2],
-                c.downsamples()
-            )));
-        }
+        super::check_unet_input(shape, c.in_channels, c.downsamples())?;
         let (bytes, what) = self.largest_buffer(shape[0], shape[2], shape[3]);
         let limit = self.gpu.max_binding_bytes();
         if bytes > limit {
@@ -428,16 +414,7 @@ impl AdmUNet {
     pub fn forward(&self, x: &Tensor, t: &Tensor) -> Result<Tensor> {
         self.check_input(x.shape())?;
         let b = x.shape()[0];
-        let t = if t.numel() == b {
-            t.clone()
-        } else if t.numel() == 1 {
-            ops::mul_bcast(&Tensor::full(&self.gpu, &[b], 1.0)?, t)?
-        } else {
-            return Err(Error::Shape(format!(
-                "{} timesteps for a batch of {b}",
-                t.numel()
-            )));
-        };
+        let t = super::batch_timesteps(&self.gpu, t, b)?;
         let mc = self.config.model_channels;
         let emb = ops::timestep_embedding(&t, &self.freq_table, mc, true)?;
         let emb = self.time_2.forward(&ops::silu(&self.time_1.forward(&emb)?)?)?;

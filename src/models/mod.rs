@@ -106,6 +106,39 @@ impl Model {
     }
 }
 
+/// Checks that `shape` is `[B, in_channels, H, W]` with B > 0 and H, W positive multiples of
+/// 2^`downsamples` (a UNet that halves the resolution that many times).
+pub(crate) fn check_unet_input(shape: &[usize], in_channels: usize, downsamples: usize) -> Result<()> {
+    let f = 1usize << downsamples;
+    if shape.len() != 4 || shape[1] != in_channels || shape[0] == 0 {
+        return Err(Error::Input(format!(
+            "the model takes [batch, {in_channels}, height, width] inputs, got {shape:?}"
+        )));
+    }
+    if !shape[2].is_multiple_of(f) || !shape[3].is_multiple_of(f) || shape[2] == 0 || shape[3] == 0 {
+        return Err(Error::Input(format!(
+            "input size {}x{} (width x height) does not fit this model: it halves the resolution {downsamples} times, so width and height must be multiples of {f}",
+            shape[3], shape[2]
+        )));
+    }
+    Ok(())
+}
+
+/// The timesteps `t` (`[b]`, or `[1]` for the whole batch) as `[b]`, broadcast on the device (no
+/// readback).
+pub(crate) fn batch_timesteps(gpu: &Gpu, t: &Tensor, b: usize) -> Result<Tensor> {
+    if t.numel() == b {
+        Ok(t.clone())
+    } else if t.numel() == 1 {
+        crate::ops::mul_bcast(&Tensor::full(gpu, &[b], 1.0)?, t)
+    } else {
+        Err(Error::Shape(format!(
+            "{} timesteps for a batch of {b}",
+            t.numel()
+        )))
+    }
+}
+
 /// The ADM configuration for the checkpoint at `path` (see [`Model::load`]).
 fn adm_config_for(path: &Path, config: Option<&str>) -> Result<AdmConfig> {
     let from_file = |p: &Path| -> Result<AdmConfig> {

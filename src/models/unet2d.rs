@@ -270,39 +270,14 @@ impl UNet2DModel {
     /// Checks that `x` is `[B, in_channels, H, W]` with H and W divisible by 2^(levels - 1).
     pub fn check_input(&self, shape: &[usize]) -> Result<()> {
         let c = &self.config;
-        let f = 1usize << c.downsamples();
-        if shape.len() != 4 || shape[1] != c.in_channels || shape[0] == 0 {
-            return Err(Error::Input(format!(
-                "the model takes [batch, {}, height, width] inputs, got {shape:?}",
-                c.in_channels
-            )));
-        }
-        if !shape[2].is_multiple_of(f) || !shape[3].is_multiple_of(f) || shape[2] == 0 || shape[3] == 0 {
-            return Err(Error::Input(format!(
-                "input size {}x{} (width x height) does not fit this model: it halves the resolution {} times, so width and height must be multiples of {f}",
-                shape[3],
-                shape[2],
-                c.downsamples()
-            )));
-        }
-        Ok(())
+        super::check_unet_input(shape, c.in_channels, c.downsamples())
     }
 
     /// The model output for `x` `[B, C, H, W]` at timesteps `t` (`[B]`, or `[1]` for the whole batch).
     pub fn forward(&self, x: &Tensor, t: &Tensor) -> Result<Tensor> {
         self.check_input(x.shape())?;
         let b = x.shape()[0];
-        let t = if t.numel() == b {
-            t.clone()
-        } else if t.numel() == 1 {
-            // one timestep for the whole batch, broadcast on the device (no readback)
-            ops::mul_bcast(&Tensor::full(&self.gpu, &[b], 1.0)?, t)?
-        } else {
-            return Err(Error::Shape(format!(
-                "{} timesteps for a batch of {b}",
-                t.numel()
-            )));
-        };
+        let t = super::batch_timesteps(&self.gpu, t, b)?;
         let c = &self.config;
         let emb = ops::timestep_embedding(&t, &self.freq_table, c.block_out_channels[0], c.flip_sin_to_cos)?;
         let temb = self
