@@ -194,6 +194,19 @@ fn store_mat(batch: u32, row0: u32, col0: u32, c: mat4x4<f32>, bv: vec4<f32>) {
     store4(batch, row0 + 3u, col0, c[3], bv);
 }
 
+// 8x64 tiles for CPU adapters: one 8-lane SIMD group a workgroup, for products of at most 8 rows and
+// 64 columns (attention's P.V with 8-channel heads over 64 tokens), which a 16x512 tile mostly wastes.
+@compute @workgroup_size(8)
+fn matmul_t1x8(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    mm(tid, wid, 1u, 8u);
+}
+
+// 64x64 tiles for CPU adapters: products of at most 64 x 64 (attention's scores over 64 tokens).
+@compute @workgroup_size(64)
+fn matmul_t8x8(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    mm(tid, wid, 8u, 8u);
+}
+
 @compute @workgroup_size(64)
 fn matmul_t8x8w(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let ty = tid / 8u;

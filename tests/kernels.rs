@@ -74,6 +74,11 @@ fn matmul_matches_reference_with_strides() {
         (2, 24, 600, 40),
         (4, 8, 520, 300),
         (1, 150, 260, 9),
+        // CPU adapters' exact tiles: 8 x 64 (full and partial) and 64 x 64
+        (70, 8, 64, 300),
+        (9, 7, 50, 2000),
+        (20, 64, 64, 40),
+        (5, 33, 61, 700),
     ]
     .iter()
     .enumerate()

@@ -145,7 +145,11 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
         };
         return Ok(out);
     }
-    let (entry, bm, bn) = if s.m <= 16 && wide {
+    let (entry, bm, bn) = if cpu && s.m <= 8 && s.n <= 64 {
+        ("matmul_t1x8", 8, 64)
+    } else if cpu && s.m <= 64 && s.n <= 64 {
+        ("matmul_t8x8", 64, 64)
+    } else if s.m <= 16 && wide {
         ("matmul_t2x64", 16, 512)
     } else if (s.m <= 32 || (cpu && s.m <= 64)) && wide {
         ("matmul_t4x64", 32, 512)
