@@ -55,9 +55,34 @@ pub fn sampler_step(
     seed: u64,
     step: u32,
 ) -> Result<Tensor> {
+    let [c_x0, c_x, c_eps, sigma] = step_coefficients(sched, t, s, sampler);
+    launch_step(
+        x,
+        eps,
+        None,
+        sched,
+        t,
+        seed,
+        step,
+        [c_x0, c_x, c_eps, sigma, 0.0, 0.0],
+    )
+}
+
+/// The fused update kernel: `sampler_step` with `c = [c_x0, c_x, c_eps, σ, 0, 0]`, or
+/// `sampler_step_learned` (with the variance output `v`) with `c = [c_x0, c_x, 0, σ, ln β̃, ln β]`.
+#[allow(clippy::too_many_arguments)]
+fn launch_step(
+    x: &Tensor,
+    eps: &Tensor,
+    v: Option<&Tensor>,
+    sched: &Schedule,
+    t: usize,
+    seed: u64,
+    step: u32,
+    c: [f64; 6],
+) -> Result<Tensor> {
     x.expect_shape(eps.shape(), "sampler step: eps must have the shape of x")?;
     let ab = sched.alpha_bar(Some(t));
-    let [c_x0, c_x, c_eps, sigma] = step_coefficients(sched, t, s, sampler);
     let (lo, hi) = seed_words(seed);
     let f = |v: f64| (v as f32).to_bits();
     let params = [
@@ -69,22 +94,34 @@ pub fn sampler_step(
         sched.clip_sample as u32,
         f(1.0 / ab.sqrt()),
         f((1.0 - ab).sqrt()),
-        f(c_x0),
-        f(c_x),
-        f(c_eps),
-        f(sigma),
-        0,
-        0,
+        f(c[0]),
+        f(c[1]),
+        f(c[2]),
+        f(c[3]),
+        f(c[4]),
+        f(c[5]),
     ];
     let out = Tensor::empty(x.gpu(), x.shape())?;
+    let mut bindings = vec![
+        x.bind(Access::Read),
+        eps.bind(Access::Read),
+        out.bind(Access::ReadWrite),
+    ];
+    let entry = match v {
+        Some(v) => {
+            x.expect_shape(
+                v.shape(),
+                "sampler step: the variance output must have the shape of x",
+            )?;
+            bindings.push(v.bind(Access::Read));
+            "sampler_step_learned"
+        }
+        None => "sampler_step",
+    };
     x.gpu().dispatch(
-        &KernelId::new("diffusion.wgsl", "sampler_step"),
+        &KernelId::new("diffusion.wgsl", entry),
         &params,
-        &[
-            x.bind(Access::Read),
-            eps.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &bindings,
         grid1d(x.numel(), 256),
     )?;
     Ok(out)
@@ -105,52 +142,17 @@ pub fn sampler_step_learned(
     seed: u64,
     step: u32,
 ) -> Result<Tensor> {
-    x.expect_shape(eps.shape(), "sampler step: eps must have the shape of x")?;
-    x.expect_shape(
-        v.shape(),
-        "sampler step: the variance output must have the shape of x",
-    )?;
     let ab = sched.alpha_bar(Some(t));
     let ab_s = sched.alpha_bar(s);
     let [c_x0, c_x, _, sigma] = step_coefficients(sched, t, s, Sampler::Ddpm);
     let beta = 1.0 - ab / ab_s;
     let post = beta * (1.0 - ab_s) / (1.0 - ab);
-    let (lo, hi) = if sigma > 0.0 && post > 0.0 {
-        (post.ln(), beta.ln())
+    let c = if sigma > 0.0 && post > 0.0 {
+        [c_x0, c_x, 0.0, sigma, post.ln(), beta.ln()]
     } else {
-        (0.0, 0.0)
+        [c_x0, c_x, 0.0, 0.0, 0.0, 0.0]
     };
-    let (slo, shi) = seed_words(seed);
-    let f = |v: f64| (v as f32).to_bits();
-    let params = [
-        crate::ops::u32_of(x.numel(), "sampler step")?,
-        slo,
-        shi,
-        step,
-        0,
-        sched.clip_sample as u32,
-        f(1.0 / ab.sqrt()),
-        f((1.0 - ab).sqrt()),
-        f(c_x0),
-        f(c_x),
-        0,
-        f(if post > 0.0 { sigma } else { 0.0 }),
-        f(lo),
-        f(hi),
-    ];
-    let out = Tensor::empty(x.gpu(), x.shape())?;
-    x.gpu().dispatch(
-        &KernelId::new("diffusion.wgsl", "sampler_step_learned"),
-        &params,
-        &[
-            x.bind(Access::Read),
-            eps.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-            v.bind(Access::Read),
-        ],
-        grid1d(x.numel(), 256),
-    )?;
-    Ok(out)
+    launch_step(x, eps, Some(v), sched, t, seed, step, c)
 }
 
 /// Checks a batch for NaN or infinity with one small readback (a per-sample sum of squares).

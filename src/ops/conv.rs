@@ -338,7 +338,8 @@ fn gemm(
     let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
     // 512-wide tiles for few output rows where the device has the workgroup memory for them; the
     // 128-wide tiles otherwise, from the small-tile module (4 KiB of staging instead of 16 KiB). Each
-    // output's sum runs over k in the same order in every variant, so results agree bit for bit.
+    // output's sum runs over k in the same order in every GEMM variant, so results agree bit for bit
+    // (the direct kernels of CPU adapters sum in their own order).
     let wide = gpu.wide_tiles();
     let (entry, bm, bn) = if ws[0] <= 16 && wide {
         ("conv2d_t2x64", 16, 512)
