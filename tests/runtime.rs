@@ -179,3 +179,49 @@ fn reused_buffers_do_not_corrupt_pending_work() {
     assert!(b.to_vec().unwrap().iter().all(|&v| v == 3.0));
     assert!(c.to_vec().unwrap().iter().all(|&v| v == 100.0));
 }
+
+#[test]
+fn profile_times_kernels_and_counts_their_operations() {
+    use tweedie::gpu::Options;
+    let (n, ci, co, hw) = (2, 8, 16, 16);
+    // the conv's multiply-adds, counted twice; the matmul's likewise
+    let conv_flops = 2 * (n * co * hw * hw * ci * 9) as u64;
+    let mm_flops = 2 * (3 * 40 * 24 * 56) as u64;
+    for host_timing in [false, true] {
+        let g = Gpu::with_options(&Options {
+            profile: true,
+            host_timing,
+            ..Default::default()
+        })
+        .unwrap();
+        let x = Tensor::from_slice(&g, &[n, ci, hw, hw], &randn(1, n * ci * hw * hw)).unwrap();
+        let w = Tensor::from_slice(&g, &[co, ci, 3, 3], &randn(2, co * ci * 9)).unwrap();
+        let y = ops::conv2d(&x, &w, None, ops::Conv2dSpec::new(1, 1)).unwrap();
+        let a = Tensor::from_slice(&g, &[3, 40, 56], &randn(3, 3 * 40 * 56)).unwrap();
+        let b = Tensor::from_slice(&g, &[3, 56, 24], &randn(4, 3 * 56 * 24)).unwrap();
+        let c = ops::matmul(&a, &b, None, ops::MatmulSpec::contiguous(3, 40, 24, 56)).unwrap();
+        y.to_vec().unwrap();
+        c.to_vec().unwrap();
+        let (rows, device_clock) = g.profile().expect("profiling was asked for");
+        let timestamps = g.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        assert_eq!(device_clock, timestamps && !host_timing, "clock");
+        let sum = |pat: &str| -> (u64, f64) {
+            rows.iter()
+                .filter(|r| r.kernel.contains(pat))
+                .fold((0, 0.0), |(f, t), r| (f + r.flops, t + r.seconds))
+        };
+        let (cf, ct) = sum("conv2d");
+        let (mf, mt) = sum("matmul");
+        assert_eq!(cf, conv_flops, "conv operations counted");
+        assert_eq!(mf, mm_flops, "matmul operations counted");
+        assert!(ct > 0.0 && mt > 0.0, "kernel times {ct} {mt}");
+        assert!(
+            rows.iter()
+                .all(|r| r.calls > 0 && r.bytes > 0 && r.seconds.is_finite())
+        );
+        let report = g.profile_report().unwrap();
+        let clock = if device_clock { "GPU timestamps" } else { "host" };
+        assert!(report.contains(clock) && report.contains("GFLOP/s"), "{report}");
+    }
+    assert!(gpu().profile().is_none(), "no profile unless asked for");
+}

@@ -42,6 +42,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
     ("groupnorm.wgsl", include_str!("../../shaders/groupnorm.wgsl")),
+    (
+        "groupnorm_cpu.wgsl",
+        include_str!("../../shaders/groupnorm_cpu.wgsl"),
+    ),
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
     ("reduce.wgsl", include_str!("../../shaders/reduce.wgsl")),
     ("diffusion.wgsl", include_str!("../../shaders/diffusion.wgsl")),

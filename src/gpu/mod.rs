@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 
 use kernel::PipelineCache;
 use pool::Pool;
-use stream::Stream;
+pub use stream::KernelProfile;
+use stream::{Stream, Tag};
 
 /// Optional device features the engine uses when the adapter has them.
 pub const OPTIONAL_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
@@ -50,8 +51,12 @@ pub const REQUIRED_LIMITS: wgpu::Limits = {
 /// ([`Options::from_env`]); a library user sets the fields.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Time every kernel on the host (each dispatch runs alone: slow; for `benches/` and tuning).
+    /// Time every kernel: with GPU timestamps where the device has `TIMESTAMP_QUERY`, else on the
+    /// host (each dispatch runs alone). Slow either way (every submission is waited for); for tuning.
     pub profile: bool,
+    /// With `profile`: time on the host even where the device has timestamps
+    /// (`TWEEDIE_PROFILE=host`).
+    pub host_timing: bool,
     /// [`Gpu::with_options`] only: take the adapter whose name contains this (case-insensitive).
     pub adapter: Option<String>,
     /// [`Gpu::with_options`] only: the backends to consider (default: Vulkan, Metal and DX12, then GL).
@@ -59,11 +64,13 @@ pub struct Options {
 }
 
 impl Options {
-    /// The command line's options: `TWEEDIE_PROFILE=1`, `TWEEDIE_ADAPTER` (a substring of the
-    /// adapter name) and `WGPU_BACKEND` (e.g. `vulkan`, `gl`).
+    /// The command line's options: `TWEEDIE_PROFILE=1` (or `host`: host timing), `TWEEDIE_ADAPTER`
+    /// (a substring of the adapter name) and `WGPU_BACKEND` (e.g. `vulkan`, `gl`).
     pub fn from_env() -> Options {
+        let profile = std::env::var("TWEEDIE_PROFILE").unwrap_or_default();
         Options {
-            profile: std::env::var("TWEEDIE_PROFILE").is_ok_and(|v| v == "1"),
+            profile: profile == "1" || profile == "host",
+            host_timing: profile == "host",
             adapter: std::env::var("TWEEDIE_ADAPTER").ok().filter(|s| !s.is_empty()),
             backends: wgpu::Backends::from_env(),
         }
@@ -85,8 +92,8 @@ pub(crate) struct GpuInner {
     pub(crate) pool: Arc<Pool>,
     pub(crate) pipelines: PipelineCache,
     pub(crate) stream: Mutex<Stream>,
-    /// Per-kernel (calls, seconds) when profiling (`TWEEDIE_PROFILE=1`).
-    pub(crate) profile: Option<Mutex<std::collections::BTreeMap<String, (u64, f64)>>>,
+    /// Per-kernel rows when profiling (`TWEEDIE_PROFILE=1`).
+    pub(crate) profile: Option<Mutex<std::collections::BTreeMap<String, KernelProfile>>>,
     /// First uncaptured device error, for devices tweedie created itself.
     pub(crate) error: Arc<Mutex<Option<String>>>,
 }
@@ -223,7 +230,11 @@ impl Gpu {
         let limits = device.limits();
         let pool = Arc::new(Pool::new(device.clone()));
         let align = limits.min_uniform_buffer_offset_alignment.max(256) as u64;
-        let stream = Stream::new(&device, align);
+        let timestamps = (options.profile
+            && !options.host_timing
+            && device.features().contains(wgpu::Features::TIMESTAMP_QUERY))
+        .then(|| queue.get_timestamp_period());
+        let stream = Stream::new(&device, align, timestamps);
         Gpu {
             inner: Arc::new(GpuInner {
                 pipelines: PipelineCache::new(device.clone()),
@@ -318,6 +329,33 @@ impl Gpu {
         buffers: &[(&wgpu::Buffer, u64, u64, Access)],
         groups: [u32; 3],
     ) -> Result<()> {
+        self.dispatch_counted(kernel, params, buffers, groups, 0)
+    }
+
+    /// [`Self::dispatch`] of a kernel that does `flops` floating-point operations (multiply-adds
+    /// count two), for the profile's GFLOP/s column.
+    pub(crate) fn dispatch_flops(
+        &self,
+        kernel: &KernelId,
+        params: &[u32],
+        buffers: &[(&wgpu::Buffer, u64, Access)],
+        groups: [u32; 3],
+        flops: u64,
+    ) -> Result<()> {
+        let at: Vec<(&wgpu::Buffer, u64, u64, Access)> =
+            buffers.iter().map(|&(b, n, a)| (b, 0, n, a)).collect();
+        self.dispatch_counted(kernel, params, &at, groups, flops)
+    }
+
+    /// [`Self::dispatch_at`] with the kernel's operation count for the profile.
+    pub(crate) fn dispatch_counted(
+        &self,
+        kernel: &KernelId,
+        params: &[u32],
+        buffers: &[(&wgpu::Buffer, u64, u64, Access)],
+        groups: [u32; 3],
+        flops: u64,
+    ) -> Result<()> {
         let max = self.inner.limits.max_compute_workgroups_per_dimension;
         if groups.iter().any(|&g| g > max) {
             return Err(Error::TooLarge {
@@ -334,49 +372,98 @@ impl Gpu {
         }
         let access: Vec<Access> = buffers.iter().map(|b| b.3).collect();
         let pipeline = self.inner.pipelines.get(kernel, &access)?;
+        let tag = self.inner.profile.as_ref().map(|_| {
+            // bytes bound, each buffer window counted once: what the kernel must at least move
+            let mut seen: Vec<(&wgpu::Buffer, u64)> = Vec::new();
+            let mut bytes = 0;
+            for &(b, at, n, _) in buffers {
+                if !seen.contains(&(b, at)) {
+                    seen.push((b, at));
+                    bytes += n;
+                }
+            }
+            Tag {
+                name: format!("{}::{}", kernel.file, kernel.entry),
+                flops,
+                bytes,
+            }
+        });
         let mut stream = self.lock_stream();
-        if stream.is_full() || self.inner.profile.is_some() {
+        let host_timed = tag.is_some() && !stream.timed_on_device();
+        if stream.is_full() || host_timed {
             stream.flush(&self.inner)?;
         }
-        stream.record_dispatch(&self.inner.device, pipeline, params, buffers, groups);
-        if let Some(prof) = &self.inner.profile {
-            // profiling: run each dispatch alone and time it on the host (coarse, but it needs no
-            // timestamp support and on CPU adapters it is exact enough)
-            self.inner.device.poll(wgpu::PollType::wait_indefinitely()).ok();
-            let start = std::time::Instant::now();
-            stream.flush(&self.inner)?;
-            self.inner.device.poll(wgpu::PollType::wait_indefinitely()).ok();
-            let dt = start.elapsed().as_secs_f64();
+        if !host_timed {
+            // with timestamps, flush reads each submission's times back after waiting for it
+            stream.record_dispatch(&self.inner.device, pipeline, params, buffers, groups, tag);
+            return Ok(());
+        }
+        // host timing (no timestamps): run each dispatch alone and time it on the host (coarse, but
+        // on CPU adapters exact enough)
+        stream.record_dispatch(&self.inner.device, pipeline, params, buffers, groups, None);
+        self.inner.device.poll(wgpu::PollType::wait_indefinitely()).ok();
+        let start = std::time::Instant::now();
+        stream.flush(&self.inner)?;
+        self.inner.device.poll(wgpu::PollType::wait_indefinitely()).ok();
+        let dt = start.elapsed().as_secs_f64();
+        if let (Some(prof), Some(tag)) = (&self.inner.profile, tag) {
             let mut p = prof.lock().unwrap_or_else(|p| p.into_inner());
-            let e = p.entry(format!("{}::{}", kernel.file, kernel.entry)).or_default();
-            e.0 += 1;
-            e.1 += dt;
+            p.entry(tag.name.clone()).or_default().add(&tag, dt);
         }
         Ok(())
     }
 
-    /// With [`Options::profile`] (`TWEEDIE_PROFILE=1` on the command line): per-kernel calls and total seconds, slowest first.
-    pub fn profile_report(&self) -> Option<String> {
-        let p = self
-            .inner
-            .profile
-            .as_ref()?
+    /// With [`Options::profile`]: one row per kernel, slowest first, and whether the times are GPU
+    /// timestamps (`true`) or host times of each dispatch run alone. Work still recorded but not
+    /// submitted is not in it ([`Self::synchronize`] first).
+    pub fn profile(&self) -> Option<(Vec<KernelProfile>, bool)> {
+        let p = self.inner.profile.as_ref()?;
+        let mut rows: Vec<KernelProfile> = p
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let total: f64 = p.values().map(|v| v.1).sum();
-        let mut rows: Vec<_> = p.into_iter().collect();
-        rows.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+            .iter()
+            .map(|(k, r)| KernelProfile {
+                kernel: k.clone(),
+                ..r.clone()
+            })
+            .collect();
+        rows.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+        Some((rows, self.lock_stream().timed_on_device()))
+    }
+
+    /// [`Self::profile`] as a table (`TWEEDIE_PROFILE=1` on the command line prints it): per
+    /// kernel, calls, seconds, share, and the rates reached: GFLOP/s where the launcher counts
+    /// operations (convolutions, matrix products) and GB/s of the bytes bound (each binding moved
+    /// once: a lower bound of the traffic). The first line names the device and the clock.
+    pub fn profile_report(&self) -> Option<String> {
+        let (rows, device_clock) = self.profile()?;
+        let total: f64 = rows.iter().map(|r| r.seconds).sum();
+        let clock = if device_clock {
+            "GPU timestamps"
+        } else {
+            "host, each dispatch alone"
+        };
         let mut out = format!(
-            "{:<44} {:>8} {:>10} {:>6}\n",
-            "kernel", "calls", "seconds", "share"
+            "profile on {} (clock: {clock})\n{:<44} {:>8} {:>10} {:>6} {:>8} {:>8}\n",
+            self.inner.info.name, "kernel", "calls", "seconds", "share", "GFLOP/s", "GB/s"
         );
-        for (k, (n, t)) in rows {
+        for r in rows {
+            let t = r.seconds.max(1e-12);
+            let gflops = if r.flops > 0 {
+                format!("{:.2}", r.flops as f64 / t * 1e-9)
+            } else {
+                "-".into()
+            };
             out += &format!(
-                "{k:<44} {n:>8} {t:>10.3} {:>5.1}%\n",
-                100.0 * t / total.max(1e-12)
+                "{:<44} {:>8} {:>10.4} {:>5.1}% {gflops:>8} {:>8.2}\n",
+                r.kernel,
+                r.calls,
+                r.seconds,
+                100.0 * r.seconds / total.max(1e-12),
+                r.bytes as f64 / t * 1e-9
             );
         }
+        out += &format!("{:<44} {:>8} {total:>10.4}\n", "total", "");
         Some(out)
     }
 

@@ -12,11 +12,56 @@ pub(crate) const BATCH: u64 = 512;
 /// Bytes of parameters a kernel may take.
 pub(crate) const PARAM_BYTES: u64 = 256;
 
+/// What the profiler knows of one dispatch: its kernel, floating-point operations (0 where the
+/// launcher does not count them) and the bytes of its bindings.
+pub(crate) struct Tag {
+    pub(crate) name: String,
+    pub(crate) flops: u64,
+    pub(crate) bytes: u64,
+}
+
+/// One kernel's row of the profile ([`super::Gpu::profile`]), summed over its calls.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KernelProfile {
+    /// `file::entry` of the kernel.
+    pub kernel: String,
+    /// Dispatches timed.
+    pub calls: u64,
+    /// Seconds they took (device time with GPU timestamps, else host time of each dispatch alone).
+    pub seconds: f64,
+    /// Floating-point operations (a multiply-add counts two); 0 where the launcher does not count
+    /// them (everything but convolutions and matrix products).
+    pub flops: u64,
+    /// Bytes bound (each buffer window once): what the dispatches had to move at least.
+    pub bytes: u64,
+}
+
+impl KernelProfile {
+    pub(crate) fn add(&mut self, tag: &Tag, seconds: f64) {
+        self.calls += 1;
+        self.seconds += seconds;
+        self.flops += tag.flops;
+        self.bytes += tag.bytes;
+    }
+}
+
+/// GPU timestamps around each dispatch (profiling on a device with `TIMESTAMP_QUERY`): a query
+/// pair per dispatch of a submission, resolved and read back after it.
+struct Timestamps {
+    set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    /// Nanoseconds per timestamp tick.
+    period_ns: f64,
+}
+
 enum Cmd {
     Dispatch {
         pipeline: Arc<Pipeline>,
         bind_group: wgpu::BindGroup,
         groups: [u32; 3],
+        /// Set when the dispatch is timed by GPU timestamps.
+        tag: Option<Tag>,
     },
     Copy {
         src: wgpu::Buffer,
@@ -46,10 +91,36 @@ pub(crate) struct Stream {
     pub(crate) last: Option<wgpu::SubmissionIndex>,
     /// Submission waited for by the next [`super::Gpu::pace`].
     pub(crate) paced: Option<wgpu::SubmissionIndex>,
+    timestamps: Option<Timestamps>,
 }
 
 impl Stream {
-    pub(crate) fn new(device: &wgpu::Device, align: u64) -> Self {
+    /// A stream with a parameter arena of [`BATCH`] slots of `align` bytes; with `timestamps`
+    /// (the queue's tick period) it times every dispatch on the device for the profiler.
+    pub(crate) fn new(device: &wgpu::Device, align: u64, timestamps: Option<f32>) -> Self {
+        let timestamps = timestamps.map(|period| {
+            let bytes = 2 * BATCH * 8;
+            Timestamps {
+                set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("tweedie profile"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 2 * BATCH as u32,
+                }),
+                resolve: device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("tweedie profile resolve"),
+                    size: bytes,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                }),
+                readback: device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("tweedie profile readback"),
+                    size: bytes,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                }),
+                period_ns: period as f64,
+            }
+        });
         let arena = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("tweedie kernel parameters"),
             size: BATCH * align,
@@ -65,7 +136,13 @@ impl Stream {
             submits: 0,
             last: None,
             paced: None,
+            timestamps,
         }
+    }
+
+    /// Whether dispatches are timed by GPU timestamps.
+    pub(crate) fn timed_on_device(&self) -> bool {
+        self.timestamps.is_some()
     }
 
     pub(crate) fn is_full(&self) -> bool {
@@ -83,6 +160,7 @@ impl Stream {
         params: &[u32],
         buffers: &[(&wgpu::Buffer, u64, u64, Access)],
         groups: [u32; 3],
+        tag: Option<Tag>,
     ) {
         assert!(
             params.len() as u64 * 4 <= PARAM_BYTES,
@@ -119,6 +197,7 @@ impl Stream {
             pipeline,
             bind_group,
             groups,
+            tag: tag.filter(|_| self.timestamps.is_some()),
         });
         self.dispatches += 1;
     }
@@ -158,7 +237,7 @@ impl Stream {
     }
 
     /// Encodes everything recorded into one command buffer (consecutive dispatches share one compute
-    /// pass) and submits it.
+    /// pass; with GPU timestamps each tagged dispatch has a timed pass of its own) and submits it.
     pub(crate) fn flush(&mut self, gpu: &GpuInner) -> Result<()> {
         if self.cmds.is_empty() {
             return Ok(());
@@ -172,6 +251,8 @@ impl Stream {
                 label: Some("tweedie"),
             });
         let cmds = std::mem::take(&mut self.cmds);
+        // indices (into cmds) of the dispatches timed in this submission
+        let mut timed = Vec::new();
         let mut i = 0;
         while i < cmds.len() {
             match &cmds[i] {
@@ -212,12 +293,35 @@ impl Stream {
                     }
                     i += 1;
                 }
+                Cmd::Dispatch {
+                    pipeline,
+                    bind_group,
+                    groups,
+                    tag: Some(_),
+                } => {
+                    let ts = self.timestamps.as_ref().expect("tags only with timestamps");
+                    let at = 2 * timed.len() as u32;
+                    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: None,
+                        timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                            query_set: &ts.set,
+                            beginning_of_pass_write_index: Some(at),
+                            end_of_pass_write_index: Some(at + 1),
+                        }),
+                    });
+                    pass.set_pipeline(&pipeline.pipeline);
+                    pass.set_bind_group(0, bind_group, &[]);
+                    pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                    timed.push(i);
+                    i += 1;
+                }
                 Cmd::Dispatch { .. } => {
                     let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
                     while let Some(Cmd::Dispatch {
                         pipeline,
                         bind_group,
                         groups,
+                        tag: None,
                     }) = cmds.get(i)
                     {
                         pass.set_pipeline(&pipeline.pipeline);
@@ -228,7 +332,15 @@ impl Stream {
                 }
             }
         }
+        if let (Some(ts), false) = (&self.timestamps, timed.is_empty()) {
+            let n = 2 * timed.len() as u32;
+            enc.resolve_query_set(&ts.set, 0..n, &ts.resolve, 0);
+            enc.copy_buffer_to_buffer(&ts.resolve, 0, &ts.readback, 0, n as u64 * 8);
+        }
         self.last = Some(gpu.queue.submit([enc.finish()]));
+        if !timed.is_empty() {
+            self.read_timestamps(gpu, &cmds, &timed)?;
+        }
         self.params.clear();
         self.dispatches = 0;
         self.submits += 1;
@@ -237,5 +349,42 @@ impl Stream {
             Some(e) => Err(Error::Gpu(e)),
             None => Ok(()),
         }
+    }
+
+    /// Waits for the submission just made, reads its timestamps and adds each timed dispatch's
+    /// device time to the profile.
+    fn read_timestamps(&self, gpu: &GpuInner, cmds: &[Cmd], timed: &[usize]) -> Result<()> {
+        let ts = self
+            .timestamps
+            .as_ref()
+            .expect("timed dispatches need timestamps");
+        let bytes = timed.len() as u64 * 16;
+        let (tx, rx) = std::sync::mpsc::channel();
+        ts.readback.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
+            let _ = tx.send(r);
+        });
+        gpu.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
+        rx.recv()
+            .map_err(|_| Error::Gpu("timestamp readback callback never ran".into()))?
+            .map_err(|e| Error::Gpu(format!("mapping the timestamp buffer failed: {e}")))?;
+        let ticks: Vec<u64> = bytemuck::cast_slice(
+            &ts.readback
+                .get_mapped_range(..bytes)
+                .map_err(|e| Error::Gpu(format!("reading timestamps failed: {e:?}")))?,
+        )
+        .to_vec();
+        ts.readback.unmap();
+        if let Some(prof) = &gpu.profile {
+            let mut p = prof.lock().unwrap_or_else(|p| p.into_inner());
+            for (j, &i) in timed.iter().enumerate() {
+                if let Cmd::Dispatch { tag: Some(tag), .. } = &cmds[i] {
+                    let dt = ticks[2 * j + 1].saturating_sub(ticks[2 * j]) as f64 * ts.period_ns * 1e-9;
+                    p.entry(tag.name.clone()).or_default().add(tag, dt);
+                }
+            }
+        }
+        Ok(())
     }
 }

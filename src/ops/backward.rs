@@ -75,7 +75,8 @@ pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, x_shape: &[usize], spec: C
     }
     let dx = Tensor::empty(dy.gpu(), x_shape)?;
     let ncols = u32_of(x_shape[0] * x_shape[2] * x_shape[3], "conv2d backward columns")?;
-    dy.gpu().dispatch(
+    let flops = 2 * (x_shape[0] * ho * wo) as u64 * ws.iter().product::<usize>() as u64;
+    dy.gpu().dispatch_flops(
         &KernelId::new("conv2d_grad.wgsl", "conv2d_dx"),
         &conv_params(x_shape, ws, ho, wo, spec),
         &[
@@ -84,6 +85,7 @@ pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, x_shape: &[usize], spec: C
             dx.bind(Access::ReadWrite),
         ],
         [ncols.div_ceil(64), (x_shape[1] as u32).div_ceil(64), 1],
+        flops,
     )?;
     Ok(dx)
 }
@@ -124,7 +126,8 @@ pub fn conv2d_backward_weight(
     dy.expect_shape(&[xs[0], w_shape[0], ho, wo], "conv2d backward: dy")?;
     let dw = Tensor::empty(dy.gpu(), w_shape)?;
     let ncols = u32_of(w_shape[1] * w_shape[2] * w_shape[3], "conv2d weight gradient")?;
-    dy.gpu().dispatch(
+    let flops = 2 * (xs[0] * ho * wo) as u64 * w_shape.iter().product::<usize>() as u64;
+    dy.gpu().dispatch_flops(
         &KernelId::new("conv2d_grad.wgsl", "conv2d_dw"),
         &conv_params(xs, w_shape, ho, wo, spec),
         &[
@@ -133,6 +136,7 @@ pub fn conv2d_backward_weight(
             dw.bind(Access::ReadWrite),
         ],
         [ncols.div_ceil(64), (w_shape[0] as u32).div_ceil(64), 1],
+        flops,
     )?;
     Ok(dw)
 }
@@ -309,6 +313,8 @@ pub fn matmul_backward(
     Ok(out)
 }
 
+use super::norm::vec4_group_norm;
+
 /// Gradients of [`super::group_norm`]: the input, and (when `params`) gamma and beta.
 #[allow(clippy::too_many_arguments)]
 pub fn group_norm_backward(
@@ -346,7 +352,11 @@ pub fn group_norm_backward(
         beta.bind(Access::Read),
     ];
     g.dispatch(
-        &KernelId::new("norm_grad.wgsl", "groupnorm_dx"),
+        &if vec4_group_norm(g, hw) {
+            KernelId::new("groupnorm_cpu.wgsl", "groupnorm_dx_v4")
+        } else {
+            KernelId::new("norm_grad.wgsl", "groupnorm_dx")
+        },
         &pr,
         &[
             ins[0],

@@ -302,7 +302,8 @@ fn direct3(
             pp[15] = u(co0)?;
             pp[19] = (c == 0) as u32;
             let rows = co_chunk.min(cout - co0);
-            gpu.dispatch_at(
+            let flops = 2 * (xs[0] * os[2] * os[3] * rows * ci_chunk.min(cin - ci0) * pw.k * pw.k) as u64;
+            gpu.dispatch_counted(
                 &KernelId::new(file, entry),
                 &pp,
                 &[
@@ -318,6 +319,7 @@ fn direct3(
                     ),
                 ],
                 [gx, u(rows.div_ceil(DIRECT_ROWS))?, gz],
+                flops,
             )?;
         }
     }
@@ -355,10 +357,12 @@ fn gemm(
     } else {
         "conv2d.wgsl#small"
     };
-    gpu.dispatch(
+    let flops = 2 * ncols as u64 * ws.iter().product::<usize>() as u64;
+    gpu.dispatch_flops(
         &KernelId::new(file, entry),
         params,
         bindings,
         [ncols.div_ceil(bn), (ws[0] as u32).div_ceil(bm), 1],
+        flops,
     )
 }

@@ -117,6 +117,7 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     // (tests/driver_memory.rs). Each output's sum runs over k in the same order in every variant, so
     // results agree bit for bit.
     let wide = gpu.wide_tiles();
+    let flops = 2 * (s.batch * s.m * s.n * s.k) as u64;
     let bb = bias.unwrap_or(b);
     let bindings = [
         a.bind(Access::Read),
@@ -133,11 +134,12 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
         } else {
             [max, groups.div_ceil(max), u(s.batch)?]
         };
-        gpu.dispatch(
+        gpu.dispatch_flops(
             &KernelId::new("matmul.wgsl#small", "matmul_small"),
             &params,
             &bindings,
             grid,
+            flops,
         )?;
         let out = match bias {
             Some(c) => record(out, &[a, b, c], Op::Matmul(spec)),
@@ -163,11 +165,12 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     } else {
         "matmul.wgsl#small"
     };
-    a.gpu().dispatch(
+    a.gpu().dispatch_flops(
         &KernelId::new(file, entry),
         &params,
         &bindings,
         [u(s.n)?.div_ceil(bn), u(s.m)?.div_ceil(bm), u(s.batch)?],
+        flops,
     )?;
     let out = match bias {
         Some(c) => record(out, &[a, b, c], Op::Matmul(spec)),

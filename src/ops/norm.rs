@@ -42,17 +42,33 @@ pub fn group_norm(
         0,
         0,
     ];
-    x.gpu().dispatch(
-        &KernelId::new("groupnorm.wgsl", "groupnorm"),
-        &params,
-        &[
-            x.bind(Access::Read),
-            gamma.bind(Access::Read),
-            beta.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
-        [u32_of(s[0] * groups, "group norm groups")?, 1, 1],
-    )?;
+    let grid = [u32_of(s[0] * groups, "group norm groups")?, 1, 1];
+    if vec4_group_norm(x.gpu(), hw) {
+        x.gpu().dispatch(
+            &KernelId::new("groupnorm_cpu.wgsl", "groupnorm_v4"),
+            &params,
+            &[
+                x.bind(Access::Read),
+                x.bind(Access::Read),
+                gamma.bind(Access::Read),
+                beta.bind(Access::Read),
+                out.bind(Access::ReadWrite),
+            ],
+            grid,
+        )?;
+    } else {
+        x.gpu().dispatch(
+            &KernelId::new("groupnorm.wgsl", "groupnorm"),
+            &params,
+            &[
+                x.bind(Access::Read),
+                gamma.bind(Access::Read),
+                beta.bind(Access::Read),
+                out.bind(Access::ReadWrite),
+            ],
+            grid,
+        )?;
+    }
     let out = record(
         out,
         &[x, gamma, beta],
@@ -63,6 +79,13 @@ pub fn group_norm(
         },
     );
     Ok(out)
+}
+
+/// Whether group norm and its gradient take the vec4 kernels of `shaders/groupnorm_cpu.wgsl`: on CPU
+/// adapters, where llvmpipe pays per load rather than per byte, when each channel's `hw` pixels
+/// come in whole vec4s.
+pub(crate) fn vec4_group_norm(gpu: &crate::Gpu, hw: usize) -> bool {
+    gpu.adapter_info().device_type == wgpu::DeviceType::Cpu && hw.is_multiple_of(4)
 }
 
 /// Softmax over the last dimension of `x`, of `scale * x`.

@@ -1,0 +1,183 @@
+// Group normalisation and its input gradient for CPU adapters (same maths as groupnorm.wgsl and
+// norm_grad.wgsl's groupnorm_dx), when every channel's pixel count is a multiple of four.
+//
+// On llvmpipe a storage load at a per-invocation address inside a loop is done lane by lane, so the
+// cost is the number of loads, not the bytes: these kernels read and write vec4s (a quarter of the
+// loads), and a workgroup has 64 invocations (8 SIMD groups of 8 lanes, so a barrier switches between
+// 8 fibres instead of 32). One workgroup per (sample, group); vec4 i of the group lies in channel
+// g * cpg + i / (hw / 4).
+
+struct P {
+    c: u32,       // channels
+    hw: u32,      // pixels per channel (a multiple of 4)
+    groups: u32,
+    silu: u32,    // 1: y = silu(u) after the affine transform u
+    eps: f32,
+    _p0: u32, _p1: u32, _p2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;    // groupnorm_v4: x again
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> stats: array<f32>; // groupnorm_dx_v4: (mean, inv) per group
+
+const WG: u32 = 64u;
+
+var<workgroup> red: array<vec2<f32>, 64>;
+var<workgroup> red8: array<vec2<f32>, 8>;
+
+// Sum over the workgroup in two barriers: 8 invocations add 8 partials each, then all add those 8.
+fn reduce(lid: u32, v: vec2<f32>) -> vec2<f32> {
+    red[lid] = v;
+    workgroupBarrier();
+    if (lid < 8u) {
+        let b = lid * 8u;
+        red8[lid] = ((red[b] + red[b + 1u]) + (red[b + 2u] + red[b + 3u]))
+            + ((red[b + 4u] + red[b + 5u]) + (red[b + 6u] + red[b + 7u]));
+    }
+    workgroupBarrier();
+    let r = ((red8[0] + red8[1]) + (red8[2] + red8[3])) + ((red8[4] + red8[5]) + (red8[6] + red8[7]));
+    // red and red8 are read by every invocation before any of them writes again
+    workgroupBarrier();
+    return r;
+}
+
+fn hsum(v: vec4<f32>) -> f32 {
+    return (v.x + v.y) + (v.z + v.w);
+}
+
+struct Stats {
+    mean: f32,
+    inv: f32,
+}
+
+// Mean and inverse standard deviation of the group's `n4` vec4s from `base4` (two passes: mean, then
+// the variance of the centred values).
+fn group_stats(lid: u32, base4: u32, n4: u32) -> Stats {
+    let fc = f32(4u * n4);
+    var s = vec4<f32>(0.0);
+    for (var i = lid; i < n4; i += WG) { s += x[base4 + i]; }
+    let mean = reduce(lid, vec2<f32>(hsum(s), 0.0)).x / fc;
+    var s2 = vec4<f32>(0.0);
+    for (var i = lid; i < n4; i += WG) {
+        let d = x[base4 + i] - vec4<f32>(mean);
+        s2 += d * d;
+    }
+    let inv = inverseSqrt(reduce(lid, vec2<f32>(hsum(s2), 0.0)).x / fc + p.eps);
+    return Stats(mean, inv);
+}
+
+fn silu4(v: vec4<f32>) -> vec4<f32> {
+    return v / (vec4<f32>(1.0) + exp(-v));
+}
+
+fn dsilu4(u: vec4<f32>) -> vec4<f32> {
+    let sg = vec4<f32>(1.0) / (vec4<f32>(1.0) + exp(-u));
+    return sg * (vec4<f32>(1.0) + u * (vec4<f32>(1.0) - sg));
+}
+
+@compute @workgroup_size(64)
+fn groupnorm_v4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let ng = wid.x;
+    let g = ng % p.groups;
+    let n = ng / p.groups;
+    let cpg = p.c / p.groups;
+    let hw4 = p.hw / 4u;
+    let n4 = cpg * hw4;
+    let base4 = (n * p.c + g * cpg) * hw4;
+    let st = group_stats(lid, base4, n4);
+
+    // walk the channels (vec4 i = ch * hw4 + r) with the affine transform folded into scale and shift
+    var ch = g * cpg + lid / hw4;
+    var r = lid % hw4;
+    var sc = 0.0;
+    var sh = 0.0;
+    if (lid < n4) {
+        sc = st.inv * gamma[ch];
+        sh = beta[ch] - st.mean * sc;
+    }
+    for (var i = lid; i < n4; i += WG) {
+        var v = x[base4 + i] * sc + vec4<f32>(sh);
+        if (p.silu != 0u) { v = silu4(v); }
+        out[base4 + i] = v;
+        r += WG;
+        while (r >= hw4) {
+            r -= hw4;
+            ch += 1u;
+            if (ch < p.c) {
+                sc = st.inv * gamma[ch];
+                sh = beta[ch] - st.mean * sc;
+            }
+        }
+    }
+}
+
+// dx = inv * (g - mean(g) - xhat * mean(g * xhat)) with du = dy * silu'(u) (or dy), g = du * gamma;
+// also stores (mean, inv) per group for norm_grad.wgsl's groupnorm_dparams.
+@compute @workgroup_size(64)
+fn groupnorm_dx_v4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let ng = wid.x;
+    let g = ng % p.groups;
+    let n = ng / p.groups;
+    let cpg = p.c / p.groups;
+    let hw4 = p.hw / 4u;
+    let n4 = cpg * hw4;
+    let base4 = (n * p.c + g * cpg) * hw4;
+    let st = group_stats(lid, base4, n4);
+    let mean = vec4<f32>(st.mean);
+
+    var ch = g * cpg + lid / hw4;
+    var r = lid % hw4;
+    var gm = 0.0;
+    var bt = 0.0;
+    if (lid < n4) {
+        gm = gamma[ch];
+        bt = beta[ch];
+    }
+    var acc = vec2<f32>(0.0);
+    for (var i = lid; i < n4; i += WG) {
+        let xh = (x[base4 + i] - mean) * st.inv;
+        var du = dy[base4 + i];
+        if (p.silu != 0u) { du *= dsilu4(xh * gm + vec4<f32>(bt)); }
+        let gg = du * gm;
+        acc += vec2<f32>(hsum(gg), hsum(gg * xh));
+        r += WG;
+        while (r >= hw4) {
+            r -= hw4;
+            ch += 1u;
+            if (ch < p.c) {
+                gm = gamma[ch];
+                bt = beta[ch];
+            }
+        }
+    }
+    let m = reduce(lid, acc) / f32(4u * n4);
+    ch = g * cpg + lid / hw4;
+    r = lid % hw4;
+    if (lid < n4) {
+        gm = gamma[ch];
+        bt = beta[ch];
+    }
+    for (var i = lid; i < n4; i += WG) {
+        let xh = (x[base4 + i] - mean) * st.inv;
+        var du = dy[base4 + i];
+        if (p.silu != 0u) { du *= dsilu4(xh * gm + vec4<f32>(bt)); }
+        out[base4 + i] = st.inv * (du * gm - vec4<f32>(m.x) - xh * m.y);
+        r += WG;
+        while (r >= hw4) {
+            r -= hw4;
+            ch += 1u;
+            if (ch < p.c) {
+                gm = gamma[ch];
+                bt = beta[ch];
+            }
+        }
+    }
+    if (lid == 0u) {
+        stats[2u * ng] = st.mean;
+        stats[2u * ng + 1u] = st.inv;
+    }
+}
