@@ -431,6 +431,16 @@ impl Gpu {
         Some((rows, self.lock_stream().timed_on_device()))
     }
 
+    /// Forgets the profile so far (after warm-up runs, say: the first run of a model also pays for
+    /// fresh buffers). Submits and waits for the work recorded until now, so it is not counted later.
+    pub fn reset_profile(&self) -> Result<()> {
+        self.synchronize()?;
+        if let Some(p) = &self.inner.profile {
+            p.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
+        Ok(())
+    }
+
     /// [`Self::profile`] as a table (`TWEEDIE_PROFILE=1` on the command line prints it): per
     /// kernel, calls, seconds, share, and the rates reached: GFLOP/s where the launcher counts
     /// operations (convolutions, matrix products) and GB/s of the bytes bound (each binding moved

@@ -18,7 +18,7 @@ pub struct Conv2d {
     pub b: Option<Tensor>,
     /// Stride and padding.
     pub spec: Conv2dSpec,
-    packed: std::sync::OnceLock<Option<ops::PackedWeights>>,
+    packed: std::sync::OnceLock<Option<std::sync::Arc<ops::PackedWeights>>>,
 }
 
 impl Conv2d {
@@ -41,11 +41,10 @@ impl Conv2d {
 
     /// Applies the convolution.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if self.spec.stride != 1 {
-            return ops::conv2d(x, &self.w, self.b.as_ref(), self.spec);
-        }
         if self.packed.get().is_none() {
-            let _ = self.packed.set(ops::PackedWeights::new(&self.w)?);
+            let _ = self
+                .packed
+                .set(ops::PackedWeights::new(&self.w)?.map(std::sync::Arc::new));
         }
         let packed = self.packed.get().and_then(|p| p.as_ref());
         ops::conv2d_packed(x, &self.w, self.b.as_ref(), self.spec, packed)
@@ -59,7 +58,7 @@ pub struct Linear {
     pub w: Tensor,
     /// Bias `[out]`.
     pub b: Tensor,
-    packed: std::sync::OnceLock<Option<ops::PackedWeights>>,
+    packed: std::sync::OnceLock<Option<std::sync::Arc<ops::PackedWeights>>>,
 }
 
 impl Linear {
@@ -90,7 +89,9 @@ impl Linear {
         let s = self.w.shape();
         let w = self.w.reshape(&[s[0], s[1], 1, 1])?;
         if self.packed.get().is_none() {
-            let _ = self.packed.set(ops::PackedWeights::new(&w)?);
+            let _ = self
+                .packed
+                .set(ops::PackedWeights::new(&w)?.map(std::sync::Arc::new));
         }
         let packed = self.packed.get().and_then(|p| p.as_ref());
         ops::conv2d_packed(x, &w, Some(&self.b), Conv2dSpec::new(1, 0), packed)

@@ -31,6 +31,18 @@ fn conv_params(xs: &[usize], ws: &[usize], ho: usize, wo: usize, spec: Conv2dSpe
 /// Gradient of [`super::conv2d`] with respect to its input of shape `x_shape`: a transposed
 /// convolution of `dy` with `w`.
 pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, x_shape: &[usize], spec: Conv2dSpec) -> Result<Tensor> {
+    conv2d_input_grad(dy, w, x_shape, spec, None)
+}
+
+/// [`conv2d_backward_input`] with the packed weights of a layer, whose flipped transpose is packed
+/// at the first call and kept with them (CPU adapters).
+pub(crate) fn conv2d_input_grad(
+    dy: &Tensor,
+    w: &Tensor,
+    x_shape: &[usize],
+    spec: Conv2dSpec,
+    packed: Option<&super::PackedWeights>,
+) -> Result<Tensor> {
     let ws = w.shape();
     let (ho, wo) = spec.out_size(x_shape[2], x_shape[3], ws[2], ws[3])?;
     dy.expect_shape(&[x_shape[0], ws[0], ho, wo], "conv2d backward: dy")?;
@@ -51,7 +63,7 @@ pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, x_shape: &[usize], spec: C
             let dd = Tensor::empty(dy.gpu(), &[s[0], s[1], 2 * ho, 2 * wo])?;
             elementwise_grad("dilate2x", dy, dy, &dd, dd.numel(), 0.0, 0, ho, wo, 0, 0, 0)?;
             let pad = [pad_t as usize, pad_b as usize, pad_l as usize, pad_r as usize];
-            if let Some(dx) = super::conv::conv2d_flipped(&dd, w, pad)? {
+            if let Some(dx) = super::conv::conv2d_flipped(&dd, w, pad, packed)? {
                 return Ok(dx);
             }
             let wt = flip_transpose(dy, w, x_shape, ho, wo, spec)?;
@@ -67,7 +79,7 @@ pub fn conv2d_backward_input(dy: &Tensor, w: &Tensor, x_shape: &[usize], spec: C
             kw - 1 - spec.pad[2],
             kw - 1 - spec.pad[3],
         ];
-        if let Some(dx) = super::conv::conv2d_flipped(dy, w, pad)? {
+        if let Some(dx) = super::conv::conv2d_flipped(dy, w, pad, packed)? {
             return Ok(dx);
         }
         let wt = flip_transpose(dy, w, x_shape, ho, wo, spec)?;

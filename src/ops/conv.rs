@@ -5,6 +5,7 @@ use super::{same_device, u32_of};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId};
 use crate::tensor::Tensor;
+use std::sync::{Arc, OnceLock};
 
 /// Stride and padding of a convolution. Padding is `[top, bottom, left, right]` so that diffusers'
 /// asymmetric downsample padding `(0, 1, 0, 1)` is expressible.
@@ -51,7 +52,7 @@ pub fn conv2d_packed(
     w: &Tensor,
     bias: Option<&Tensor>,
     spec: Conv2dSpec,
-    packed: Option<&PackedWeights>,
+    packed: Option<&Arc<PackedWeights>>,
 ) -> Result<Tensor> {
     same_device(x, w)?;
     let (xs, ws) = (x.shape(), w.shape());
@@ -97,22 +98,25 @@ pub fn conv2d_packed(
         out.bind(Access::ReadWrite),
     ];
     let direct = spec.stride == 1 && direct_for(gpu, ws) && (ws[2] == 3 || spec.pad == [0; 4]);
+    // a layer's packing is kept for the backward's flipped packing even where the forward does not
+    // use it (stride 2)
     let fresh;
-    let packed = match packed {
-        Some(p) if direct && p.cout == ws[0] && p.cin == ws[1] && p.k == ws[2] => Some(p),
-        _ if direct => {
+    let cached = packed.filter(|p| p.fits(ws)).cloned();
+    let packed = match &cached {
+        _ if !direct => None,
+        Some(p) => Some(&**p),
+        None => {
             fresh = PackedWeights::new(w)?;
             fresh.as_ref()
         }
-        _ => None,
     };
     match packed {
         Some(p) => direct3(x, w, bias, &out, &params, p)?,
         None => gemm(x, ws, &params, &bindings, ncols)?,
     }
     let out = match bias {
-        Some(b) => record(out, &[x, w, b], Op::Conv2d(spec)),
-        None => record(out, &[x, w], Op::Conv2d(spec)),
+        Some(b) => record(out, &[x, w, b], Op::Conv2d(spec, cached)),
+        None => record(out, &[x, w], Op::Conv2d(spec, cached)),
     };
     Ok(out)
 }
@@ -121,7 +125,14 @@ pub fn conv2d_packed(
 /// `[Cin, Cout, k, k]` (the input gradient of a convolution), stride 1, when the direct kernels run it
 /// (CPU adapters): the flip and transposition happen while packing, so no flipped copy is made.
 /// `None` where they do not run (the caller flips and takes [`conv2d`]). Not recorded.
-pub(crate) fn conv2d_flipped(x: &Tensor, w: &Tensor, pad: [usize; 4]) -> Result<Option<Tensor>> {
+///
+/// With `cache` (the packed `w` of a layer) the flipped pack is made once and kept with it.
+pub(crate) fn conv2d_flipped(
+    x: &Tensor,
+    w: &Tensor,
+    pad: [usize; 4],
+    cache: Option<&PackedWeights>,
+) -> Result<Option<Tensor>> {
     let ws = w.shape();
     let wt = [ws[1], ws[0], ws[2], ws[3]];
     let spec = Conv2dSpec { stride: 1, pad };
@@ -129,7 +140,20 @@ pub(crate) fn conv2d_flipped(x: &Tensor, w: &Tensor, pad: [usize; 4]) -> Result<
     if !(direct_for(gpu, &wt) && (wt[2] == 3 || pad == [0; 4])) || x.shape()[1] != wt[1] {
         return Ok(None);
     }
-    let Some(pw) = PackedWeights::pack(w, wt, true)? else {
+    let fresh;
+    let pw = match cache.filter(|c| c.fits(ws)) {
+        Some(c) => {
+            if c.flipped.get().is_none() {
+                let _ = c.flipped.set(PackedWeights::pack(w, wt, true)?.map(Box::new));
+            }
+            c.flipped.get().and_then(|f| f.as_deref())
+        }
+        None => {
+            fresh = PackedWeights::pack(w, wt, true)?;
+            fresh.as_ref()
+        }
+    };
+    let Some(pw) = pw else {
         return Ok(None);
     };
     let xs = x.shape();
@@ -153,7 +177,7 @@ pub(crate) fn conv2d_flipped(x: &Tensor, w: &Tensor, pad: [usize; 4]) -> Result<
         0,
         0,
     ];
-    direct3(x, w, None, &out, &params, &pw)?;
+    direct3(x, w, None, &out, &params, pw)?;
     Ok(Some(out))
 }
 
@@ -187,9 +211,28 @@ pub struct PackedWeights {
     k: usize,
     co_chunk: usize,
     ci_chunk: usize,
+    /// The flipped transpose of the same weight, for input gradients: packed at the first one.
+    flipped: OnceLock<Option<Box<PackedWeights>>>,
+}
+
+impl std::fmt::Debug for PackedWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PackedWeights([{}, {}, {k}, {k}])",
+            self.cout,
+            self.cin,
+            k = self.k
+        )
+    }
 }
 
 impl PackedWeights {
+    /// Whether this is the packing of a weight of shape `ws` (`[Cout, Cin, k, k]`).
+    fn fits(&self, ws: &[usize]) -> bool {
+        ws.len() == 4 && [self.cout, self.cin, self.k] == [ws[0], ws[1], ws[2]]
+    }
+
     /// Packs `w` on the device, or `None` where the direct kernel does not run (not a 3x3 weight, a
     /// GPU adapter, uniform bindings under 64 KiB).
     pub fn new(w: &Tensor) -> Result<Option<Self>> {
@@ -251,6 +294,7 @@ impl PackedWeights {
             k,
             co_chunk,
             ci_chunk,
+            flipped: OnceLock::new(),
         }))
     }
 }

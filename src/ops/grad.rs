@@ -8,10 +8,11 @@ use crate::ops::{self, Conv2dSpec, MatmulSpec};
 use crate::tensor::{BackwardOp, Tensor};
 
 /// What an op needs to run backward (its inputs and output are kept in the [`Node`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Op {
-    /// inputs: x, w, [bias]
-    Conv2d(Conv2dSpec),
+    /// inputs: x, w, [bias]; the layer's packed weights where the forward used them (their flipped
+    /// transpose is packed once, at the first input gradient, and kept with them)
+    Conv2d(Conv2dSpec, Option<std::sync::Arc<ops::PackedWeights>>),
     /// inputs: a, b, [bias]
     Matmul(MatmulSpec),
     /// inputs: x, gamma, beta
@@ -58,7 +59,7 @@ impl Op {
     /// A short name of the op kind.
     pub(crate) fn name(&self) -> &'static str {
         match self {
-            Op::Conv2d(_) => "conv2d",
+            Op::Conv2d(..) => "conv2d",
             Op::Matmul(_) => "matmul",
             Op::GroupNorm { .. } => "group_norm",
             Op::Softmax { .. } => "softmax",
@@ -101,7 +102,7 @@ impl BackwardOp for Op {
         g: &Tensor,
         need: &[bool],
     ) -> Result<Vec<Option<Tensor>>> {
-        backward_node(*self, inputs, out, g, need)
+        backward_node(self.clone(), inputs, out, g, need)
     }
 }
 
@@ -115,9 +116,15 @@ fn backward_node(
 ) -> Result<Vec<Option<Tensor>>> {
     let want = |i: usize| need.get(i).copied().unwrap_or(false);
     Ok(match op {
-        Op::Conv2d(spec) => vec![
+        Op::Conv2d(spec, packed) => vec![
             if want(0) {
-                Some(ops::conv2d_backward_input(g, &x[1], x[0].shape(), spec)?)
+                Some(ops::backward::conv2d_input_grad(
+                    g,
+                    &x[1],
+                    x[0].shape(),
+                    spec,
+                    packed.as_deref(),
+                )?)
             } else {
                 None
             },
