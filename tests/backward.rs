@@ -173,6 +173,12 @@ fn softmax_silu_and_layout_gradients_match_reference() {
         .flat_map(|n| d4v[(n * 7 + 3) * 15..(n * 7 + 7) * 15].to_vec())
         .collect();
     close(&ops::split_channels(&d4, 3, 4).unwrap(), &want, 0.0, "split");
+    // 16 pixels per channel: the vec4 form on CPU adapters
+    let (d8, d8v) = up(&g, &[2, 8, 4, 4], 604);
+    let want: Vec<f32> = (0..2)
+        .flat_map(|n| d8v[(n * 8 + 3) * 16..(n * 8 + 7) * 16].to_vec())
+        .collect();
+    close(&ops::split_channels(&d8, 3, 4).unwrap(), &want, 0.0, "split vec4");
     let (du, duv) = up(&g, &[2, 3, 4, 6], 603);
     let mut want = vec![0f32; 2 * 3 * 2 * 3];
     for (i, v) in duv.iter().enumerate() {

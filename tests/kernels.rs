@@ -188,28 +188,34 @@ fn softmax_and_reductions_match_reference() {
 #[test]
 fn elementwise_match_reference() {
     let g = gpu();
-    let shape = [2, 3, 5, 7];
-    let (x, xv) = up(&g, &shape, 200);
-    let (y, yv) = up(&g, &shape, 201);
-    let want: Vec<f32> = xv.iter().zip(&yv).map(|(a, b)| 0.3 * a - 1.7 * b).collect();
-    close(&ops::axpby(0.3, &x, -1.7, &y).unwrap(), &want, 1e-6, "axpby");
-    let want: Vec<f32> = xv.iter().map(|a| 2.0 * a - 1.0).collect();
-    close(&ops::affine(&x, 2.0, -1.0).unwrap(), &want, 1e-6, "affine");
-    close(&ops::silu(&x).unwrap(), &r::silu(&xv), 1e-6, "silu");
-    let (t, tv) = up(&g, &[2, 3], 202);
-    close(
-        &ops::add_bcast(&x, 0.5, &t).unwrap(),
-        &r::add_bcast(&xv, 0.5, &tv, 35),
-        1e-6,
-        "add_bcast",
-    );
+    // pixels per channel of 35 (scalar kernels) and 24 (vec4 forms on CPU adapters)
+    for (k, shape) in [[2, 3, 5, 7], [2, 4, 4, 6]].into_iter().enumerate() {
+        let seed = 300 + 10 * k as u64;
+        let (x, xv) = up(&g, &shape, seed);
+        let (y, yv) = up(&g, &shape, seed + 1);
+        let inner = shape[2] * shape[3];
+        let want: Vec<f32> = xv.iter().zip(&yv).map(|(a, b)| 0.3 * a - 1.7 * b).collect();
+        close(&ops::axpby(0.3, &x, -1.7, &y).unwrap(), &want, 1e-6, "axpby");
+        let want: Vec<f32> = xv.iter().map(|a| 2.0 * a - 1.0).collect();
+        close(&ops::affine(&x, 2.0, -1.0).unwrap(), &want, 1e-6, "affine");
+        close(&ops::silu(&x).unwrap(), &r::silu(&xv), 1e-6, "silu");
+        let (t, tv) = up(&g, &shape[..2], seed + 2);
+        close(
+            &ops::add_bcast(&x, 0.5, &t).unwrap(),
+            &r::add_bcast(&xv, 0.5, &tv, inner),
+            1e-6,
+            "add_bcast",
+        );
+        let (z, zv) = up(&g, &[2, 4, shape[2], shape[3]], seed + 3);
+        close(
+            &ops::concat_channels(&x, &z).unwrap(),
+            &r::concat_channels(&xv, shape[1], &zv, 4, 2, inner),
+            0.0,
+            "concat",
+        );
+    }
+    let (x, xv) = up(&g, &[2, 3, 5, 7], 200);
     let (z, zv) = up(&g, &[2, 4, 5, 7], 203);
-    close(
-        &ops::concat_channels(&x, &z).unwrap(),
-        &r::concat_channels(&xv, 3, &zv, 4, 2, 35),
-        0.0,
-        "concat",
-    );
     close(
         &ops::upsample_nearest2x(&x).unwrap(),
         &r::upsample_nearest2x(&xv, 6, 5, 7),

@@ -37,6 +37,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("elementwise.wgsl", include_str!("../../shaders/elementwise.wgsl")),
     ("conv2d.wgsl", include_str!("../../shaders/conv2d.wgsl")),
     (
+        "elementwise_v4.wgsl",
+        include_str!("../../shaders/elementwise_v4.wgsl"),
+    ),
+    (
         "conv2d_direct.wgsl",
         include_str!("../../shaders/conv2d_direct.wgsl"),
     ),

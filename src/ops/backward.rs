@@ -179,8 +179,17 @@ fn elementwise_grad(
         flag,
         u(rows)?,
     ];
+    // split_channels in vec4s where the pixels per channel come in fours (CPU adapters)
+    let v4 = entry == "split_channels"
+        && inner.is_multiple_of(4)
+        && super::elementwise::vec4_elementwise(out.gpu());
+    let (file, n) = if v4 {
+        (super::elementwise::FILE_V4, n / 4)
+    } else {
+        ("elementwise_grad.wgsl", n)
+    };
     out.gpu().dispatch(
-        &KernelId::new("elementwise_grad.wgsl", entry),
+        &KernelId::new(file, entry),
         &params,
         &[
             x.bind(Access::Read),
