@@ -13,7 +13,9 @@ struct P {
     groups: u32,
     silu: u32,    // 1: y = silu(u) after the affine transform u
     eps: f32,
-    _p0: u32, _p1: u32, _p2: u32,
+    keep: u32,    // groupnorm_v4: store (mean, inv) per group in `stats` for the backward
+    given: u32,   // groupnorm_dx_v4: read them from `stats` instead of recomputing them
+    _p: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: P;
@@ -22,7 +24,7 @@ struct P {
 @group(0) @binding(3) var<storage, read> gamma: array<f32>;
 @group(0) @binding(4) var<storage, read> beta: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read_write> stats: array<f32>; // groupnorm_dx_v4: (mean, inv) per group
+@group(0) @binding(6) var<storage, read_write> stats: array<f32>; // (mean, inv) per (sample, group)
 
 const WG: u32 = 64u;
 
@@ -89,6 +91,10 @@ fn groupnorm_v4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
     let n4 = cpg * hw4;
     let base4 = (n * p.c + g * cpg) * hw4;
     let st = group_stats(lid, base4, n4);
+    if (p.keep != 0u && lid == 0u) {
+        stats[2u * ng] = st.mean;
+        stats[2u * ng + 1u] = st.inv;
+    }
 
     // walk the channels (vec4 i = ch * hw4 + r) with the affine transform folded into scale and shift
     var ch = g * cpg + lid / hw4;
@@ -116,7 +122,8 @@ fn groupnorm_v4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id
 }
 
 // dx = inv * (g - mean(g) - xhat * mean(g * xhat)) with du = dy * silu'(u) (or dy), g = du * gamma;
-// also stores (mean, inv) per group for norm_grad.wgsl's groupnorm_dparams.
+// takes (mean, inv) from `stats` where the forward kept them (`given`), else computes and stores them
+// there for norm_grad.wgsl's groupnorm_dparams.
 @compute @workgroup_size(64)
 fn groupnorm_dx_v4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let ng = wid.x;
@@ -126,7 +133,12 @@ fn groupnorm_dx_v4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup
     let hw4 = p.hw / 4u;
     let n4 = cpg * hw4;
     let base4 = (n * p.c + g * cpg) * hw4;
-    let st = group_stats(lid, base4, n4);
+    var st: Stats;
+    if (p.given != 0u) {
+        st = Stats(stats[2u * ng], stats[2u * ng + 1u]);
+    } else {
+        st = group_stats(lid, base4, n4);
+    }
     let mean = vec4<f32>(st.mean);
 
     var ch = g * cpg + lid / hw4;
@@ -176,7 +188,7 @@ fn groupnorm_dx_v4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup
             }
         }
     }
-    if (lid == 0u) {
+    if (lid == 0u && p.given == 0u) {
         stats[2u * ng] = st.mean;
         stats[2u * ng + 1u] = st.inv;
     }

@@ -348,13 +348,30 @@ pub fn group_norm_backward(
     fused_silu: bool,
     params: bool,
 ) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
+    group_norm_grad([x, gamma, beta], dy, (groups, eps, fused_silu), params, None)
+}
+
+/// [`group_norm_backward`] of `[x, gamma, beta]` with `(groups, eps, fused_silu)`, given the
+/// forward's (mean, 1/std) per group where its kernel kept them (the vec4 kernels of CPU adapters).
+pub(crate) fn group_norm_grad(
+    [x, gamma, beta]: [&Tensor; 3],
+    dy: &Tensor,
+    (groups, eps, fused_silu): (usize, f32, bool),
+    params: bool,
+    given: Option<&Tensor>,
+) -> Result<(Tensor, Option<(Tensor, Tensor)>)> {
     let s = x.shape();
     dy.expect_shape(s, "group norm backward: dy")?;
     let (nb, c) = (s[0], s[1]);
     let hw = x.numel() / (nb * c);
     let g = x.gpu();
     let dx = Tensor::empty(g, s)?;
-    let stats = Tensor::empty(g, &[nb * groups * 2])?;
+    let v4 = vec4_group_norm(g, hw);
+    let given = given.filter(|t| v4 && t.numel() == nb * groups * 2);
+    let stats = match given {
+        Some(t) => t.clone(),
+        None => Tensor::empty(g, &[nb * groups * 2])?,
+    };
     let u = |v: usize| u32_of(v, "group norm backward");
     let pr = [
         u(c)?,
@@ -363,7 +380,7 @@ pub fn group_norm_backward(
         fused_silu as u32,
         eps.to_bits(),
         u(nb)?,
-        0,
+        given.is_some() as u32,
         0,
     ];
     let ins = [
@@ -373,7 +390,7 @@ pub fn group_norm_backward(
         beta.bind(Access::Read),
     ];
     g.dispatch(
-        &if vec4_group_norm(g, hw) {
+        &if v4 {
             KernelId::new("groupnorm_cpu.wgsl", "groupnorm_dx_v4")
         } else {
             KernelId::new("norm_grad.wgsl", "groupnorm_dx")

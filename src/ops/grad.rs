@@ -15,8 +15,14 @@ pub(crate) enum Op {
     Conv2d(Conv2dSpec, Option<std::sync::Arc<ops::PackedWeights>>),
     /// inputs: a, b, [bias]
     Matmul(MatmulSpec),
-    /// inputs: x, gamma, beta
-    GroupNorm { groups: usize, eps: f32, silu: bool },
+    /// inputs: x, gamma, beta; `stats`: the forward's (mean, 1/std) per (sample, group) where its
+    /// kernel kept them (CPU adapters), so the backward does not recompute them
+    GroupNorm {
+        groups: usize,
+        eps: f32,
+        silu: bool,
+        stats: Option<Tensor>,
+    },
     /// inputs: x (the output is used)
     Softmax { scale: f32 },
     /// inputs: x
@@ -139,9 +145,19 @@ fn backward_node(
             let [a, b, c] = ops::matmul_backward(&x[0], &x[1], g, spec, [want(0), want(1), want(2)])?;
             vec![a, b, c]
         }
-        Op::GroupNorm { groups, eps, silu } => {
-            let (dx, p) =
-                ops::group_norm_backward(&x[0], &x[1], &x[2], g, groups, eps, silu, want(1) || want(2))?;
+        Op::GroupNorm {
+            groups,
+            eps,
+            silu,
+            stats,
+        } => {
+            let (dx, p) = ops::backward::group_norm_grad(
+                [&x[0], &x[1], &x[2]],
+                g,
+                (groups, eps, silu),
+                want(1) || want(2),
+                stats.as_ref(),
+            )?;
             let (dg, db) = match p {
                 Some((a, b)) => (Some(a), Some(b)),
                 None => (None, None),

@@ -32,18 +32,33 @@ pub fn group_norm(
     }
     let hw = x.numel() / (s[0] * c);
     let out = Tensor::empty(x.gpu(), s)?;
+    let v4 = vec4_group_norm(x.gpu(), hw);
+    // the vec4 kernel keeps (mean, 1/std) per group for the backward when it will run
+    let stats = if v4 && [x, gamma, beta].iter().any(|t| t.is_tracked()) {
+        Some(Tensor::empty(x.gpu(), &[s[0] * groups * 2])?)
+    } else {
+        None
+    };
     let params = [
         c as u32,
         u32_of(hw, "group norm")?,
         groups as u32,
         fuse_silu as u32,
         eps.to_bits(),
-        0,
+        stats.is_some() as u32,
         0,
         0,
     ];
     let grid = [u32_of(s[0] * groups, "group norm groups")?, 1, 1];
-    if vec4_group_norm(x.gpu(), hw) {
+    if v4 {
+        let scratch;
+        let st = match &stats {
+            Some(t) => t,
+            None => {
+                scratch = Tensor::empty(x.gpu(), &[2])?;
+                &scratch
+            }
+        };
         x.gpu().dispatch(
             &KernelId::new("groupnorm_cpu.wgsl", "groupnorm_v4"),
             &params,
@@ -53,6 +68,7 @@ pub fn group_norm(
                 gamma.bind(Access::Read),
                 beta.bind(Access::Read),
                 out.bind(Access::ReadWrite),
+                st.bind(Access::ReadWrite),
             ],
             grid,
         )?;
@@ -76,6 +92,7 @@ pub fn group_norm(
             groups,
             eps,
             silu: fuse_silu,
+            stats,
         },
     );
     Ok(out)
