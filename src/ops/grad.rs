@@ -112,6 +112,12 @@ impl BackwardOp for Op {
     }
 }
 
+/// `a * g`, or `g` itself (no kernel, no copy) for `a = 1`: gradients are never written in place,
+/// so sharing the buffer is safe, and residual sums and unit scales are everywhere in a UNet.
+fn scaled(g: &Tensor, a: f32) -> Result<Tensor> {
+    if a == 1.0 { Ok(g.clone()) } else { ops::scale(g, a) }
+}
+
 /// The gradients of one node's inputs (for those in `need`) from the gradient `g` of its output.
 fn backward_node(
     op: Op,
@@ -167,12 +173,12 @@ fn backward_node(
         Op::Softmax { scale } => vec![Some(ops::softmax_backward(out, g, scale)?)],
         Op::Silu => vec![Some(ops::silu_backward(&x[0], g)?)],
         Op::Axpby { a, b } => vec![
-            if want(0) { Some(ops::scale(g, a)?) } else { None },
-            if want(1) { Some(ops::scale(g, b)?) } else { None },
+            if want(0) { Some(scaled(g, a)?) } else { None },
+            if want(1) { Some(scaled(g, b)?) } else { None },
         ],
-        Op::Affine { a } => vec![Some(ops::scale(g, a)?)],
+        Op::Affine { a } => vec![Some(scaled(g, a)?)],
         Op::AddBcast { a } => vec![
-            if want(0) { Some(ops::scale(g, a)?) } else { None },
+            if want(0) { Some(scaled(g, a)?) } else { None },
             if want(1) {
                 Some(ops::sum_rows(g, x[1].numel())?)
             } else {
