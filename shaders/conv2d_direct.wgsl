@@ -649,6 +649,141 @@ fn conv2d_direct3(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
     store(s2, co + 31u, b31);
 }
 
+// Output channels co0 + wid.y*4 .. +4 (rows of the chunk) at eight neighbouring pixels (two
+// vec4), input channels ci0 .. ci0 + ci_n.
+@compute @workgroup_size(16)
+fn conv2d_direct3_r4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+                  @builtin(num_workgroups) nwg: vec3<u32>) {
+    let s = site(gid.x + gid.z * nwg.x * 16u);
+    var s2 = s;
+    s2.ox0 = s.ox0 + 4u;
+    s2.ok = s.ok && s2.ox0 < p.wo;
+    let rl = wid.y * 4u;
+    let co = p.co0 + rl;
+    let st = p.ci_chunk * 9u;
+    var a0 = vec4<f32>(0.0); var b0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0);
+    var a2 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
+    let ix0 = i32(s.ox0) - i32(p.pad_l);
+    for (var cl = 0u; cl < p.ci_n; cl++) {
+        let cb = (s.b * p.cin + p.ci0 + cl) * p.h;
+        let iy0 = i32(s.oy + 0u) - i32(p.pad_t);
+        let ok0 = select(0.0, 1.0, u32(iy0) < p.h);
+        let rb0 = (cb + u32(clamp(iy0, 0, i32(p.h) - 1))) * p.w;
+        let x0_0 = xz(rb0, ix0 + 0, ok0);
+        let x0_1 = xz(rb0, ix0 + 1, ok0);
+        let x0_2 = xz(rb0, ix0 + 2, ok0);
+        let x0_3 = xz(rb0, ix0 + 3, ok0);
+        let x0_4 = xz(rb0, ix0 + 4, ok0);
+        let x0_5 = xz(rb0, ix0 + 5, ok0);
+        let x0_6 = xz(rb0, ix0 + 6, ok0);
+        let x0_7 = xz(rb0, ix0 + 7, ok0);
+        let x0_8 = xz(rb0, ix0 + 8, ok0);
+        let x0_9 = xz(rb0, ix0 + 9, ok0);
+        let v00 = vec4<f32>(x0_0, x0_1, x0_2, x0_3);
+        let u00 = vec4<f32>(x0_4, x0_5, x0_6, x0_7);
+        let v01 = vec4<f32>(x0_1, x0_2, x0_3, x0_4);
+        let u01 = vec4<f32>(x0_5, x0_6, x0_7, x0_8);
+        let v02 = vec4<f32>(x0_2, x0_3, x0_4, x0_5);
+        let u02 = vec4<f32>(x0_6, x0_7, x0_8, x0_9);
+        let iy1 = i32(s.oy + 1u) - i32(p.pad_t);
+        let ok1 = select(0.0, 1.0, u32(iy1) < p.h);
+        let rb1 = (cb + u32(clamp(iy1, 0, i32(p.h) - 1))) * p.w;
+        let x1_0 = xz(rb1, ix0 + 0, ok1);
+        let x1_1 = xz(rb1, ix0 + 1, ok1);
+        let x1_2 = xz(rb1, ix0 + 2, ok1);
+        let x1_3 = xz(rb1, ix0 + 3, ok1);
+        let x1_4 = xz(rb1, ix0 + 4, ok1);
+        let x1_5 = xz(rb1, ix0 + 5, ok1);
+        let x1_6 = xz(rb1, ix0 + 6, ok1);
+        let x1_7 = xz(rb1, ix0 + 7, ok1);
+        let x1_8 = xz(rb1, ix0 + 8, ok1);
+        let x1_9 = xz(rb1, ix0 + 9, ok1);
+        let v10 = vec4<f32>(x1_0, x1_1, x1_2, x1_3);
+        let u10 = vec4<f32>(x1_4, x1_5, x1_6, x1_7);
+        let v11 = vec4<f32>(x1_1, x1_2, x1_3, x1_4);
+        let u11 = vec4<f32>(x1_5, x1_6, x1_7, x1_8);
+        let v12 = vec4<f32>(x1_2, x1_3, x1_4, x1_5);
+        let u12 = vec4<f32>(x1_6, x1_7, x1_8, x1_9);
+        let iy2 = i32(s.oy + 2u) - i32(p.pad_t);
+        let ok2 = select(0.0, 1.0, u32(iy2) < p.h);
+        let rb2 = (cb + u32(clamp(iy2, 0, i32(p.h) - 1))) * p.w;
+        let x2_0 = xz(rb2, ix0 + 0, ok2);
+        let x2_1 = xz(rb2, ix0 + 1, ok2);
+        let x2_2 = xz(rb2, ix0 + 2, ok2);
+        let x2_3 = xz(rb2, ix0 + 3, ok2);
+        let x2_4 = xz(rb2, ix0 + 4, ok2);
+        let x2_5 = xz(rb2, ix0 + 5, ok2);
+        let x2_6 = xz(rb2, ix0 + 6, ok2);
+        let x2_7 = xz(rb2, ix0 + 7, ok2);
+        let x2_8 = xz(rb2, ix0 + 8, ok2);
+        let x2_9 = xz(rb2, ix0 + 9, ok2);
+        let v20 = vec4<f32>(x2_0, x2_1, x2_2, x2_3);
+        let u20 = vec4<f32>(x2_4, x2_5, x2_6, x2_7);
+        let v21 = vec4<f32>(x2_1, x2_2, x2_3, x2_4);
+        let u21 = vec4<f32>(x2_5, x2_6, x2_7, x2_8);
+        let v22 = vec4<f32>(x2_2, x2_3, x2_4, x2_5);
+        let u22 = vec4<f32>(x2_6, x2_7, x2_8, x2_9);
+        let wb = (rl * p.ci_chunk + cl) * 9u;
+        var o = 0u;
+        o = wb + 0u * st;
+        let w0_0 = wget(o + 0u);
+        let w0_1 = wget(o + 1u);
+        let w0_2 = wget(o + 2u);
+        let w0_3 = wget(o + 3u);
+        let w0_4 = wget(o + 4u);
+        let w0_5 = wget(o + 5u);
+        let w0_6 = wget(o + 6u);
+        let w0_7 = wget(o + 7u);
+        let w0_8 = wget(o + 8u);
+        a0 += w0_0 * v00 + w0_1 * v01 + w0_2 * v02 + w0_3 * v10 + w0_4 * v11 + w0_5 * v12 + w0_6 * v20 + w0_7 * v21 + w0_8 * v22;
+        b0 += w0_0 * u00 + w0_1 * u01 + w0_2 * u02 + w0_3 * u10 + w0_4 * u11 + w0_5 * u12 + w0_6 * u20 + w0_7 * u21 + w0_8 * u22;
+        o = wb + 1u * st;
+        let w1_0 = wget(o + 0u);
+        let w1_1 = wget(o + 1u);
+        let w1_2 = wget(o + 2u);
+        let w1_3 = wget(o + 3u);
+        let w1_4 = wget(o + 4u);
+        let w1_5 = wget(o + 5u);
+        let w1_6 = wget(o + 6u);
+        let w1_7 = wget(o + 7u);
+        let w1_8 = wget(o + 8u);
+        a1 += w1_0 * v00 + w1_1 * v01 + w1_2 * v02 + w1_3 * v10 + w1_4 * v11 + w1_5 * v12 + w1_6 * v20 + w1_7 * v21 + w1_8 * v22;
+        b1 += w1_0 * u00 + w1_1 * u01 + w1_2 * u02 + w1_3 * u10 + w1_4 * u11 + w1_5 * u12 + w1_6 * u20 + w1_7 * u21 + w1_8 * u22;
+        o = wb + 2u * st;
+        let w2_0 = wget(o + 0u);
+        let w2_1 = wget(o + 1u);
+        let w2_2 = wget(o + 2u);
+        let w2_3 = wget(o + 3u);
+        let w2_4 = wget(o + 4u);
+        let w2_5 = wget(o + 5u);
+        let w2_6 = wget(o + 6u);
+        let w2_7 = wget(o + 7u);
+        let w2_8 = wget(o + 8u);
+        a2 += w2_0 * v00 + w2_1 * v01 + w2_2 * v02 + w2_3 * v10 + w2_4 * v11 + w2_5 * v12 + w2_6 * v20 + w2_7 * v21 + w2_8 * v22;
+        b2 += w2_0 * u00 + w2_1 * u01 + w2_2 * u02 + w2_3 * u10 + w2_4 * u11 + w2_5 * u12 + w2_6 * u20 + w2_7 * u21 + w2_8 * u22;
+        o = wb + 3u * st;
+        let w3_0 = wget(o + 0u);
+        let w3_1 = wget(o + 1u);
+        let w3_2 = wget(o + 2u);
+        let w3_3 = wget(o + 3u);
+        let w3_4 = wget(o + 4u);
+        let w3_5 = wget(o + 5u);
+        let w3_6 = wget(o + 6u);
+        let w3_7 = wget(o + 7u);
+        let w3_8 = wget(o + 8u);
+        a3 += w3_0 * v00 + w3_1 * v01 + w3_2 * v02 + w3_3 * v10 + w3_4 * v11 + w3_5 * v12 + w3_6 * v20 + w3_7 * v21 + w3_8 * v22;
+        b3 += w3_0 * u00 + w3_1 * u01 + w3_2 * u02 + w3_3 * u10 + w3_4 * u11 + w3_5 * u12 + w3_6 * u20 + w3_7 * u21 + w3_8 * u22;
+    }
+    store(s, co + 0u, a0);
+    store(s2, co + 0u, b0);
+    store(s, co + 1u, a1);
+    store(s2, co + 1u, b1);
+    store(s, co + 2u, a2);
+    store(s2, co + 2u, b2);
+    store(s, co + 3u, a3);
+    store(s2, co + 3u, b3);
+}
+
 // 1x1 kernels (stride 1, no padding): the same scheme, 32 output channels at eight pixels of a row an
 // invocation, four input channels an iteration (ci_chunk is a multiple of four; channels past cin
 // read the last one and meet zero weights), each accumulator updated once per four multiply-adds.

@@ -183,6 +183,10 @@ pub(crate) fn conv2d_flipped(
 
 /// Output channels an invocation of `conv2d_direct3` computes.
 const DIRECT_ROWS: usize = 32;
+/// Output channels an invocation of `conv2d_direct3_r4` computes: 3x3 weights with at most this
+/// many output channels (a model's last layer, the input gradient of its first) take it, instead of
+/// wasting 31 of 32 rows.
+const FEW_ROWS: usize = 4;
 /// Floats in one uniform window of packed weights (64 KiB).
 const WINDOW: usize = 16384;
 
@@ -211,6 +215,8 @@ pub struct PackedWeights {
     k: usize,
     co_chunk: usize,
     ci_chunk: usize,
+    /// Output channels an invocation computes: [`DIRECT_ROWS`] or [`FEW_ROWS`].
+    rows: usize,
     /// The flipped transpose of the same weight, for input gradients: packed at the first one.
     flipped: OnceLock<Option<Box<PackedWeights>>>,
 }
@@ -255,7 +261,12 @@ impl PackedWeights {
             return Ok(None);
         }
         let (cout, cin, k) = (ws[0], ws[1], ws[2]);
-        let co_chunk = cout.div_ceil(DIRECT_ROWS).min(3) * DIRECT_ROWS;
+        let rows = if k == 3 && cout <= FEW_ROWS {
+            FEW_ROWS
+        } else {
+            DIRECT_ROWS
+        };
+        let co_chunk = cout.div_ceil(rows).min(3) * rows;
         let ci_chunk = if k == 3 {
             WINDOW / (co_chunk * 9)
         } else {
@@ -294,6 +305,7 @@ impl PackedWeights {
             k,
             co_chunk,
             ci_chunk,
+            rows,
             flipped: OnceLock::new(),
         }))
     }
@@ -322,7 +334,9 @@ fn direct3(
     pp[18] = u(n_ci)?;
     let wb = w.bind(Access::Read);
     let file = "conv2d_direct.wgsl";
-    let entry = if pw.k == 3 {
+    let entry = if pw.k == 3 && pw.rows == FEW_ROWS {
+        "conv2d_direct3_r4"
+    } else if pw.k == 3 {
         "conv2d_direct3"
     } else {
         "conv2d_direct1"
@@ -362,7 +376,7 @@ fn direct3(
                         Access::Uniform,
                     ),
                 ],
-                [gx, u(rows.div_ceil(DIRECT_ROWS))?, gz],
+                [gx, u(rows.div_ceil(pw.rows))?, gz],
                 flops,
             )?;
         }
