@@ -33,11 +33,11 @@ def direct3(R, name):
         let ok{ky} = select(0.0, 1.0, u32(iy{ky}) < p.h);
         let rb{ky} = (cb + u32(clamp(iy{ky}, 0, i32(p.h) - 1))) * p.w;
 """
-        for j in range(10):
-            rows += f"        let x{ky}_{j} = xz(rb{ky}, ix0 + {j}, ok{ky});\n"
+        rows += f"        let r{ky} = row10(rb{ky}, ix0, ok{ky});\n"
+        names = [f"r{ky}.l"] + [f"r{ky}.m0.{c}" for c in "xyzw"] + [f"r{ky}.m1.{c}" for c in "xyzw"] + [f"r{ky}.r"]
         for kx in range(3):
-            rows += f"        let v{ky}{kx} = vec4<f32>(x{ky}_{kx}, x{ky}_{kx+1}, x{ky}_{kx+2}, x{ky}_{kx+3});\n"
-            rows += f"        let u{ky}{kx} = vec4<f32>(x{ky}_{kx+4}, x{ky}_{kx+5}, x{ky}_{kx+6}, x{ky}_{kx+7});\n"
+            rows += f"        let v{ky}{kx} = vec4<f32>({', '.join(names[kx:kx + 4])});\n"
+            rows += f"        let u{ky}{kx} = vec4<f32>({', '.join(names[kx + 4:kx + 8])});\n"
     upd = ""
     for r in range(R):
         upd += f"        o = wb + {r}u * st;\n"
@@ -80,8 +80,8 @@ def direct1():
     loads = ""
     for j in range(4):
         loads += f"        let cb{j} = (s.b * p.cin + min(p.ci0 + cl + {j}u, p.cin - 1u)) * p.h * p.w + s.oy * p.w;\n"
-        loads += f"        let v{j} = vec4<f32>(x[cb{j} + c0], x[cb{j} + c1], x[cb{j} + c2], x[cb{j} + c3]);\n"
-        loads += f"        let u{j} = vec4<f32>(x[cb{j} + c4], x[cb{j} + c5], x[cb{j} + c6], x[cb{j} + c7]);\n"
+        loads += f"        let v{j} = quad(cb{j}, s.ox0);\n"
+        loads += f"        let u{j} = quad(cb{j}, s.ox0 + 4u);\n"
     upd = ""
     for r in range(R):
         upd += f"        o = wb + {r}u * p.ci_chunk;\n"
@@ -90,7 +90,6 @@ def direct1():
         upd += f"        a{r} += " + " + ".join(f"w{r}_{j} * v{j}" for j in range(4)) + ";\n"
         upd += f"        b{r} += " + " + ".join(f"w{r}_{j} * u{j}" for j in range(4)) + ";\n"
     stores = "\n".join(f"    store(s, co + {r}u, a{r});\n    store(s2, co + {r}u, b{r});" for r in range(R))
-    cols = "\n".join(f"    let c{j} = min(s.ox0 + {j}u, p.w - 1u);" for j in range(8))
     return f"""
 // 1x1 kernels (stride 1, no padding): the same scheme, {R} output channels at eight pixels of a row an
 // invocation, four input channels an iteration (ci_chunk is a multiple of four; channels past cin
@@ -105,7 +104,6 @@ fn conv2d_direct1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
     let rl = wid.y * {R}u;
     let co = p.co0 + rl;
 {decl}
-{cols}
     for (var cl = 0u; cl < p.ci_n; cl += 4u) {{
 {loads}        let wb = rl * p.ci_chunk + cl;
         var o = 0u;

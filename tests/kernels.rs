@@ -38,6 +38,9 @@ fn conv2d_matches_reference() {
         (2, 24, 8, 8, 24, 3, 1, [1, 1, 1, 1]), // cout 17..32: the 32-row tile
         (2, 9, 10, 12, 1, 3, 1, [1, 1, 1, 1]), // cout <= 4: the 4-row direct kernel on CPU adapters
         (1, 600, 6, 9, 3, 3, 1, [1, 1, 1, 1]), // ... over two windows of input channels
+        // rows of whole vec4s (the vec4 output access on CPU adapters) over several windows
+        (1, 80, 6, 8, 64, 3, 1, [1, 1, 1, 1]),
+        (1, 300, 4, 12, 40, 1, 1, [0, 0, 0, 0]),
         (1, 16, 6, 6, 130, 3, 1, [1, 1, 1, 1]), // cout > 128: several row tiles
         // CPU adapters' direct kernel: 2 output x 3 input chunks of weights, odd sizes
         (2, 40, 7, 9, 100, 3, 1, [1, 1, 1, 1]),

@@ -81,8 +81,26 @@ pub const SMALL_TILES: &str = "#small";
 /// device with less gets the 128-wide tiles for every shape.
 pub const WIDE_TILE_WORKGROUP_BYTES: u32 = 20 * 1024;
 
-/// The WGSL source of `file` (`name.wgsl`, or `name.wgsl#small` for the small-tile variant).
+/// Suffix of `conv2d_direct.wgsl` that selects its vec4-output variant: the block between its
+/// output-access marker lines replaced by `shaders/conv2d_direct_out4.inc`.
+pub(crate) const OUT4: &str = "#out4";
+
+const OUT_BEGIN: &str = "// ---- output access:";
+const OUT_END: &str = "// ---- end of output access ----";
+
+/// The WGSL source of `file` (`name.wgsl`, `name.wgsl#small` for the small-tile variant, or
+/// `conv2d_direct.wgsl#out4`).
 pub(crate) fn shader_source(file: &str) -> Option<String> {
+    if let Some(base) = file.strip_suffix(OUT4) {
+        let src = SHADERS.iter().find(|(n, _)| *n == base)?.1;
+        let (a, b) = (src.find(OUT_BEGIN)?, src.find(OUT_END)?);
+        return Some(format!(
+            "{}{}{}",
+            &src[..a],
+            include_str!("../../shaders/conv2d_direct_out4.inc"),
+            &src[b..]
+        ));
+    }
     let (base, small) = match file.strip_suffix(SMALL_TILES) {
         Some(b) => (b, true),
         None => (file, false),
@@ -227,6 +245,17 @@ mod tests {
             .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
             assert!(!module.entry_points.is_empty(), "{name} has no entry point");
         }
+        // the variant spliced from shaders/conv2d_direct_out4.inc
+        let file = format!("conv2d_direct.wgsl{}", super::OUT4);
+        let src = shader_source(&file).unwrap();
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{file}: {}", e.emit_to_string(&src)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::all(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{file}: {}", e.emit_to_string(&src)));
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
         for f in std::fs::read_dir(dir).unwrap() {
             let f = f.unwrap().file_name().into_string().unwrap();
@@ -245,8 +274,14 @@ mod tests {
         let req = crate::gpu::REQUIRED_LIMITS;
         let mut worst_wide = 0u32;
         for (name, _) in SHADERS {
-            for file in [name.to_string(), format!("{name}{}", super::SMALL_TILES)] {
-                let src = shader_source(&file).unwrap();
+            for file in [
+                name.to_string(),
+                format!("{name}{}", super::SMALL_TILES),
+                format!("{name}{}", super::OUT4),
+            ] {
+                let Some(src) = shader_source(&file) else {
+                    continue; // no output-access block: not a conv2d_direct file
+                };
                 let module = naga::front::wgsl::parse_str(&src).unwrap();
                 let info = naga::valid::Validator::new(
                     naga::valid::ValidationFlags::all(),

@@ -333,7 +333,14 @@ fn direct3(
     pp[17] = u(co_chunk)?;
     pp[18] = u(n_ci)?;
     let wb = w.bind(Access::Read);
-    let file = "conv2d_direct.wgsl";
+    // rows of whole vec4s in and out, aligned (3x3: one column of left padding; 1x1: none): the
+    // vec4 memory access of conv2d_direct_out4.inc
+    let out4 = os[3].is_multiple_of(4) && xs[3].is_multiple_of(4) && params[11] == (pw.k == 3) as u32;
+    let file = if out4 {
+        "conv2d_direct.wgsl#out4"
+    } else {
+        "conv2d_direct.wgsl"
+    };
     let entry = if pw.k == 3 && pw.rows == FEW_ROWS {
         "conv2d_direct3_r4"
     } else if pw.k == 3 {
@@ -375,7 +382,8 @@ fn direct3(
                         win,
                         Access::Uniform,
                     ),
-                ],
+                    (xb.0, 0, xb.1, Access::Read),
+                ][..if out4 { 6 } else { 5 }],
                 [gx, u(rows.div_ceil(pw.rows))?, gz],
                 flops,
             )?;
