@@ -207,3 +207,28 @@ fn softmax_silu_and_layout_gradients_match_reference() {
     let want: Vec<f32> = (0..9).map(|j| (0..5).map(|r| c2v[r * 9 + j]).sum()).collect();
     close(&ops::col_sum(&c2, 9).unwrap(), &want, 1e-6, "col_sum");
 }
+
+#[test]
+fn attention_and_its_gradients_match_reference() {
+    let g = gpu();
+    // heads of 8 and 5 channels over 64 and 37 tokens (the fused kernels of CPU adapters, one and
+    // several uniform windows of blocks), and 12-channel heads (the composition everywhere)
+    for (i, &(bh, d, hw)) in [(3, 8, 64), (70, 5, 37), (2, 12, 10)].iter().enumerate() {
+        let alpha = 1.0 / (d as f32).sqrt();
+        let shape = [bh, d, hw];
+        let (q, qv) = up(&g, &shape, 700 + 10 * i as u64);
+        let (k, kv) = up(&g, &shape, 701 + 10 * i as u64);
+        let (v, vv) = up(&g, &shape, 702 + 10 * i as u64);
+        let (c, cv) = up(&g, &shape, 703 + 10 * i as u64);
+        let spec = ops::AttentionSpec { bh, d, hw, alpha };
+        let (q, k, v) = (q.tracked(), k.tracked(), v.tracked());
+        let o = ops::attention(&q, &k, &v, spec).unwrap();
+        let (want, _) = r::attention(&qv, &kv, &vv, bh, d, hw, alpha);
+        close(&o, &want, 1e-5, &format!("attention case {i}"));
+        let grads = tweedie::autograd::backward(&o, &c, &[&q, &k, &v]).unwrap();
+        let (dq, dk, dv) = rg::attention_backward(&qv, &kv, &vv, &cv, bh, d, hw, alpha);
+        close(&grads[0], &dq, 1e-5, &format!("attention dq case {i}"));
+        close(&grads[1], &dk, 1e-5, &format!("attention dk case {i}"));
+        close(&grads[2], &dv, 1e-5, &format!("attention dv case {i}"));
+    }
+}

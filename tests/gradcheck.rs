@@ -133,6 +133,16 @@ fn norm_and_softmax_gradients_pass_finite_differences() {
     check("softmax", &[vec![4, 13]], &|x| {
         ops::softmax_rows(&x[0], 0.9).unwrap()
     });
+    let spec = ops::AttentionSpec {
+        bh: 3,
+        d: 6,
+        hw: 11,
+        alpha: 0.7,
+    };
+    let s = vec![3, 6, 11];
+    check("attention", &[s.clone(), s.clone(), s], &|x| {
+        ops::attention(&x[0], &x[1], &x[2], spec).unwrap()
+    });
 }
 
 #[test]
@@ -214,8 +224,14 @@ fn unet_vjp_passes_finite_differences_and_catches_broken_variants() {
     assert!(gap < TOL, "UNet VJP disagrees with finite differences: {gap:.3e}");
     let flipped = fd_gap(&g, std::slice::from_ref(&x.shape), 11, &f, -1.0, None);
     assert!(flipped > 1.0, "flipped sign: {flipped:.3e}");
-    // dropped terms: the attention's softmax path, the group norms
-    for skip in ["softmax", "group_norm"] {
+    // dropped terms: the attention's softmax path (on CPU adapters the fused attention, which has
+    // no softmax node), the group norms
+    let attention = if g.adapter_info().device_type == wgpu::DeviceType::Cpu {
+        "attention"
+    } else {
+        "softmax"
+    };
+    for skip in [attention, "group_norm"] {
         let gap = fd_gap(&g, std::slice::from_ref(&x.shape), 11, &f, 1.0, Some(skip));
         println!("UNet with the {skip} backward dropped: gap {gap:.2e}");
         assert!(

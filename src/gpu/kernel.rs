@@ -51,6 +51,10 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/groupnorm_cpu.wgsl"),
     ),
     ("softmax.wgsl", include_str!("../../shaders/softmax.wgsl")),
+    (
+        "attention_cpu.wgsl",
+        include_str!("../../shaders/attention_cpu.wgsl"),
+    ),
     ("reduce.wgsl", include_str!("../../shaders/reduce.wgsl")),
     ("diffusion.wgsl", include_str!("../../shaders/diffusion.wgsl")),
     ("spectral.wgsl", include_str!("../../shaders/spectral.wgsl")),

@@ -309,13 +309,14 @@ impl Gpu {
         self.dispatch_at(kernel, params, &at, groups)
     }
 
-    /// A scratch buffer of `bytes` that kernels may write as storage and read as uniform windows
-    /// (outside the tensor pool; freed when dropped and no pending work uses it).
+    /// A scratch buffer of `bytes` that kernels may write as storage, copies may fill, and kernels
+    /// read as uniform windows (outside the tensor pool; freed when dropped and no pending work uses
+    /// it).
     pub(crate) fn uniform_scratch(&self, bytes: u64) -> wgpu::Buffer {
         self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("tweedie uniform scratch"),
             size: bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::UNIFORM,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         })
     }

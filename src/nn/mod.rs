@@ -6,7 +6,7 @@ mod weights;
 pub use weights::Weights;
 
 use crate::error::Result;
-use crate::ops::{self, Conv2dSpec, MatmulSpec};
+use crate::ops::{self, Conv2dSpec};
 use crate::tensor::Tensor;
 
 /// A 2-D convolution with bias.
@@ -285,36 +285,15 @@ impl Attention {
         let q = self.to_q.forward_channels(&h)?;
         let k = self.to_k.forward_channels(&h)?;
         let v = self.to_v.forward_channels(&h)?;
-        let bh = b * heads;
-        let scores = ops::matmul(
+        let o = ops::attention(
             &q,
             &k,
-            None,
-            MatmulSpec {
-                batch: bh,
-                m: hw,
-                n: hw,
-                k: d,
-                a_strides: [d * hw, 1, hw],
-                b_strides: [d * hw, hw, 1],
-                alpha: 1.0 / (d as f32).sqrt(),
-            },
-        )?;
-        let probs = ops::softmax_rows(&scores, 1.0)?;
-        drop(scores);
-        // o[bh, i, p] = sum_p' v[bh, i, p'] probs[bh, p, p']
-        let o = ops::matmul(
             &v,
-            &probs,
-            None,
-            MatmulSpec {
-                batch: bh,
-                m: d,
-                n: hw,
-                k: hw,
-                a_strides: [d * hw, hw, 1],
-                b_strides: [hw * hw, 1, hw],
-                alpha: 1.0,
+            ops::AttentionSpec {
+                bh: b * heads,
+                d,
+                hw,
+                alpha: 1.0 / (d as f32).sqrt(),
             },
         )?
         .reshape(&[b, heads * d, s[2], s[3]])?;

@@ -15,6 +15,9 @@ pub(crate) enum Op {
     Conv2d(Conv2dSpec, Option<std::sync::Arc<ops::PackedWeights>>),
     /// inputs: a, b, [bias]
     Matmul(MatmulSpec),
+    /// inputs: q, k, v (the fused kernels of CPU adapters; the output is used), with the
+    /// log-sum-exp of each query's scores
+    Attention { spec: ops::AttentionSpec, lse: Tensor },
     /// inputs: x, gamma, beta; `stats`: the forward's (mean, 1/std) per (sample, group) where its
     /// kernel kept them (CPU adapters), so the backward does not recompute them
     GroupNorm {
@@ -67,6 +70,7 @@ impl Op {
         match self {
             Op::Conv2d(..) => "conv2d",
             Op::Matmul(_) => "matmul",
+            Op::Attention { .. } => "attention",
             Op::GroupNorm { .. } => "group_norm",
             Op::Softmax { .. } => "softmax",
             Op::Silu => "silu",
@@ -171,6 +175,10 @@ fn backward_node(
             vec![want(0).then_some(dx), dg, db]
         }
         Op::Softmax { scale } => vec![Some(ops::softmax_backward(out, g, scale)?)],
+        Op::Attention { spec, lse } => {
+            let [dq, dk, dv] = ops::attention::attention_backward([&x[0], &x[1], &x[2]], out, &lse, g, spec)?;
+            vec![Some(dq), Some(dk), Some(dv)]
+        }
         Op::Silu => vec![Some(ops::silu_backward(&x[0], g)?)],
         Op::Axpby { a, b } => vec![
             if want(0) { Some(scaled(g, a)?) } else { None },

@@ -1,6 +1,7 @@
 //! Tensor operations: one file per kernel family, each launching the kernels of one WGSL file.
 //! Every op has a plain-Rust reference in [`reference`](mod@reference) that the tests hold the kernels against.
 
+pub(crate) mod attention;
 mod backward;
 mod cg;
 mod conv;
@@ -17,6 +18,7 @@ pub mod reference_grad;
 mod spectral;
 mod texture;
 
+pub use attention::{AttentionSpec, attention};
 pub use backward::{
     channel_sum, clamp_backward, col_sum, conv2d_backward_input, conv2d_backward_weight, group_norm_backward,
     matmul_backward, rows_scale, silu_backward, softmax_backward, split_channels, upsample2x_backward,

@@ -337,3 +337,37 @@ pub fn avg_pool2x(x: &[f32], nc: usize, h: usize, w: usize) -> Vec<f32> {
     }
     out
 }
+
+/// Attention over `bh` blocks of `[d, hw]` (channels, then tokens):
+/// `o[b, :, p] = sum_j softmax_j(alpha q[b, :, p] . k[b, :, j]) v[b, :, j]`; also the probabilities
+/// `[bh, hw, hw]` (f64 accumulation).
+pub fn attention(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    bh: usize,
+    d: usize,
+    hw: usize,
+    alpha: f32,
+) -> (Vec<f32>, Vec<f64>) {
+    let mut o = vec![0f32; bh * d * hw];
+    let mut probs = vec![0f64; bh * hw * hw];
+    for b in 0..bh {
+        let at = |t: &[f32], i: usize, p: usize| t[(b * d + i) * hw + p] as f64;
+        for p in 0..hw {
+            let s: Vec<f64> = (0..hw)
+                .map(|j| alpha as f64 * (0..d).map(|i| at(q, i, p) * at(k, i, j)).sum::<f64>())
+                .collect();
+            let m = s.iter().cloned().fold(f64::MIN, f64::max);
+            let e: Vec<f64> = s.iter().map(|v| (v - m).exp()).collect();
+            let z: f64 = e.iter().sum();
+            for j in 0..hw {
+                probs[(b * hw + p) * hw + j] = e[j] / z;
+            }
+            for i in 0..d {
+                o[(b * d + i) * hw + p] = (0..hw).map(|j| e[j] / z * at(v, i, j)).sum::<f64>() as f32;
+            }
+        }
+    }
+    (o, probs)
+}

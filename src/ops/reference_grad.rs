@@ -132,3 +132,42 @@ pub fn silu_backward(x: &[f32], dy: &[f32]) -> Vec<f32> {
         })
         .collect()
 }
+
+/// Gradients `(dq, dk, dv)` of [`super::reference::attention`] for the cotangent `g` of its output.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    g: &[f32],
+    bh: usize,
+    d: usize,
+    hw: usize,
+    alpha: f32,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (_, probs) = super::reference::attention(q, k, v, bh, d, hw, alpha);
+    let n = bh * d * hw;
+    let (mut dq, mut dk, mut dv) = (vec![0f64; n], vec![0f64; n], vec![0f64; n]);
+    let a = alpha as f64;
+    for b in 0..bh {
+        let ix = |i: usize, p: usize| (b * d + i) * hw + p;
+        for p in 0..hw {
+            let pr = |j: usize| probs[(b * hw + p) * hw + j];
+            // dP_pj = g_p . v_j; dS_pj = P_pj (dP_pj - sum_j' P_pj' dP_pj')
+            let dp: Vec<f64> = (0..hw)
+                .map(|j| (0..d).map(|i| g[ix(i, p)] as f64 * v[ix(i, j)] as f64).sum())
+                .collect();
+            let dot: f64 = (0..hw).map(|j| pr(j) * dp[j]).sum();
+            for j in 0..hw {
+                let ds = pr(j) * (dp[j] - dot);
+                for i in 0..d {
+                    dq[ix(i, p)] += a * ds * k[ix(i, j)] as f64;
+                    dk[ix(i, j)] += a * ds * q[ix(i, p)] as f64;
+                    dv[ix(i, j)] += pr(j) * g[ix(i, p)] as f64;
+                }
+            }
+        }
+    }
+    let f = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
+    (f(dq), f(dk), f(dv))
+}
