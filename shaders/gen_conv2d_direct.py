@@ -38,11 +38,18 @@ def direct3(R, name):
         for kx in range(3):
             rows += f"        let v{ky}{kx} = vec4<f32>({', '.join(names[kx:kx + 4])});\n"
             rows += f"        let u{ky}{kx} = vec4<f32>({', '.join(names[kx + 4:kx + 8])});\n"
+    # the chunk's weights of input channel cl: R rows x 9 taps, contiguous and vec4-aligned (R * 9 is
+    # a multiple of 4), read as whole vec4s with fixed components, each when first needed
+    assert R * 9 % 4 == 0
     upd = ""
+    loaded = set()
     for r in range(R):
-        upd += f"        o = wb + {r}u * st;\n"
         for k in range(9):
-            upd += f"        let w{r}_{k} = wget(o + {k}u);\n"
+            n = (r * 9 + k) // 4
+            if n not in loaded:
+                loaded.add(n)
+                upd += f"        let wv{n} = wu[wb4 + {n}u];\n"
+            upd += f"        let w{r}_{k} = wv{n}.{'xyzw'[(r * 9 + k) % 4]};\n"
         ta = " + ".join(f"w{r}_{ky*3+kx} * v{ky}{kx}" for ky in range(3) for kx in range(3))
         tb = " + ".join(f"w{r}_{ky*3+kx} * u{ky}{kx}" for ky in range(3) for kx in range(3))
         upd += f"        a{r} += {ta};\n        b{r} += {tb};\n"
@@ -59,14 +66,12 @@ fn {name}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) 
     s2.ok = s.ok && s2.ox0 < p.wo;
     let rl = wid.y * {R}u;
     let co = p.co0 + rl;
-    let st = p.ci_chunk * 9u;
 {decl}
     let ix0 = i32(s.ox0) - i32(p.pad_l);
     for (var cl = 0u; cl < p.ci_n; cl++) {{
         let cb = (s.b * p.cin + p.ci0 + cl) * p.h;
-{rows}        let wb = (rl * p.ci_chunk + cl) * 9u;
-        var o = 0u;
-{upd}    }}
+        let wb4 = (wid.y * p.ci_chunk + cl) * {R * 9 // 4}u;
+{rows}{upd}    }}
 {stores}
 }}
 """
@@ -84,9 +89,10 @@ def direct1():
         loads += f"        let u{j} = quad(cb{j}, s.ox0 + 4u);\n"
     upd = ""
     for r in range(R):
-        upd += f"        o = wb + {r}u * p.ci_chunk;\n"
+        # four input channels of row r: one aligned vec4 (ci_chunk and cl are multiples of four)
+        upd += f"        let wr{r} = wu[(wb + {r}u * p.ci_chunk) / 4u];\n"
         for j in range(4):
-            upd += f"        let w{r}_{j} = wget(o + {j}u);\n"
+            upd += f"        let w{r}_{j} = wr{r}.{'xyzw'[j]};\n"
         upd += f"        a{r} += " + " + ".join(f"w{r}_{j} * v{j}" for j in range(4)) + ";\n"
         upd += f"        b{r} += " + " + ".join(f"w{r}_{j} * u{j}" for j in range(4)) + ";\n"
     stores = "\n".join(f"    store(s, co + {r}u, a{r});\n    store(s2, co + {r}u, b{r});" for r in range(R))
@@ -106,7 +112,6 @@ fn conv2d_direct1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
 {decl}
     for (var cl = 0u; cl < p.ci_n; cl += 4u) {{
 {loads}        let wb = rl * p.ci_chunk + cl;
-        var o = 0u;
 {upd}    }}
 {stores}
 }}

@@ -286,6 +286,7 @@ impl PackedWeights {
         pp[18] = u(n_ci)?;
         pp[20] = u(total)?;
         pp[21] = flip as u32;
+        pp[22] = u(rows)?;
         let wb = w.bind(Access::Read);
         gpu.dispatch_at(
             &KernelId::new("conv2d_direct.wgsl", "pack_weights"),
