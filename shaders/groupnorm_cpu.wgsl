@@ -56,20 +56,22 @@ struct Stats {
     inv: f32,
 }
 
-// Mean and inverse standard deviation of the group's `n4` vec4s from `base4` (two passes: mean, then
-// the variance of the centred values).
+// Mean and inverse standard deviation of the group's `n4` vec4s from `base4`, in one pass: sums of
+// the values and their squares shifted by the group's first value (which lies within a few standard
+// deviations of the mean, so the difference of the two sums loses little to cancellation).
 fn group_stats(lid: u32, base4: u32, n4: u32) -> Stats {
     let fc = f32(4u * n4);
+    let shift = vec4<f32>(x[base4].x);
     var s = vec4<f32>(0.0);
-    for (var i = lid; i < n4; i += WG) { s += x[base4 + i]; }
-    let mean = reduce(lid, vec2<f32>(hsum(s), 0.0)).x / fc;
     var s2 = vec4<f32>(0.0);
     for (var i = lid; i < n4; i += WG) {
-        let d = x[base4 + i] - vec4<f32>(mean);
+        let d = x[base4 + i] - shift;
+        s += d;
         s2 += d * d;
     }
-    let inv = inverseSqrt(reduce(lid, vec2<f32>(hsum(s2), 0.0)).x / fc + p.eps);
-    return Stats(mean, inv);
+    let t = reduce(lid, vec2<f32>(hsum(s), hsum(s2))) / fc;
+    let inv = inverseSqrt(max(t.y - t.x * t.x, 0.0) + p.eps);
+    return Stats(shift.x + t.x, inv);
 }
 
 fn silu4(v: vec4<f32>) -> vec4<f32> {
