@@ -38,6 +38,10 @@ fn conv2d_matches_reference() {
         (2, 24, 8, 8, 24, 3, 1, [1, 1, 1, 1]), // cout 17..32: the 32-row tile
         (2, 9, 10, 12, 1, 3, 1, [1, 1, 1, 1]), // cout <= 4: the 4-row direct kernel on CPU adapters
         (1, 600, 6, 9, 3, 3, 1, [1, 1, 1, 1]), // ... over two windows of input channels
+        // stride 2 on rows of whole vec4s (the direct stride-2 kernel's vec4 access on CPU adapters)
+        (2, 8, 16, 16, 40, 3, 2, [1, 1, 1, 1]),
+        (1, 70, 8, 8, 36, 3, 2, [1, 1, 1, 1]),
+        (1, 5, 7, 9, 6, 3, 2, [1, 1, 1, 1]), // odd sizes: its scalar access
         // rows of whole vec4s (the vec4 output access on CPU adapters) over several windows
         (1, 80, 6, 8, 64, 3, 1, [1, 1, 1, 1]),
         (1, 300, 4, 12, 40, 1, 1, [0, 0, 0, 0]),

@@ -97,9 +97,15 @@ pub fn conv2d_packed(
         b.bind(Access::Read),
         out.bind(Access::ReadWrite),
     ];
-    let direct = spec.stride == 1 && direct_for(gpu, ws) && (ws[2] == 3 || spec.pad == [0; 4]);
+    // stride 1 (3x3, or 1x1 without padding), or a 3x3 stride 2 with more than four output channels
+    let direct = direct_for(gpu, ws)
+        && match spec.stride {
+            1 => ws[2] == 3 || spec.pad == [0; 4],
+            2 => ws[2] == 3 && ws[0] > FEW_ROWS,
+            _ => false,
+        };
     // a layer's packing is kept for the backward's flipped packing even where the forward does not
-    // use it (stride 2)
+    // use it
     let fresh;
     let cached = packed.filter(|p| p.fits(ws)).cloned();
     let packed = match &cached {
@@ -312,7 +318,7 @@ impl PackedWeights {
     }
 }
 
-/// The direct 3x3 stride-1 convolution for CPU adapters (`shaders/conv2d_direct.wgsl`) with packed
+/// The direct 3x3 (stride 1 or 2) and 1x1 convolutions for CPU adapters (`shaders/conv2d_direct.wgsl`) with packed
 /// weights: one dispatch per 64 KiB window of weights, adding into the output.
 fn direct3(
     x: &Tensor,
@@ -342,7 +348,9 @@ fn direct3(
     } else {
         "conv2d_direct.wgsl"
     };
-    let entry = if pw.k == 3 && pw.rows == FEW_ROWS {
+    let entry = if params[9] == 2 {
+        "conv2d_direct3s2"
+    } else if pw.k == 3 && pw.rows == FEW_ROWS {
         "conv2d_direct3_r4"
     } else if pw.k == 3 {
         "conv2d_direct3"
