@@ -2,6 +2,7 @@
 //! forward op. [`crate::autograd`] strings them together; [`super::reference_grad`] holds their
 //! plain-Rust references.
 
+use super::norm::vec4_group_norm;
 use super::{Conv2dSpec, MatmulSpec, matmul, u32_of};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
@@ -333,8 +334,6 @@ pub fn matmul_backward(
     }
     Ok(out)
 }
-
-use super::norm::vec4_group_norm;
 
 /// Gradients of [`super::group_norm`]: the input, and (when `params`) gamma and beta.
 #[allow(clippy::too_many_arguments)]
