@@ -127,6 +127,7 @@ fn group_norm_gradients_match_reference() {
         (1, 15, 6, 4, 3),
         (3, 4, 2, 2, 1),
         (2, 12, 16, 8, 2),
+        (1, 4, 64, 64, 1), // 4096 vec4s a group: 64 loop steps an invocation (CPU adapters)
     ]
     .iter()
     .enumerate()

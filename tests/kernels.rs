@@ -151,6 +151,7 @@ fn group_norm_matches_reference() {
         (1, 15, 24, 20, 3),
         (3, 64, 4, 4, 32),
         (1, 6, 1, 1, 2),
+        (1, 4, 64, 64, 1), // 4096 vec4s a group: 64 loop steps an invocation (CPU adapters)
     ]
     .iter()
     .enumerate()
