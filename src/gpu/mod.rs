@@ -228,7 +228,10 @@ impl Gpu {
     ) -> Gpu {
         let info = device.adapter_info();
         let limits = device.limits();
-        let pool = Arc::new(Pool::new(device.clone()));
+        let pool = Arc::new(Pool::new(
+            device.clone(),
+            info.device_type == wgpu::DeviceType::Cpu,
+        ));
         let align = limits.min_uniform_buffer_offset_alignment.max(256) as u64;
         let timestamps = (options.profile
             && !options.host_timing
@@ -304,33 +307,18 @@ impl Gpu {
         buffers: &[(&wgpu::Buffer, u64, Access)],
         groups: [u32; 3],
     ) -> Result<()> {
-        let at: Vec<(&wgpu::Buffer, u64, u64, Access)> =
-            buffers.iter().map(|&(b, n, a)| (b, 0, n, a)).collect();
-        self.dispatch_at(kernel, params, &at, groups)
+        self.dispatch_flops(kernel, params, buffers, groups, 0)
     }
 
-    /// A scratch buffer of `bytes` that kernels may write as storage, copies may fill, and kernels
-    /// read as uniform windows (outside the tensor pool; freed when dropped and no pending work uses
-    /// it).
+    /// A scratch buffer of `bytes` that kernels may write as storage and read as uniform windows
+    /// (outside the tensor pool; freed when dropped and no pending work uses it).
     pub(crate) fn uniform_scratch(&self, bytes: u64) -> wgpu::Buffer {
         self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("tweedie uniform scratch"),
             size: bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::UNIFORM,
             mapped_at_creation: false,
         })
-    }
-
-    /// [`Self::dispatch`] with each buffer bound from a byte offset: `(buffer, offset, size, access)`
-    /// (a uniform window of a larger buffer, for instance).
-    pub(crate) fn dispatch_at(
-        &self,
-        kernel: &KernelId,
-        params: &[u32],
-        buffers: &[(&wgpu::Buffer, u64, u64, Access)],
-        groups: [u32; 3],
-    ) -> Result<()> {
-        self.dispatch_counted(kernel, params, buffers, groups, 0)
     }
 
     /// [`Self::dispatch`] of a kernel that does `flops` floating-point operations (multiply-adds
@@ -348,7 +336,8 @@ impl Gpu {
         self.dispatch_counted(kernel, params, &at, groups, flops)
     }
 
-    /// [`Self::dispatch_at`] with the kernel's operation count for the profile.
+    /// [`Self::dispatch_flops`] with each buffer bound from a byte offset: `(buffer, offset, size,
+    /// access)` (a uniform window of a larger buffer, for instance).
     pub(crate) fn dispatch_counted(
         &self,
         kernel: &KernelId,

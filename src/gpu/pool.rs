@@ -21,6 +21,7 @@ pub struct PoolStats {
 
 pub(crate) struct Pool {
     device: wgpu::Device,
+    usage: wgpu::BufferUsages,
     state: Mutex<State>,
 }
 
@@ -39,9 +40,17 @@ pub(crate) fn size_class(bytes: u64) -> u64 {
 }
 
 impl Pool {
-    pub(crate) fn new(device: wgpu::Device) -> Self {
+    /// A pool of STORAGE | COPY_SRC | COPY_DST buffers, and UNIFORM with `uniform` (CPU adapters,
+    /// whose kernels read some tensors as uniform windows).
+    pub(crate) fn new(device: wgpu::Device, uniform: bool) -> Self {
+        let mut usage =
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        if uniform {
+            usage |= wgpu::BufferUsages::UNIFORM;
+        }
         Pool {
             device,
+            usage,
             state: Mutex::default(),
         }
     }
@@ -59,7 +68,7 @@ impl Pool {
         s.stats.peak_bytes = s.stats.bytes_in_use;
     }
 
-    /// A buffer of at least `bytes` bytes (STORAGE | COPY_SRC | COPY_DST).
+    /// A buffer of at least `bytes` bytes (with the pool's usage).
     pub(crate) fn acquire(self: &Arc<Self>, bytes: u64) -> PooledBuffer {
         let class = size_class(bytes);
         let mut s = self.lock();
@@ -75,9 +84,7 @@ impl Pool {
                 self.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("tweedie tensor"),
                     size: class,
-                    usage: wgpu::BufferUsages::STORAGE
-                        | wgpu::BufferUsages::COPY_SRC
-                        | wgpu::BufferUsages::COPY_DST,
+                    usage: self.usage,
                     mapped_at_creation: false,
                 })
             }

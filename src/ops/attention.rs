@@ -143,24 +143,25 @@ fn composed(q: &Tensor, k: &Tensor, v: &Tensor, s: AttentionSpec) -> Result<Tens
     )
 }
 
-/// `t`'s blocks of `block` floats copied into 64 KiB uniform windows, `spec.per_window()` blocks each.
-fn windows(t: &Tensor, s: AttentionSpec, block: usize) -> Result<wgpu::Buffer> {
+/// `t`'s blocks of `block` floats copied into 64 KiB uniform windows, `spec.per_window()` blocks each
+/// (a pooled tensor: the pool's buffers have uniform usage on CPU adapters).
+fn windows(t: &Tensor, s: AttentionSpec, block: usize) -> Result<Tensor> {
     let gpu = t.gpu();
     let per = s.per_window();
     let n = s.bh.div_ceil(per);
-    let buf = gpu.uniform_scratch((n * WINDOW * 4) as u64);
-    let src = t.bind(Access::Read).0;
+    let out = Tensor::empty(gpu, &[n * WINDOW])?;
+    let (src, dst) = (t.bind(Access::Read).0, out.bind(Access::Read).0);
     for w in 0..n {
         let blocks = per.min(s.bh - w * per);
         gpu.copy(
             src,
             (w * per * block * 4) as u64,
-            &buf,
+            dst,
             (w * WINDOW * 4) as u64,
             (blocks * block * 4) as u64,
         );
     }
-    Ok(buf)
+    Ok(out)
 }
 
 /// One dispatch of `entry` a window: storage inputs `ins`, outputs `outs`, uniform windows `wins`.
@@ -169,7 +170,7 @@ fn launch(
     s: AttentionSpec,
     ins: [&Tensor; 3],
     outs: [&Tensor; 2],
-    wins: &[&wgpu::Buffer],
+    wins: &[&Tensor],
 ) -> Result<()> {
     let gpu = ins[0].gpu();
     let u = |v: usize| u32_of(v, "attention");
@@ -194,7 +195,8 @@ fn launch(
             let b = t.bind(Access::ReadWrite);
             bind.push((b.0, 0, b.1, Access::ReadWrite));
         }
-        for b in wins {
+        for t in wins {
+            let b = t.bind(Access::Uniform).0;
             bind.push((b, (w * WINDOW * 4) as u64, (WINDOW * 4) as u64, Access::Uniform));
         }
         let flops = 2 * (per.min(s.bh - w * per) * s.hw * s.hw * s.d) as u64 * wins.len().min(2) as u64;

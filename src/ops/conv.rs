@@ -294,7 +294,7 @@ impl PackedWeights {
         pp[21] = flip as u32;
         pp[22] = u(rows)?;
         let wb = w.bind(Access::Read);
-        gpu.dispatch_at(
+        gpu.dispatch_counted(
             &KernelId::new("conv2d_direct.wgsl", "pack_weights"),
             &pp,
             &[
@@ -304,6 +304,7 @@ impl PackedWeights {
                 (&buf, 0, total as u64 * 4, Access::ReadWrite),
             ],
             crate::gpu::grid1d(total, 256),
+            0,
         )?;
         Ok(Some(PackedWeights {
             buf,

@@ -125,7 +125,7 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
         bb.bind(Access::Read),
         out.bind(Access::ReadWrite),
     ];
-    if cpu && s.batch * s.m * s.n * s.k <= SMALL_MACS {
+    let (kernel, grid) = if cpu && s.batch * s.m * s.n * s.k <= SMALL_MACS {
         // one invocation per output, no workgroup memory (see `matmul_small`)
         let groups = u(s.m * s.n)?.div_ceil(64);
         let max = gpu.limits().max_compute_workgroups_per_dimension;
@@ -134,44 +134,32 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
         } else {
             [max, groups.div_ceil(max), u(s.batch)?]
         };
-        gpu.dispatch_flops(
-            &KernelId::new("matmul.wgsl#small", "matmul_small"),
-            &params,
-            &bindings,
-            grid,
-            flops,
-        )?;
-        let out = match bias {
-            Some(c) => record(out, &[a, b, c], Op::Matmul(spec)),
-            None => record(out, &[a, b], Op::Matmul(spec)),
+        (KernelId::new("matmul.wgsl#small", "matmul_small"), grid)
+    } else {
+        let (entry, bm, bn) = if cpu && s.m <= 8 && s.n <= 64 {
+            ("matmul_t1x8", 8, 64)
+        } else if cpu && s.m <= 64 && s.n <= 64 {
+            ("matmul_t8x8", 64, 64)
+        } else if s.m <= 16 && wide {
+            ("matmul_t2x64", 16, 512)
+        } else if (s.m <= 32 || (cpu && s.m <= 64)) && wide {
+            ("matmul_t4x64", 32, 512)
+        } else if cpu {
+            ("matmul_t8x8w", 128, 128)
+        } else {
+            ("matmul_t16x16", 128, 128)
         };
-        return Ok(out);
-    }
-    let (entry, bm, bn) = if cpu && s.m <= 8 && s.n <= 64 {
-        ("matmul_t1x8", 8, 64)
-    } else if cpu && s.m <= 64 && s.n <= 64 {
-        ("matmul_t8x8", 64, 64)
-    } else if s.m <= 16 && wide {
-        ("matmul_t2x64", 16, 512)
-    } else if (s.m <= 32 || (cpu && s.m <= 64)) && wide {
-        ("matmul_t4x64", 32, 512)
-    } else if cpu {
-        ("matmul_t8x8w", 128, 128)
-    } else {
-        ("matmul_t16x16", 128, 128)
+        let file = if bn == 512 {
+            "matmul.wgsl"
+        } else {
+            "matmul.wgsl#small"
+        };
+        (
+            KernelId::new(file, entry),
+            [u(s.n)?.div_ceil(bn), u(s.m)?.div_ceil(bm), u(s.batch)?],
+        )
     };
-    let file = if bn == 512 {
-        "matmul.wgsl"
-    } else {
-        "matmul.wgsl#small"
-    };
-    a.gpu().dispatch_flops(
-        &KernelId::new(file, entry),
-        &params,
-        &bindings,
-        [u(s.n)?.div_ceil(bn), u(s.m)?.div_ceil(bm), u(s.batch)?],
-        flops,
-    )?;
+    gpu.dispatch_flops(&kernel, &params, &bindings, grid, flops)?;
     let out = match bias {
         Some(c) => record(out, &[a, b, c], Op::Matmul(spec)),
         None => record(out, &[a, b], Op::Matmul(spec)),
