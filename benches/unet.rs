@@ -52,7 +52,8 @@ fn bench_model(c: &mut Criterion, gpu: &Gpu, name: &str, dir: &Path, batch: usiz
 }
 
 fn unet(c: &mut Criterion) {
-    let gpu = Gpu::with_options(&tweedie::gpu::Options::from_env()).expect("a GPU adapter");
+    let gpu = Gpu::with_options(&tweedie::gpu::Options::from_env().expect("TWEEDIE_* settings"))
+        .expect("a GPU adapter");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     bench_model(c, &gpu, "fmnist32", &root.join("weights/fmnist32"), 1);
     bench_model(c, &gpu, "fmnist32", &root.join("weights/fmnist32"), 8);

@@ -36,7 +36,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let runs = runs.max(3);
     let gpu = Gpu::with_options(&Options {
         profile: true,
-        ..Options::from_env()
+        ..Options::from_env()?
     })?;
     let m = UNet2DModel::load(&gpu, &model)?;
     let (h, w) = m.config.sample_size.unwrap_or((32, 32));

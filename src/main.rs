@@ -208,7 +208,7 @@ enum Cmd {
 static PROFILED: std::sync::Mutex<Option<Gpu>> = std::sync::Mutex::new(None);
 
 fn gpu() -> Result<Gpu> {
-    let g = Gpu::with_options(&tweedie::gpu::Options::from_env())?;
+    let g = Gpu::with_options(&tweedie::gpu::Options::from_env()?)?;
     if let Ok(mut p) = PROFILED.lock() {
         *p = Some(g.clone());
     }
@@ -331,6 +331,14 @@ fn info() -> Result<()> {
     .map(|(flag, n)| format!("{n}={}", if f.contains(*flag) { "yes" } else { "no" }))
     .collect();
     println!("features: {}", names.join(" "));
+    println!(
+        "kernels: {} (TWEEDIE_KERNELS=auto|portable|cpu), subgroup reductions: {} (TWEEDIE_SUBGROUPS=auto|on|off)",
+        match gpu.kernel_path() {
+            tweedie::gpu::KernelPath::Cpu => "cpu-tuned",
+            _ => "portable",
+        },
+        if gpu.subgroups() { "yes" } else { "no" }
+    );
     println!(
         "limits: max_storage_buffer_binding_size={} MiB max_buffer_size={} MiB max_compute_workgroups_per_dimension={} max_compute_workgroup_storage_size={} max_storage_buffers_per_shader_stage={}",
         l.max_storage_buffer_binding_size >> 20,

@@ -6,7 +6,6 @@ mod common;
 #[path = "../examples/embed.rs"]
 mod embed;
 
-use tweedie::gpu::Options;
 use tweedie::{Gpu, Tensor, ops};
 
 /// Measured on this image (lavapipe, σ_y = 0.05, 20 steps each, bundled prior at 2,750 steps):
@@ -66,7 +65,7 @@ fn host() -> (wgpu::Device, wgpu::Queue) {
 #[test]
 fn texture_round_trips_are_exact_for_8_bit_images() {
     let (device, queue) = host();
-    let gpu = Gpu::from_device(device.clone(), queue.clone(), &Options::default()).unwrap();
+    let gpu = Gpu::from_device(device.clone(), queue.clone(), &common::options()).unwrap();
     let (w, h) = (13u32, 7u32);
     let bytes: Vec<u8> = (0..w * h * 4).map(|i| ((i * 37 + 11) % 256) as u8).collect();
     let src = texture(&device, wgpu::TextureFormat::Rgba8Unorm, w, h);
@@ -146,7 +145,7 @@ fn texture_round_trips_are_exact_for_8_bit_images() {
 #[test]
 fn host_buffers_wrap_as_tensors_in_place() {
     let (device, queue) = host();
-    let gpu = Gpu::from_device(device.clone(), queue.clone(), &Options::default()).unwrap();
+    let gpu = Gpu::from_device(device.clone(), queue.clone(), &common::options()).unwrap();
     let vals: Vec<f32> = common::randn(8, 24);
     let buf = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("host"),

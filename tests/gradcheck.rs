@@ -226,11 +226,7 @@ fn unet_vjp_passes_finite_differences_and_catches_broken_variants() {
     assert!(flipped > 1.0, "flipped sign: {flipped:.3e}");
     // dropped terms: the attention's softmax path (on CPU adapters the fused attention, which has
     // no softmax node), the group norms
-    let attention = if g.adapter_info().device_type == wgpu::DeviceType::Cpu {
-        "attention"
-    } else {
-        "softmax"
-    };
+    let attention = if g.cpu_kernels() { "attention" } else { "softmax" };
     for skip in [attention, "group_norm"] {
         let gap = fd_gap(&g, std::slice::from_ref(&x.shape), 11, &f, 1.0, Some(skip));
         println!("UNet with the {skip} backward dropped: gap {gap:.2e}");

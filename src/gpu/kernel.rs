@@ -117,6 +117,49 @@ pub(crate) fn shader_source(file: &str) -> Option<String> {
     })
 }
 
+/// One WGSL module as the engine compiles it: a file of `shaders/` or one of its variants
+/// (`#small`, `#out4`, `#subgroup`), with its compute entry points.
+#[derive(Debug, Clone)]
+pub struct ShaderModuleInfo {
+    /// The name kernels use for it (`matmul.wgsl#small`, say).
+    pub file: String,
+    /// Its WGSL source, variant applied.
+    pub source: String,
+    /// Its `@compute` entry points.
+    pub entry_points: Vec<String>,
+    /// Whether it needs `Features::SUBGROUP` (WebGPU's `subgroups`).
+    pub needs_subgroups: bool,
+}
+
+/// Every WGSL module and variant the engine can compile, with its entry points: what the naga tests
+/// validate and the Tint check (`examples/tint_check.rs`) compiles in Chromium's WebGPU. Errors
+/// name the module that naga cannot parse.
+pub fn shader_modules() -> Result<Vec<ShaderModuleInfo>> {
+    let mut out = Vec::new();
+    for (name, src) in SHADERS {
+        let mut files = vec![name.to_string()];
+        if src.contains("array<vec4<f32>, 1024>") {
+            files.push(format!("{name}{SMALL_TILES}"));
+        }
+        if src.contains(OUT_BEGIN) {
+            files.push(format!("{name}{OUT4}"));
+        }
+        for file in files {
+            let source = shader_source(&file)
+                .ok_or_else(|| Error::Gpu(format!("no source for shader variant {file}")))?;
+            let module = naga::front::wgsl::parse_str(&source)
+                .map_err(|e| Error::Gpu(format!("{file}: {}", e.emit_to_string(&source))))?;
+            out.push(ShaderModuleInfo {
+                entry_points: module.entry_points.iter().map(|e| e.name.clone()).collect(),
+                needs_subgroups: source.contains("enable subgroups;"),
+                file,
+                source,
+            });
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) struct Pipeline {
     pub(crate) pipeline: wgpu::ComputePipeline,
     pub(crate) layout: wgpu::BindGroupLayout,
@@ -232,34 +275,29 @@ impl PipelineCache {
 
 #[cfg(test)]
 mod tests {
-    use super::{SHADERS, shader_source};
+    use super::SHADERS;
 
-    /// Every WGSL file parses and validates with naga (no GPU needed), and every file in shaders/ is
-    /// embedded.
+    /// Every WGSL module and variant ([`super::shader_modules`]) parses and validates with naga (no
+    /// GPU needed), and every file in shaders/ is embedded.
     #[test]
     fn every_shader_validates_with_naga() {
-        for (name, src) in SHADERS {
-            let module = naga::front::wgsl::parse_str(src)
-                .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
+        let modules = super::shader_modules().unwrap();
+        for m in &modules {
+            let module = naga::front::wgsl::parse_str(&m.source).unwrap();
             naga::valid::Validator::new(
                 naga::valid::ValidationFlags::all(),
                 naga::valid::Capabilities::all(),
             )
             .validate(&module)
-            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
-            assert!(!module.entry_points.is_empty(), "{name} has no entry point");
+            .unwrap_or_else(|e| panic!("{}: {}", m.file, e.emit_to_string(&m.source)));
+            assert!(!m.entry_points.is_empty(), "{} has no entry point", m.file);
         }
-        // the variant spliced from shaders/conv2d_direct_out4.inc
-        let file = format!("conv2d_direct.wgsl{}", super::OUT4);
-        let src = shader_source(&file).unwrap();
-        let module = naga::front::wgsl::parse_str(&src)
-            .unwrap_or_else(|e| panic!("{file}: {}", e.emit_to_string(&src)));
-        naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::all(),
-        )
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{file}: {}", e.emit_to_string(&src)));
+        for variant in [super::OUT4, super::SMALL_TILES] {
+            assert!(
+                modules.iter().any(|m| m.file.ends_with(variant)),
+                "no {variant} module"
+            );
+        }
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
         for f in std::fs::read_dir(dir).unwrap() {
             let f = f.unwrap().file_name().into_string().unwrap();
@@ -277,16 +315,10 @@ mod tests {
     fn every_kernel_fits_the_required_limits() {
         let req = crate::gpu::REQUIRED_LIMITS;
         let mut worst_wide = 0u32;
-        for (name, _) in SHADERS {
-            for file in [
-                name.to_string(),
-                format!("{name}{}", super::SMALL_TILES),
-                format!("{name}{}", super::OUT4),
-            ] {
-                let Some(src) = shader_source(&file) else {
-                    continue; // no output-access block: not a conv2d_direct file
-                };
-                let module = naga::front::wgsl::parse_str(&src).unwrap();
+        for m in super::shader_modules().unwrap() {
+            {
+                let (file, src) = (&m.file, &m.source);
+                let module = naga::front::wgsl::parse_str(src).unwrap();
                 let info = naga::valid::Validator::new(
                     naga::valid::ValidationFlags::all(),
                     naga::valid::Capabilities::all(),

@@ -11,7 +11,9 @@ mod pool;
 mod stream;
 
 pub use adapter::{AdapterSummary, list_adapters};
-pub use kernel::{Access, KernelId, SMALL_TILES, WIDE_TILE_WORKGROUP_BYTES};
+pub use kernel::{
+    Access, KernelId, SMALL_TILES, ShaderModuleInfo, WIDE_TILE_WORKGROUP_BYTES, shader_modules,
+};
 pub use pool::PoolStats;
 pub(crate) use pool::PooledBuffer;
 
@@ -21,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use kernel::PipelineCache;
 use pool::Pool;
 pub use stream::KernelProfile;
+
 use stream::{Stream, Tag};
 
 /// Optional device features the engine uses when the adapter has them.
@@ -47,6 +50,64 @@ pub const REQUIRED_LIMITS: wgpu::Limits = {
     l
 };
 
+/// Which family of kernels the engine runs. Every op that has a CPU-tuned kernel asks
+/// [`Gpu::cpu_kernels`], which resolves this once when the [`Gpu`] is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KernelPath {
+    /// By adapter type: the CPU-tuned kernels on CPU adapters (lavapipe, SwiftShader), the portable
+    /// ones on every GPU.
+    #[default]
+    Auto,
+    /// The kernels a GPU runs (implicit-GEMM convolutions, attention composed of products and
+    /// softmax, workgroup-reduction group norm, tiled GEMMs), on any adapter.
+    Portable,
+    /// The CPU-tuned kernels (direct convolutions with uniform-window weights, fused attention,
+    /// one-SIMD-group group norm, vec4 elementwise forms, one-invocation products), on any adapter.
+    Cpu,
+}
+
+impl std::str::FromStr for KernelPath {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<KernelPath> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(KernelPath::Auto),
+            "portable" | "gpu" => Ok(KernelPath::Portable),
+            "cpu" => Ok(KernelPath::Cpu),
+            _ => Err(Error::Input(format!(
+                "TWEEDIE_KERNELS={s:?} is not a kernel path: use auto (by adapter type), portable (the \
+                 kernels a GPU runs) or cpu (the CPU-tuned kernels)"
+            ))),
+        }
+    }
+}
+
+/// Whether reductions (group norm, softmax) use subgroup operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subgroups {
+    /// Where the device has `Features::SUBGROUP` and the portable kernels run.
+    #[default]
+    Auto,
+    /// Always; a device without `Features::SUBGROUP` is an error when the [`Gpu`] is built.
+    On,
+    /// Never: the workgroup-memory reductions everywhere.
+    Off,
+}
+
+impl std::str::FromStr for Subgroups {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Subgroups> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(Subgroups::Auto),
+            "on" | "1" => Ok(Subgroups::On),
+            "off" | "0" => Ok(Subgroups::Off),
+            _ => Err(Error::Input(format!(
+                "TWEEDIE_SUBGROUPS={s:?} is not a subgroup setting: use auto (where the device has \
+                 them), on or off"
+            ))),
+        }
+    }
+}
+
 /// How tweedie opens or uses a device. The command line fills it from the environment
 /// ([`Options::from_env`]); a library user sets the fields.
 #[derive(Debug, Clone, Default)]
@@ -61,19 +122,40 @@ pub struct Options {
     pub adapter: Option<String>,
     /// [`Gpu::with_options`] only: the backends to consider (default: Vulkan, Metal and DX12, then GL).
     pub backends: Option<wgpu::Backends>,
+    /// Which kernels run (`TWEEDIE_KERNELS=auto|portable|cpu`).
+    pub kernels: KernelPath,
+    /// Subgroup reductions (`TWEEDIE_SUBGROUPS=auto|on|off`).
+    pub subgroups: Subgroups,
 }
 
 impl Options {
     /// The command line's options: `TWEEDIE_PROFILE=1` (or `host`: host timing), `TWEEDIE_ADAPTER`
-    /// (a substring of the adapter name) and `WGPU_BACKEND` (e.g. `vulkan`, `gl`).
-    pub fn from_env() -> Options {
-        let profile = std::env::var("TWEEDIE_PROFILE").unwrap_or_default();
-        Options {
+    /// (a substring of the adapter name), `WGPU_BACKEND` (e.g. `vulkan`, `gl`), `TWEEDIE_KERNELS`
+    /// and `TWEEDIE_SUBGROUPS`. An unknown value is an error naming the valid ones.
+    pub fn from_env() -> Result<Options> {
+        let var = |k: &str| std::env::var(k).unwrap_or_default();
+        let profile = var("TWEEDIE_PROFILE");
+        if !["", "0", "1", "host"].contains(&profile.as_str()) {
+            return Err(Error::Input(format!(
+                "TWEEDIE_PROFILE={profile:?} is not a profile setting: use 1 (GPU timestamps where the \
+                 device has them), host (host timing) or 0"
+            )));
+        }
+        if std::env::var_os("TWEEDIE_CONV").is_some() {
+            return Err(Error::Input(
+                "TWEEDIE_CONV is gone: TWEEDIE_KERNELS=portable runs the implicit-GEMM convolutions \
+                 (and every other GPU kernel) on any adapter; unset TWEEDIE_CONV"
+                    .into(),
+            ));
+        }
+        Ok(Options {
             profile: profile == "1" || profile == "host",
             host_timing: profile == "host",
             adapter: std::env::var("TWEEDIE_ADAPTER").ok().filter(|s| !s.is_empty()),
             backends: wgpu::Backends::from_env(),
-        }
+            kernels: var("TWEEDIE_KERNELS").parse()?,
+            subgroups: var("TWEEDIE_SUBGROUPS").parse()?,
+        })
     }
 }
 
@@ -96,6 +178,10 @@ pub(crate) struct GpuInner {
     pub(crate) profile: Option<Mutex<std::collections::BTreeMap<String, KernelProfile>>>,
     /// First uncaptured device error, for devices tweedie created itself.
     pub(crate) error: Arc<Mutex<Option<String>>>,
+    /// The CPU-tuned kernels run ([`KernelPath`] resolved against the adapter type).
+    pub(crate) cpu_kernels: bool,
+    /// Reductions use subgroup operations.
+    pub(crate) subgroups: bool,
 }
 
 impl Gpu {
@@ -129,7 +215,7 @@ impl Gpu {
             }
         }));
         Self::check_limits(&device.limits())?;
-        Ok(Self::build(device, queue, error, options))
+        Self::build(device, queue, error, options)
     }
 
     /// Wraps a device that a host wgpu application already owns (a renderer, an editor), so tweedie
@@ -150,7 +236,7 @@ impl Gpu {
     /// compilation with error scopes.
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue, options: &Options) -> Result<Gpu> {
         Self::check_limits(&device.limits())?;
-        Ok(Self::build(device, queue, Arc::new(Mutex::new(None)), options))
+        Self::build(device, queue, Arc::new(Mutex::new(None)), options)
     }
 
     /// Errors naming each compute limit of `have` below [`REQUIRED_LIMITS`].
@@ -225,20 +311,36 @@ impl Gpu {
         queue: wgpu::Queue,
         error: Arc<Mutex<Option<String>>>,
         options: &Options,
-    ) -> Gpu {
+    ) -> Result<Gpu> {
         let info = device.adapter_info();
         let limits = device.limits();
-        let pool = Arc::new(Pool::new(
-            device.clone(),
-            info.device_type == wgpu::DeviceType::Cpu,
-        ));
+        let cpu_kernels = match options.kernels {
+            KernelPath::Auto => info.device_type == wgpu::DeviceType::Cpu,
+            KernelPath::Portable => false,
+            KernelPath::Cpu => true,
+        };
+        let has_subgroups = device.features().contains(wgpu::Features::SUBGROUP);
+        let subgroups = match options.subgroups {
+            Subgroups::Auto => has_subgroups && !cpu_kernels,
+            Subgroups::Off => false,
+            Subgroups::On if has_subgroups => true,
+            Subgroups::On => {
+                return Err(Error::Gpu(format!(
+                    "subgroups were asked for (TWEEDIE_SUBGROUPS=on) but the device {} ({:?}) was \
+                     opened without Features::SUBGROUP; use auto or off",
+                    info.name, info.backend
+                )));
+            }
+        };
+        // CPU-path kernels read some tensors as uniform windows
+        let pool = Arc::new(Pool::new(device.clone(), cpu_kernels));
         let align = limits.min_uniform_buffer_offset_alignment.max(256) as u64;
         let timestamps = (options.profile
             && !options.host_timing
             && device.features().contains(wgpu::Features::TIMESTAMP_QUERY))
         .then(|| queue.get_timestamp_period());
         let stream = Stream::new(&device, align, timestamps);
-        Gpu {
+        Ok(Gpu {
             inner: Arc::new(GpuInner {
                 pipelines: PipelineCache::new(device.clone()),
                 device,
@@ -249,8 +351,31 @@ impl Gpu {
                 stream: Mutex::new(stream),
                 profile: options.profile.then(|| Mutex::new(Default::default())),
                 error,
+                cpu_kernels,
+                subgroups,
             }),
+        })
+    }
+
+    /// Whether the CPU-tuned kernels run ([`Options::kernels`] resolved against the adapter type,
+    /// once, when the `Gpu` was built). The one place an op asks which kernel family to take.
+    pub fn cpu_kernels(&self) -> bool {
+        self.inner.cpu_kernels
+    }
+
+    /// The kernel path in force: [`KernelPath::Cpu`] or [`KernelPath::Portable`], never `Auto`.
+    pub fn kernel_path(&self) -> KernelPath {
+        if self.inner.cpu_kernels {
+            KernelPath::Cpu
+        } else {
+            KernelPath::Portable
         }
+    }
+
+    /// Whether reductions use subgroup operations ([`Options::subgroups`] resolved against the
+    /// device's features).
+    pub fn subgroups(&self) -> bool {
+        self.inner.subgroups
     }
 
     /// The wgpu device.

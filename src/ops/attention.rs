@@ -36,7 +36,7 @@ impl AttentionSpec {
     /// Whether the fused kernels run it: a CPU adapter, heads of at most eight channels, and a
     /// (batch x head) block of keys (d x hw floats) within one 64 KiB uniform window.
     fn fused(&self, gpu: &crate::Gpu) -> bool {
-        gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
+        gpu.cpu_kernels()
             && self.d <= MAX_D
             && self.d * self.hw <= WINDOW
             && gpu.limits().max_uniform_buffer_binding_size >= (WINDOW * 4) as u64

@@ -436,7 +436,7 @@ pub fn softmax_backward(y: &Tensor, dy: &Tensor, scale: f32) -> Result<Tensor> {
     let u = |v: usize| u32_of(v, "softmax backward");
     let pr = [0, 0, 1, 0, 0, u(rows)?, u(len)?, scale.to_bits()];
     // CPU adapters: a row per invocation (no barriers); GPUs: a workgroup per row
-    let cpu = y.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let cpu = y.gpu().cpu_kernels();
     let (entry, grid) = if cpu {
         ("softmax_backward_rows", grid1d(rows, 64))
     } else {

@@ -199,16 +199,7 @@ const WINDOW: usize = 16384;
 /// Whether a stride-1 convolution with weight shape `ws` runs on the direct kernels: 3x3 or 1x1
 /// (without padding, checked by the caller), on a CPU adapter.
 pub(crate) fn direct_for(gpu: &crate::gpu::Gpu, ws: &[usize]) -> bool {
-    gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
-        && ((ws[2] == 3 && ws[3] == 3) || (ws[2] == 1 && ws[3] == 1))
-        && direct_enabled()
-}
-
-/// Whether CPU adapters take the direct 3x3 kernel (`TWEEDIE_CONV=gemm` sends every convolution to
-/// the implicit GEMM, for comparing the two).
-fn direct_enabled() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("TWEEDIE_CONV").map_or(true, |v| v != "gemm"))
+    gpu.cpu_kernels() && ((ws[2] == 3 && ws[3] == 3) || (ws[2] == 1 && ws[3] == 1))
 }
 
 /// A 3x3 or 1x1 weight `[Cout, Cin, k, k]` packed for the direct kernels of CPU adapters
@@ -413,7 +404,7 @@ fn gemm(
     // Output tile (channels x pixels) of one workgroup; CPU adapters get the wide 16x16 blocks per
     // thread (see `matmul`).
     let gpu = x.gpu();
-    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let cpu = gpu.cpu_kernels();
     // 512-wide tiles for few output rows where the device has the workgroup memory for them; the
     // 128-wide tiles otherwise, from the small-tile module (4 KiB of staging instead of 16 KiB). Each
     // output's sum runs over k in the same order in every GEMM variant, so results agree bit for bit

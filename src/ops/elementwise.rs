@@ -54,7 +54,7 @@ pub(crate) const FILE_V4: &str = "elementwise_v4.wgsl";
 /// rather than per byte (a batch-8 forward + VJP of the bundled prior spends about a tenth of its
 /// time in these kernels).
 pub(crate) fn vec4_elementwise(gpu: &crate::Gpu) -> bool {
-    gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
+    gpu.cpu_kernels()
 }
 
 fn check_same(x: &Tensor, y: &Tensor, what: &str) -> Result<()> {

@@ -109,7 +109,7 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     // load costs a scalar per lane, the wide entry point's 16x16 blocks per thread halve the loads
     // per multiply-add; real GPUs keep the 8x8 blocks.
     let gpu = a.gpu();
-    let cpu = gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let cpu = gpu.cpu_kernels();
     // 512-wide tiles for few output rows where the device has the workgroup memory for them; the
     // 128-wide tiles otherwise, from the small-tile module (4 KiB of staging instead of 16 KiB). On
     // CPU adapters products of up to 64 rows take the 32-row tiles too: Mesa 22.3 lavapipe leaked

@@ -102,7 +102,7 @@ pub fn group_norm(
 /// adapters, where llvmpipe pays per load rather than per byte, when each channel's `hw` pixels
 /// come in whole vec4s.
 pub(crate) fn vec4_group_norm(gpu: &crate::Gpu, hw: usize) -> bool {
-    gpu.adapter_info().device_type == wgpu::DeviceType::Cpu && hw.is_multiple_of(4)
+    gpu.cpu_kernels() && hw.is_multiple_of(4)
 }
 
 /// Softmax over the last dimension of `x`, of `scale * x`.
@@ -120,7 +120,7 @@ pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
         0,
     ];
     // CPU adapters: a row per invocation (no barriers); GPUs: a workgroup per row
-    let cpu = x.gpu().adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let cpu = x.gpu().cpu_kernels();
     let (entry, g) = if cpu {
         ("softmax_rows_cpu", grid1d(rows, 64))
     } else {

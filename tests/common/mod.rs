@@ -3,12 +3,19 @@
 
 use tweedie::Gpu;
 
-/// The device the tests run on (lavapipe on CI). Fails with the engine's own message when none.
+/// The device the tests run on (lavapipe on CI), with the kernel path and subgroup setting of
+/// `TWEEDIE_KERNELS` / `TWEEDIE_SUBGROUPS` (CI runs the kernel, gradient, golden and solver tests on
+/// each path). Fails with the engine's own message when none.
 pub fn gpu() -> Gpu {
-    match Gpu::new() {
+    match Gpu::with_options(&options()) {
         Ok(g) => g,
         Err(e) => panic!("tests need a GPU adapter (on CI: lavapipe): {e}"),
     }
+}
+
+/// The options the tests open devices with: the environment's kernel path and subgroup setting.
+pub fn options() -> tweedie::gpu::Options {
+    tweedie::gpu::Options::from_env().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Deterministic normal samples (SplitMix64 + Box-Muller).
