@@ -1,8 +1,9 @@
 // Group normalisation (torch.nn.GroupNorm: biased variance, eps inside the square root) with the affine
 // transform and an optional fused SiLU. One 256-thread workgroup per (sample, group); the group's
 // channels are contiguous in NCHW, so each pass streams one block of cpg*hw values. Mean first, then
-// the variance of the centred values (two passes: no catastrophic cancellation). Each reduction takes
-// two barriers (16 threads add 16 partials each, then every thread adds those 16) instead of a tree.
+// the variance of the centred values (two passes: no catastrophic cancellation). The reductions are
+// wg_sum of reduce_workgroup.inc (16 threads add 16 partials each, then every thread adds those 16:
+// no tree), or subgroup sums in the `#subgroup` variant (reduce_subgroup.inc).
 
 struct P {
     c: u32,       // channels
@@ -21,9 +22,7 @@ struct P {
 
 const WG: u32 = 256u;
 
-var<workgroup> red: array<vec4<f32>, 64>; // 256 partials
-var<workgroup> red_a: array<vec4<f32>, 4>; // 16 partials of the first reduction
-var<workgroup> red_b: array<vec4<f32>, 4>; // and of the second
+//!include reduce_workgroup.inc
 
 @compute @workgroup_size(256)
 fn groupnorm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -36,33 +35,14 @@ fn groupnorm(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) w
 
     var s = 0.0;
     for (var i = lid; i < count; i += WG) { s += x[base + i]; }
-    red[lid / 4u][lid % 4u] = s;
-    workgroupBarrier();
-    if (lid < 16u) {
-        let b = lid * 4u;
-        let v = (red[b] + red[b + 1u]) + (red[b + 2u] + red[b + 3u]);
-        red_a[lid / 4u][lid % 4u] = (v.x + v.y) + (v.z + v.w);
-    }
-    workgroupBarrier();
-    let ta = (red_a[0] + red_a[1]) + (red_a[2] + red_a[3]);
-    let mean = ((ta.x + ta.y) + (ta.z + ta.w)) / f32(count);
+    let mean = wg_sum(lid, s) / f32(count);
 
     var s2 = 0.0;
     for (var i = lid; i < count; i += WG) {
         let d = x[base + i] - mean;
         s2 += d * d;
     }
-    // red is free again: every thread read its partials before the second barrier
-    red[lid / 4u][lid % 4u] = s2;
-    workgroupBarrier();
-    if (lid < 16u) {
-        let b = lid * 4u;
-        let v = (red[b] + red[b + 1u]) + (red[b + 2u] + red[b + 3u]);
-        red_b[lid / 4u][lid % 4u] = (v.x + v.y) + (v.z + v.w);
-    }
-    workgroupBarrier();
-    let tb = (red_b[0] + red_b[1]) + (red_b[2] + red_b[3]);
-    let inv = inverseSqrt(((tb.x + tb.y) + (tb.z + tb.w)) / f32(count) + p.eps);
+    let inv = inverseSqrt(wg_sum(lid, s2) / f32(count) + p.eps);
 
     // walk the group's channels without a division per element (i = ch * hw + r), with the affine
     // transform folded into one scale and shift, reloaded when the channel changes

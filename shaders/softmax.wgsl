@@ -1,8 +1,8 @@
 // Row softmax with a scale: out[r, j] = exp(s*x[r, j] - max) / sum. One 64-thread workgroup per row
-// (2-D grid for many rows). Each thread keeps a private max and sum over its strided slice; a reduction
-// is one barrier, after which every thread reads the 64 partials itself (no tree: on CPU backends each
-// barrier costs a switch per SIMD group, on GPUs the partials are broadcast reads). The exponentials
-// are written in the sum pass and rescaled in place, so each element is exponentiated once.
+// (2-D grid for many rows). Each thread keeps a private max and sum over its strided slice, reduced by
+// wg_max / wg_sum of reduce_workgroup.inc (subgroup operations in the `#subgroup` variant,
+// reduce_subgroup.inc). The exponentials are written in the sum pass and rescaled in place, so each
+// element is exponentiated once.
 
 struct P {
     rows: u32,
@@ -17,8 +17,7 @@ struct P {
 
 const WG: u32 = 64u;
 
-var<workgroup> red_max: array<vec4<f32>, 16>;
-var<workgroup> red_sum: array<vec4<f32>, 16>;
+//!include reduce_workgroup.inc
 
 @compute @workgroup_size(64)
 fn softmax(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
@@ -31,11 +30,7 @@ fn softmax(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
 
     var m = -3.4e38;
     for (var j = lid; j < p.len; j += WG) { m = max(m, s * x[base + j]); }
-    red_max[lid / 4u][lid % 4u] = m;
-    workgroupBarrier();
-    var mv = red_max[0];
-    for (var i = 1u; i < WG / 4u; i++) { mv = max(mv, red_max[i]); }
-    let mx = max(max(mv.x, mv.y), max(mv.z, mv.w));
+    let mx = wg_max(lid, m);
 
     var sum = 0.0;
     for (var j = lid; j < p.len; j += WG) {
@@ -43,11 +38,7 @@ fn softmax(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid
         out[base + j] = e;
         sum += e;
     }
-    red_sum[lid / 4u][lid % 4u] = sum;
-    workgroupBarrier();
-    var sv = vec4<f32>(0.0);
-    for (var i = 0u; i < WG / 4u; i++) { sv += red_sum[i]; }
-    let inv = 1.0 / ((sv.x + sv.y) + (sv.z + sv.w));
+    let inv = 1.0 / wg_sum(lid, sum);
     for (var j = lid; j < p.len; j += WG) { out[base + j] *= inv; }
 }
 

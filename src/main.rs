@@ -218,6 +218,11 @@ fn gpu() -> Result<Gpu> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     MODEL_CONFIG.set(cli.model_config.clone()).ok();
+    // the TWEEDIE_* settings are checked before anything else runs
+    if let Err(e) = tweedie::gpu::Options::from_env() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let r = match cli.cmd {
         Cmd::Info => info(),
         Cmd::Eps {

@@ -33,6 +33,33 @@ fn tmp(name: &str) -> std::path::PathBuf {
     d
 }
 
+/// An unknown kernel path (or subgroup or profile setting) is one error line naming the valid values,
+/// before any work; the removed `TWEEDIE_CONV` is refused rather than ignored.
+#[test]
+fn unknown_tweedie_settings_are_one_line_errors() {
+    for (var, value, valid) in [
+        ("TWEEDIE_KERNELS", "banana", "portable"),
+        ("TWEEDIE_SUBGROUPS", "maybe", "auto"),
+        ("TWEEDIE_PROFILE", "garbage", "host"),
+        ("TWEEDIE_CONV", "gemm", "TWEEDIE_KERNELS=portable"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_tweedie"))
+            .arg("info")
+            .env(var, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{var}={value} was accepted");
+        let line = error_line(&stderr);
+        assert!(line.contains(var) && line.contains(valid), "{line}");
+        assert!(
+            o.stdout.is_empty(),
+            "work ran before the check: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+}
+
 #[test]
 fn eps_writes_the_model_output() {
     let d = tmp("eps");

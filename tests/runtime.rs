@@ -225,3 +225,77 @@ fn profile_times_kernels_and_counts_their_operations() {
     }
     assert!(gpu().profile().is_none(), "no profile unless asked for");
 }
+
+/// `Options::kernels` picks the kernel family and `Options::subgroups` the reductions, whatever the
+/// adapter: checked by the kernels the profiler saw and by the results, which agree across the
+/// paths. `Auto` on a CPU adapter is the CPU path; subgroups asked of a device without them are an
+/// error when the `Gpu` is built.
+#[test]
+fn kernel_path_and_subgroup_options_pick_the_kernels() {
+    use tweedie::gpu::{KernelPath, Options, Subgroups};
+    let auto = gpu();
+    if auto.adapter_info().device_type == wgpu::DeviceType::Cpu
+        && common::options().kernels == KernelPath::Auto
+    {
+        assert_eq!(auto.kernel_path(), KernelPath::Cpu);
+    }
+    let has_subgroups = auto.features().contains(wgpu::Features::SUBGROUP);
+    let mut results: Vec<(String, Vec<f32>)> = Vec::new();
+    for (kernels, subgroups) in [
+        (KernelPath::Cpu, Subgroups::Off),
+        (KernelPath::Portable, Subgroups::Off),
+        (KernelPath::Portable, Subgroups::On),
+    ] {
+        let opts = Options {
+            profile: true,
+            kernels,
+            subgroups,
+            ..common::options()
+        };
+        if subgroups == Subgroups::On && !has_subgroups {
+            let e = Gpu::with_options(&opts)
+                .err()
+                .expect("subgroups on a device without them");
+            assert!(e.to_string().contains("SUBGROUP"), "{e}");
+            println!("no subgroups on this device: the subgroup kernels are not run here");
+            continue;
+        }
+        let g = Gpu::with_options(&opts).unwrap();
+        assert_eq!(g.kernel_path(), kernels);
+        assert_eq!(g.subgroups(), subgroups == Subgroups::On);
+        let x = Tensor::from_slice(&g, &[2, 8, 16, 16], &randn(1, 2 * 8 * 256)).unwrap();
+        let w = Tensor::from_slice(&g, &[8, 8, 3, 3], &randn(2, 8 * 8 * 9)).unwrap();
+        let y = ops::conv2d(&x, &w, None, ops::Conv2dSpec::new(1, 1)).unwrap();
+        let gamma = Tensor::from_slice(&g, &[8], &randn(3, 8)).unwrap();
+        let beta = Tensor::from_slice(&g, &[8], &randn(4, 8)).unwrap();
+        let n = ops::group_norm(&y, &gamma, &beta, 4, 1e-5, true).unwrap();
+        let s = ops::softmax_rows(&n.reshape(&[32, 128]).unwrap(), 0.5).unwrap();
+        let out = s.to_vec().unwrap();
+        let (rows, _) = g.profile().unwrap();
+        let names: Vec<&str> = rows.iter().map(|r| r.kernel.as_str()).collect();
+        let has = |pat: &str| names.iter().any(|k| k.contains(pat));
+        let label = format!("{kernels:?}/{subgroups:?}: {names:?}");
+        match kernels {
+            KernelPath::Cpu => assert!(
+                has("conv2d_direct") && has("groupnorm_cpu") && has("softmax_rows_cpu"),
+                "{label}"
+            ),
+            _ => assert!(
+                has("conv2d.wgsl") && !has("direct") && !has("_cpu") && !has("_v4"),
+                "{label}"
+            ),
+        }
+        if kernels == KernelPath::Portable {
+            let sg = subgroups == Subgroups::On;
+            assert_eq!(has("groupnorm.wgsl#subgroup::groupnorm"), sg, "{label}");
+            assert_eq!(has("softmax.wgsl#subgroup::softmax"), sg, "{label}");
+            assert_eq!(has("groupnorm.wgsl::groupnorm"), !sg, "{label}");
+        }
+        results.push((label, out));
+    }
+    // the same numbers from every path (summation orders differ: 1e-5 relative)
+    for (label, r) in &results[1..] {
+        let e = tweedie::ops::reference::rel_l2(r, &results[0].1);
+        assert!(e < 1e-5, "{label} differs from the CPU path by {e:.2e}");
+    }
+}

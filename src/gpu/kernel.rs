@@ -92,11 +92,36 @@ pub(crate) const OUT4: &str = "#out4";
 const OUT_BEGIN: &str = "// ---- output access:";
 const OUT_END: &str = "// ---- end of output access ----";
 
-/// The WGSL source of `file` (`name.wgsl`, `name.wgsl#small` for the small-tile variant, or
-/// `conv2d_direct.wgsl#out4`).
+/// Suffix of a shader file name that selects its subgroup variant: the workgroup-memory reductions it
+/// includes (`shaders/reduce_workgroup.inc`) swapped for subgroup operations
+/// (`shaders/reduce_subgroup.inc`). Used on devices with `Features::SUBGROUP`
+/// ([`crate::Gpu::subgroups`]). naga (wgpu's native backends) takes subgroup built-ins without
+/// `enable subgroups;` and refuses the directive; WebGPU (Tint) requires it: the wasm build and the
+/// Tint check ([`shader_modules`]'s `needs_subgroups`) put it first.
+pub const SUBGROUP: &str = "#subgroup";
+
+/// The reductions a shader file pulls in with a line `//!include reduce_workgroup.inc`.
+const REDUCE_INCLUDE: &str = "//!include reduce_workgroup.inc";
+
+/// The WGSL source of `file`: `name.wgsl`, or a variant of it — `name.wgsl#small` (small GEMM
+/// tiles), `conv2d_direct.wgsl#out4`, `name.wgsl#subgroup` (subgroup reductions, for files that
+/// include the workgroup ones).
 pub(crate) fn shader_source(file: &str) -> Option<String> {
+    let reduce = |src: &str, subgroup: bool| {
+        if subgroup {
+            let s = src.replace(REDUCE_INCLUDE, include_str!("../../shaders/reduce_subgroup.inc"));
+            if cfg!(target_arch = "wasm32") {
+                format!("enable subgroups;\n{s}")
+            } else {
+                s
+            }
+        } else {
+            src.replace(REDUCE_INCLUDE, include_str!("../../shaders/reduce_workgroup.inc"))
+        }
+    };
+    let base_of = |b: &str| SHADERS.iter().find(|(n, _)| *n == b).map(|s| s.1);
     if let Some(base) = file.strip_suffix(OUT4) {
-        let src = SHADERS.iter().find(|(n, _)| *n == base)?.1;
+        let src = base_of(base)?;
         let (a, b) = (src.find(OUT_BEGIN)?, src.find(OUT_END)?);
         return Some(format!(
             "{}{}{}",
@@ -105,15 +130,19 @@ pub(crate) fn shader_source(file: &str) -> Option<String> {
             &src[b..]
         ));
     }
+    if let Some(base) = file.strip_suffix(SUBGROUP) {
+        let src = base_of(base)?;
+        return src.contains(REDUCE_INCLUDE).then(|| reduce(src, true));
+    }
     let (base, small) = match file.strip_suffix(SMALL_TILES) {
         Some(b) => (b, true),
         None => (file, false),
     };
-    let src = SHADERS.iter().find(|(n, _)| *n == base)?.1;
+    let src = reduce(base_of(base)?, false);
     Some(if small {
         src.replace("array<vec4<f32>, 1024>", "array<vec4<f32>, 256>")
     } else {
-        src.to_string()
+        src
     })
 }
 
@@ -127,7 +156,8 @@ pub struct ShaderModuleInfo {
     pub source: String,
     /// Its `@compute` entry points.
     pub entry_points: Vec<String>,
-    /// Whether it needs `Features::SUBGROUP` (WebGPU's `subgroups`).
+    /// Whether it needs `Features::SUBGROUP` (WebGPU's `subgroups`, which also wants the directive
+    /// `enable subgroups;` first: see [`SUBGROUP`]).
     pub needs_subgroups: bool,
 }
 
@@ -144,6 +174,9 @@ pub fn shader_modules() -> Result<Vec<ShaderModuleInfo>> {
         if src.contains(OUT_BEGIN) {
             files.push(format!("{name}{OUT4}"));
         }
+        if src.contains(REDUCE_INCLUDE) {
+            files.push(format!("{name}{SUBGROUP}"));
+        }
         for file in files {
             let source = shader_source(&file)
                 .ok_or_else(|| Error::Gpu(format!("no source for shader variant {file}")))?;
@@ -151,7 +184,7 @@ pub fn shader_modules() -> Result<Vec<ShaderModuleInfo>> {
                 .map_err(|e| Error::Gpu(format!("{file}: {}", e.emit_to_string(&source))))?;
             out.push(ShaderModuleInfo {
                 entry_points: module.entry_points.iter().map(|e| e.name.clone()).collect(),
-                needs_subgroups: source.contains("enable subgroups;"),
+                needs_subgroups: file.ends_with(SUBGROUP),
                 file,
                 source,
             });
@@ -292,7 +325,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{}: {}", m.file, e.emit_to_string(&m.source)));
             assert!(!m.entry_points.is_empty(), "{} has no entry point", m.file);
         }
-        for variant in [super::OUT4, super::SMALL_TILES] {
+        for variant in [super::OUT4, super::SMALL_TILES, super::SUBGROUP] {
             assert!(
                 modules.iter().any(|m| m.file.ends_with(variant)),
                 "no {variant} module"

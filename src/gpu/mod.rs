@@ -12,7 +12,7 @@ mod stream;
 
 pub use adapter::{AdapterSummary, list_adapters};
 pub use kernel::{
-    Access, KernelId, SMALL_TILES, ShaderModuleInfo, WIDE_TILE_WORKGROUP_BYTES, shader_modules,
+    Access, KernelId, SMALL_TILES, SUBGROUP, ShaderModuleInfo, WIDE_TILE_WORKGROUP_BYTES, shader_modules,
 };
 pub use pool::PoolStats;
 pub(crate) use pool::PooledBuffer;

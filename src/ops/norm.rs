@@ -73,8 +73,14 @@ pub fn group_norm(
             grid,
         )?;
     } else {
+        // subgroup sums where the device has them (the `#subgroup` variant, same entry point)
+        let file = if x.gpu().subgroups() {
+            "groupnorm.wgsl#subgroup"
+        } else {
+            "groupnorm.wgsl"
+        };
         x.gpu().dispatch(
-            &KernelId::new("groupnorm.wgsl", "groupnorm"),
+            &KernelId::new(file, "groupnorm"),
             &params,
             &[
                 x.bind(Access::Read),
@@ -126,8 +132,13 @@ pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
     } else {
         ("softmax", grid1d(rows, 1))
     };
+    let file = if !cpu && x.gpu().subgroups() {
+        "softmax.wgsl#subgroup"
+    } else {
+        "softmax.wgsl"
+    };
     x.gpu().dispatch(
-        &KernelId::new("softmax.wgsl", entry),
+        &KernelId::new(file, entry),
         &params,
         &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
         g,
