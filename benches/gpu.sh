@@ -26,7 +26,7 @@
 #   source .dev/on-gpu.sh; OUT=$OUT bash benches/gpu.sh      (timeout_s 540)
 # (the script also sources .dev/on-gpu.sh itself when it is there and VK_DRIVER_FILES is unset).
 #
-# It writes $OUT/gpu-bench.md (OUT defaults to ./gpu-bench-out): the table
+# It writes $OUT/gpu-bench.md (OUT defaults to /tmp/tweedie-gpu-bench): the table
 #   | case | tweedie (ms) | PyTorch fp32 no-TF32 (ms) | PyTorch default (ms) | ratio vs fp32 | ratio vs default |
 # for forward and forward + VJP at batch 1 and 8 (tweedie: criterion medians of benches/unet.rs;
 # PyTorch: benches/torch_gpu.py, eager fp32, CUDA-event medians), the device, the goldens
@@ -35,9 +35,10 @@
 # each step's status and time; and $OUT/gpu-bench-logs.txt, every step's full log one after the
 # other (KEEP_LOGS=1 also keeps them as separate files in $OUT/logs/).
 #
-# Settings (environment): BIN (.dev/bin), OUT (./gpu-bench-out), PYTHON (python3), REPS (PyTorch's
+# Settings (environment): BIN (.dev/bin), OUT (/tmp/tweedie-gpu-bench), PYTHON (python3), REPS (PyTorch's
 # timed runs, 50), PROFILE_RUNS (8), BUDGET (seconds for the whole script, 460), WARMUP_TIME and
 # MEASUREMENT_TIME (criterion's, 1 and 3 s).
+# Exit status 0 when every step passed, else 1 (the report is written either way).
 # DRY=1 tests the whole script on a machine without CUDA (lavapipe, PyTorch on the CPU): TORCH_DEVICE
 # cpu, REPS 3, PROFILE_RUNS 3, every step's timeout times TSCALE (20) and BUDGET 7200.
 set -uo pipefail
@@ -85,7 +86,7 @@ fi
 # ---------------------------------------------------------------- settings
 T0=$SECONDS
 DRY=${DRY:-0}
-OUT=${OUT:-./gpu-bench-out}
+OUT=${OUT:-/tmp/tweedie-gpu-bench}
 PYTHON=${PYTHON:-python3}
 if [ "$DRY" = 1 ]; then
   TORCH_DEVICE=${TORCH_DEVICE:-cpu}; REPS=${REPS:-3}; PROFILE_RUNS=${PROFILE_RUNS:-3}
@@ -238,9 +239,10 @@ fmt() {  # fmt VALUE STEP: the number, or FAILED where the step failed / the cas
   else echo "FAILED"; fi
 }
 
-device=""
+device="" gpu_name=""
 if command -v nvidia-smi >/dev/null 2>&1; then
   device=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -1)
+  gpu_name=${device%%,*}
   [ -n "$device" ] && device="$device (nvidia-smi: name, memory, driver)"
 fi
 chosen=$(sed -n 's/^chosen: //p' "$LOGS/info.log" 2>/dev/null | head -1)
@@ -267,16 +269,17 @@ profile_block() {  # profile_block B: per-run wall times and the top kernels
   echo
   echo "Forward + VJP, batch $1 (${STATUS[profile-b$1]:-not run}, section \`profile-b$1.log\`):"
   echo
+  if ! grep -aq '^kernel ' "$log" 2>/dev/null; then echo "(no profile: see the log)"; return; fi
   echo '```'
-  grep -a ' run [0-9]*: ' "$log" 2>/dev/null | grep -v XDG
-  awk '/^kernel / { p = 1 } p && n < 13 { print; n++ } /^total / && p { if (n >= 13) print; exit }' "$log" 2>/dev/null
+  grep -a ' run [0-9]*: ' "$log" | grep -v XDG
+  awk '/^kernel / { p = 1 } p && n < 13 { print; n++ } /^total / && p { if (n >= 13) print; exit }' "$log"
   echo '```'
 }
 
 # ---------------------------------------------------------------- report
 MD=$OUT/gpu-bench.md
 {
-  echo "# tweedie vs PyTorch on $( [ -n "$device" ] && echo "${device%% (*}" || echo "${chosen:-an unknown device}")"
+  echo "# tweedie vs PyTorch on ${gpu_name:-${chosen:-an unknown device}}"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), \`benches/gpu.sh\`$( [ "$DRY" = 1 ] && echo ' (DRY=1: no CUDA, PyTorch on the CPU)')."
   [ -f "$BIN/build_info" ] && sed 's/^/Binaries: /' "$BIN/build_info" | head -3 | sed 's/$/  /'
@@ -327,7 +330,8 @@ MD=$OUT/gpu-bench.md
 } > "$MD"
 
 {
-  for f in "$LOGS"/on-gpu.log "$LOGS"/info.log "$LOGS"/bench.log "$LOGS"/torch-*.log "$LOGS"/profile-*.log "$LOGS"/golden-*.log; do
+  for s in on-gpu "${STEPS[@]}"; do
+    f=$LOGS/$s.log
     [ -f "$f" ] || continue
     echo "===== $(basename "$f") ====="
     grep -av 'XDG_RUNTIME_DIR is invalid' "$f"
@@ -338,3 +342,6 @@ MD=$OUT/gpu-bench.md
 rm -rf "$UNPACK"
 cat "$MD"
 note "done: $MD, $OUT/gpu-bench-logs.txt"
+nfail=0
+for s in "${STEPS[@]}"; do [ "${STATUS[$s]}" = ok ] || nfail=$((nfail + 1)); done
+[ "$nfail" = 0 ] || { note "$nfail step(s) not ok"; exit 1; }
