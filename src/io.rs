@@ -3,7 +3,7 @@
 use crate::error::{Error, Result, io_err};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A host tensor read from a file: shape and values converted to f32.
 #[derive(Debug, Clone, PartialEq)]
@@ -292,4 +292,80 @@ pub fn check_output(path: &Path, kind: Output, what: &str) -> Result<()> {
             }
         }
     }
+}
+
+/// A path's identity for [`check_distinct`]: the canonical path of the file where it exists (through
+/// symlinks, `./`, `..`), else the canonical folder joined with the file name.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(c) = std::fs::canonicalize(path) {
+        return c;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match (std::fs::canonicalize(dir), path.file_name()) {
+        (Ok(d), Some(name)) => d.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Whether `a` and `b` name the same file: the same canonical path, or (on Unix, both existing) the
+/// same device and inode, which also catches hard links.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    if canonical(a) == canonical(b) {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return ma.is_file() && ma.dev() == mb.dev() && ma.ino() == mb.ino();
+        }
+    }
+    false
+}
+
+/// Refuses, before any work, an output that would overwrite one of the inputs or another output:
+/// `inputs` and `outputs` are `(option, path)` pairs (e.g. `("--observed", y.png)`), compared as
+/// files ([`same_file`]), and the message names both options and the path.
+pub fn check_distinct(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+    for (i, (what, out)) in outputs.iter().enumerate() {
+        if let Some((flag, input)) = inputs.iter().find(|(_, p)| same_file(p, out)) {
+            return Err(Error::Input(format!(
+                "{what} {} is the same file as {flag} {}: writing it would destroy the input; give \
+                 {what} another path",
+                out.display(),
+                input.display()
+            )));
+        }
+        if let Some((flag, other)) = outputs[..i].iter().find(|(_, p)| same_file(p, out)) {
+            return Err(Error::Input(format!(
+                "{what} {} and {flag} {} are the same file: one would overwrite the other; give them \
+                 different paths",
+                out.display(),
+                other.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a file-like name (an image or tensor extension) where several outputs need a folder:
+/// `--out multi.png` for a batch would otherwise become a folder named `multi.png`.
+pub fn check_folder_name(path: &Path, what: &str, count: usize) -> Result<()> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if ["png", "jpg", "jpeg", "safetensors", "pt", "csv", "json", "md"].contains(&ext.as_str())
+        && !path.is_dir()
+    {
+        return Err(Error::Input(format!(
+            "{what} {} names a .{ext} file, but {count} inputs make {count} outputs, which go in a \
+             folder: give a folder name (it is created), or restore one observation at a time",
+            path.display()
+        )));
+    }
+    Ok(())
 }

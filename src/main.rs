@@ -411,6 +411,10 @@ fn eps(
     out: &std::path::Path,
     vjp: Option<&std::path::Path>,
 ) -> Result<()> {
+    let mut inputs = vec![("--input", input)];
+    inputs.extend(vjp.map(|v| ("--vjp", v)));
+    inputs.extend(Some(model).filter(|m| m.is_file()).map(|m| ("--model", m)));
+    tweedie::io::check_distinct(&inputs, &[("--out", out)])?;
     tweedie::io::check_output(out, tweedie::io::Output::Safetensors, "--out")?;
     let x = read_tensor(input, "x")?;
     let gpu = gpu()?;
@@ -646,6 +650,10 @@ fn degrade(
     if operators::task_entry(&spec.name).is_some_and(|t| t.seeded) {
         spec = spec.with_default("seed", &seed.to_string());
     }
+    let mask = spec.get("path").map(PathBuf::from);
+    let mut inputs = vec![("--input", input)];
+    inputs.extend(mask.as_deref().map(|m| ("--task path=", m)));
+    tweedie::io::check_distinct(&inputs, &[("--out", out)])?;
     tweedie::io::check_output(out, output_kind(out), "--out")?;
     let img = tweedie::io::read_image(input)?;
     let plan = operators::resolve(&spec, img.shape())?;
@@ -663,6 +671,22 @@ fn degrade(
     }
     let gpu = gpu()?;
     let op = operators::build_plan(&gpu, plan, img.shape())?;
+    // the pictures written beside the output (a motion kernel): checked before the compute
+    let extras: Vec<PathBuf> = op
+        .extras()
+        .iter()
+        .map(|(suffix, _)| out.with_extension(format!("{suffix}.png")))
+        .collect();
+    let mut outs = vec![("--out", out)];
+    outs.extend(
+        extras
+            .iter()
+            .map(|p| ("the kernel picture (beside --out)", p.as_path())),
+    );
+    tweedie::io::check_distinct(&inputs, &outs)?;
+    for p in &extras {
+        tweedie::io::check_output(p, tweedie::io::Output::Png, "the kernel picture (beside --out)")?;
+    }
     let x = image_tensor(&gpu, std::slice::from_ref(&img))?;
     let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
     if is_safetensors(out) {
@@ -692,9 +716,8 @@ fn degrade(
             );
         }
     }
-    for (suffix, pic) in op.extras() {
-        let p = out.with_extension(format!("{suffix}.png"));
-        tweedie::io::write_image(&p, &pic, 8)?;
+    for ((suffix, pic), p) in op.extras().into_iter().zip(&extras) {
+        tweedie::io::write_image(p, &pic, 8)?;
         println!("wrote the {suffix} to {}", p.display());
     }
     println!(
@@ -829,6 +852,19 @@ fn batch_outputs(observed: &[PathBuf], out: &std::path::Path) -> Result<Vec<Path
     Ok(paths)
 }
 
+/// The files `restore` reads, by option: observations, truths, a mask named by the task, a model file.
+fn restore_inputs<'a>(
+    a: &'a RestoreArgs,
+    mask: Option<&'a std::path::Path>,
+) -> Vec<(&'static str, &'a std::path::Path)> {
+    let mut v: Vec<(&str, &std::path::Path)> =
+        a.observed.iter().map(|p| ("--observed", p.as_path())).collect();
+    v.extend(a.truth.iter().map(|p| ("--truth", p.as_path())));
+    v.extend(mask.map(|m| ("--task path=", m)));
+    v.extend(a.model.as_deref().filter(|m| m.is_file()).map(|m| ("--model", m)));
+    v
+}
+
 fn restore(a: RestoreArgs) -> Result<()> {
     // everything that can be checked without the device and the model, first
     check_sigma_y(a.sigma_y)?;
@@ -842,23 +878,19 @@ fn restore(a: RestoreArgs) -> Result<()> {
             a.observed.len()
         )));
     }
-    let outputs = if a.observed.len() == 1 {
-        tweedie::io::check_output(&a.out, tweedie::io::Output::Png, "--out")?;
-        vec![a.out.clone()]
-    } else {
-        let paths = batch_outputs(&a.observed, &a.out)?;
-        tweedie::io::check_output(&a.out, tweedie::io::Output::Folder, "--out")?;
-        paths
-    };
-    if let Some(g) = &a.grid {
-        tweedie::io::check_output(g, tweedie::io::Output::Png, "--grid")?;
-        if outputs.contains(g) {
-            return Err(Error::Input(format!(
-                "--grid {} is also the restored image's path: give it another name",
-                g.display()
-            )));
+    // every output against every input and each other, before anything is created or computed
+    let batch = a.observed.len() > 1;
+    if batch {
+        tweedie::io::check_folder_name(&a.out, "--out", a.observed.len())?;
+        if let Some(sp) = &a.std {
+            tweedie::io::check_folder_name(sp, "--std", a.observed.len())?;
         }
     }
+    let outputs = if batch {
+        batch_outputs(&a.observed, &a.out)?
+    } else {
+        vec![a.out.clone()]
+    };
     let std_outputs = match &a.std {
         None => Vec::new(),
         Some(_) if !solver.gives_std() => {
@@ -869,23 +901,27 @@ fn restore(a: RestoreArgs) -> Result<()> {
                 tweedie::solvers::particle_solvers().join(" or ")
             )));
         }
-        Some(sp) if a.observed.len() == 1 => {
-            tweedie::io::check_output(sp, tweedie::io::Output::Png, "--std")?;
-            vec![sp.clone()]
-        }
-        Some(sp) => {
-            tweedie::io::check_output(sp, tweedie::io::Output::Folder, "--std")?;
-            batch_outputs(&a.observed, sp)?
-        }
+        Some(sp) if !batch => vec![sp.clone()],
+        Some(sp) => batch_outputs(&a.observed, sp)?,
     };
-    if let Some(sp) = std_outputs
-        .iter()
-        .find(|p| outputs.contains(p) || a.grid.as_ref() == Some(*p))
-    {
-        return Err(Error::Input(format!(
-            "--std {} is also the path of another output: give it another name",
-            sp.display()
-        )));
+    let mask = spec.get("path").map(PathBuf::from);
+    let inputs = restore_inputs(&a, mask.as_deref());
+    let mut outs: Vec<(&str, &std::path::Path)> = outputs.iter().map(|p| ("--out", p.as_path())).collect();
+    outs.extend(a.grid.as_deref().map(|g| ("--grid", g)));
+    outs.extend(std_outputs.iter().map(|p| ("--std", p.as_path())));
+    tweedie::io::check_distinct(&inputs, &outs)?;
+    if batch {
+        tweedie::io::check_output(&a.out, tweedie::io::Output::Folder, "--out")?;
+    } else {
+        tweedie::io::check_output(&a.out, tweedie::io::Output::Png, "--out")?;
+    }
+    if let Some(g) = &a.grid {
+        tweedie::io::check_output(g, tweedie::io::Output::Png, "--grid")?;
+    }
+    match &a.std {
+        Some(sp) if batch => tweedie::io::check_output(sp, tweedie::io::Output::Folder, "--std")?,
+        Some(sp) => tweedie::io::check_output(sp, tweedie::io::Output::Png, "--std")?,
+        None => {}
     }
     let truths: Vec<Image> = a
         .truth
@@ -931,6 +967,35 @@ fn restore(a: RestoreArgs) -> Result<()> {
         )));
     }
     let op = operators::build(&gpu, &spec, x_shape)?;
+    // the estimated kernel of a blind solve goes beside the output: checked like the others, before
+    // the solve
+    let side_outputs: Vec<(String, PathBuf)> = if op.unknown().is_some() {
+        op.extras()
+            .into_iter()
+            .map(|(suffix, _)| {
+                let p = if batch {
+                    a.out.join(format!("{suffix}.png"))
+                } else {
+                    a.out.with_extension(format!("{suffix}.png"))
+                };
+                (suffix, p)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (suffix, p) in &side_outputs {
+        tweedie::io::check_output(
+            p,
+            tweedie::io::Output::Png,
+            &format!("the estimated {suffix} (beside --out)"),
+        )?;
+    }
+    let side: Vec<(&str, &std::path::Path)> = side_outputs
+        .iter()
+        .map(|(_, p)| ("the estimated kernel (beside --out)", p.as_path()))
+        .collect();
+    tweedie::io::check_distinct(&inputs, &[outs.clone(), side].concat())?;
     let ys: Vec<Tensor> = match a
         .observed
         .iter()
@@ -1018,17 +1083,10 @@ fn restore(a: RestoreArgs) -> Result<()> {
     } else {
         println!("wrote {} images to {}", restored.len(), a.out.display());
     }
-    if op.unknown().is_some() {
-        // a blind solve: the estimated kernel beside the output, as degrade writes a motion kernel
-        for (suffix, pic) in op.extras() {
-            let p = if outputs.len() == 1 {
-                a.out.with_extension(format!("{suffix}.png"))
-            } else {
-                a.out.join(format!("{suffix}.png"))
-            };
-            tweedie::io::write_image(&p, &pic, 8)?;
-            println!("wrote the estimated {suffix} to {}", p.display());
-        }
+    // a blind solve: the estimated kernel beside the output (paths checked before the solve)
+    for ((suffix, pic), (_, p)) in op.extras().into_iter().zip(&side_outputs) {
+        tweedie::io::write_image(p, &pic, 8)?;
+        println!("wrote the estimated {suffix} to {}", p.display());
     }
     if !truths.is_empty() {
         let triv = tweedie::solvers::trivial_estimate(&model, op.as_ref(), &y)?;

@@ -612,3 +612,214 @@ fn print_error_lines() {
         println!("{case}\n    {}", error_line(case, &stderr));
     }
 }
+
+/// No output may overwrite an input or another output — the same path, the same file through `./`,
+/// `..` or a symlink, a batch folder holding the observations, the kernel picture written beside
+/// the output — and a batch's `--out` must be a folder name. Each is refused before any work (the
+/// model folder given does not exist, so a check behind the model load fails the test), with one
+/// line naming both options; every input keeps its bytes and nothing new is written.
+#[test]
+fn outputs_never_overwrite_inputs() {
+    let d = tmp("overwrite");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let obs = d.join("y.png");
+    let truth = d.join("x.png");
+    std::fs::copy(test_image(1), &obs).unwrap();
+    std::fs::copy(test_image(2), &truth).unwrap();
+    std::fs::create_dir_all(d.join("obs")).unwrap();
+    for n in ["a.png", "b.png"] {
+        std::fs::copy(test_image(3), d.join("obs").join(n)).unwrap();
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&obs, d.join("link.png")).unwrap();
+    let dotted = d.join("obs").join("..").join(".").join("y.png");
+    let before: Vec<(PathBuf, Vec<u8>)> = [
+        obs.clone(),
+        truth.clone(),
+        d.join("obs/a.png"),
+        d.join("obs/b.png"),
+    ]
+    .into_iter()
+    .map(|p| {
+        let b = bytes(&p);
+        (p, b)
+    })
+    .collect();
+    let nomodel = s(&d.join("no-such-model"));
+    let restore = |extra: &[String]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "restore",
+            "--task",
+            "inpaint-box",
+            "--solver",
+            "dps",
+            "--model",
+            &nomodel,
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        v.extend_from_slice(extra);
+        v
+    };
+    let o = |x: &str| x.to_string();
+    let mut cases: Vec<(&str, Vec<String>, &[&str])> = vec![
+        (
+            "restore --out = --observed",
+            restore(&[o("--observed"), s(&obs), o("--out"), s(&obs)]),
+            &["--out", "--observed"],
+        ),
+        (
+            "restore --out = --observed through obs/.././",
+            restore(&[o("--observed"), s(&obs), o("--out"), s(&dotted)]),
+            &["--out", "--observed"],
+        ),
+        (
+            "restore --out = --truth",
+            restore(&[
+                o("--observed"),
+                s(&obs),
+                o("--truth"),
+                s(&truth),
+                o("--out"),
+                s(&truth),
+            ]),
+            &["--out", "--truth"],
+        ),
+        (
+            "restore --grid = --observed",
+            restore(&[
+                o("--observed"),
+                s(&obs),
+                o("--out"),
+                s(&d.join("r.png")),
+                o("--grid"),
+                s(&obs),
+            ]),
+            &["--grid", "--observed"],
+        ),
+        (
+            "restore --grid = --out",
+            restore(&[
+                o("--observed"),
+                s(&obs),
+                o("--out"),
+                s(&d.join("r.png")),
+                o("--grid"),
+                s(&d.join("r.png")),
+            ]),
+            &["--grid", "--out"],
+        ),
+        (
+            "batch restore into the folder of the observations",
+            restore(&[
+                o("--observed"),
+                s(&d.join("obs/a.png")),
+                s(&d.join("obs/b.png")),
+                o("--out"),
+                s(&d.join("obs")),
+            ]),
+            &["--out", "--observed"],
+        ),
+        (
+            "batch restore to a file name",
+            restore(&[
+                o("--observed"),
+                s(&d.join("obs/a.png")),
+                s(&d.join("obs/b.png")),
+                o("--out"),
+                s(&d.join("multi.png")),
+            ]),
+            &["--out", "folder"],
+        ),
+        (
+            "degrade --out = --input",
+            vec![
+                o("degrade"),
+                o("--task"),
+                o("inpaint-box"),
+                o("--input"),
+                s(&obs),
+                o("--out"),
+                s(&obs),
+            ],
+            &["--out", "--input"],
+        ),
+    ];
+    #[cfg(unix)]
+    cases.push((
+        "restore --out = a symlink to --observed",
+        restore(&[o("--observed"), s(&obs), o("--out"), s(&d.join("link.png"))]),
+        &["--out", "--observed"],
+    ));
+    let mut fails = Vec::new();
+    for (name, args, words) in &cases {
+        let (ok, _, stderr) = run(args, &[]);
+        if ok {
+            fails.push(format!("{name}: succeeded"));
+            continue;
+        }
+        let line = error_line(name, &stderr);
+        if let Some(w) = words.iter().find(|w| !line.contains(*w)) {
+            fails.push(format!("{name}: the error lacks {w:?}: {line}"));
+        }
+    }
+    for (p, b) in &before {
+        if bytes(p) != *b {
+            fails.push(format!("{} was changed", p.display()));
+        }
+    }
+    for p in ["r.png", "multi.png"] {
+        if d.join(p).exists() {
+            fails.push(format!("{p} was written"));
+        }
+    }
+    assert!(fails.is_empty(), "{}", fails.join("\n"));
+}
+
+/// The estimated kernel of a blind solve (`<out>.kernel.png`) is checked with the other outputs
+/// before the solve: one that would overwrite the observation is refused, and so is one that cannot
+/// be written, and the restored image is not written either.
+#[test]
+fn blind_kernel_picture_is_checked_before_the_solve() {
+    let d = tmp("blind-kernel");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let obs = d.join("r.kernel.png");
+    std::fs::copy(test_image(1), &obs).unwrap();
+    let before = bytes(&obs);
+    // a folder where the kernel picture would go
+    std::fs::create_dir_all(d.join("q.kernel.png")).unwrap();
+    let restore = |out: &Path| -> Vec<String> {
+        [
+            "restore",
+            "--task",
+            "deblur-blind:size=5",
+            "--solver",
+            "blind-red-diff",
+            "--steps",
+            "2",
+            "--observed",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .chain([s(&obs), "--out".to_string(), s(out)])
+        .collect()
+    };
+    for (out, words) in [
+        (d.join("r.png"), ["kernel", "--observed"]),
+        (d.join("q.png"), ["kernel", "folder"]),
+    ] {
+        let (ok, _, stderr) = run(&restore(&out), &[]);
+        assert!(!ok, "{}: succeeded", out.display());
+        let line = error_line("blind", &stderr);
+        for w in words {
+            assert!(
+                line.contains(w),
+                "{}: the error lacks {w:?}: {line}",
+                out.display()
+            );
+        }
+        assert!(!out.exists(), "{} was written before the failure", out.display());
+    }
+    assert_eq!(bytes(&obs), before, "the observation was changed");
+}
