@@ -34,7 +34,9 @@ pub fn parse_pt(bytes: &[u8]) -> std::result::Result<BTreeMap<String, HostTensor
     if bytes.len() >= 2 && bytes[0] == 0x80 && bytes[1] <= 5 {
         return Err(
             "this is a legacy (pre-zip, torch < 1.6) checkpoint, which is not read: re-save it with a \
-             recent torch (`torch.save(torch.load(f), g)`) or convert it to .safetensors"
+             recent torch, loading it without running its pickle \
+             (`torch.save(torch.load(f, weights_only=True), g)`; on torch < 2.6 a plain torch.load runs \
+             whatever the file carries), or convert it to .safetensors"
                 .into(),
         );
     }
@@ -282,11 +284,60 @@ const ALLOWED: &[(&str, &str)] = &[
     ("torch._utils", "_rebuild_parameter"),
 ];
 
+/// Deepest nesting of containers data.pkl may build. A state dict nests a handful (dict, tuple of
+/// rebuild arguments, size tuple); a crafted 2 MB file can nest a million lists, which overflowed the
+/// stack when the value was copied or freed.
+const MAX_DEPTH: usize = 64;
+/// Memo entries data.pkl may write: a checkpoint writes a few per tensor.
+const MAX_MEMO: usize = 1 << 20;
+/// Values data.pkl may copy out of its memo in all: each read copies the value, so a small file that
+/// reads a wide value back many times would otherwise fill the memory.
+const MAX_MEMO_COPIES: usize = 1 << 24;
+
+/// Containers nested in `v` (0 for a scalar) and the values it holds, counted without recursion and
+/// stopping past [`MAX_DEPTH`].
+fn measure(v: &Value) -> (usize, usize) {
+    let (mut depth, mut nodes) = (0, 0);
+    let mut todo = vec![(v, 0usize)];
+    while let Some((v, d)) = todo.pop() {
+        nodes += 1;
+        depth = depth.max(d);
+        if d > MAX_DEPTH {
+            break;
+        }
+        match v {
+            Value::Tuple(xs) | Value::List(xs) => todo.extend(xs.iter().map(|x| (x, d + 1))),
+            Value::Dict(kv) => {
+                for (k, x) in kv {
+                    todo.push((k, d + 1));
+                    todo.push((x, d + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    (depth, nodes)
+}
+
+/// Refuses values that would nest a container deeper than [`MAX_DEPTH`] once put in one.
+fn check_nesting(items: &[Value]) -> std::result::Result<(), String> {
+    if items.iter().any(|v| measure(v).0 + 1 > MAX_DEPTH) {
+        return Err(format!(
+            "data.pkl nests containers more than {MAX_DEPTH} deep, where a state dict nests a handful: \
+             a crafted or corrupt file; nothing in it is run. Save the model's state_dict() with \
+             torch.save, or convert it to .safetensors"
+        ));
+    }
+    Ok(())
+}
+
 struct Unpickler<'a> {
     b: &'a [u8],
     pos: usize,
     stack: Vec<Value>,
     memo: BTreeMap<u64, Value>,
+    /// values copied out of the memo so far ([`MAX_MEMO_COPIES`])
+    copied: usize,
 }
 
 impl<'a> Unpickler<'a> {
@@ -296,6 +347,7 @@ impl<'a> Unpickler<'a> {
             pos: 0,
             stack: Vec::new(),
             memo: BTreeMap::new(),
+            copied: 0,
         }
     }
 
@@ -371,6 +423,12 @@ impl<'a> Unpickler<'a> {
             .last()
             .cloned()
             .ok_or("data.pkl memoises an empty stack (corrupt file)")?;
+        if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&k) {
+            return Err(format!(
+                "data.pkl writes more than {MAX_MEMO} memo entries, where a checkpoint writes a few a \
+                 tensor: a crafted or corrupt file"
+            ));
+        }
         self.memo.insert(k, v);
         Ok(())
     }
@@ -378,8 +436,15 @@ impl<'a> Unpickler<'a> {
         let v = self
             .memo
             .get(&k)
-            .cloned()
             .ok_or_else(|| format!("data.pkl reads memo {k}, never written (corrupt file)"))?;
+        self.copied += measure(v).1;
+        if self.copied > MAX_MEMO_COPIES {
+            return Err(format!(
+                "data.pkl copies more than {MAX_MEMO_COPIES} values out of its memo: a crafted or \
+                 corrupt file"
+            ));
+        }
+        let v = v.clone();
         self.stack.push(v);
         Ok(())
     }
@@ -471,6 +536,7 @@ impl<'a> Unpickler<'a> {
                 b')' => self.stack.push(Value::Tuple(Vec::new())),
                 b't' => {
                     let v = self.pop_mark()?;
+                    check_nesting(&v)?;
                     self.stack.push(Value::Tuple(v))
                 }
                 0x85..=0x87 => {
@@ -482,12 +548,14 @@ impl<'a> Unpickler<'a> {
                     if v.iter().any(|x| matches!(x, Value::Mark)) {
                         return Err("data.pkl puts a mark in a tuple (corrupt file)".into());
                     }
+                    check_nesting(&v)?;
                     self.stack.push(Value::Tuple(v))
                 }
                 b']' => self.stack.push(Value::List(Vec::new())),
                 b'}' => self.stack.push(Value::Dict(Vec::new())),
                 b'a' => {
                     let v = self.pop()?;
+                    check_nesting(std::slice::from_ref(&v))?;
                     match self.top()? {
                         Value::List(l) => l.push(v),
                         other => return Err(format!("data.pkl appends to a {}", other.kind())),
@@ -495,6 +563,7 @@ impl<'a> Unpickler<'a> {
                 }
                 b'e' => {
                     let items = self.pop_mark()?;
+                    check_nesting(&items)?;
                     match self.top()? {
                         Value::List(l) => l.extend(items),
                         other => return Err(format!("data.pkl appends to a {}", other.kind())),
@@ -503,6 +572,8 @@ impl<'a> Unpickler<'a> {
                 b's' => {
                     let v = self.pop()?;
                     let k = self.pop()?;
+                    check_nesting(std::slice::from_ref(&k))?;
+                    check_nesting(std::slice::from_ref(&v))?;
                     match self.top()? {
                         Value::Dict(d) => d.push((k, v)),
                         other => return Err(format!("data.pkl sets an item of a {}", other.kind())),
@@ -513,6 +584,7 @@ impl<'a> Unpickler<'a> {
                     if items.len() % 2 != 0 {
                         return Err("data.pkl sets a key without a value (corrupt file)".into());
                     }
+                    check_nesting(&items)?;
                     let mut it = items.into_iter();
                     let mut pairs = Vec::new();
                     while let (Some(k), Some(v)) = (it.next(), it.next()) {
@@ -563,6 +635,7 @@ impl<'a> Unpickler<'a> {
                 }
                 b'R' => {
                     let args = self.pop()?;
+                    check_nesting(std::slice::from_ref(&args))?;
                     let f = self.pop()?;
                     let v = reduce(f, args)?;
                     self.stack.push(v)

@@ -80,3 +80,71 @@ fn truncated_and_corrupted_checkpoints_are_errors() {
             .contains("zip")
     );
 }
+
+/// `data.pkl` wrapped the way torch.save writes it (a stored zip entry `archive/data.pkl`).
+fn torch_zip(pickle: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut buf);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    z.start_file("archive/data.pkl", opts).unwrap();
+    z.write_all(pickle).unwrap();
+    z.finish().unwrap();
+    buf.into_inner()
+}
+
+/// Crafted pickles of about 2 MB that once overflowed the stack and aborted the process (a million
+/// nested lists, 100,000 nested dicts), or would fill the memory by copying a memoised value over
+/// and over: each is a clear error naming the limit.
+#[test]
+fn crafted_pickles_are_bounded_errors() {
+    let proto = [0x80u8, 0x02];
+    // a million empty lists, then a million APPENDs: each list goes into the one below it
+    let mut lists = proto.to_vec();
+    lists.extend(std::iter::repeat_n(b']', 1_000_000));
+    lists.extend(std::iter::repeat_n(b'a', 999_999));
+    lists.push(b'.');
+    // 100,000 nested dicts: {} then (key, {}) SETITEM, innermost first
+    let mut dicts = proto.to_vec();
+    for _ in 0..100_000 {
+        dicts.extend_from_slice(&[b'}', b'K', 1]); // empty dict, key 1 (BININT1)
+    }
+    dicts.push(b'}');
+    for _ in 0..100_000 {
+        dicts.push(b's');
+    }
+    dicts.push(b'.');
+    // nesting through the memo, with a stack two deep: list, memo get of the last, append, memo put
+    let mut memo = proto.to_vec();
+    memo.extend_from_slice(&[b']', b'q', 0]);
+    for _ in 0..200_000 {
+        memo.extend_from_slice(&[b']', b'h', 0, b'a', b'q', 0]);
+    }
+    memo.push(b'.');
+    // a 100,000-item list read back from the memo 100,000 times
+    let mut wide = proto.to_vec();
+    wide.extend_from_slice(&[b']', b'(']);
+    wide.extend(std::iter::repeat_n(b'N', 100_000));
+    wide.extend_from_slice(&[b'e', b'q', 0, b']', b'(']);
+    for _ in 0..100_000 {
+        wide.extend_from_slice(&[b'h', 0]);
+    }
+    wide.extend_from_slice(&[b'e', b'.']);
+    for (name, pickle, words) in [
+        ("nested lists", lists, "deep"),
+        ("nested dicts", dicts, "deep"),
+        ("nesting through the memo", memo, "deep"),
+        ("wide memo copies", wide, "memo"),
+    ] {
+        let start = std::time::Instant::now();
+        let e = parse_pt(&torch_zip(&pickle))
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"));
+        assert!(e.contains(words), "{name}: {e}");
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "{name}: took {:?}",
+            start.elapsed()
+        );
+    }
+}
