@@ -110,9 +110,7 @@ fn crafted_pickles_are_bounded_errors() {
         dicts.extend_from_slice(&[b'}', b'K', 1]); // empty dict, key 1 (BININT1)
     }
     dicts.push(b'}');
-    for _ in 0..100_000 {
-        dicts.push(b's');
-    }
+    dicts.extend(std::iter::repeat_n(b's', 100_000));
     dicts.push(b'.');
     // nesting through the memo, with a stack two deep: list, memo get of the last, append, memo put
     let mut memo = proto.to_vec();
@@ -123,13 +121,13 @@ fn crafted_pickles_are_bounded_errors() {
     memo.push(b'.');
     // a 100,000-item list read back from the memo 100,000 times
     let mut wide = proto.to_vec();
-    wide.extend_from_slice(&[b']', b'(']);
+    wide.extend_from_slice(b"](");
     wide.extend(std::iter::repeat_n(b'N', 100_000));
     wide.extend_from_slice(&[b'e', b'q', 0, b']', b'(']);
     for _ in 0..100_000 {
         wide.extend_from_slice(&[b'h', 0]);
     }
-    wide.extend_from_slice(&[b'e', b'.']);
+    wide.extend_from_slice(b"e.");
     for (name, pickle, words) in [
         ("nested lists", lists, "deep"),
         ("nested dicts", dicts, "deep"),
