@@ -274,6 +274,13 @@ pub fn check_output(path: &Path, kind: Output, what: &str) -> Result<()> {
                 Some(d) if !d.as_os_str().is_empty() => d,
                 _ => Path::new("."),
             };
+            if dir.exists() && !dir.is_dir() {
+                return Err(Error::Io(format!(
+                    "{what} {}: {} is a file, not a folder; give a path in a folder",
+                    path.display(),
+                    dir.display()
+                )));
+            }
             if !dir.is_dir() {
                 return Err(Error::Io(format!(
                     "{what} {}: the folder {} does not exist; create it first",

@@ -46,7 +46,7 @@ enum Cmd {
         #[arg(long)]
         input: PathBuf,
         /// Integer timestep, for the whole batch.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u32>)]
         t: u32,
         /// Output safetensors file (tensor `eps`, and `vjp` with --vjp).
         #[arg(long)]
@@ -67,7 +67,7 @@ enum Cmd {
         #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
         sigma_y: f64,
         /// Seed of the noise (and of random masks and kernels left unspecified).
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
         seed: u64,
         /// Output: .png (the observation as a picture) or .safetensors (the exact measurement `y`).
         #[arg(long)]
@@ -91,10 +91,10 @@ enum Cmd {
         #[arg(long, num_args = 1..)]
         truth: Vec<PathBuf>,
         /// Solver steps (default: the solver's own).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
         steps: Option<usize>,
         /// Seed of the solver's noise.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
         seed: u64,
         /// Measurement noise the observations carry, in [-1, 1] units.
         #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
@@ -136,7 +136,7 @@ enum Cmd {
         #[arg(long, default_value = "20,50,100")]
         steps: String,
         /// Solver seeds per run.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 1)]
         seeds: u64,
         /// Measurement noise, in [-1, 1] units.
         #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
@@ -145,7 +145,7 @@ enum Cmd {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
         /// Images per batch.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 8)]
         batch: usize,
         /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
         /// --model-config); default: the bundled weights/fmnist32.
@@ -160,10 +160,10 @@ enum Cmd {
     Demo {
         /// DPS steps (20 restores the bundled images well with the few-step scale rule; 1000 is the
         /// paper's setting).
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 20)]
         steps: usize,
         /// How many bundled test images.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 4)]
         images: usize,
         /// Output grid.
         #[arg(long, default_value = "demo.png")]
@@ -173,7 +173,7 @@ enum Cmd {
         #[arg(long)]
         model: Option<PathBuf>,
         /// Seed.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
         seed: u64,
     },
     /// Draws unconditional samples from the model (the bundled Fashion-MNIST prior by default) and
@@ -184,10 +184,10 @@ enum Cmd {
         #[arg(long)]
         model: Option<PathBuf>,
         /// Number of samples.
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 16)]
         n: usize,
         /// Sampling steps (respaced from the training steps).
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 100)]
         steps: usize,
         /// ddpm (ancestral) or ddim.
         #[arg(long, default_value = "ddim")]
@@ -196,7 +196,7 @@ enum Cmd {
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         eta: f64,
         /// Seed of the Gaussian stream.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
         seed: u64,
         /// Output PNG grid.
         #[arg(long, default_value = "samples.png")]
@@ -206,6 +206,19 @@ enum Cmd {
 
 /// The device of the command, kept for the profile report (`TWEEDIE_PROFILE=1`).
 static PROFILED: std::sync::Mutex<Option<Gpu>> = std::sync::Mutex::new(None);
+
+/// Parses a whole-number option, so that `--steps -5` or `--seed -1` gets a range message rather than
+/// clap's "unexpected argument".
+fn whole<T: TryFrom<u64> + std::str::FromStr>(s: &str) -> std::result::Result<T, String> {
+    match s.trim().parse::<i128>() {
+        Ok(v) if v < 0 => Err(format!("{v} is negative: give a whole number from 0")),
+        Ok(v) => u64::try_from(v)
+            .ok()
+            .and_then(|v| T::try_from(v).ok())
+            .ok_or_else(|| format!("{v} is too large")),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
+}
 
 fn gpu() -> Result<Gpu> {
     let g = Gpu::with_options(&tweedie::gpu::Options::from_env()?)?;

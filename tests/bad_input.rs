@@ -132,6 +132,34 @@ type Case = (
 );
 
 const CASES: &[Case] = &[
+    // negative whole numbers get a range message (clap read "-5" as an unknown option)
+    (
+        "restore --task denoise --steps -5 --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["-5", "negative"],
+    ),
+    (
+        "sample --seed -1 --model {nomodel} --out {out}",
+        &[],
+        &["-1", "negative"],
+    ),
+    // an output inside a path that is a file
+    (
+        "degrade --task denoise --input {img} --out {img}/r.png",
+        &[],
+        &["is a file, not a folder"],
+    ),
+    // unknown TWEEDIE_* settings are errors, not ignored
+    (
+        "sample --model {nomodel} --out {out}",
+        &[("TWEEDIE_PROFILE", "garbage")],
+        &["TWEEDIE_PROFILE", "garbage"],
+    ),
+    (
+        "sample --model {nomodel} --out {out}",
+        &[("TWEEDIE_CONV", "banana")],
+        &["TWEEDIE_CONV"],
+    ),
     // non-finite or out-of-range numbers
     (
         "degrade --task denoise --input {img} --sigma-y nan --out {out}",
@@ -350,7 +378,7 @@ const CASES: &[Case] = &[
     (
         "restore --task denoise --observed {img} --model {nomodel} --out {out} --grid {out}",
         &[],
-        &["--grid", "another name"],
+        &["--grid", "--out", "same file"],
     ),
     // --std needs a particle solver, and a path of its own
     (
@@ -361,7 +389,7 @@ const CASES: &[Case] = &[
     (
         "restore --task denoise --solver tds --observed {img} --model {nomodel} --out {out} --std {out}",
         &[],
-        &["--std", "another output"],
+        &["--std", "--out", "same file"],
     ),
     (
         "restore --task denoise --solver tds --set output=median --observed {img} --model {nomodel} --out {out}",
