@@ -192,9 +192,9 @@ enum Cmd {
         /// ddpm (ancestral) or ddim.
         #[arg(long, default_value = "ddim")]
         sampler: String,
-        /// DDIM stochasticity (0: deterministic).
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-        eta: f64,
+        /// DDIM stochasticity (0, the default: deterministic); ddpm takes none.
+        #[arg(long, allow_negative_numbers = true)]
+        eta: Option<f64>,
         /// Seed of the Gaussian stream.
         #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
         seed: u64,
@@ -593,20 +593,29 @@ fn sample(
     n: usize,
     steps: usize,
     sampler: &str,
-    eta: f64,
+    eta: Option<f64>,
     seed: u64,
     out: &std::path::Path,
 ) -> Result<()> {
     use tweedie::diffusion::Sampler;
-    let sampler = match sampler {
-        "ddpm" => Sampler::Ddpm,
-        "ddim" => Sampler::Ddim { eta },
-        other => {
+    let sampler = match (sampler, eta) {
+        ("ddpm", Some(e)) => {
+            return Err(Error::Input(format!(
+                "--eta {e} with --sampler ddpm: the ancestral sampler has no eta (it is fixed); drop \
+                 --eta, or use --sampler ddim --eta {e}"
+            )));
+        }
+        ("ddpm", None) => Sampler::Ddpm,
+        ("ddim", _) => Sampler::Ddim {
+            eta: eta.unwrap_or(0.0),
+        },
+        (other, _) => {
             return Err(Error::Input(format!(
                 "unknown sampler {other:?}; use ddpm or ddim"
             )));
         }
     };
+    let eta = eta.unwrap_or(0.0);
     if n == 0 || n > 1024 {
         return Err(Error::Input(format!("--n {n}: draw from 1 to 1024 samples")));
     }

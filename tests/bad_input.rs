@@ -97,6 +97,22 @@ impl Files {
             std::fs::write(d.join(name).join("config.json"), config).unwrap();
             std::fs::copy(&weights, d.join(name).join("diffusion_pytorch_model.safetensors")).unwrap();
         }
+        // good model folders with a scheduler_config.json that no schedule can come from
+        for (name, sched) in [
+            ("beta_neg", r#"{"beta_start": -1, "beta_end": 0.02}"#),
+            ("beta_big", r#"{"beta_start": 0.0001, "beta_end": 5}"#),
+            ("t_zero", r#"{"num_train_timesteps": 0}"#),
+            ("beta_text", r#"{"beta_start": "small"}"#),
+        ] {
+            std::fs::create_dir_all(d.join(name)).unwrap();
+            std::fs::copy(
+                fixture("attn_heads/config.json"),
+                d.join(name).join("config.json"),
+            )
+            .unwrap();
+            std::fs::copy(&weights, d.join(name).join("diffusion_pytorch_model.safetensors")).unwrap();
+            std::fs::write(d.join(name).join("scheduler_config.json"), sched).unwrap();
+        }
         std::fs::create_dir_all(d.join("out")).unwrap();
         let subs = vec![
             ("{img}", s(&img)),
@@ -159,6 +175,33 @@ const CASES: &[Case] = &[
         "sample --model {nomodel} --out {out}",
         &[("TWEEDIE_CONV", "banana")],
         &["TWEEDIE_CONV"],
+    ),
+    // an option the chosen sampler would ignore
+    (
+        "sample --sampler ddpm --eta 0.5 --model {nomodel} --out {out}",
+        &[],
+        &["--eta", "ddpm"],
+    ),
+    // a scheduler_config.json out of range, named with its key
+    (
+        "sample --model {d}/beta_neg --steps 2 --out {out}",
+        &[],
+        &["scheduler_config.json", "beta_start"],
+    ),
+    (
+        "sample --model {d}/beta_big --steps 2 --out {out}",
+        &[],
+        &["scheduler_config.json", "beta_end"],
+    ),
+    (
+        "sample --model {d}/t_zero --steps 2 --out {out}",
+        &[],
+        &["scheduler_config.json", "num_train_timesteps"],
+    ),
+    (
+        "sample --model {d}/beta_text --steps 2 --out {out}",
+        &[],
+        &["scheduler_config.json", "beta_start"],
     ),
     // non-finite or out-of-range numbers
     (

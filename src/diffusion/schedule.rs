@@ -74,8 +74,27 @@ impl Schedule {
         let text = std::fs::read_to_string(&p).map_err(|e| crate::error::io_err(&p, e))?;
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| Error::Model(format!("{} is not valid JSON: {e}", p.display())))?;
-        let num = |k: &str, d: f64| v.get(k).and_then(|x| x.as_f64()).unwrap_or(d);
-        let t = num("num_train_timesteps", 1000.0) as usize;
+        // every number is checked where it enters, naming the file and the key: a negative beta_start
+        // or a beta_end of 5 gave all-black samples, num_train_timesteps 0 was blamed on --steps
+        let num = |k: &str, d: f64, lo: f64, hi: f64| -> Result<f64> {
+            let Some(x) = v.get(k) else { return Ok(d) };
+            match x.as_f64() {
+                Some(n) if n.is_finite() && n >= lo && n <= hi => Ok(n),
+                _ => Err(Error::Model(format!(
+                    "{}: {k} is {x}, where it must be a number in [{lo}, {hi}]; fix the file or remove \
+                     the key (default {d})",
+                    p.display()
+                ))),
+            }
+        };
+        let t = num("num_train_timesteps", 1000.0, 1.0, 100_000.0)?;
+        if t.fract() != 0.0 {
+            return Err(Error::Model(format!(
+                "{}: num_train_timesteps is {t}, where it must be a whole number",
+                p.display()
+            )));
+        }
+        let t = t as usize;
         if let Some(pt) = v.get("prediction_type").and_then(|x| x.as_str())
             && pt != "epsilon"
         {
@@ -84,7 +103,16 @@ impl Schedule {
                 p.display()
             )));
         }
-        let (b0, b1) = (num("beta_start", 1e-4), num("beta_end", 0.02));
+        let (b0, b1) = (
+            num("beta_start", 1e-4, 1e-12, 0.999)?,
+            num("beta_end", 0.02, 1e-12, 0.999)?,
+        );
+        if b0 > b1 {
+            return Err(Error::Model(format!(
+                "{}: beta_start {b0} is above beta_end {b1}: the noise levels must grow with t",
+                p.display()
+            )));
+        }
         let mut s = match v
             .get("beta_schedule")
             .and_then(|x| x.as_str())
