@@ -106,8 +106,27 @@ impl Image {
 /// Reads a PNG (or any format the `image` crate was built with): grayscale images give one channel,
 /// everything else three (alpha is dropped).
 pub fn read_image(path: &Path) -> Result<Image> {
-    let img =
-        image::open(path).map_err(|e| Error::Input(format!("cannot read image {}: {e}", path.display())))?;
+    // the size from the header first: a huge picture gets its size and the limit, not the decoder's
+    // "Memory limit exceeded"
+    let cannot =
+        |e: &dyn std::fmt::Display| Error::Input(format!("cannot read image {}: {e}", path.display()));
+    let (w, h) = image::ImageReader::open(path)
+        .map_err(|e| cannot(&e))?
+        .with_guessed_format()
+        .map_err(|e| cannot(&e))?
+        .into_dimensions()
+        .map_err(|e| cannot(&e))?;
+    if w as u64 * h as u64 > MAX_IMAGE_PIXELS {
+        return Err(Error::Input(format!(
+            "image {} is {w}x{h} ({:.0} megapixels); tweedie reads images of at most {} megapixels \
+             (a diffusion prior works at its own training size, 256x256 for the common ones): \
+             downscale or crop it first",
+            path.display(),
+            w as f64 * h as f64 / 1e6,
+            MAX_IMAGE_PIXELS / 1_000_000
+        )));
+    }
+    let img = image::open(path).map_err(|e| cannot(&e))?;
     let gray = matches!(
         img.color(),
         image::ColorType::L8 | image::ColorType::L16 | image::ColorType::La8 | image::ColorType::La16
@@ -203,6 +222,9 @@ pub fn batch_to_images(data: &[f32], shape: &[usize]) -> Vec<Image> {
         })
         .collect()
 }
+
+/// The largest picture [`read_image`] decodes, in pixels (64 megapixels: 768 MiB as f32 RGB).
+pub const MAX_IMAGE_PIXELS: u64 = 64_000_000;
 
 /// What an output path will hold, for [`check_output`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,6 +44,34 @@ fn test_image(i: usize) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/fmnist_test_{i:05}.png"))
 }
 
+/// A PNG whose header says `w` x `h` (a 1x1 gray picture with its IHDR rewritten, CRC and all): what
+/// a reader sees of a huge picture before decoding it, without making one.
+fn huge_png(path: &Path, w: u32, h: u32) {
+    let mut bytes = Vec::new();
+    image::GrayImage::from_pixel(1, 1, image::Luma([7]))
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .unwrap();
+    // signature (8), IHDR length (4), "IHDR" (4), then width and height; the CRC covers type + data
+    bytes[16..20].copy_from_slice(&w.to_be_bytes());
+    bytes[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in &bytes[12..29] {
+            c ^= b as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    (c >> 1) ^ 0xEDB8_8320
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    };
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
 /// The files the cases refer to, by placeholder.
 struct Files {
     d: PathBuf,
@@ -113,6 +141,9 @@ impl Files {
             std::fs::copy(&weights, d.join(name).join("diffusion_pytorch_model.safetensors")).unwrap();
             std::fs::write(d.join(name).join("scheduler_config.json"), sched).unwrap();
         }
+        huge_png(&d.join("huge.png"), 30_000, 30_000);
+        tweedie::io::write_safetensors(&d.join("empty_x.safetensors"), &[("x", &[0, 3, 16, 16], &[])])
+            .unwrap();
         std::fs::create_dir_all(d.join("out")).unwrap();
         let subs = vec![
             ("{img}", s(&img)),
@@ -175,6 +206,18 @@ const CASES: &[Case] = &[
         "sample --model {nomodel} --out {out}",
         &[("TWEEDIE_CONV", "banana")],
         &["TWEEDIE_CONV"],
+    ),
+    // a 30000x30000 picture: its size and the limit, before the decoder runs out of memory
+    (
+        "degrade --task denoise --input {d}/huge.png --out {out}",
+        &[],
+        &["huge.png", "30000x30000", "megapixels"],
+    ),
+    // an empty batch
+    (
+        "eps --model {fixture} --input {d}/empty_x.safetensors --t 3 --out {d}/e.safetensors",
+        &[],
+        &["batch of 0"],
     ),
     // an option the chosen sampler would ignore
     (

@@ -110,7 +110,12 @@ impl Model {
 /// 2^`downsamples` (a UNet that halves the resolution that many times).
 pub(crate) fn check_unet_input(shape: &[usize], in_channels: usize, downsamples: usize) -> Result<()> {
     let f = 1usize << downsamples;
-    if shape.len() != 4 || shape[1] != in_channels || shape[0] == 0 {
+    if shape.len() == 4 && shape[0] == 0 {
+        return Err(Error::Input(format!(
+            "a batch of 0 images ({shape:?}): give at least one, as [batch, {in_channels}, height, width]"
+        )));
+    }
+    if shape.len() != 4 || shape[1] != in_channels {
         return Err(Error::Input(format!(
             "the model takes [batch, {in_channels}, height, width] inputs, got {shape:?}"
         )));
