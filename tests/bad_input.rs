@@ -213,6 +213,12 @@ const CASES: &[Case] = &[
         &[],
         &["huge.png", "30000x30000", "megapixels"],
     ),
+    // more particles than one buffer holds: named, with the most that fit
+    (
+        "restore --task inpaint-box --solver tds --set particles=100000 --steps 2 --observed {img} --out {out}",
+        &[],
+        &["particles=100000", "at most particles="],
+    ),
     // an empty batch
     (
         "eps --model {fixture} --input {d}/empty_x.safetensors --t 3 --out {d}/e.safetensors",

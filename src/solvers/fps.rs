@@ -222,7 +222,7 @@ fn start_official<'a>(
     } = common;
     let [b, c, h, w] = shape;
     let gpu = p.model.gpu();
-    let k = me.particles.k;
+    let k = me.particles.fitting(gpu, [b, c, h, w])?;
     let n = tt.len();
     let sched = p.schedule();
     let ab = |t: Option<usize>| sched.alpha_bar(t);
@@ -294,7 +294,7 @@ fn start_joint<'a>(
     } = common;
     let [b, c, h, w] = shape;
     let gpu = p.model.gpu();
-    let k = me.particles.k;
+    let k = me.particles.fitting(gpu, [b, c, h, w])?;
     let n = tt.len();
     let sched = p.schedule();
     let ab = |t: Option<usize>| sched.alpha_bar(t);

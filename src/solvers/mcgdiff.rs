@@ -105,7 +105,7 @@ impl Solver for McgDiff {
             ));
         }
         let gpu = p.model.gpu();
-        let k = me.particles.k;
+        let k = me.particles.fitting(gpu, [b, c, h, w])?;
         let tt = timesteps(&p, self.steps)?;
         let sched = p.schedule();
         let ab = |t: Option<usize>| sched.alpha_bar(t);

@@ -54,6 +54,31 @@ impl ParticleSettings {
         })
     }
 
+    /// K, once it is known that all particles' images (`[B K, C, H, W]`, one buffer) fit the device's
+    /// binding limit: otherwise an error before any compute that names `particles` and the most that
+    /// fit (`chunk` splits only the model's passes, so it cannot help).
+    pub fn fitting(&self, gpu: &crate::Gpu, shape: [usize; 4]) -> Result<usize> {
+        let per_particle = (shape[1] * shape[2] * shape[3] * 4) as u64;
+        let limit = gpu.max_binding_bytes();
+        let bytes = (shape[0] * self.k) as u64 * per_particle;
+        if bytes > limit {
+            let most = limit / (per_particle * shape[0] as u64).max(1);
+            return Err(Error::Input(format!(
+                "particles={} for {} observation(s) of {}x{}x{} hold {} MiB of images in one buffer, \
+                 over this device's {} MiB per binding: use at most particles={most} (chunk= splits \
+                 only the model's passes, not the particles themselves)",
+                self.k,
+                shape[0],
+                shape[1],
+                shape[2],
+                shape[3],
+                bytes >> 20,
+                limit >> 20
+            )));
+        }
+        Ok(self.k)
+    }
+
     /// The settings as `key=value` pairs.
     pub fn pairs(&self) -> Vec<(String, String)> {
         vec![

@@ -92,7 +92,7 @@ impl Solver for SmcDiff {
         let mask = Tensor::from_slice(gpu, &[mask.len()], &mask)?;
         let free: Vec<f32> = mask_host.iter().map(|&v| 1.0 - v * m).collect();
         let free = Tensor::from_slice(gpu, &[free.len()], &free)?;
-        let k = me.particles.k;
+        let k = me.particles.fitting(gpu, [b, c, h, w])?;
         let tt = timesteps(&p, self.steps)?;
         let n = tt.len();
         let sched = p.schedule();

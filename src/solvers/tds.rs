@@ -119,7 +119,7 @@ impl Solver for Tds {
             ));
         }
         let gpu = p.model.gpu();
-        let k = me.particles.k;
+        let k = me.particles.fitting(gpu, [b, c, h, w])?;
         let n = b * k;
         let tt = timesteps(&p, self.steps)?;
         let y = repeat_rows(p.y, k)?;
