@@ -24,6 +24,22 @@ pub fn read_safetensors(path: &Path) -> Result<BTreeMap<String, HostTensor>> {
     })
 }
 
+/// Largest integer magnitude read into f32 exactly (2^24).
+pub const MAX_EXACT_INTEGER: i64 = 1 << 24;
+
+/// The one policy for integer tensors, in `.safetensors` and `.pt` alike: read as f32 when the value
+/// is exact there (|v| <= 2^24), else refused with the tensor named, never rounded silently.
+pub(crate) fn exact_integer(v: i64, name: &str) -> std::result::Result<f32, String> {
+    if v.unsigned_abs() > MAX_EXACT_INTEGER as u64 {
+        return Err(format!(
+            "integer tensor {name} holds {v}, which f32 cannot hold exactly (tweedie reads integer \
+             tensors whose values are at most 2^24 in magnitude); drop the tensor from the file or \
+             store it as a float"
+        ));
+    }
+    Ok(v as f32)
+}
+
 /// [`read_safetensors`] on bytes in memory.
 pub fn parse_safetensors(bytes: &[u8]) -> Result<BTreeMap<String, HostTensor>> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| {
@@ -51,9 +67,25 @@ pub fn parse_safetensors(bytes: &[u8]) -> Result<BTreeMap<String, HostTensor>> {
                 .chunks_exact(8)
                 .map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32)
                 .collect(),
+            Dtype::I64 | Dtype::I32 | Dtype::I16 | Dtype::I8 | Dtype::U8 | Dtype::BOOL => {
+                let size = view.dtype().bitsize() / 8;
+                raw.chunks_exact(size)
+                    .map(|c| {
+                        let v = match view.dtype() {
+                            Dtype::I64 => i64::from_le_bytes(c.try_into().unwrap()),
+                            Dtype::I32 => i32::from_le_bytes(c.try_into().unwrap()) as i64,
+                            Dtype::I16 => i16::from_le_bytes(c.try_into().unwrap()) as i64,
+                            Dtype::I8 => c[0] as i8 as i64,
+                            _ => c[0] as i64,
+                        };
+                        exact_integer(v, &name).map_err(Error::Model)
+                    })
+                    .collect::<Result<_>>()?
+            }
             other => {
                 return Err(Error::Model(format!(
-                    "tensor {name} is stored as {other:?}; tweedie reads f32, f16, bf16 and f64"
+                    "tensor {name} is stored as {other:?}; tweedie reads f32, f16, bf16, f64 and \
+                     integers exact in f32"
                 )));
             }
         };

@@ -10,7 +10,8 @@
 //! it — nothing is ever imported or executed — as is any opcode outside that set.
 //!
 //! Nested dicts (`{"state_dict": {...}}`, `{"ema": {...}}`) are flattened with dotted names. f32,
-//! f16, bf16, f64 and integer tensors are returned as f32; views (offsets, strides, shared
+//! f16, bf16, f64 and integer tensors are returned as f32 — integers only where exact there
+//! (|v| <= 2^24, the policy of the safetensors reader too); views (offsets, strides, shared
 //! storages) are materialised row-major.
 
 use crate::error::{Error, Result};
@@ -143,6 +144,7 @@ impl DType {
             DType::F16 => half::f16::from_le_bytes([b[0], b[1]]).to_f32(),
             DType::BF16 => half::bf16::from_le_bytes([b[0], b[1]]).to_f32(),
             DType::F64 => f64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])) as f32,
+            // integers are checked for exactness by `materialise`
             DType::I64 => i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])) as f32,
             DType::I32 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32,
             DType::I16 => i16::from_le_bytes([b[0], b[1]]) as f32,
@@ -201,7 +203,17 @@ impl TensorRef {
         let mut idx = vec![0usize; self.shape.len()];
         for _ in 0..n {
             let e: usize = self.offset + idx.iter().zip(&self.stride).map(|(i, s)| i * s).sum::<usize>();
-            data.push(self.dtype.read(&raw[e * es..(e + 1) * es]));
+            let b = &raw[e * es..(e + 1) * es];
+            data.push(match self.dtype {
+                // the policy of crate::io::exact_integer: exact in f32, or refused
+                DType::I64 => {
+                    crate::io::exact_integer(i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])), name)?
+                }
+                DType::I32 => {
+                    crate::io::exact_integer(i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64, name)?
+                }
+                d => d.read(b),
+            });
             for d in (0..idx.len()).rev() {
                 idx[d] += 1;
                 if idx[d] < self.shape[d] {

@@ -146,3 +146,36 @@ fn crafted_pickles_are_bounded_errors() {
         );
     }
 }
+
+/// One policy for integer tensors in both formats: exact in f32 (|v| <= 2^24) is read, anything
+/// larger is refused with the tensor named — `.pt` used to round 2^40 silently while safetensors
+/// refused every I64.
+#[test]
+fn integer_tensors_are_read_exactly_or_refused_in_both_formats() {
+    let e = parse_pt(&fixture("big_int.pt"))
+        .err()
+        .expect("2^40 in an int64 tensor was accepted");
+    assert!(e.contains("count") && e.contains("2^24"), "{e}");
+    let st = |v: i64| {
+        safetensors::serialize(
+            [(
+                "count",
+                safetensors::tensor::TensorView::new(
+                    safetensors::Dtype::I64,
+                    vec![2],
+                    bytemuck::cast_slice(&[v, -3i64][..]),
+                )
+                .unwrap(),
+            )],
+            None,
+        )
+        .unwrap()
+    };
+    let ok = tweedie::io::parse_safetensors(&st(1 << 24)).unwrap();
+    assert_eq!(ok["count"].data, vec![16_777_216.0, -3.0]);
+    let e = tweedie::io::parse_safetensors(&st(1 << 40))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("count") && e.contains("2^24"), "{e}");
+}
