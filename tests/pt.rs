@@ -152,9 +152,7 @@ fn crafted_pickles_are_bounded_errors() {
 /// refused every I64.
 #[test]
 fn integer_tensors_are_read_exactly_or_refused_in_both_formats() {
-    let e = parse_pt(&fixture("big_int.pt"))
-        .err()
-        .expect("2^40 in an int64 tensor was accepted");
+    let e = parse_pt(&fixture("big_int.pt")).expect_err("2^40 in an int64 tensor was accepted");
     assert!(e.contains("count") && e.contains("2^24"), "{e}");
     let st = |v: i64| {
         safetensors::serialize(
