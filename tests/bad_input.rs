@@ -578,6 +578,7 @@ const CASES: &[Case] = &[
 #[test]
 fn every_bad_input_gets_one_clear_line_and_writes_nothing() {
     let f = Files::new();
+    println!("{} cases", CASES.len());
     let mut fails = Vec::new();
     for (case, env, words) in CASES {
         let args = f.args(case);
