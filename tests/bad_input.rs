@@ -79,8 +79,10 @@ struct Files {
 }
 
 impl Files {
-    fn new() -> Files {
-        let d = tmp("cases");
+    /// The files in a folder of their own per test (`name`): tests run in parallel, and one test's
+    /// outputs must not land among another's "nothing was written" checks.
+    fn new(name: &str) -> Files {
+        let d = tmp(name);
         let s = |p: &Path| p.to_str().unwrap().to_string();
         let img = test_image(0);
         // two observations with one file name, in two folders
@@ -577,7 +579,7 @@ const CASES: &[Case] = &[
 
 #[test]
 fn every_bad_input_gets_one_clear_line_and_writes_nothing() {
-    let f = Files::new();
+    let f = Files::new("cases");
     println!("{} cases", CASES.len());
     let mut fails = Vec::new();
     for (case, env, words) in CASES {
@@ -629,7 +631,7 @@ fn bytes(p: &Path) -> Vec<u8> {
 /// own seed), and degrade and restore give the same bits on two runs.
 #[test]
 fn seeds_reach_the_operators_and_runs_repeat_bit_for_bit() {
-    let f = Files::new();
+    let f = Files::new("seeds");
     let d = &f.d;
     let img = test_image(2);
     let img = img.to_str().unwrap();
@@ -727,7 +729,7 @@ fn seeds_reach_the_operators_and_runs_repeat_bit_for_bit() {
 #[test]
 #[ignore]
 fn print_error_lines() {
-    let f = Files::new();
+    let f = Files::new("print");
     for (case, env, _) in CASES {
         let (_, _, stderr) = run(&f.args(case), env);
         println!("{case}\n    {}", error_line(case, &stderr));

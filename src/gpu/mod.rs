@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use kernel::PipelineCache;
 use pool::Pool;
 pub use stream::KernelProfile;
-
 use stream::{Stream, Tag};
 
 /// Optional device features the engine uses when the adapter has them.
