@@ -430,3 +430,42 @@ pub fn check_folder_name(path: &Path, what: &str, count: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// The SHA-256 of a file's bytes, or of a folder's regular files (recursively, by sorted relative
+/// path, each name hashed with its bytes), as 64 hex digits: what ties an `eval` row to the model
+/// and the image it was computed with.
+pub fn content_hash(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    fn files(dir: &Path, rel: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| io_err(dir, e))?
+            .filter_map(|e| e.ok())
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            let r = rel.join(e.file_name());
+            if p.is_dir() {
+                files(&p, &r, out)?;
+            } else if p.is_file() {
+                out.push((p, r));
+            }
+        }
+        Ok(())
+    }
+    let mut h = Sha256::new();
+    if path.is_dir() {
+        let mut list = Vec::new();
+        files(path, Path::new(""), &mut list)?;
+        for (p, r) in list {
+            let bytes = std::fs::read(&p).map_err(|e| io_err(&p, e))?;
+            h.update(r.to_string_lossy().as_bytes());
+            h.update([0u8]);
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(&bytes);
+        }
+    } else {
+        h.update(std::fs::read(path).map_err(|e| io_err(path, e))?);
+    }
+    Ok(format!("{:x}", h.finalize()))
+}

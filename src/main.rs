@@ -121,10 +121,12 @@ enum Cmd {
     },
     /// Sweeps solvers × tasks × steps on a set of images with the same measurements for every
     /// solver; writes results.csv / results.json, table.md and a PSNR-against-steps chart per task
-    /// into --out. Restarted with the same --out, it computes only what is missing.
+    /// into --out. Restarted with the same --out, it computes only what is missing (reusing a row
+    /// only when its settings, σ_y, model and image are this run's). --shard K/N runs one of N
+    /// parts; --merge OUT DIR... joins the parts.
     Eval {
         /// Clean images: PNG files and/or folders of them (all of one size).
-        #[arg(long, num_args = 1.., required = true)]
+        #[arg(long, num_args = 1.., required_unless_present = "merge")]
         images: Vec<PathBuf>,
         /// Task specs, separated by ';' or ',' (e.g. "inpaint-box,sr:factor=4,deblur-gauss").
         #[arg(long, default_value = "inpaint-box;sr:factor=4;deblur-gauss")]
@@ -154,6 +156,14 @@ enum Cmd {
         /// Output folder.
         #[arg(long, default_value = "eval")]
         out: PathBuf,
+        /// Computes only part K of N of the sweep (0 <= K < N), e.g. K = $SLURM_ARRAY_TASK_ID; join
+        /// the parts' folders with --merge.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Joins the --out folders of every shard of one sweep into OUT (results, table, charts)
+        /// and exits; computes nothing.
+        #[arg(long, num_args = 2.., value_names = ["OUT", "DIR"], conflicts_with_all = ["images", "shard"])]
+        merge: Vec<PathBuf>,
     },
     /// Degrades a few bundled test images (box inpainting, x4 SR, Gaussian deblurring), restores them
     /// with DPS, writes one grid and prints PSNR/SSIM next to the trivial estimate's.
@@ -297,9 +307,22 @@ fn main() -> ExitCode {
             batch,
             model,
             out,
-        } => eval(
-            images, &tasks, &solvers, &steps, seeds, sigma_y, &sets, batch, model, out,
+            shard,
+            merge,
+        } if merge.is_empty() => eval(
+            images,
+            &tasks,
+            &solvers,
+            &steps,
+            seeds,
+            sigma_y,
+            &sets,
+            batch,
+            model,
+            out,
+            shard.as_deref(),
         ),
+        Cmd::Eval { merge, .. } => eval_merge(&merge),
         Cmd::Sample {
             model,
             n,
@@ -526,6 +549,7 @@ fn eval(
     batch: usize,
     model: Option<PathBuf>,
     out: PathBuf,
+    shard: Option<&str>,
 ) -> Result<()> {
     let list = |s: &str| -> Vec<String> {
         s.split(',')
@@ -549,6 +573,9 @@ fn eval(
                 .ok_or_else(|| Error::Input(format!("--steps {v}: expected whole numbers above 0")))
         })
         .collect::<Result<_>>()?;
+    let shard = shard.map(tweedie::eval::parse_shard).transpose()?;
+    let model = model.unwrap_or_else(default_model);
+    let model_id = model_identity(&model)?;
     let spec = tweedie::eval::EvalSpec {
         images: tweedie::eval::expand_images(&images)?,
         tasks: tweedie::eval::split_tasks(tasks),
@@ -559,9 +586,11 @@ fn eval(
         sets: parse_sets(sets)?,
         batch,
         out: out.clone(),
+        model: model_id,
+        shard,
     };
     let gpu = gpu()?;
-    let m = load_model(&gpu, &model.unwrap_or_else(default_model))?;
+    let m = load_model(&gpu, &model)?;
     let start = std::time::Instant::now();
     let mut last = String::new();
     let rows = tweedie::eval::run(&m, &spec, &mut |label, done, total| {
@@ -583,6 +612,47 @@ fn eval(
     println!(
         "{} rows in {}/results.csv; results.json, table.md and psnr_*.png beside it",
         rows.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// What identifies a model in `eval` rows: the SHA-256 of its files (a diffusers folder whole; a
+/// checkpoint with the configuration files that may sit beside it), and the --model-config given
+/// (a file's content, a preset's name).
+fn model_identity(model: &std::path::Path) -> Result<String> {
+    let mut id = tweedie::io::content_hash(model)?;
+    if model.is_file() {
+        let sidecars = [model.with_extension("json"), model.with_file_name("config.json")];
+        for p in sidecars.iter().filter(|p| p.is_file()) {
+            id = format!("{id}+{}", tweedie::io::content_hash(p)?);
+        }
+    }
+    if let Some(cfg) = MODEL_CONFIG.get().and_then(|c| c.as_deref()) {
+        let p = std::path::Path::new(cfg);
+        id = if p.is_file() {
+            format!("{id}+{}", tweedie::io::content_hash(p)?)
+        } else {
+            format!("{id}+{cfg}")
+        };
+    }
+    Ok(id)
+}
+
+fn eval_merge(args: &[PathBuf]) -> Result<()> {
+    let (out, dirs) = args
+        .split_first()
+        .ok_or_else(|| Error::Input("--merge OUT DIR...".into()))?;
+    tweedie::io::check_output(out, tweedie::io::Output::Folder, "--merge OUT")?;
+    let rows = tweedie::eval::merge(out, dirs)?;
+    print!(
+        "{}",
+        std::fs::read_to_string(out.join("table.md")).unwrap_or_default()
+    );
+    println!(
+        "{} rows from {} shards in {}/results.csv; results.json, table.md and psnr_*.png beside it",
+        rows.len(),
+        dirs.len(),
         out.display()
     );
     Ok(())
