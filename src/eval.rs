@@ -661,6 +661,28 @@ fn csv_text(rows: &[Row]) -> String {
     text
 }
 
+/// Checks a sweep's tasks, solvers, step counts and `--set` keys without images, model or device
+/// (what [`run`] checks first, for a command line to refuse before it loads anything).
+pub fn check(spec: &EvalSpec) -> Result<()> {
+    for t in &spec.tasks {
+        t.parse::<TaskSpec>()?;
+    }
+    let sweep = Sweep {
+        images: vec![(String::new(), String::new())],
+        tasks: spec.tasks.clone(),
+        solvers: spec.solvers.clone(),
+        steps: spec.steps.clone(),
+        seeds: spec.seeds,
+        sigma_y: spec.sigma_y,
+        sets: spec.sets.clone(),
+        batch: spec.batch.max(1),
+        model: String::new(),
+        version: String::new(),
+        shard: spec.shard,
+    };
+    plan(&sweep).map(|_| ())
+}
+
 /// Runs the sweep (or its shard), reusing the rows of `results.csv` in the output folder that were
 /// computed exactly as this run would compute them; calls `progress(label, done, total)` in solver
 /// steps and prints what it dropped, moved or kept to stderr. Everything is checked (images, model,

@@ -102,6 +102,15 @@ pub fn parse_safetensors(bytes: &[u8]) -> Result<BTreeMap<String, HostTensor>> {
 
 /// Writes f32 tensors to a safetensors file.
 pub fn write_safetensors(path: &Path, tensors: &[(&str, &[usize], &[f32])]) -> Result<()> {
+    write_safetensors_with(path, tensors, &Metadata::new())
+}
+
+/// [`write_safetensors`] with `meta` in the header's `__metadata__` (none when empty).
+pub fn write_safetensors_with(
+    path: &Path,
+    tensors: &[(&str, &[usize], &[f32])],
+    meta: &Metadata,
+) -> Result<()> {
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
         .iter()
         .map(|(name, shape, data)| {
@@ -111,7 +120,8 @@ pub fn write_safetensors(path: &Path, tensors: &[(&str, &[usize], &[f32])]) -> R
             Ok((name.to_string(), v))
         })
         .collect::<Result<_>>()?;
-    safetensors::serialize_to_file(views, None, path)
+    let info = (!meta.is_empty()).then(|| meta.clone().into_iter().collect());
+    safetensors::serialize_to_file(views, info, path)
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -184,6 +194,80 @@ pub fn read_image(path: &Path) -> Result<Image> {
 
 fn to_u8(v: f32) -> u8 {
     ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8
+}
+
+/// Text metadata a file carries: key → value (PNG text chunks, the safetensors header's
+/// `__metadata__`).
+pub type Metadata = BTreeMap<String, String>;
+
+/// Writes a `[C, H, W]` image in [-1, 1] (C = 1 or 3) as PNG carrying `meta` as UTF-8 text chunks
+/// (iTXt, before the image data, so [`read_metadata`] finds them without decoding the pixels).
+pub fn write_image_with(path: &Path, img: &Image, meta: &Metadata) -> Result<()> {
+    let color = match img.channels {
+        1 => png::ColorType::Grayscale,
+        3 => png::ColorType::Rgb,
+        c => {
+            return Err(Error::Input(format!(
+                "cannot write a {c}-channel image; 1 or 3 channels"
+            )));
+        }
+    };
+    let hw = img.height * img.width;
+    let mut raw = vec![0u8; img.channels * hw];
+    for (i, v) in raw.iter_mut().enumerate() {
+        let (p, c) = (i / img.channels, i % img.channels);
+        *v = to_u8(img.data[c * hw + p]);
+    }
+    let fail = |e: &dyn std::fmt::Display| Error::Io(format!("cannot write {}: {e}", path.display()));
+    let file = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), img.width as u32, img.height as u32);
+    enc.set_color(color);
+    enc.set_depth(png::BitDepth::Eight);
+    for (k, v) in meta {
+        enc.add_itxt_chunk(k.clone(), v.clone()).map_err(|e| fail(&e))?;
+    }
+    let mut w = enc.write_header().map_err(|e| fail(&e))?;
+    w.write_image_data(&raw).map_err(|e| fail(&e))?;
+    w.finish().map_err(|e| fail(&e))
+}
+
+/// The text metadata of a PNG (its tEXt, zTXt and iTXt chunks before the image data) or of a
+/// safetensors file (its header's `__metadata__`); empty for files that carry none.
+pub fn read_metadata(path: &Path) -> Result<Metadata> {
+    let mut out = Metadata::new();
+    if path.extension().is_some_and(|e| e == "safetensors") {
+        let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+        let (_, m) = SafeTensors::read_metadata(&bytes).map_err(|e| {
+            Error::Input(format!(
+                "{}: not a valid safetensors file ({e}); is it truncated or another format?",
+                path.display()
+            ))
+        })?;
+        out.extend(m.metadata().clone().unwrap_or_default());
+        return Ok(out);
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
+    dec.set_ignore_text_chunk(false);
+    // not a PNG (or not one png can read): no metadata; reading the picture says what is wrong
+    let Ok(reader) = dec.read_info() else {
+        return Ok(out);
+    };
+    let info = reader.info();
+    for c in &info.uncompressed_latin1_text {
+        out.insert(c.keyword.clone(), c.text.clone());
+    }
+    for c in &info.compressed_latin1_text {
+        if let Ok(t) = c.get_text() {
+            out.insert(c.keyword.clone(), t);
+        }
+    }
+    for c in &info.utf8_text {
+        if let Ok(t) = c.get_text() {
+            out.insert(c.keyword.clone(), t);
+        }
+    }
+    Ok(out)
 }
 
 /// Writes a `[C, H, W]` image in [-1, 1] (C = 1 or 3) as PNG, enlarged `scale` times (nearest).

@@ -75,9 +75,10 @@ enum Cmd {
     },
     /// Restores observations with a diffusion-model solver.
     Restore {
-        /// Task spec the observations were made with.
+        /// Task spec the observations were made with (default: the one degrade recorded in them;
+        /// a given spec must agree with it).
         #[arg(long)]
-        task: String,
+        task: Option<String>,
         /// Solver: dps, ddrm, ddnm, pigdm, mcg, score-ald, red-diff, dmplug, mmps, tmpd, diffpir,
         /// daps, the particle solvers tds, smcdiff (inpainting), mcgdiff and fps, or blind-red-diff
         /// for deblur-blind (ddrm, ddnm, pigdm, mcgdiff and fps need an operator with an SVD: every
@@ -96,9 +97,10 @@ enum Cmd {
         /// Seed of the solver's noise.
         #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
         seed: u64,
-        /// Measurement noise the observations carry, in [-1, 1] units.
-        #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
-        sigma_y: f64,
+        /// Measurement noise the observations carry, in [-1, 1] units (default: the σ_y degrade
+        /// recorded in them, else 0.05).
+        #[arg(long, allow_negative_numbers = true)]
+        sigma_y: Option<f64>,
         /// Solver parameters, key=value (e.g. scale=0.5 for dps, eta=0.85 for ddrm; measure=0 makes
         /// any solver ignore the measurement).
         #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -563,7 +565,13 @@ fn eval(
             "--batch {batch} --seeds {seeds}: both must be at least 1"
         )));
     }
-    tweedie::io::check_output(&out, tweedie::io::Output::Folder, "--out")?;
+    // the folder is created only once everything is checked (by eval::run)
+    if out.is_file() {
+        return Err(Error::Io(format!(
+            "--out {} is a file; eval writes a folder of results",
+            out.display()
+        )));
+    }
     let steps: Vec<usize> = list(steps)
         .iter()
         .map(|v| {
@@ -575,8 +583,7 @@ fn eval(
         .collect::<Result<_>>()?;
     let shard = shard.map(tweedie::eval::parse_shard).transpose()?;
     let model = model.unwrap_or_else(default_model);
-    let model_id = model_identity(&model)?;
-    let spec = tweedie::eval::EvalSpec {
+    let mut spec = tweedie::eval::EvalSpec {
         images: tweedie::eval::expand_images(&images)?,
         tasks: tweedie::eval::split_tasks(tasks),
         solvers: list(solvers),
@@ -586,9 +593,12 @@ fn eval(
         sets: parse_sets(sets)?,
         batch,
         out: out.clone(),
-        model: model_id,
+        model: String::new(),
         shard,
     };
+    // solvers, tasks and --set keys before the model is read
+    tweedie::eval::check(&spec)?;
+    spec.model = model_identity(&model)?;
     let gpu = gpu()?;
     let m = load_model(&gpu, &model)?;
     let start = std::time::Instant::now();
@@ -761,6 +771,11 @@ fn degrade(
             plan.describe()
         )));
     }
+    if let Some(n) = plan.note() {
+        eprintln!("note: {n}");
+    }
+    // phase retrieval's picture is a view (the log magnitude): the exact y goes beside it
+    let view = matches!(plan, operators::Plan::PhaseRetrieval { .. });
     let gpu = gpu()?;
     let op = operators::build_plan(&gpu, plan, img.shape())?;
     // the pictures written beside the output (a motion kernel): checked before the compute
@@ -775,14 +790,31 @@ fn degrade(
             .iter()
             .map(|p| ("the kernel picture (beside --out)", p.as_path())),
     );
+    let exact = (!is_safetensors(out) && view).then(|| out.with_extension("safetensors"));
+    if let Some(e) = &exact {
+        outs.push(("the exact measurement (beside --out)", e.as_path()));
+        tweedie::io::check_output(
+            e,
+            tweedie::io::Output::Safetensors,
+            "the exact measurement (beside --out)",
+        )?;
+    }
     tweedie::io::check_distinct(&inputs, &outs)?;
     for p in &extras {
         tweedie::io::check_output(p, tweedie::io::Output::Png, "the kernel picture (beside --out)")?;
     }
     let x = image_tensor(&gpu, std::slice::from_ref(&img))?;
     let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
+    // how it was made goes into the file: restore reads the task (a random mask's seed
+    // included), σ_y and the image size from it
+    let meta = Made {
+        task: op.describe(),
+        sigma_y,
+        shape: img.shape(),
+    }
+    .metadata();
     if is_safetensors(out) {
-        tweedie::io::write_safetensors(out, &[("y", y.shape(), &y.to_vec()?)])?;
+        tweedie::io::write_safetensors_with(out, &[("y", y.shape(), &y.to_vec()?)], &meta)?;
     } else {
         let obs = op.observation_image(&y)?.ok_or_else(|| {
             Error::Input(format!(
@@ -797,11 +829,11 @@ fn degrade(
             width: s[3],
             data: obs.to_vec()?,
         };
-        tweedie::io::write_image(out, &im, 1)?;
+        tweedie::io::write_image_with(out, &im, &meta)?;
         if op.measurement_from_image(&obs).is_err() {
             // the picture is a view (phase retrieval's log magnitude): the exact y goes beside it
-            let exact = out.with_extension("safetensors");
-            tweedie::io::write_safetensors(&exact, &[("y", y.shape(), &y.to_vec()?)])?;
+            let exact = exact.unwrap_or_else(|| out.with_extension("safetensors"));
+            tweedie::io::write_safetensors_with(&exact, &[("y", y.shape(), &y.to_vec()?)], &meta)?;
             println!(
                 "the picture is for viewing only; restore from {} (the exact measurement)",
                 exact.display()
@@ -818,20 +850,192 @@ fn degrade(
         input.display(),
         out.display()
     );
-    if op.describe() != task.trim() {
-        println!("restore it with --task '{}'", op.describe());
-    }
+    println!(
+        "it records --task '{}' --sigma-y {sigma_y}: restore reads them from it",
+        op.describe()
+    );
     Ok(())
 }
 
-struct RestoreArgs {
+/// The metadata key under which `degrade` records how it made an observation (one key holding a
+/// JSON object, so the file's bytes do not depend on a map's order).
+const MADE_KEY: &str = "tweedie";
+
+/// How `degrade` made an observation: the task spec with every parameter spelled out (a random
+/// mask's resolved seed included), the measurement noise and the clean image's `[C, H, W]`.
+#[derive(Debug, Clone, PartialEq)]
+struct Made {
     task: String,
+    sigma_y: f64,
+    shape: [usize; 3],
+}
+
+impl Made {
+    fn metadata(&self) -> tweedie::io::Metadata {
+        let json = serde_json::json!({
+            "task": self.task,
+            "sigma_y": self.sigma_y,
+            "shape": self.shape,
+            "version": env!("CARGO_PKG_VERSION"),
+        });
+        [(MADE_KEY.to_string(), json.to_string())].into_iter().collect()
+    }
+
+    /// What `path` records, `None` when it records nothing (not written by `degrade`, or by a
+    /// version before the record); a record that cannot be read is an error naming the field.
+    fn read(path: &std::path::Path) -> Result<Option<Made>> {
+        // a file that cannot be read records nothing here: reading the observation says why
+        let Ok(m) = tweedie::io::read_metadata(path) else {
+            return Ok(None);
+        };
+        let Some(text) = m.get(MADE_KEY) else {
+            return Ok(None);
+        };
+        let bad = |field: &str| {
+            Error::Input(format!(
+                "{}: its record of how degrade made it ({MADE_KEY:?} metadata) has no valid {field}: {text}; \
+                 give --task and --sigma-y yourself, or degrade the image again",
+                path.display()
+            ))
+        };
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("JSON"))?;
+        let task = v["task"].as_str().ok_or_else(|| bad("task"))?.to_string();
+        let sigma_y = v["sigma_y"]
+            .as_f64()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| bad("sigma_y"))?;
+        let dims: Vec<usize> = v["shape"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|d| d.as_u64().map(|d| d as usize)).collect())
+            .unwrap_or_default();
+        let shape: [usize; 3] = dims
+            .try_into()
+            .ok()
+            .filter(|d: &[usize; 3]| d.iter().all(|&n| n > 0))
+            .ok_or_else(|| bad("shape"))?;
+        Ok(Some(Made { task, sigma_y, shape }))
+    }
+}
+
+/// The record the observations carry (the first one's, with its path): all that carry one must
+/// agree, since a batch restores with one operator and one σ_y.
+fn observations_made(observed: &[PathBuf]) -> Result<Option<(PathBuf, Made)>> {
+    let mut first: Option<(PathBuf, Made)> = None;
+    for p in observed {
+        let Some(m) = Made::read(p)? else { continue };
+        match &first {
+            None => first = Some((p.clone(), m)),
+            Some((q, f)) if *f != m => {
+                return Err(Error::Input(format!(
+                    "{} was degraded with --task '{}' --sigma-y {} from a {}x{} image, but {} with --task '{}' --sigma-y {} from a {}x{} image: a batch restores with one operator; restore them in separate runs",
+                    q.display(),
+                    f.task,
+                    f.sigma_y,
+                    f.shape[2],
+                    f.shape[1],
+                    p.display(),
+                    m.task,
+                    m.sigma_y,
+                    m.shape[2],
+                    m.shape[1]
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(first)
+}
+
+/// Whether two resolved tasks build the same operator (masks compared by content, so
+/// `path=./m.png` and `path=m.png` agree).
+fn same_plan(a: &operators::Plan, b: &operators::Plan) -> bool {
+    match (a, b) {
+        (
+            operators::Plan::Mask {
+                mask: ma, spec: sa, ..
+            },
+            operators::Plan::Mask {
+                mask: mb, spec: sb, ..
+            },
+        ) => ma == mb && sa.split(':').next() == sb.split(':').next(),
+        _ => a.describe() == b.describe(),
+    }
+}
+
+/// The task to restore with: the one the observations record, or `--task`, which must agree with
+/// the record where there is one (parameters it leaves out are taken from the record).
+fn restore_task(
+    given: Option<&str>,
+    made: Option<&(PathBuf, Made)>,
+    observed: &[PathBuf],
+) -> Result<TaskSpec> {
+    match (given, made) {
+        (None, None) if std::fs::File::open(&observed[0]).is_err() => {
+            let e = std::fs::File::open(&observed[0])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            Err(Error::Input(format!(
+                "cannot read image {}: {e}",
+                observed[0].display()
+            )))
+        }
+        (None, None) => Err(Error::Input(format!(
+            "--task is needed: {} does not record how it was made (it was not written by tweedie \
+             degrade, or by a version before the record); give the task spec degrade was given, e.g. \
+             --task sr:factor=4",
+            observed[0].display()
+        ))),
+        (Some(t), None) => t.parse(),
+        (None, Some((_, m))) => m.task.parse(),
+        (Some(t), Some((p, m))) => {
+            let recorded: TaskSpec = m.task.parse()?;
+            let mut spec: TaskSpec = t.parse()?;
+            let blind = |plan: &operators::Plan| match plan {
+                operators::Plan::Gauss { size, .. } | operators::Plan::Motion { size, .. } => Some(*size),
+                _ => None,
+            };
+            let agree = if spec.name == "deblur-blind" {
+                // a blur restored with its kernel unknown: the kernel's size must agree
+                match (
+                    operators::resolve(&spec, m.shape)?,
+                    blind(&operators::resolve(&recorded, m.shape)?),
+                ) {
+                    (operators::Plan::Blind { size, .. }, Some(made)) => size == made,
+                    _ => false,
+                }
+            } else {
+                spec.name == recorded.name && {
+                    for (k, v) in &recorded.params {
+                        spec = spec.with_default(k, v);
+                    }
+                    same_plan(
+                        &operators::resolve(&recorded, m.shape)?,
+                        &operators::resolve(&spec, m.shape)?,
+                    )
+                }
+            };
+            if !agree {
+                return Err(Error::Input(format!(
+                    "--task {t} disagrees with {}, which degrade made with --task '{}': leave --task out \
+                     to use the recorded task, or give the observation that task was for",
+                    p.display(),
+                    m.task
+                )));
+            }
+            Ok(spec)
+        }
+    }
+}
+
+struct RestoreArgs {
+    task: Option<String>,
     solver: String,
     observed: Vec<PathBuf>,
     truth: Vec<PathBuf>,
     steps: Option<usize>,
     seed: u64,
-    sigma_y: f64,
+    sigma_y: Option<f64>,
     sets: Vec<String>,
     model: Option<PathBuf>,
     out: PathBuf,
@@ -959,8 +1163,25 @@ fn restore_inputs<'a>(
 
 fn restore(a: RestoreArgs) -> Result<()> {
     // everything that can be checked without the device and the model, first
-    check_sigma_y(a.sigma_y)?;
-    let spec: TaskSpec = a.task.parse()?;
+    if let Some(v) = a.sigma_y {
+        check_sigma_y(v)?;
+    }
+    // how the observations were made, as degrade recorded it: the task, σ_y and image size
+    let made = observations_made(&a.observed)?;
+    let spec = restore_task(a.task.as_deref(), made.as_ref(), &a.observed)?;
+    let sigma_y = match (a.sigma_y, &made) {
+        (Some(v), Some((p, m))) if v != m.sigma_y => {
+            eprintln!(
+                "note: restoring with --sigma-y {v}, though {} was degraded with σ_y {}",
+                p.display(),
+                m.sigma_y
+            );
+            v
+        }
+        (Some(v), _) => v,
+        (None, Some((_, m))) => m.sigma_y,
+        (None, None) => 0.05,
+    };
     let sets = parse_sets(&a.sets)?;
     let solver = tweedie::solvers::create(&a.solver, &spec.name, a.steps, &sets)?;
     if !a.truth.is_empty() && a.truth.len() != a.observed.len() {
@@ -1041,10 +1262,26 @@ fn restore(a: RestoreArgs) -> Result<()> {
     let gpu = gpu()?;
     let model = load_model(&gpu, &dir)?;
     let model_shape = model.sample_size().map(|(h, w)| [model.in_channels(), h, w]);
-    let x_shape = match (truths.first(), model_shape) {
-        (Some(t), _) => t.shape(),
-        (None, Some(s)) => s,
-        (None, None) => {
+    if let (Some(t), Some((p, m))) = (truths.first(), &made)
+        && t.shape() != m.shape
+    {
+        return Err(Error::Input(format!(
+            "--truth {} is {}x{} with {} channel(s), but {} was degraded from a {}x{} image with {}: give the clean image the observation was made from",
+            a.truth[0].display(),
+            t.width,
+            t.height,
+            t.channels,
+            p.display(),
+            m.shape[2],
+            m.shape[1],
+            m.shape[0]
+        )));
+    }
+    let x_shape = match (truths.first(), model_shape, &made) {
+        (Some(t), _, _) => t.shape(),
+        (None, _, Some((_, m))) => m.shape,
+        (None, Some(s), None) => s,
+        (None, None, None) => {
             return Err(Error::Input(
                 "the model config has no sample_size: pass --truth to give the image size".into(),
             ));
@@ -1058,7 +1295,11 @@ fn restore(a: RestoreArgs) -> Result<()> {
             model.in_channels()
         )));
     }
-    let op = operators::build(&gpu, &spec, x_shape)?;
+    let plan = operators::resolve(&spec, x_shape)?;
+    if let Some(n) = plan.note() {
+        eprintln!("note: {n}");
+    }
+    let op = operators::build_plan(&gpu, plan, x_shape)?;
     // the estimated kernel of a blind solve goes beside the output: checked like the others, before
     // the solve
     let side_outputs: Vec<(String, PathBuf)> = if op.unknown().is_some() {
@@ -1128,7 +1369,7 @@ fn restore(a: RestoreArgs) -> Result<()> {
         model: &model,
         op: op.as_ref(),
         y: &y,
-        sigma_y: a.sigma_y,
+        sigma_y,
     };
     let settings: Vec<String> = solver
         .settings()
@@ -1159,6 +1400,19 @@ fn restore(a: RestoreArgs) -> Result<()> {
                 tweedie::io::write_image(p, img, 1)?;
             }
             let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+            // a spread of zero is not certainty: resampling kept copies of one particle
+            let per = v.len() / xs[0].max(1);
+            for (i, img) in v.chunks(per.max(1)).enumerate() {
+                if img.iter().all(|&x| x == 0.0) {
+                    eprintln!(
+                        "note: the standard deviation of {} is zero everywhere: the weighted \
+                         particles collapsed onto one (all the weight on one particle, or resampling \
+                         left copies of one), so the picture says nothing about uncertainty; more \
+                         particles (--set particles=N) or steps keep them apart",
+                        a.observed[i].display()
+                    );
+                }
+            }
             println!(
                 "wrote the posterior standard deviation to {} (white = {top:.3}, mean {mean:.3}, in [-1, 1] pixel units)",
                 a.std

@@ -569,6 +569,18 @@ const CASES: &[Case] = &[
         &[],
         &["colorize", "RGB images"],
     ),
+    // a --set key no solver of the sweep takes: before any work, and no --out folder
+    (
+        "eval --images {img} --solvers ddrm,dps --set bogus=1 --model {nomodel} --out {d}/eval",
+        &[],
+        &["--set bogus", "no solver"],
+    ),
+    // an observation that does not record its task, without --task
+    (
+        "restore --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["--task is needed", "does not record"],
+    ),
     ("info", &[("WGPU_BACKEND", "dx12")], &["WGPU_BACKEND=\"dx12\""]),
     (
         "info",
@@ -609,6 +621,7 @@ fn every_bad_input_gets_one_clear_line_and_writes_nothing() {
         "e.png",
         "e.safetensors",
         "y.safetensors",
+        "eval",
     ] {
         if f.d.join(p).exists() {
             fails.push(format!("{p} was written"));
@@ -945,4 +958,220 @@ fn blind_kernel_picture_is_checked_before_the_solve() {
         assert!(!out.exists(), "{} was written before the failure", out.display());
     }
     assert_eq!(bytes(&obs), before, "the observation was changed");
+}
+
+fn strings(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+/// `degrade` records the task it used (a random mask's seed included), σ_y and the image size in
+/// the observation (PNG text, safetensors metadata); `restore` reads them, so `--task` may be left
+/// out, a `--task` without the seed gets the recorded one (it used seed 0 before, silently), and a
+/// `--task` that disagrees is refused before any work.
+#[test]
+fn degrade_records_how_it_made_the_observation() {
+    let d = tmp("record");
+    let img = test_image(3);
+    let img = img.to_str().unwrap();
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let ok = |args: &[&str]| {
+        let (ok, stdout, stderr) = run(&strings(args), &[]);
+        assert!(ok, "{args:?}: {stderr}");
+        (stdout, stderr)
+    };
+    for ext in ["png", "safetensors"] {
+        let y = p(&format!("y.{ext}"));
+        ok(&[
+            "degrade",
+            "--task",
+            "inpaint-random",
+            "--seed",
+            "5",
+            "--sigma-y",
+            "0.1",
+            "--input",
+            img,
+            "--out",
+            &y,
+        ]);
+        let m = tweedie::io::read_metadata(Path::new(&y)).unwrap();
+        let rec: serde_json::Value = serde_json::from_str(&m["tweedie"]).unwrap();
+        assert_eq!(rec["task"], "inpaint-random:p=0.7,seed=5", "{ext}");
+        assert_eq!(rec["sigma_y"], 0.1, "{ext}");
+        assert_eq!(rec["shape"], serde_json::json!([1, 32, 32]), "{ext}");
+        // no --task; the spec without its seed; the spec with it: one result
+        let outs: Vec<String> = (0..3).map(|i| p(&format!("r{i}_{ext}.png"))).collect();
+        for (task, out) in [None, Some("inpaint-random"), Some("inpaint-random:seed=5")]
+            .into_iter()
+            .zip(&outs)
+        {
+            let mut args = vec![
+                "restore",
+                "--solver",
+                "ddrm",
+                "--steps",
+                "3",
+                "--observed",
+                &y,
+                "--out",
+                out,
+            ];
+            args.extend(task.iter().flat_map(|t| ["--task", *t]));
+            let (stdout, stderr) = ok(&args);
+            assert!(
+                stderr.contains("inpaint-random:p=0.7,seed=5"),
+                "{args:?}: the run names the recorded task: {stdout}{stderr}"
+            );
+        }
+        assert_eq!(bytes(Path::new(&outs[0])), bytes(Path::new(&outs[1])), "{ext}");
+        assert_eq!(bytes(Path::new(&outs[0])), bytes(Path::new(&outs[2])), "{ext}");
+        // the recorded σ_y is the default; another one is used, with a note
+        let (_, stderr) = ok(&[
+            "restore",
+            "--solver",
+            "ddrm",
+            "--steps",
+            "3",
+            "--sigma-y",
+            "0.05",
+            "--observed",
+            &y,
+            "--out",
+            &p("s.png"),
+        ]);
+        assert!(stderr.contains("degraded with σ_y 0.1"), "{stderr}");
+        // a --task that disagrees: refused before the model is read, nothing written
+        for task in ["inpaint-random:seed=0", "sr:factor=4", "inpaint-random:p=0.5"] {
+            let out = p("never.png");
+            let args = strings(&[
+                "restore",
+                "--task",
+                task,
+                "--observed",
+                &y,
+                "--model",
+                &p("no-such-model"),
+                "--out",
+                &out,
+            ]);
+            let (ok, _, stderr) = run(&args, &[]);
+            assert!(!ok, "{task}");
+            let line = error_line(task, &stderr);
+            assert!(
+                line.contains("disagrees") && line.contains("seed=5"),
+                "{task}: {line}"
+            );
+            assert!(!Path::new(&out).exists());
+        }
+    }
+    // a truth of another size than the recorded one
+    let args = strings(&[
+        "restore",
+        "--observed",
+        &p("y.png"),
+        "--truth",
+        &p("small.png"),
+        "--out",
+        &p("never.png"),
+    ]);
+    image::GrayImage::from_pixel(16, 16, image::Luma([9]))
+        .save(p("small.png"))
+        .unwrap();
+    let (ok2, _, stderr) = run(&args, &[]);
+    assert!(!ok2);
+    assert!(
+        error_line("truth", &stderr).contains("was degraded from a 32x32 image"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A mask file with gray pixels is thresholded at mid-gray, and says so (it said nothing before).
+#[test]
+fn a_gray_mask_gets_a_note() {
+    let d = tmp("gray-mask");
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let img = test_image(1);
+    let img = img.to_str().unwrap();
+    let note = |mask: &str| {
+        let (ok, _, stderr) = run(
+            &strings(&[
+                "degrade",
+                "--task",
+                &format!("inpaint-mask:path={mask}"),
+                "--input",
+                img,
+                "--out",
+                &p("y.png"),
+            ]),
+            &[],
+        );
+        assert!(ok, "{stderr}");
+        stderr.contains("neither black nor white")
+    };
+    image::GrayImage::from_fn(32, 32, |x, _| image::Luma([if x < 16 { 0 } else { 255 }]))
+        .save(p("bw.png"))
+        .unwrap();
+    image::GrayImage::from_fn(32, 32, |x, _| image::Luma([(x * 8) as u8]))
+        .save(p("ramp.png"))
+        .unwrap();
+    assert!(!note(&p("bw.png")), "a black-and-white mask needs no note");
+    assert!(note(&p("ramp.png")), "a gray mask must be named");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A particle solver's standard deviation that is zero everywhere (its particles collapsed, as TDS's
+/// do in a few steps) is named as such, not left to read as certainty.
+#[test]
+fn a_collapsed_spread_gets_a_note() {
+    let d = tmp("collapsed");
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let img = test_image(1);
+    let img = img.to_str().unwrap();
+    let (ok, _, stderr) = run(
+        &strings(&[
+            "degrade",
+            "--task",
+            "inpaint-box",
+            "--input",
+            img,
+            "--out",
+            &p("y.png"),
+        ]),
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    let mut seen = [false; 2];
+    for (solver, steps) in [("tds", "3"), ("fps", "3")] {
+        let (ok, _, stderr) = run(
+            &strings(&[
+                "restore",
+                "--solver",
+                solver,
+                "--steps",
+                steps,
+                "--observed",
+                &p("y.png"),
+                "--out",
+                &p("r.png"),
+                "--std",
+                &p("s.png"),
+            ]),
+            &[],
+        );
+        assert!(ok, "{stderr}");
+        let zero = image::open(p("s.png"))
+            .unwrap()
+            .to_luma8()
+            .pixels()
+            .all(|q| q.0[0] == 0);
+        let noted = stderr.contains("zero everywhere");
+        assert_eq!(
+            zero, noted,
+            "{solver}: an all-black spread is noted, and only that: {stderr}"
+        );
+        seen[zero as usize] = true;
+    }
+    assert!(seen[1], "TDS at 3 steps collapses (the case this test is for)");
+    let _ = std::fs::remove_dir_all(&d);
 }

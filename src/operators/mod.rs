@@ -272,6 +272,8 @@ pub enum Plan {
         mask: Vec<f32>,
         /// The spec with every parameter spelled out.
         spec: String,
+        /// Pixels of a mask file that were neither black nor white (thresholded at mid-gray).
+        gray: usize,
     },
     /// `sr` (average pooling) or `sr-bicubic`.
     Sr {
@@ -325,6 +327,20 @@ pub enum Plan {
 }
 
 impl Plan {
+    /// What a user should know about how the task was read, when there is something: a mask file
+    /// with gray pixels, which are thresholded at mid-gray.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Plan::Mask { spec, gray, mask } if *gray > 0 => Some(format!(
+                "{spec}: {gray} of the mask's {} pixels are neither black nor white; those brighter than \
+                 mid-gray count as observed (white), the others as missing — give a black-and-white mask \
+                 to choose each pixel yourself",
+                mask.len()
+            )),
+            _ => None,
+        }
+    }
+
     /// The task spec with every parameter spelled out (what `restore` must be given to rebuild the
     /// same operator).
     pub fn describe(&self) -> String {
@@ -383,6 +399,7 @@ pub fn resolve(spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Plan> {
             Plan::Mask {
                 mask: m,
                 spec: format!("inpaint-box:x={bx},y={by},w={bw},h={bh}"),
+                gray: 0,
             }
         }
         "inpaint-random" => {
@@ -410,6 +427,7 @@ pub fn resolve(spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Plan> {
             Plan::Mask {
                 mask: m,
                 spec: format!("inpaint-random:p={p},seed={seed}"),
+                gray: 0,
             }
         }
         "inpaint-mask" => {
@@ -424,11 +442,17 @@ pub fn resolve(spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Plan> {
                     img.width, img.height
                 )));
             }
+            // gray pixels (an anti-aliased edge, a soft brush) are thresholded at mid-gray; the
+            // caller is told how many through Plan::note
+            let gray = (0..h * w)
+                .filter(|&i| (0..img.channels).any(|c| img.data[c * h * w + i].abs() < 1.0 - 1e-3))
+                .count();
             Plan::Mask {
                 mask: (0..h * w)
                     .map(|i| if img.data[i] > 0.0 { 1.0 } else { 0.0 })
                     .collect(),
                 spec: format!("inpaint-mask:path={path}"),
+                gray,
             }
         }
         "sr" | "sr-bicubic" => {
