@@ -504,6 +504,7 @@ fn plan(sw: &Sweep) -> Result<(Vec<Job>, Vec<Unit>)> {
             for &n in &sw.steps {
                 let solver = solvers::create(s, &names[t], Some(n), &sets)
                     .map_err(|e| Error::Input(format!("eval: {s} on {task}: {e}")))?;
+                solvers::check_min_steps(solver.as_ref())?;
                 let settings = join_settings(&solver.settings());
                 for seed in 0..sw.seeds {
                     jobs.push(Job {

@@ -696,6 +696,13 @@ fn sample(
         }
     };
     let eta = eta.unwrap_or(0.0);
+    if steps < tweedie::diffusion::MIN_SAMPLE_STEPS {
+        return Err(Error::Input(format!(
+            "--steps {steps}: sampling takes at least {} steps (the respaced chain starts at t = T - T/steps: \
+             one step starts and ends at t = 0 and returns the starting noise)",
+            tweedie::diffusion::MIN_SAMPLE_STEPS
+        )));
+    }
     if n == 0 || n > 1024 {
         return Err(Error::Input(format!("--n {n}: draw from 1 to 1024 samples")));
     }
@@ -1184,6 +1191,7 @@ fn restore(a: RestoreArgs) -> Result<()> {
     };
     let sets = parse_sets(&a.sets)?;
     let solver = tweedie::solvers::create(&a.solver, &spec.name, a.steps, &sets)?;
+    tweedie::solvers::check_min_steps(solver.as_ref())?;
     if !a.truth.is_empty() && a.truth.len() != a.observed.len() {
         return Err(Error::Input(format!(
             "{} --truth images for {} observations: give one per observation, in the same order",
@@ -1488,9 +1496,10 @@ fn demo(steps: usize, n: usize, out: &std::path::Path, model: Option<PathBuf>, s
     if n == 0 || n > 64 {
         return Err(Error::Input(format!("--images {n}: between 1 and 64")));
     }
-    if steps == 0 || steps > 1000 {
+    let min = tweedie::solvers::min_steps("dps").unwrap_or(1);
+    if steps < min || steps > 1000 {
         return Err(Error::Input(format!(
-            "--steps {steps}: DPS takes 1 to 1000 steps"
+            "--steps {steps}: the demo's DPS takes {min} to 1000 steps (with fewer its chain ends in noise)"
         )));
     }
     tweedie::io::check_output(out, tweedie::io::Output::Png, "--out")?;

@@ -235,22 +235,22 @@ const CASES: &[Case] = &[
     ),
     // a scheduler_config.json out of range, named with its key
     (
-        "sample --model {d}/beta_neg --steps 2 --out {out}",
+        "sample --model {d}/beta_neg --steps 3 --out {out}",
         &[],
         &["scheduler_config.json", "beta_start"],
     ),
     (
-        "sample --model {d}/beta_big --steps 2 --out {out}",
+        "sample --model {d}/beta_big --steps 3 --out {out}",
         &[],
         &["scheduler_config.json", "beta_end"],
     ),
     (
-        "sample --model {d}/t_zero --steps 2 --out {out}",
+        "sample --model {d}/t_zero --steps 3 --out {out}",
         &[],
         &["scheduler_config.json", "num_train_timesteps"],
     ),
     (
-        "sample --model {d}/beta_text --steps 2 --out {out}",
+        "sample --model {d}/beta_text --steps 3 --out {out}",
         &[],
         &["scheduler_config.json", "beta_start"],
     ),
@@ -575,6 +575,27 @@ const CASES: &[Case] = &[
         &[],
         &["--set bogus", "no solver"],
     ),
+    // fewer steps than a chain needs to get from noise to the data: refused with the minimum
+    (
+        "sample --steps 1 --model {nomodel} --out {out}",
+        &[],
+        &["--steps 1", "at least 3"],
+    ),
+    (
+        "restore --task inpaint-box --steps 1 --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["--steps 1", "dps", "at least 10"],
+    ),
+    (
+        "restore --task inpaint-box --solver fps --steps 3 --observed {img} --model {nomodel} --out {out}",
+        &[],
+        &["--steps 3", "fps", "at least 4"],
+    ),
+    (
+        "eval --images {img} --solvers ddrm,dps --steps 2,20 --model {nomodel} --out {d}/eval",
+        &[],
+        &["--steps 2", "ddrm", "at least 3"],
+    ),
     // an observation that does not record its task, without --task
     (
         "restore --observed {img} --model {nomodel} --out {out}",
@@ -715,7 +736,7 @@ fn seeds_reach_the_operators_and_runs_repeat_bit_for_bit() {
             "--observed",
             &y,
             "--steps",
-            "4",
+            "10",
             "--seed",
             "7",
             "--out",
@@ -1142,7 +1163,7 @@ fn a_collapsed_spread_gets_a_note() {
     );
     assert!(ok, "{stderr}");
     let mut seen = [false; 2];
-    for (solver, steps) in [("tds", "3"), ("fps", "3")] {
+    for (solver, steps) in [("tds", "6"), ("fps", "4")] {
         let (ok, _, stderr) = run(
             &strings(&[
                 "restore",
@@ -1172,6 +1193,6 @@ fn a_collapsed_spread_gets_a_note() {
         );
         seen[zero as usize] = true;
     }
-    assert!(seen[1], "TDS at 3 steps collapses (the case this test is for)");
+    assert!(seen[1], "TDS at 6 steps collapses (the case this test is for)");
     let _ = std::fs::remove_dir_all(&d);
 }

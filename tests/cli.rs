@@ -456,7 +456,7 @@ fn blind_deblurring_writes_the_estimated_kernel() {
 
 /// Phase retrieval from the command line: degrade writes the log-magnitude picture and the exact
 /// measurement beside it; restore refuses the picture (it says to pass the .safetensors), takes
-/// the .safetensors with DPS (two steps, one restart: a plumbing check) and with TDS under two
+/// the .safetensors with DPS (ten steps, its fewest, one restart: a plumbing check) and with TDS under two
 /// restarts writing the chosen run's spread, and a linear-only solver refuses the task naming the
 /// ones that take it.
 #[test]
@@ -486,7 +486,7 @@ fn phase_retrieval_round_trip() {
             "--solver",
             solver,
             "--steps",
-            "2",
+            "10",
             "--set",
             "restarts=1",
             "--observed",
@@ -510,7 +510,7 @@ fn phase_retrieval_round_trip() {
         "--solver",
         "tds",
         "--steps",
-        "2",
+        "6",
         "--set",
         "restarts=2",
         "--set",

@@ -30,8 +30,8 @@ fn spec(out: &Path, images: usize) -> EvalSpec {
             .map(|i| root().join(format!("tests/data/fmnist_test_{i:05}.png")))
             .collect(),
         tasks: eval::split_tasks("inpaint-box:x=8,y=8,w=16,h=16,deblur-gauss"),
-        solvers: vec!["ddrm".into(), "dps".into()],
-        steps: vec![2, 3],
+        solvers: vec!["ddrm".into(), "red-diff".into()],
+        steps: vec![3, 4],
         seeds: 1,
         sigma_y: 0.05,
         sets: vec![],
@@ -82,7 +82,7 @@ fn eval_writes_parseable_outputs_and_resumes_after_an_interruption() {
     let rows = eval::run(&model, &spec, &mut |_, _, _| steps += 1).unwrap();
     // 2 tasks × (trivial + 2 solvers × 2 step counts) × 2 images
     assert_eq!(rows.len(), 2 * 5 * 2);
-    assert_eq!(steps, 2 * 2 * (2 + 3), "one progress call per solver step");
+    assert_eq!(steps, 2 * 2 * (3 + 4), "one progress call per solver step");
     let csv = out.join("results.csv");
     let parsed = read_results(&csv).unwrap();
     assert_eq!(parsed, rows);
@@ -93,19 +93,19 @@ fn eval_writes_parseable_outputs_and_resumes_after_an_interruption() {
         && r.image_sha.len() == 64
         && r.sigma_y == 0.05
         && r.version == env!("CARGO_PKG_VERSION")));
-    let dps = parsed.iter().find(|r| r.solver == "dps").unwrap();
-    assert!(dps.settings.contains("scale="), "{}", dps.settings);
+    let red = parsed.iter().find(|r| r.solver == "red-diff").unwrap();
+    assert!(red.settings.contains("lambda="), "{}", red.settings);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(json["rows"].as_array().unwrap().len(), rows.len());
     assert_eq!(json["means"].as_array().unwrap().len(), 10);
     assert_eq!(json["sweep"]["images"].as_array().unwrap().len(), 2);
     let md = std::fs::read_to_string(out.join("table.md")).unwrap();
-    assert!(md.contains("| deblur-gauss | ddrm |") && md.contains("2 steps"));
+    assert!(md.contains("| deblur-gauss | ddrm |") && md.contains("3 steps"));
     assert!(out.join("psnr_0_inpaint-box.png").is_file() && out.join("psnr_1_deblur-gauss.png").is_file());
     image::open(out.join("psnr_1_deblur-gauss.png")).unwrap();
 
-    // an interruption: the last DPS run's rows are lost and a line is cut in half
+    // an interruption: the last RED-Diff run's rows are lost and a line is cut in half
     let text = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let keep = lines.len() - 2;
@@ -116,8 +116,8 @@ fn eval_writes_parseable_outputs_and_resumes_after_an_interruption() {
     let mut again = 0;
     let rows2 = eval::run(&model, &spec, &mut |_, _, _| again += 1).unwrap();
     assert_eq!(
-        again, 3,
-        "only the lost DPS run (3 steps, one batch) is computed again"
+        again, 4,
+        "only the lost RED-Diff run (4 steps, one batch) is computed again"
     );
     assert_eq!(
         results(&rows),
@@ -144,46 +144,49 @@ fn eval_resume_reuses_only_rows_computed_as_this_run_would() {
     let out = folder("provenance");
     let mut spec = spec(&out, 2);
     spec.tasks = vec!["inpaint-box:x=8,y=8,w=16,h=16".into()];
-    spec.steps = vec![2];
+    spec.steps = vec![3];
     let count = |spec: &EvalSpec| {
         let mut n = 0;
         let rows = eval::run(&model, spec, &mut |_, _, _| n += 1).unwrap();
         (n, rows)
     };
     let (n, first) = count(&spec);
-    assert_eq!(n, 4);
+    assert_eq!(n, 6);
     // σ_y changed: every row is recomputed, the old ones moved aside, the table says the new σ_y
     let mut s2 = spec.clone();
     s2.sigma_y = 0.5;
     let (n, rows) = count(&s2);
-    assert_eq!(n, 4, "a σ_y change recomputes every solver run");
+    assert_eq!(n, 6, "a σ_y change recomputes every solver run");
     assert!(rows.iter().all(|r| r.sigma_y == 0.5));
     assert!(rows.iter().zip(&first).any(|(a, b)| a.psnr != b.psnr));
     let stale = read_results(&out.join("results.stale.csv")).unwrap();
     assert_eq!(stale.len(), first.len(), "the σ_y 0.05 rows are kept aside");
     let md = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert!(md.contains("σ_y = 0.5"));
-    // back to 0.05 with a --set that only DPS takes: DDRM's rows (σ_y 0.05 now stale, recomputed)
-    // and DPS's with its new scale
+    // back to 0.05 with a --set that only RED-Diff takes: DDRM's rows (σ_y 0.05 now stale,
+    // recomputed) and RED-Diff's with its new lambda
     let mut s3 = spec.clone();
-    s3.sets = vec![("scale".into(), "0.5".into())];
+    s3.sets = vec![("lambda".into(), "0.5".into())];
     count(&s3);
     let (n, rows) = count(&s3);
     assert_eq!(n, 0, "a complete folder computes nothing");
     assert!(
         rows.iter()
-            .filter(|r| r.solver == "dps")
-            .all(|r| r.settings.contains("scale=0.5"))
+            .filter(|r| r.solver == "red-diff")
+            .all(|r| r.settings.contains("lambda=0.5"))
     );
-    // a --set only DPS takes leaves DDRM's rows valid
+    // a --set only RED-Diff takes leaves DDRM's rows valid
     let mut s4 = s3.clone();
-    s4.sets = vec![("scale".into(), "0.7".into())];
+    s4.sets = vec![("lambda".into(), "0.7".into())];
     let (n, _) = count(&s4);
-    assert_eq!(n, 2, "only DPS is recomputed after a DPS-only --set change");
+    assert_eq!(
+        n, 3,
+        "only RED-Diff is recomputed after a RED-Diff-only --set change"
+    );
     // another model: everything again
     let mut s5 = s4.clone();
     s5.model = "another".into();
-    assert_eq!(count(&s5).0, 4);
+    assert_eq!(count(&s5).0, 6);
     // an image whose content changed: only its rows
     let imgs = out.join("imgs");
     std::fs::create_dir_all(&imgs).unwrap();
@@ -198,8 +201,8 @@ fn eval_resume_reuses_only_rows_computed_as_this_run_would() {
     std::fs::copy(&s5.images[0], &b).unwrap();
     let (n, rows) = count(&s6);
     assert_eq!(
-        n, 4,
-        "only b.png's runs are recomputed (batch 1): 2 solvers × 2 steps"
+        n, 6,
+        "only b.png's runs are recomputed (batch 1): 2 solvers × 3 steps"
     );
     assert_eq!(rows.len(), 6);
     // fewer images: the table averages only this run's
@@ -224,7 +227,7 @@ fn eval_reads_columns_by_name_and_reports_garbage() {
     let mut spec = spec(&out, 1);
     spec.tasks = vec!["deblur-gauss".into()];
     spec.solvers = vec!["ddrm".into()];
-    spec.steps = vec![2];
+    spec.steps = vec![3];
     let rows = eval::run(&model, &spec, &mut |_, _, _| {}).unwrap();
     // swap the psnr and ssim columns (header and values) and add a garbage line
     let csv = out.join("results.csv");
@@ -274,14 +277,14 @@ fn eval_refuses_an_unknown_set_key_before_any_work() {
     let e = eval::run(&model, &spec, &mut |_, _, _| {})
         .unwrap_err()
         .to_string();
-    assert!(e.contains("--set bogus") && e.contains("dps takes"), "{e}");
+    assert!(e.contains("--set bogus") && e.contains("red-diff takes"), "{e}");
     assert!(!out.exists(), "a failed eval creates no output folder");
     // a bad value for a key one solver takes: also before any work
-    spec.sets = vec![("scale".into(), "-1".into())];
+    spec.sets = vec![("lambda".into(), "-1".into())];
     let e = eval::run(&model, &spec, &mut |_, _, _| {})
         .unwrap_err()
         .to_string();
-    assert!(e.contains("scale"), "{e}");
+    assert!(e.contains("lambda"), "{e}");
     assert!(!out.exists());
 }
 

@@ -8,5 +8,7 @@ mod schedule;
 
 pub use denoiser::{Denoiser, GaussianDenoiser, Timestep};
 pub use random::{philox4x32_10, randn, randn_host};
-pub use sampler::{Sampler, check_finite, sample, sampler_step, sampler_step_learned, step_coefficients};
+pub use sampler::{
+    MIN_SAMPLE_STEPS, Sampler, check_finite, sample, sampler_step, sampler_step_learned, step_coefficients,
+};
 pub use schedule::{Schedule, respace, respace_quad};

@@ -167,6 +167,12 @@ pub fn check_finite(x: &Tensor, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// The fewest steps [`sample`] takes: respaced chains start at `t = T - T/steps` (diffusers'
+/// "leading" spacing), so one step starts and ends at `t = 0` (the noise comes back unchanged) and
+/// two start half-way (blotchy); from three on (start at `2T/3`) the samples are data-like (DDIM and
+/// DDPM, looked at on the bundled prior).
+pub const MIN_SAMPLE_STEPS: usize = 3;
+
 /// Draws `shape[0]` samples of `shape` from the model, starting from Gaussian noise of the stream
 /// `seed`, in `steps` respaced steps. `progress(done, total)` is called after every step; the batch is
 /// checked for NaN every 50 steps and at the end (the only readbacks).
@@ -179,6 +185,13 @@ pub fn sample(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Tensor> {
     model.check_input(shape)?;
+    if steps < MIN_SAMPLE_STEPS {
+        return Err(Error::Input(format!(
+            "--steps {steps}: sampling takes at least {MIN_SAMPLE_STEPS} steps (the respaced chain \
+             starts at t = T - T/steps, so with fewer it starts at or near t = 0 and returns the \
+             starting noise)"
+        )));
+    }
     let sched = model.schedule();
     let ts = respace(sched.len(), steps)?;
     let gpu = model.gpu();

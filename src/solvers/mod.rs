@@ -122,6 +122,11 @@ pub struct SolverEntry {
     pub summary: &'static str,
     /// Which tasks it can run.
     pub runs: fn(&TaskEntry) -> bool,
+    /// The fewest steps the command line and `eval` run it with: below them its chain ends below
+    /// the trivial estimate by more than 2 dB (box inpainting and x4 SR on the bundled prior; the
+    /// README's "Bad input" has the table). [`create`] itself takes fewer, for plumbing tests and
+    /// hosts with their own reasons; [`check_min_steps`] is the check.
+    pub min_steps: usize,
     /// Builds it for a task (some defaults depend on the task) with `steps` and `--set` pairs.
     pub create: CreateFn,
 }
@@ -133,105 +138,146 @@ pub const REGISTRY: &[SolverEntry] = &[
         name: "dps",
         summary: "Diffusion Posterior Sampling (VJP through the denoiser)",
         runs: |t| !t.blind,
+        min_steps: 10,
         create: |task, steps, sets| Ok(Box::new(Dps::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "ddrm",
         summary: "DDRM (the operator's SVD)",
         runs: |t| t.svd,
+        min_steps: 3,
         create: |_, steps, sets| Ok(Box::new(Ddrm::new(steps, sets)?)),
     },
     SolverEntry {
         name: "ddnm",
         summary: "DDNM / DDNM+ (the operator's SVD)",
         runs: |t| t.svd,
+        min_steps: 3,
         create: |_, steps, sets| Ok(Box::new(Ddnm::new(steps, sets)?)),
     },
     SolverEntry {
         name: "pigdm",
         summary: "PiGDM (SVD + VJP)",
         runs: |t| t.svd,
+        min_steps: 12,
         create: |_, steps, sets| Ok(Box::new(PiGdm::new(steps, sets)?)),
     },
     SolverEntry {
         name: "mcg",
         summary: "MCG (pseudo-inverse + VJP)",
         runs: |t| t.pinv,
+        min_steps: 3,
         create: |task, steps, sets| Ok(Box::new(Mcg::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "score-ald",
         summary: "annealed Langevin (A and its adjoint only)",
         runs: |t| !t.blind && t.linear,
+        min_steps: 20,
         create: |_, steps, sets| Ok(Box::new(ScoreAld::new(steps, sets)?)),
     },
     SolverEntry {
         name: "red-diff",
         summary: "RED-Diff: Adam on a mean, denoiser residual as regulariser (A's VJP only)",
         runs: |t| !t.blind,
+        min_steps: 4,
         create: |_, steps, sets| Ok(Box::new(RedDiff::new(steps, sets)?)),
     },
     SolverEntry {
         name: "dmplug",
         summary: "DMPlug: Adam on the noise of a K-step DDIM chain (VJP through K UNet passes)",
         runs: |t| !t.blind,
+        min_steps: 12,
         create: |_, steps, sets| Ok(Box::new(DmPlug::new(steps, sets)?)),
     },
     SolverEntry {
         name: "mmps",
         summary: "MMPS: moment-matching likelihood by conjugate gradients on VJPs",
         runs: |t| !t.blind && t.linear,
+        min_steps: 4,
         create: |_, steps, sets| Ok(Box::new(Mmps::new(steps, sets)?)),
     },
     SolverEntry {
         name: "tmpd",
         summary: "TMPD: moment matching with the row-sum (diagonal) covariance",
         runs: |t| !t.blind && t.linear,
+        min_steps: 8,
         create: |task, steps, sets| Ok(Box::new(Tmpd::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "diffpir",
         summary: "DiffPIR: half-quadratic splitting with the operator's proximal step",
         runs: |t| !t.blind && t.linear,
+        min_steps: 3,
         create: |task, steps, sets| Ok(Box::new(DiffPir::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "daps",
         summary: "DAPS: decoupled annealing, Langevin in x0 space (A's VJP only)",
         runs: |t| !t.blind,
+        min_steps: 4,
         create: |task, steps, sets| Ok(Box::new(Daps::new(task, steps, sets)?)),
     },
     SolverEntry {
         name: "tds",
         summary: "TDS: twisted SMC, K particles with DPS-style proposals and exact weights (VJP)",
         runs: |t| !t.blind,
+        min_steps: 6,
         create: |_, steps, sets| Ok(Box::new(Tds::new(steps, sets)?)),
     },
     SolverEntry {
         name: "smcdiff",
         summary: "SMCDiff: particles with the observed pixels replaced, weighted by the model (inpainting)",
         runs: |t| t.name.starts_with("inpaint"),
+        min_steps: 3,
         create: |_, steps, sets| Ok(Box::new(SmcDiff::new(steps, sets)?)),
     },
     SolverEntry {
         name: "mcgdiff",
         summary: "MCGdiff: particle filter in the SVD basis, measurements placed at their noise level",
         runs: |t| t.svd,
+        min_steps: 3,
         create: |_, steps, sets| Ok(Box::new(McgDiff::new(steps, sets)?)),
     },
     SolverEntry {
         name: "fps",
         summary: "FPS: particles filtering a backward-bridged measurement sequence through the SVD",
         runs: |t| t.svd,
+        min_steps: 4,
         create: |_, steps, sets| Ok(Box::new(Fps::new(steps, sets)?)),
     },
     SolverEntry {
         name: "blind-red-diff",
         summary: "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
         runs: |t| t.blind,
+        min_steps: 1,
         create: |_, steps, sets| Ok(Box::new(BlindRedDiff::new(steps, sets)?)),
     },
 ];
+
+/// The fewest steps `name` runs with from the command line and `eval` ([`SolverEntry::min_steps`]).
+pub fn min_steps(name: &str) -> Option<usize> {
+    REGISTRY.iter().find(|e| e.name == name).map(|e| e.min_steps)
+}
+
+/// Refuses a solver set to fewer steps than its [`SolverEntry::min_steps`]: with fewer, its chain
+/// does not get from noise to the data (one step of the respaced chain is at t = 0 alone) and the
+/// picture is noise or worse than the trivial estimate.
+pub fn check_min_steps(solver: &dyn Solver) -> Result<()> {
+    let name = solver.name();
+    let steps = solver
+        .settings()
+        .into_iter()
+        .find(|(k, _)| k == "steps" || k == "levels")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    match (steps, min_steps(name)) {
+        (Some(s), Some(min)) if s < min => Err(Error::Input(format!(
+            "--steps {s}: {name} takes at least {min} steps; with fewer its chain ends in noise or \
+             more than 2 dB below the trivial estimate (README, \"Bad input\")"
+        ))),
+        _ => Ok(()),
+    }
+}
 
 /// The particle solvers: those that give a posterior standard deviation.
 pub fn particle_solvers() -> Vec<&'static str> {
