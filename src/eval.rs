@@ -567,6 +567,23 @@ fn expected(sw: &Sweep, job: &Job, i: usize) -> Row {
 }
 
 impl Sweep {
+    /// The sweep `spec` describes, over `images` as `(name, SHA-256)`, run by this version.
+    pub fn of(spec: &EvalSpec, images: Vec<(String, String)>) -> Sweep {
+        Sweep {
+            images,
+            tasks: spec.tasks.clone(),
+            solvers: spec.solvers.clone(),
+            steps: spec.steps.clone(),
+            seeds: spec.seeds,
+            sigma_y: spec.sigma_y,
+            sets: spec.sets.clone(),
+            batch: spec.batch,
+            model: spec.model.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            shard: spec.shard,
+        }
+    }
+
     /// As JSON (the `"sweep"` object of `results.json`).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -668,19 +685,8 @@ pub fn check(spec: &EvalSpec) -> Result<()> {
     for t in &spec.tasks {
         t.parse::<TaskSpec>()?;
     }
-    let sweep = Sweep {
-        images: vec![(String::new(), String::new())],
-        tasks: spec.tasks.clone(),
-        solvers: spec.solvers.clone(),
-        steps: spec.steps.clone(),
-        seeds: spec.seeds,
-        sigma_y: spec.sigma_y,
-        sets: spec.sets.clone(),
-        batch: spec.batch.max(1),
-        model: String::new(),
-        version: String::new(),
-        shard: spec.shard,
-    };
+    let mut sweep = Sweep::of(spec, vec![(String::new(), String::new())]);
+    sweep.batch = sweep.batch.max(1);
     plan(&sweep).map(|_| ())
 }
 
@@ -735,23 +741,14 @@ pub fn run(
             op.describe()
         )));
     }
-    let sweep = Sweep {
-        images: names
+    let sweep = Sweep::of(
+        spec,
+        names
             .iter()
             .zip(&spec.images)
             .map(|(n, p)| Ok((n.clone(), crate::io::content_hash(p)?)))
             .collect::<Result<_>>()?,
-        tasks: spec.tasks.clone(),
-        solvers: spec.solvers.clone(),
-        steps: spec.steps.clone(),
-        seeds: spec.seeds,
-        sigma_y: spec.sigma_y,
-        sets: spec.sets.clone(),
-        batch: spec.batch,
-        model: spec.model.clone(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        shard: spec.shard,
-    };
+    );
     let (jobs, units) = plan(&sweep)?;
     let mine = spec.shard.map_or(0, |s| s.0);
     let units: Vec<&Unit> = units.iter().filter(|u| u.shard == mine).collect();

@@ -217,7 +217,7 @@ const CASES: &[Case] = &[
     ),
     // more particles than one buffer holds: named, with the most that fit
     (
-        "restore --task inpaint-box --solver tds --set particles=100000 --steps 2 --observed {img} --out {out}",
+        "restore --task inpaint-box --solver tds --set particles=100000 --steps 6 --observed {img} --out {out}",
         &[],
         &["particles=100000", "at most particles="],
     ),
@@ -1085,6 +1085,23 @@ fn degrade_records_how_it_made_the_observation() {
             assert!(!Path::new(&out).exists());
         }
     }
+    // a batch whose records disagree (two random masks): refused, it restores with one operator
+    let y6 = p("y6.png");
+    ok(&[
+        "degrade",
+        "--task",
+        "inpaint-random",
+        "--seed",
+        "6",
+        "--input",
+        img,
+        "--out",
+        &y6,
+    ]);
+    let args = strings(&["restore", "--observed", &p("y.png"), &y6, "--out", &p("batch")]);
+    let (ok1, _, stderr) = run(&args, &[]);
+    assert!(!ok1);
+    assert!(error_line("batch", &stderr).contains("one operator"), "{stderr}");
     // a truth of another size than the recorded one
     let args = strings(&[
         "restore",

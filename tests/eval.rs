@@ -31,7 +31,7 @@ fn spec(out: &Path, images: usize) -> EvalSpec {
             .collect(),
         tasks: eval::split_tasks("inpaint-box:x=8,y=8,w=16,h=16,deblur-gauss"),
         solvers: vec!["ddrm".into(), "red-diff".into()],
-        steps: vec![3, 4],
+        steps: vec![4, 5],
         seeds: 1,
         sigma_y: 0.05,
         sets: vec![],
@@ -82,7 +82,7 @@ fn eval_writes_parseable_outputs_and_resumes_after_an_interruption() {
     let rows = eval::run(&model, &spec, &mut |_, _, _| steps += 1).unwrap();
     // 2 tasks × (trivial + 2 solvers × 2 step counts) × 2 images
     assert_eq!(rows.len(), 2 * 5 * 2);
-    assert_eq!(steps, 2 * 2 * (3 + 4), "one progress call per solver step");
+    assert_eq!(steps, 2 * 2 * (4 + 5), "one progress call per solver step");
     let csv = out.join("results.csv");
     let parsed = read_results(&csv).unwrap();
     assert_eq!(parsed, rows);
@@ -101,7 +101,7 @@ fn eval_writes_parseable_outputs_and_resumes_after_an_interruption() {
     assert_eq!(json["means"].as_array().unwrap().len(), 10);
     assert_eq!(json["sweep"]["images"].as_array().unwrap().len(), 2);
     let md = std::fs::read_to_string(out.join("table.md")).unwrap();
-    assert!(md.contains("| deblur-gauss | ddrm |") && md.contains("3 steps"));
+    assert!(md.contains("| deblur-gauss | ddrm |") && md.contains("4 steps"));
     assert!(out.join("psnr_0_inpaint-box.png").is_file() && out.join("psnr_1_deblur-gauss.png").is_file());
     image::open(out.join("psnr_1_deblur-gauss.png")).unwrap();
 
@@ -116,8 +116,8 @@ fn eval_writes_parseable_outputs_and_resumes_after_an_interruption() {
     let mut again = 0;
     let rows2 = eval::run(&model, &spec, &mut |_, _, _| again += 1).unwrap();
     assert_eq!(
-        again, 4,
-        "only the lost RED-Diff run (4 steps, one batch) is computed again"
+        again, 5,
+        "only the lost RED-Diff run (5 steps, one batch) is computed again"
     );
     assert_eq!(
         results(&rows),
@@ -144,19 +144,19 @@ fn eval_resume_reuses_only_rows_computed_as_this_run_would() {
     let out = folder("provenance");
     let mut spec = spec(&out, 2);
     spec.tasks = vec!["inpaint-box:x=8,y=8,w=16,h=16".into()];
-    spec.steps = vec![3];
+    spec.steps = vec![4];
     let count = |spec: &EvalSpec| {
         let mut n = 0;
         let rows = eval::run(&model, spec, &mut |_, _, _| n += 1).unwrap();
         (n, rows)
     };
     let (n, first) = count(&spec);
-    assert_eq!(n, 6);
+    assert_eq!(n, 8);
     // σ_y changed: every row is recomputed, the old ones moved aside, the table says the new σ_y
     let mut s2 = spec.clone();
     s2.sigma_y = 0.5;
     let (n, rows) = count(&s2);
-    assert_eq!(n, 6, "a σ_y change recomputes every solver run");
+    assert_eq!(n, 8, "a σ_y change recomputes every solver run");
     assert!(rows.iter().all(|r| r.sigma_y == 0.5));
     assert!(rows.iter().zip(&first).any(|(a, b)| a.psnr != b.psnr));
     let stale = read_results(&out.join("results.stale.csv")).unwrap();
@@ -180,13 +180,13 @@ fn eval_resume_reuses_only_rows_computed_as_this_run_would() {
     s4.sets = vec![("lambda".into(), "0.7".into())];
     let (n, _) = count(&s4);
     assert_eq!(
-        n, 3,
+        n, 4,
         "only RED-Diff is recomputed after a RED-Diff-only --set change"
     );
     // another model: everything again
     let mut s5 = s4.clone();
     s5.model = "another".into();
-    assert_eq!(count(&s5).0, 6);
+    assert_eq!(count(&s5).0, 8);
     // an image whose content changed: only its rows
     let imgs = out.join("imgs");
     std::fs::create_dir_all(&imgs).unwrap();
@@ -201,8 +201,8 @@ fn eval_resume_reuses_only_rows_computed_as_this_run_would() {
     std::fs::copy(&s5.images[0], &b).unwrap();
     let (n, rows) = count(&s6);
     assert_eq!(
-        n, 6,
-        "only b.png's runs are recomputed (batch 1): 2 solvers × 3 steps"
+        n, 8,
+        "only b.png's runs are recomputed (batch 1): 2 solvers × 4 steps"
     );
     assert_eq!(rows.len(), 6);
     // fewer images: the table averages only this run's
@@ -227,7 +227,7 @@ fn eval_reads_columns_by_name_and_reports_garbage() {
     let mut spec = spec(&out, 1);
     spec.tasks = vec!["deblur-gauss".into()];
     spec.solvers = vec!["ddrm".into()];
-    spec.steps = vec![3];
+    spec.steps = vec![4];
     let rows = eval::run(&model, &spec, &mut |_, _, _| {}).unwrap();
     // swap the psnr and ssim columns (header and values) and add a garbage line
     let csv = out.join("results.csv");
