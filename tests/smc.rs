@@ -166,10 +166,10 @@ fn check(task: &str, steps: usize, specs: &[Spec]) {
 
 /// TDS and MCGdiff with a 500-step chain, box inpainting.
 ///
-/// TDS, measured (relative L2 to the exact posterior): box inpainting mean 0.223 → 0.086 and std
-/// 0.434 → 0.103 from K = 8 to 256, DPS (256 samples, 500 steps) mean 0.091 and std 0.297 (it
-/// underestimates the spread of the unseen pixels); ×2 SR mean 0.317 → 0.073, std 0.248 → 0.071
-/// (0.467 → 0.105 and 0.354 → 0.098 before the twist's variance took `‖A Aᵀ‖` = 1/4), DPS mean
+/// TDS, measured (relative L2 to the exact posterior): box inpainting mean 0.223 → 0.083 and std
+/// 0.434 → 0.101 from K = 8 to 256, DPS (256 samples, 500 steps) mean 0.091 and std 0.297 (it
+/// underestimates the spread of the unseen pixels); ×2 SR mean 0.317 → 0.077, std 0.248 → 0.074
+/// (0.467 → 0.105 and 0.354 → 0.098 before the twist's covariance took `A Aᵀ` = I/4), DPS mean
 /// 0.220 (biased), std 0.089. At 500 steps the twist's power κ is 1 (the paper's). What remains at K = 256 is mostly the sampling error of a few
 /// hundred weighted particles (about 0.05–0.08 for these prior spreads; the full 1,000-step chain
 /// gave 0.077 / 0.092 and 0.089 / 0.094). Bounds: 0.12 (mean), 0.13 (std), the sum under 0.8 ×
