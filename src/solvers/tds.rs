@@ -160,22 +160,10 @@ impl Solver for Tds {
         s.extend(self.particles.pairs());
         s.push(("clamp".into(), (self.clamp as u8).to_string()));
         s.push(("balance".into(), (self.balance as u8).to_string()));
-        s.push((
-            "twist".into(),
-            if self.twist > 0.0 {
-                self.twist.to_string()
-            } else {
-                "auto".into()
-            },
-        ));
-        s.push((
-            "gram".into(),
-            if self.gram > 0.0 {
-                self.gram.to_string()
-            } else {
-                "auto".into()
-            },
-        ));
+        // 0 is "auto" for both
+        let auto = |v: f64| if v > 0.0 { v.to_string() } else { "auto".into() };
+        s.push(("twist".into(), auto(self.twist)));
+        s.push(("gram".into(), auto(self.gram)));
         s.push(("measure".into(), (self.measure as u8).to_string()));
         s
     }
