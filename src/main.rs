@@ -994,7 +994,19 @@ fn restore_task(
             observed[0].display()
         ))),
         (Some(t), None) => t.parse(),
-        (None, Some((_, m))) => m.task.parse(),
+        (None, Some((p, m))) => {
+            let spec: TaskSpec = m.task.parse()?;
+            // a recorded mask file is read from where restore runs
+            operators::resolve(&spec, m.shape).map_err(|e| {
+                Error::Input(format!(
+                    "{} records --task '{}', which cannot be rebuilt here ({e}); give --task with the \
+                     mask's path as seen from this folder",
+                    p.display(),
+                    m.task
+                ))
+            })?;
+            Ok(spec)
+        }
         (Some(t), Some((p, m))) => {
             let recorded: TaskSpec = m.task.parse()?;
             let mut spec: TaskSpec = t.parse()?;
@@ -1016,10 +1028,19 @@ fn restore_task(
                     for (k, v) in &recorded.params {
                         spec = spec.with_default(k, v);
                     }
-                    same_plan(
-                        &operators::resolve(&recorded, m.shape)?,
-                        &operators::resolve(&spec, m.shape)?,
-                    )
+                    let got = operators::resolve(&spec, m.shape)?;
+                    match operators::resolve(&recorded, m.shape) {
+                        Ok(want) => same_plan(&want, &got),
+                        // the recorded mask file is not where degrade read it (another folder):
+                        // the given --task is all there is to go by
+                        Err(e) => {
+                            eprintln!(
+                                "note: --task {t} cannot be checked against {}'s record: {e}",
+                                p.display()
+                            );
+                            true
+                        }
+                    }
                 }
             };
             if !agree {
