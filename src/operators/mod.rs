@@ -27,11 +27,69 @@ use crate::gpu::Gpu;
 use crate::io::Image;
 use crate::tensor::Tensor;
 
+/// The kind of problem an operator poses. Solvers choose their defaults from it (DPS's step size,
+/// DiffPIR's λ, SMCDiff's applicability, the restarts of phase retrieval), never from task names,
+/// so a host's own operator that declares a kind gets the same defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Masked pixels: `A` selects pixels. `region`: the missing pixels form one large region (a
+    /// box) rather than being scattered (random pixels, a user's mask); DAPS's official step size
+    /// differs between the two.
+    Inpainting {
+        /// One large missing region.
+        region: bool,
+    },
+    /// Downsampling (average pooling, bicubic).
+    SuperResolution,
+    /// A convolution with a known (or, blind, unknown) kernel. `motion`: a motion-blur kernel,
+    /// for which DAPS's official step size differs.
+    Deblurring {
+        /// A motion-blur kernel.
+        motion: bool,
+    },
+    /// Fourier magnitudes.
+    PhaseRetrieval,
+    /// Anything else (denoising, colorization, compressed sensing, HDR, a host's operator).
+    Other,
+}
+
+/// What an operator offers besides `A`: its [`Kind`] and the structure solvers need. Solvers decide
+/// whether they run a problem, and with which defaults, from this alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// The kind of problem.
+    pub kind: Kind,
+    /// Whether the operator is linear (has `Aᵀ`).
+    pub linear: bool,
+    /// Whether it has an SVD.
+    pub svd: bool,
+    /// Whether `A⁺` is available, its own or through the SVD.
+    pub pinv: bool,
+    /// Whether part of it is unknown and fitted by the solver.
+    pub blind: bool,
+}
+
+impl Caps {
+    /// A linear operator of `kind` with neither SVD nor pseudo-inverse: what a host's own linear
+    /// operator offers unless it says more.
+    pub const fn linear(kind: Kind) -> Caps {
+        Caps {
+            kind,
+            linear: true,
+            svd: false,
+            pinv: false,
+            blind: false,
+        }
+    }
+}
+
 /// One task of the registry: its name and what its operator offers besides `A` and `Aᵀ` (which
 /// solvers can run it). A unit test builds every entry and checks the flags against the operator.
 pub struct TaskEntry {
     /// The name in a task spec.
     pub name: &'static str,
+    /// The kind of problem (solvers' defaults).
+    pub kind: Kind,
     /// Whether the operator has an SVD (DDRM, DDNM, ΠGDM).
     pub svd: bool,
     /// Whether `A⁺` is available, its own or through the SVD (MCG).
@@ -50,6 +108,7 @@ pub struct TaskEntry {
 const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> TaskEntry {
     TaskEntry {
         name,
+        kind: Kind::Other,
         svd,
         pinv,
         rgb_only,
@@ -63,25 +122,60 @@ const fn seeded(t: TaskEntry) -> TaskEntry {
     TaskEntry { seeded: true, ..t }
 }
 
+const fn of(kind: Kind, t: TaskEntry) -> TaskEntry {
+    TaskEntry { kind, ..t }
+}
+
+impl TaskEntry {
+    /// What the task's operator offers, for the solvers.
+    pub fn caps(&self) -> Caps {
+        Caps {
+            kind: self.kind,
+            linear: self.linear,
+            svd: self.svd,
+            pinv: self.pinv,
+            blind: self.blind,
+        }
+    }
+}
+
 /// Every task [`build`] knows. Adding an operator is one file, one arm in [`build`] and one line here.
 pub const TASKS: &[TaskEntry] = &[
     task("denoise", true, true, false),
-    task("inpaint-box", true, true, false),
-    seeded(task("inpaint-random", true, true, false)),
-    task("inpaint-mask", true, true, false),
-    task("sr", true, true, false),
-    task("sr-bicubic", true, true, false),
-    task("deblur-gauss", true, true, false),
-    seeded(task("deblur-motion", false, false, false)),
+    of(
+        Kind::Inpainting { region: true },
+        task("inpaint-box", true, true, false),
+    ),
+    of(
+        Kind::Inpainting { region: false },
+        seeded(task("inpaint-random", true, true, false)),
+    ),
+    of(
+        Kind::Inpainting { region: false },
+        task("inpaint-mask", true, true, false),
+    ),
+    of(Kind::SuperResolution, task("sr", true, true, false)),
+    of(Kind::SuperResolution, task("sr-bicubic", true, true, false)),
+    of(
+        Kind::Deblurring { motion: false },
+        task("deblur-gauss", true, true, false),
+    ),
+    of(
+        Kind::Deblurring { motion: true },
+        seeded(task("deblur-motion", false, false, false)),
+    ),
     TaskEntry {
         blind: true,
-        ..task("deblur-blind", false, false, false)
+        ..of(
+            Kind::Deblurring { motion: false },
+            task("deblur-blind", false, false, false),
+        )
     },
     task("colorize", true, true, true),
     seeded(task("cs", true, true, false)),
     TaskEntry {
         linear: false,
-        ..task("phase-retrieval", false, false, false)
+        ..of(Kind::PhaseRetrieval, task("phase-retrieval", false, false, false))
     },
     TaskEntry {
         linear: false,

@@ -66,17 +66,22 @@ pub struct Daps {
 }
 
 impl Daps {
-    /// The official Langevin step size for `task`.
-    pub fn default_lr(task: &str) -> f64 {
-        if task == "inpaint-box" || task.starts_with("deblur-motion") {
-            5e-5
-        } else {
-            1e-4
+    /// The official Langevin step size for a problem of `kind` (box inpainting and motion
+    /// deblurring take half the others').
+    pub fn default_lr(kind: crate::operators::Kind) -> f64 {
+        use crate::operators::Kind;
+        match kind {
+            Kind::Inpainting { region: true } | Kind::Deblurring { motion: true } => 5e-5,
+            _ => 1e-4,
         }
     }
 
-    /// DAPS for `task` with `steps` levels and `--set` parameters.
-    pub fn new(task: &str, steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
+    /// DAPS for a problem of `kind` with `steps` levels and `--set` parameters.
+    pub fn new(
+        kind: crate::operators::Kind,
+        steps: Option<usize>,
+        sets: &[(String, String)],
+    ) -> Result<Self> {
         let mut p = Params::new("daps", sets);
         let preset = p.word("preset", "1k")?;
         let (levels, ode) = match preset.as_str() {
@@ -93,7 +98,7 @@ impl Daps {
             steps: steps.unwrap_or(levels),
             ode: p.usize("ode", ode, 1)?,
             langevin: p.usize("langevin", 100, 0)?,
-            lr: p.f64("lr", Self::default_lr(task), 0.0, 1.0)?,
+            lr: p.f64("lr", Self::default_lr(kind), 0.0, 1.0)?,
             tau: p.f64("tau", 0.01, 1e-6, 1e3)?,
             measure: p.flag("measure", true)?,
         };

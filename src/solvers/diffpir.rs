@@ -68,21 +68,24 @@ pub struct DiffPir {
 }
 
 impl DiffPir {
-    /// The official (λ, ζ) for `task` (see the module notes).
-    pub fn defaults(task: &str) -> (f64, f64) {
-        if task.starts_with("inpaint") {
-            (1.0, 1.0)
-        } else if task.starts_with("sr") {
-            (3.0, 1.0)
-        } else {
-            (7.0, 1.0)
+    /// The official (λ, ζ) for a problem of `kind` (see the module notes).
+    pub fn defaults(kind: crate::operators::Kind) -> (f64, f64) {
+        use crate::operators::Kind;
+        match kind {
+            Kind::Inpainting { .. } => (1.0, 1.0),
+            Kind::SuperResolution => (3.0, 1.0),
+            _ => (7.0, 1.0),
         }
     }
 
-    /// DiffPIR for `task` with `steps` (default 20) and `--set` parameters.
-    pub fn new(task: &str, steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
+    /// DiffPIR for a problem of `kind` with `steps` (default 20) and `--set` parameters.
+    pub fn new(
+        kind: crate::operators::Kind,
+        steps: Option<usize>,
+        sets: &[(String, String)],
+    ) -> Result<Self> {
         let mut p = Params::new("diffpir", sets);
-        let (lambda, zeta) = Self::defaults(task);
+        let (lambda, zeta) = Self::defaults(kind);
         let d = DiffPir {
             steps: steps.unwrap_or(20),
             lambda: p.f64("lambda", lambda, 0.0, 1e6)?,

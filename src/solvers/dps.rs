@@ -43,6 +43,7 @@ use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, timest
 use crate::autograd;
 use crate::diffusion::{Sampler, Timestep, sampler_step, sampler_step_learned};
 use crate::error::{Error, Result};
+use crate::operators::Kind;
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -59,34 +60,30 @@ pub struct Dps {
 }
 
 impl Dps {
-    /// The official default ζ for `task` at 1000 steps.
-    pub fn default_scale(task: &str) -> f64 {
-        if task.starts_with("inpaint") {
-            0.5
-        } else if task.starts_with("phase-retrieval") {
-            0.4
-        } else {
-            0.3
+    /// The official default ζ for a problem of `kind` at 1000 steps.
+    pub fn default_scale(kind: Kind) -> f64 {
+        match kind {
+            Kind::Inpainting { .. } => 0.5,
+            Kind::PhaseRetrieval => 0.4,
+            _ => 0.3,
         }
     }
 
     /// The exponent γ of the few-step rule ζ_S = ζ_1000 (1000 / S)^γ (see the module notes).
-    pub fn few_step_exponent(task: &str) -> f64 {
-        if task.starts_with("sr") {
-            0.85
-        } else if task.starts_with("deblur") {
-            0.675
-        } else {
-            0.5
+    pub fn few_step_exponent(kind: Kind) -> f64 {
+        match kind {
+            Kind::SuperResolution => 0.85,
+            Kind::Deblurring { .. } => 0.675,
+            _ => 0.5,
         }
     }
 
-    /// DPS for `task` with `steps` (default 1000) and `--set scale=...`.
-    pub fn new(task: &str, steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
+    /// DPS for a problem of `kind` with `steps` (default 1000) and `--set scale=...`.
+    pub fn new(kind: Kind, steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
         let steps = steps.unwrap_or(1000);
         let mut p = Params::new("dps", sets);
         let base =
-            Self::default_scale(task) * (1000.0 / steps.max(1) as f64).powf(Self::few_step_exponent(task));
+            Self::default_scale(kind) * (1000.0 / steps.max(1) as f64).powf(Self::few_step_exponent(kind));
         let mut scale = p.f64("scale", base, 0.0, 1e4)?;
         if !p.flag("measure", true)? {
             scale = 0.0;

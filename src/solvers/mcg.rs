@@ -43,12 +43,16 @@ pub struct Mcg {
 }
 
 impl Mcg {
-    /// MCG for `task` with `steps` (default 1000) and `--set` parameters.
-    pub fn new(task: &str, steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
+    /// MCG for a problem of `kind` with `steps` (default 1000) and `--set` parameters.
+    pub fn new(
+        kind: crate::operators::Kind,
+        steps: Option<usize>,
+        sets: &[(String, String)],
+    ) -> Result<Self> {
         let steps = steps.unwrap_or(1000);
         let mut p = Params::new("mcg", sets);
         let base =
-            Dps::default_scale(task) * (1000.0 / steps.max(1) as f64).powf(Dps::few_step_exponent(task));
+            Dps::default_scale(kind) * (1000.0 / steps.max(1) as f64).powf(Dps::few_step_exponent(kind));
         let d = Mcg {
             steps,
             scale: p.f64("scale", base, 0.0, 1e4)?,

@@ -50,7 +50,7 @@ pub use tmpd::Tmpd;
 
 use crate::diffusion::{Denoiser, Schedule, Timestep, check_finite};
 use crate::error::{Error, Result};
-use crate::operators::{Linear, Operator, Svd, TaskEntry, task_names};
+use crate::operators::{Caps, Kind, Linear, Operator, Svd, task_entry, task_names};
 use crate::ops;
 use crate::tensor::Tensor;
 
@@ -111,8 +111,8 @@ pub trait Solver {
     }
 }
 
-/// A solver's constructor: `(task, steps, --set pairs)`.
-pub type CreateFn = fn(&str, Option<usize>, &[(String, String)]) -> Result<Box<dyn Solver>>;
+/// A solver's constructor: `(what the operator offers, steps, --set pairs)`.
+pub type CreateFn = fn(&Caps, Option<usize>, &[(String, String)]) -> Result<Box<dyn Solver>>;
 
 /// One registry entry: a solver's name, what it needs from the operator, and its constructor.
 pub struct SolverEntry {
@@ -120,14 +120,15 @@ pub struct SolverEntry {
     pub name: &'static str,
     /// One line: the method and what it needs.
     pub summary: &'static str,
-    /// Which tasks it can run.
-    pub runs: fn(&TaskEntry) -> bool,
+    /// Which operators it can run, from what they offer.
+    pub runs: fn(&Caps) -> bool,
     /// The fewest steps the command line and `eval` run it with: below them its chain ends below
     /// the trivial estimate by more than 2 dB (box inpainting and x4 SR on the bundled prior; the
     /// README's "Bad input" has the table). [`create`] itself takes fewer, for plumbing tests and
     /// hosts with their own reasons; [`check_min_steps`] is the check.
     pub min_steps: usize,
-    /// Builds it for a task (some defaults depend on the task) with `steps` and `--set` pairs.
+    /// Builds it for an operator (some defaults depend on its [`Kind`]) with `steps` and `--set`
+    /// pairs.
     pub create: CreateFn,
 }
 
@@ -139,7 +140,7 @@ pub const REGISTRY: &[SolverEntry] = &[
         summary: "Diffusion Posterior Sampling (VJP through the denoiser)",
         runs: |t| !t.blind,
         min_steps: 10,
-        create: |task, steps, sets| Ok(Box::new(Dps::new(task, steps, sets)?)),
+        create: |c, steps, sets| Ok(Box::new(Dps::new(c.kind, steps, sets)?)),
     },
     SolverEntry {
         name: "ddrm",
@@ -167,7 +168,7 @@ pub const REGISTRY: &[SolverEntry] = &[
         summary: "MCG (pseudo-inverse + VJP)",
         runs: |t| t.pinv,
         min_steps: 3,
-        create: |task, steps, sets| Ok(Box::new(Mcg::new(task, steps, sets)?)),
+        create: |c, steps, sets| Ok(Box::new(Mcg::new(c.kind, steps, sets)?)),
     },
     SolverEntry {
         name: "score-ald",
@@ -202,21 +203,21 @@ pub const REGISTRY: &[SolverEntry] = &[
         summary: "TMPD: moment matching with the row-sum (diagonal) covariance",
         runs: |t| !t.blind && t.linear,
         min_steps: 8,
-        create: |task, steps, sets| Ok(Box::new(Tmpd::new(task, steps, sets)?)),
+        create: |_, steps, sets| Ok(Box::new(Tmpd::new(steps, sets)?)),
     },
     SolverEntry {
         name: "diffpir",
         summary: "DiffPIR: half-quadratic splitting with the operator's proximal step",
         runs: |t| !t.blind && t.linear,
         min_steps: 3,
-        create: |task, steps, sets| Ok(Box::new(DiffPir::new(task, steps, sets)?)),
+        create: |c, steps, sets| Ok(Box::new(DiffPir::new(c.kind, steps, sets)?)),
     },
     SolverEntry {
         name: "daps",
         summary: "DAPS: decoupled annealing, Langevin in x0 space (A's VJP only)",
         runs: |t| !t.blind,
         min_steps: 4,
-        create: |task, steps, sets| Ok(Box::new(Daps::new(task, steps, sets)?)),
+        create: |c, steps, sets| Ok(Box::new(Daps::new(c.kind, steps, sets)?)),
     },
     SolverEntry {
         name: "tds",
@@ -228,7 +229,7 @@ pub const REGISTRY: &[SolverEntry] = &[
     SolverEntry {
         name: "smcdiff",
         summary: "SMCDiff: particles with the observed pixels replaced, weighted by the model (inpainting)",
-        runs: |t| t.name.starts_with("inpaint"),
+        runs: |t| matches!(t.kind, Kind::Inpainting { .. }),
         min_steps: 3,
         create: |_, steps, sets| Ok(Box::new(SmcDiff::new(steps, sets)?)),
     },
@@ -291,15 +292,7 @@ pub fn names() -> Vec<&'static str> {
 
 /// The solvers that need neither an SVD nor a pseudo-inverse (they run every task).
 fn structure_free() -> String {
-    const BARE: TaskEntry = TaskEntry {
-        name: "",
-        svd: false,
-        pinv: false,
-        rgb_only: false,
-        seeded: false,
-        blind: false,
-        linear: true,
-    };
+    const BARE: Caps = Caps::linear(Kind::Other);
     let names: Vec<&str> = REGISTRY
         .iter()
         .filter(|e| (e.runs)(&BARE))
@@ -559,11 +552,32 @@ impl Params {
     }
 }
 
-/// Builds a solver by name for a task (some defaults depend on the task), with `steps` overriding
-/// its default number of steps and `sets` its parameters.
+/// Builds a solver by name for one of the registered tasks (`task` is its name, or a whole task
+/// spec), with `steps` overriding its default number of steps and `sets` its parameters: [`create_for`]
+/// with the task's [`Caps`].
 pub fn create(
     name: &str,
     task: &str,
+    steps: Option<usize>,
+    sets: &[(String, String)],
+) -> Result<Box<dyn Solver>> {
+    let task_name = task.split(':').next().unwrap_or(task).trim();
+    let entry = task_entry(task_name).ok_or_else(|| {
+        Error::Input(format!(
+            "unknown task {task_name:?}; tasks: {} (for an operator of your own use create_for with \
+             its Caps)",
+            task_names(|_| true).join(", ")
+        ))
+    })?;
+    create_for(name, &entry.caps(), steps, sets)
+}
+
+/// Builds a solver by name for any operator, registered or a host's own, from what it offers
+/// (`caps`; its [`Kind`] chooses the defaults that depend on the problem), with `steps` overriding
+/// its default number of steps and `sets` its parameters.
+pub fn create_for(
+    name: &str,
+    caps: &Caps,
     steps: Option<usize>,
     sets: &[(String, String)],
 ) -> Result<Box<dyn Solver>> {
@@ -578,8 +592,7 @@ pub fn create(
     };
     // restarts wrap any solver that takes a nonlinear forward model (see [`Restarts`])
     let takes_any = nonlinear_solvers().contains(&e.name);
-    let task_name = task.split(':').next().unwrap_or(task).trim();
-    let mut n = if takes_any && task_name == "phase-retrieval" {
+    let mut n = if takes_any && caps.kind == Kind::PhaseRetrieval {
         4
     } else {
         1
@@ -604,7 +617,7 @@ pub fn create(
     if rest.iter().any(|(k, v)| k == "measure" && v.trim() == "0") {
         n = 1;
     }
-    let inner = (e.create)(task, steps, &rest)?;
+    let inner = (e.create)(caps, steps, &rest)?;
     Ok(if n > 1 {
         Box::new(Restarts { inner, n })
     } else {
@@ -711,14 +724,9 @@ pub fn prior_mean(model: &dyn Denoiser, shape: [usize; 3]) -> Result<Tensor> {
 
 /// The solvers that take any forward model, linear or not (they need only `A` and its VJP).
 pub fn nonlinear_solvers() -> Vec<&'static str> {
-    const NONLINEAR: TaskEntry = TaskEntry {
-        name: "",
-        svd: false,
-        pinv: false,
-        rgb_only: false,
-        seeded: false,
-        blind: false,
+    const NONLINEAR: Caps = Caps {
         linear: false,
+        ..Caps::linear(Kind::Other)
     };
     REGISTRY
         .iter()

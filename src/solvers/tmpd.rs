@@ -36,8 +36,8 @@ pub struct Tmpd {
 }
 
 impl Tmpd {
-    /// TMPD for `task` with `steps` (default 100) and `--set` parameters.
-    pub fn new(_task: &str, steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
+    /// TMPD with `steps` (default 100) and `--set` parameters.
+    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
         let mut p = Params::new("tmpd", sets);
         let d = Tmpd {
             steps: steps.unwrap_or(100),
