@@ -515,26 +515,26 @@ fn default_model() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/weights/fmnist32"))
 }
 
-/// A one-line progress bar on stderr.
+/// A progress bar on stderr (indicatif: drawn only on a terminal), cleared at the end for one line
+/// that says what ran and how long it took (the only line a log or a pipe gets).
 fn progress_bar(label: &str) -> impl FnMut(usize, usize) {
-    let start = std::time::Instant::now();
     let label = label.to_string();
+    let mut bar: Option<indicatif::ProgressBar> = None;
     move |done, total| {
-        let width = 30;
-        let filled = done * width / total.max(1);
-        let el = start.elapsed().as_secs_f64();
-        let eta = if done > 0 {
-            el / done as f64 * (total - done) as f64
-        } else {
-            0.0
-        };
-        eprint!(
-            "\r{label} [{}{}] {done}/{total}  {el:.0}s elapsed, {eta:.0}s left ",
-            "=".repeat(filled),
-            " ".repeat(width - filled)
-        );
+        let b = bar.get_or_insert_with(|| {
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len}  {elapsed} elapsed, {eta} left",
+            )
+            .expect("a valid template")
+            .progress_chars("=> ");
+            let b = indicatif::ProgressBar::new(total as u64).with_style(style);
+            b.set_prefix(label.clone());
+            b
+        });
+        b.set_position(done as u64);
         if done == total {
-            eprintln!();
+            b.finish_and_clear();
+            eprintln!("{label}: {total} steps in {:.1} s", b.elapsed().as_secs_f64());
         }
     }
 }
@@ -601,20 +601,30 @@ fn eval(
     spec.model = model_identity(&model)?;
     let gpu = gpu()?;
     let m = load_model(&gpu, &model)?;
-    let start = std::time::Instant::now();
+    // one bar for the sweep's steps, its message the job in hand; off a terminal, one line a job
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg}: {pos}/{len} steps of the sweep, {elapsed} elapsed, ~{eta} left",
+        )
+        .expect("a valid template"),
+    );
     let mut last = String::new();
     let rows = tweedie::eval::run(&m, &spec, &mut |label, done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
         if label != last {
-            if !last.is_empty() {
-                eprintln!();
+            if bar.is_hidden() {
+                eprintln!(
+                    "{label} ({done}/{total} steps of the sweep, {:.0} s)",
+                    bar.elapsed().as_secs_f64()
+                );
             }
+            bar.set_message(label.to_string());
             last = label.to_string();
         }
-        let el = start.elapsed().as_secs_f64();
-        let left = el / done.max(1) as f64 * total.saturating_sub(done) as f64;
-        eprint!("\r{label}: {done}/{total} steps of the sweep, {el:.0}s elapsed, ~{left:.0}s left   ");
     })?;
-    eprintln!();
+    bar.finish_and_clear();
+    eprintln!("sweep done in {:.0} s", bar.elapsed().as_secs_f64());
     print!(
         "{}",
         std::fs::read_to_string(out.join("table.md")).unwrap_or_default()
