@@ -1239,7 +1239,7 @@ pub fn write_reports(out: &Path, sw: &Sweep, rows: &[Row]) -> Result<()> {
             crate::plot::line_chart(
                 &out.join(format!("psnr_{k}_{name}.png")),
                 task,
-                "psnr (db)",
+                "PSNR (dB)",
                 &x_labels,
                 &series,
             )?;
