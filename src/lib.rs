@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod autograd;
 pub mod diffusion;
 pub mod error;

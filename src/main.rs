@@ -3,9 +3,8 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tweedie::diffusion::Denoiser;
-use tweedie::models::Model;
-use tweedie::{Error, Gpu, Result, Tensor};
+use tweedie::app::{self, Frontend};
+use tweedie::{Gpu, Result};
 
 #[derive(Parser)]
 #[command(
@@ -23,13 +22,56 @@ struct Cli {
     model_config: Option<String>,
 }
 
-/// `--model-config`, for [`load_model`].
-static MODEL_CONFIG: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+/// The command line as the library's [`Frontend`]: results on stdout, notes on stderr, a progress
+/// bar (indicatif: drawn only on a terminal) cleared at the end for one line that says what ran and
+/// how long it took (the only line a log or a pipe gets).
+struct Console {
+    model_config: Option<String>,
+    bar: Option<(String, indicatif::ProgressBar)>,
+}
 
-/// Loads `--model`: a diffusers directory or a guided-diffusion checkpoint (with `--model-config`).
-fn load_model(gpu: &Gpu, path: &std::path::Path) -> Result<Model> {
-    let cfg = MODEL_CONFIG.get().and_then(|c| c.as_deref());
-    Model::load(gpu, path, cfg)
+impl Frontend for Console {
+    fn gpu(&mut self) -> Result<Gpu> {
+        gpu()
+    }
+    fn model_config(&self) -> Option<&str> {
+        self.model_config.as_deref()
+    }
+    fn say(&mut self, text: &str) {
+        println!("{text}");
+    }
+    fn note(&mut self, text: &str) {
+        eprintln!("note: {text}");
+    }
+    fn status(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
+    fn progress(&mut self, label: &str, done: usize, total: usize) {
+        if self.bar.as_ref().is_none_or(|(l, _)| l != label) {
+            if let Some((_, old)) = self.bar.take() {
+                old.finish_and_clear();
+            }
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len}  {elapsed} elapsed, {eta} left",
+            )
+            .expect("a valid template")
+            .progress_chars("=> ");
+            let b = indicatif::ProgressBar::new(total as u64).with_style(style);
+            b.set_prefix(label.to_string());
+            if b.is_hidden() && done > 0 {
+                // a sweep's next job, in a log
+                eprintln!("{label} ({done}/{total} steps)");
+            }
+            self.bar = Some((label.to_string(), b));
+        }
+        let Some((_, b)) = &self.bar else { return };
+        b.set_position(done as u64);
+        if done == total {
+            b.finish_and_clear();
+            eprintln!("{label}: {total} steps in {:.1} s", b.elapsed().as_secs_f64());
+            self.bar = None;
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -242,28 +284,31 @@ fn gpu() -> Result<Gpu> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    MODEL_CONFIG.set(cli.model_config.clone()).ok();
+    let f = &mut Console {
+        model_config: cli.model_config.clone(),
+        bar: None,
+    };
     // the TWEEDIE_* settings are checked before anything else runs
     if let Err(e) = tweedie::gpu::Options::from_env() {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
     let r = match cli.cmd {
-        Cmd::Info => info(),
+        Cmd::Info => app::info(f),
         Cmd::Eps {
             model,
             input,
             t,
             out,
             vjp,
-        } => eps(&model, &input, t, &out, vjp.as_deref()),
+        } => app::eps(f, &model, &input, t, &out, vjp.as_deref()),
         Cmd::Degrade {
             task,
             input,
             sigma_y,
             seed,
             out,
-        } => degrade(&task, &input, sigma_y, seed, &out),
+        } => app::degrade(f, &task, &input, sigma_y, seed, &out),
         Cmd::Restore {
             task,
             solver,
@@ -277,27 +322,30 @@ fn main() -> ExitCode {
             out,
             grid,
             std,
-        } => restore(RestoreArgs {
-            task,
-            solver,
-            observed,
-            truth,
-            steps,
-            seed,
-            sigma_y,
-            sets,
-            model,
-            out,
-            grid,
-            std,
-        }),
+        } => app::restore(
+            f,
+            app::Restore {
+                task,
+                solver,
+                observed,
+                truth,
+                steps,
+                seed,
+                sigma_y,
+                sets,
+                model,
+                out,
+                grid,
+                std,
+            },
+        ),
         Cmd::Demo {
             steps,
             images,
             out,
             model,
             seed,
-        } => demo(steps, images, &out, model, seed),
+        } => app::demo(f, steps, images, &out, model, seed),
         Cmd::Eval {
             images,
             tasks,
@@ -311,7 +359,8 @@ fn main() -> ExitCode {
             out,
             shard,
             merge,
-        } if merge.is_empty() => eval(
+        } if merge.is_empty() => app::eval(
+            f,
             images,
             &tasks,
             &solvers,
@@ -324,7 +373,7 @@ fn main() -> ExitCode {
             out,
             shard.as_deref(),
         ),
-        Cmd::Eval { merge, .. } => eval_merge(&merge),
+        Cmd::Eval { merge, .. } => app::eval_merge(f, &merge),
         Cmd::Sample {
             model,
             n,
@@ -333,7 +382,7 @@ fn main() -> ExitCode {
             eta,
             seed,
             out,
-        } => sample(model, n, steps, &sampler, eta, seed, &out),
+        } => app::sample(f, model, n, steps, &sampler, eta, seed, &out),
     };
     if let Ok(g) = PROFILED.lock()
         && let Some(rep) = g.as_ref().and_then(|g| g.profile_report())
@@ -347,1253 +396,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn info() -> Result<()> {
-    println!("adapters seen:");
-    for a in tweedie::gpu::list_adapters() {
-        println!(
-            "  {:<40} {:?}  {:?}  {}",
-            a.name, a.backend, a.device_type, a.driver
-        );
-    }
-    let gpu = gpu()?;
-    let i = gpu.adapter_info();
-    let l = gpu.limits();
-    println!("chosen: {} ({:?}, {:?})", i.name, i.backend, i.device_type);
-    println!("driver: {} {}", i.driver, i.driver_info);
-    println!("subgroup size: {}..{}", i.subgroup_min_size, i.subgroup_max_size);
-    let f = gpu.features();
-    let names: Vec<String> = [
-        (wgpu::Features::TIMESTAMP_QUERY, "timestamps"),
-        (wgpu::Features::SHADER_F16, "f16"),
-        (wgpu::Features::SUBGROUP, "subgroups"),
-        (wgpu::Features::IMMEDIATES, "immediates"),
-    ]
-    .iter()
-    .map(|(flag, n)| format!("{n}={}", if f.contains(*flag) { "yes" } else { "no" }))
-    .collect();
-    println!("features: {}", names.join(" "));
-    println!(
-        "kernels: {} (TWEEDIE_KERNELS=auto|portable|cpu), subgroup reductions: {} (TWEEDIE_SUBGROUPS=auto|on|off)",
-        match gpu.kernel_path() {
-            tweedie::gpu::KernelPath::Cpu => "cpu-tuned",
-            _ => "portable",
-        },
-        if gpu.subgroups() { "yes" } else { "no" }
-    );
-    println!(
-        "limits: max_storage_buffer_binding_size={} MiB max_buffer_size={} MiB max_compute_workgroups_per_dimension={} max_compute_workgroup_storage_size={} max_storage_buffers_per_shader_stage={}",
-        l.max_storage_buffer_binding_size >> 20,
-        l.max_buffer_size >> 20,
-        l.max_compute_workgroups_per_dimension,
-        l.max_compute_workgroup_storage_size,
-        l.max_storage_buffers_per_shader_stage
-    );
-    Ok(())
-}
-
-/// Reads the tensor `name` of a safetensors file, refusing NaN and infinity with the file and the
-/// tensor named.
-fn read_tensor(path: &std::path::Path, name: &str) -> Result<tweedie::io::HostTensor> {
-    let mut all = tweedie::io::read_safetensors(path)?;
-    let t = all.remove(name).ok_or_else(|| {
-        Error::Input(format!(
-            "{} has no tensor named {name:?} (it has: {})",
-            path.display(),
-            all.keys().cloned().collect::<Vec<_>>().join(", ")
-        ))
-    })?;
-    if let Some(i) = t.data.iter().position(|v| !v.is_finite()) {
-        return Err(Error::Input(format!(
-            "{}: tensor {name} holds {} at index {i}; the file is corrupt, write it again",
-            path.display(),
-            t.data[i]
-        )));
-    }
-    Ok(t)
-}
-
-/// The measurement noise of degrade, restore and eval: finite, in [0, 100].
-fn check_sigma_y(v: f64) -> Result<()> {
-    if v.is_finite() && (0.0..=100.0).contains(&v) {
-        return Ok(());
-    }
-    Err(Error::Input(format!(
-        "--sigma-y {v}: the measurement noise must be a number in [0, 100], in units of the [-1, 1] image range (DPS uses 0.05)"
-    )))
-}
-
-/// The kind of a picture-or-tensor output path.
-fn output_kind(p: &std::path::Path) -> tweedie::io::Output {
-    if is_safetensors(p) {
-        tweedie::io::Output::Safetensors
-    } else {
-        tweedie::io::Output::Png
-    }
-}
-
-fn finite(v: &[f32], what: &str) -> Result<()> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(i) => Err(Error::NonFinite(format!(
-            "{what} has a non-finite value at index {i}"
-        ))),
-        None => Ok(()),
-    }
-}
-
-fn eps(
-    model: &std::path::Path,
-    input: &std::path::Path,
-    t: u32,
-    out: &std::path::Path,
-    vjp: Option<&std::path::Path>,
-) -> Result<()> {
-    let mut inputs = vec![("--input", input)];
-    inputs.extend(vjp.map(|v| ("--vjp", v)));
-    inputs.extend(Some(model).filter(|m| m.is_file()).map(|m| ("--model", m)));
-    tweedie::io::check_distinct(&inputs, &[("--out", out)])?;
-    tweedie::io::check_output(out, tweedie::io::Output::Safetensors, "--out")?;
-    let x = read_tensor(input, "x")?;
-    let gpu = gpu()?;
-    let m = load_model(&gpu, model)?;
-    let len = m.schedule().len();
-    if t as usize >= len {
-        return Err(Error::Input(format!(
-            "--t {t}: the model's schedule has {len} timesteps, so t must be from 0 to {}",
-            len - 1
-        )));
-    }
-    m.check_input(&x.shape)
-        .map_err(|e| Error::Input(format!("{}: tensor x: {e}", input.display())))?;
-    let xt = Tensor::from_slice(&gpu, &x.shape, &x.data)?;
-    let tt = Tensor::full(&gpu, &[x.shape[0]], t as f32)?;
-    match vjp {
-        None => {
-            let e = m.forward(&xt, &tt)?;
-            let ev = e.to_vec()?;
-            finite(&ev, "the model output")?;
-            tweedie::io::write_safetensors(out, &[("eps", e.shape(), &ev)])?;
-            println!("wrote eps {:?} to {}", e.shape(), out.display());
-        }
-        Some(vpath) => {
-            let v = read_tensor(vpath, "v")?;
-            let want: Vec<usize> = vec![x.shape[0], m.out_channels(), x.shape[2], x.shape[3]];
-            if v.shape != want {
-                return Err(Error::Input(format!(
-                    "{}: v has shape {:?} but the model output has shape {want:?}",
-                    vpath.display(),
-                    v.shape
-                )));
-            }
-            let vt = Tensor::from_slice(&gpu, &v.shape, &v.data)?;
-            let xt = xt.tracked();
-            let e = m.forward(&xt, &tt)?;
-            let g = tweedie::autograd::backward(&e, &vt, &[&xt])?.remove(0);
-            let e = e.detach();
-            let (ev, gv) = (e.to_vec()?, g.to_vec()?);
-            finite(&ev, "the model output")?;
-            finite(&gv, "the vector-Jacobian product")?;
-            tweedie::io::write_safetensors(out, &[("eps", e.shape(), &ev), ("vjp", g.shape(), &gv)])?;
-            println!(
-                "wrote eps {:?} and vjp {:?} to {}",
-                e.shape(),
-                g.shape(),
-                out.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-/// The bundled prior: `weights/fmnist32` under the working directory, else in the source tree.
-fn default_model() -> PathBuf {
-    let local = PathBuf::from("weights/fmnist32");
-    if local.join("config.json").is_file() {
-        return local;
-    }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/weights/fmnist32"))
-}
-
-/// A progress bar on stderr (indicatif: drawn only on a terminal), cleared at the end for one line
-/// that says what ran and how long it took (the only line a log or a pipe gets).
-fn progress_bar(label: &str) -> impl FnMut(usize, usize) {
-    let label = label.to_string();
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    move |done, total| {
-        let b = bar.get_or_insert_with(|| {
-            let style = indicatif::ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len}  {elapsed} elapsed, {eta} left",
-            )
-            .expect("a valid template")
-            .progress_chars("=> ");
-            let b = indicatif::ProgressBar::new(total as u64).with_style(style);
-            b.set_prefix(label.clone());
-            b
-        });
-        b.set_position(done as u64);
-        if done == total {
-            b.finish_and_clear();
-            eprintln!("{label}: {total} steps in {:.1} s", b.elapsed().as_secs_f64());
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn eval(
-    images: Vec<PathBuf>,
-    tasks: &str,
-    solvers: &str,
-    steps: &str,
-    seeds: u64,
-    sigma_y: f64,
-    sets: &[String],
-    batch: usize,
-    model: Option<PathBuf>,
-    out: PathBuf,
-    shard: Option<&str>,
-) -> Result<()> {
-    let list = |s: &str| -> Vec<String> {
-        s.split(',')
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty())
-            .collect()
-    };
-    check_sigma_y(sigma_y)?;
-    if batch == 0 || seeds == 0 {
-        return Err(Error::Input(format!(
-            "--batch {batch} --seeds {seeds}: both must be at least 1"
-        )));
-    }
-    // the folder is created only once everything is checked (by eval::run)
-    if out.is_file() {
-        return Err(Error::Io(format!(
-            "--out {} is a file; eval writes a folder of results",
-            out.display()
-        )));
-    }
-    let steps: Vec<usize> = list(steps)
-        .iter()
-        .map(|v| {
-            v.parse()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| Error::Input(format!("--steps {v}: expected whole numbers above 0")))
-        })
-        .collect::<Result<_>>()?;
-    let shard = shard.map(tweedie::eval::parse_shard).transpose()?;
-    let model = model.unwrap_or_else(default_model);
-    let mut spec = tweedie::eval::EvalSpec {
-        images: tweedie::eval::expand_images(&images)?,
-        tasks: tweedie::eval::split_tasks(tasks),
-        solvers: list(solvers),
-        steps,
-        seeds,
-        sigma_y,
-        sets: parse_sets(sets)?,
-        batch,
-        out: out.clone(),
-        model: String::new(),
-        shard,
-    };
-    // solvers, tasks and --set keys before the model is read
-    tweedie::eval::check(&spec)?;
-    spec.model = model_identity(&model)?;
-    let gpu = gpu()?;
-    let m = load_model(&gpu, &model)?;
-    // one bar for the sweep's steps, its message the job in hand; off a terminal, one line a job
-    let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg}: {pos}/{len} steps of the sweep, {elapsed} elapsed, ~{eta} left",
-        )
-        .expect("a valid template"),
-    );
-    let mut last = String::new();
-    let rows = tweedie::eval::run(&m, &spec, &mut |label, done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        if label != last {
-            if bar.is_hidden() {
-                eprintln!(
-                    "{label} ({done}/{total} steps of the sweep, {:.0} s)",
-                    bar.elapsed().as_secs_f64()
-                );
-            }
-            bar.set_message(label.to_string());
-            last = label.to_string();
-        }
-    })?;
-    bar.finish_and_clear();
-    eprintln!("sweep done in {:.0} s", bar.elapsed().as_secs_f64());
-    print!(
-        "{}",
-        std::fs::read_to_string(out.join("table.md")).unwrap_or_default()
-    );
-    println!(
-        "{} rows in {}/results.csv; results.json, table.md and psnr_*.png beside it",
-        rows.len(),
-        out.display()
-    );
-    Ok(())
-}
-
-/// What identifies a model in `eval` rows: the SHA-256 of its files (a diffusers folder whole; a
-/// checkpoint with the configuration files that may sit beside it), and the --model-config given
-/// (a file's content, a preset's name).
-fn model_identity(model: &std::path::Path) -> Result<String> {
-    let mut id = tweedie::io::content_hash(model)?;
-    if model.is_file() {
-        let sidecars = [model.with_extension("json"), model.with_file_name("config.json")];
-        for p in sidecars.iter().filter(|p| p.is_file()) {
-            id = format!("{id}+{}", tweedie::io::content_hash(p)?);
-        }
-    }
-    if let Some(cfg) = MODEL_CONFIG.get().and_then(|c| c.as_deref()) {
-        let p = std::path::Path::new(cfg);
-        id = if p.is_file() {
-            format!("{id}+{}", tweedie::io::content_hash(p)?)
-        } else {
-            format!("{id}+{cfg}")
-        };
-    }
-    Ok(id)
-}
-
-fn eval_merge(args: &[PathBuf]) -> Result<()> {
-    let (out, dirs) = args
-        .split_first()
-        .ok_or_else(|| Error::Input("--merge OUT DIR...".into()))?;
-    tweedie::io::check_output(out, tweedie::io::Output::Folder, "--merge OUT")?;
-    let rows = tweedie::eval::merge(out, dirs)?;
-    print!(
-        "{}",
-        std::fs::read_to_string(out.join("table.md")).unwrap_or_default()
-    );
-    println!(
-        "{} rows from {} shards in {}/results.csv; results.json, table.md and psnr_*.png beside it",
-        rows.len(),
-        dirs.len(),
-        out.display()
-    );
-    Ok(())
-}
-
-fn sample(
-    model: Option<PathBuf>,
-    n: usize,
-    steps: usize,
-    sampler: &str,
-    eta: Option<f64>,
-    seed: u64,
-    out: &std::path::Path,
-) -> Result<()> {
-    use tweedie::diffusion::Sampler;
-    let sampler = match (sampler, eta) {
-        ("ddpm", Some(e)) => {
-            return Err(Error::Input(format!(
-                "--eta {e} with --sampler ddpm: the ancestral sampler has no eta (it is fixed); drop \
-                 --eta, or use --sampler ddim --eta {e}"
-            )));
-        }
-        ("ddpm", None) => Sampler::Ddpm,
-        ("ddim", _) => Sampler::Ddim {
-            eta: eta.unwrap_or(0.0),
-        },
-        (other, _) => {
-            return Err(Error::Input(format!(
-                "unknown sampler {other:?}; use ddpm or ddim"
-            )));
-        }
-    };
-    let eta = eta.unwrap_or(0.0);
-    if steps < tweedie::diffusion::MIN_SAMPLE_STEPS {
-        return Err(Error::Input(format!(
-            "--steps {steps}: sampling takes at least {} steps (the respaced chain starts at t = T - T/steps: \
-             one step starts and ends at t = 0 and returns the starting noise)",
-            tweedie::diffusion::MIN_SAMPLE_STEPS
-        )));
-    }
-    if n == 0 || n > 1024 {
-        return Err(Error::Input(format!("--n {n}: draw from 1 to 1024 samples")));
-    }
-    if !(eta.is_finite() && (0.0..=1.0).contains(&eta)) {
-        return Err(Error::Input(format!(
-            "--eta {eta}: DDIM's stochasticity must be a number in [0, 1] (0: deterministic)"
-        )));
-    }
-    if steps == 0 {
-        return Err(Error::Input("--steps 0: sampling takes at least 1 step".into()));
-    }
-    tweedie::io::check_output(out, tweedie::io::Output::Png, "--out")?;
-    let dir = model.unwrap_or_else(default_model);
-    let gpu = gpu()?;
-    let m = load_model(&gpu, &dir)?;
-    let (h, w) = m.sample_size().ok_or_else(|| {
-        Error::Model(format!(
-            "{}: config.json has no sample_size to sample at",
-            dir.display()
-        ))
-    })?;
-    let shape = [n, m.in_channels(), h, w];
-    let x = tweedie::diffusion::sample(&m, &shape, steps, sampler, seed, &mut progress_bar("sampling"))?;
-    let images = tweedie::io::batch_to_images(&x.to_vec()?, &shape);
-    let cols = (n as f64).sqrt().ceil() as usize;
-    let scale = if h <= 64 { 4 } else { 1 };
-    tweedie::io::write_image(out, &tweedie::io::grid(&images, cols)?, scale)?;
-    println!("wrote {n} samples to {}", out.display());
-    Ok(())
-}
-
-use tweedie::io::Image;
-use tweedie::operators::{self, Operator, TaskSpec};
-
-fn image_tensor(gpu: &Gpu, imgs: &[Image]) -> Result<Tensor> {
-    let [c, h, w] = imgs[0].shape();
-    let data: Vec<f32> = imgs.iter().flat_map(|i| i.data.iter().copied()).collect();
-    Tensor::from_slice(gpu, &[imgs.len(), c, h, w], &data)
-}
-
-fn is_safetensors(p: &std::path::Path) -> bool {
-    p.extension().is_some_and(|e| e == "safetensors")
-}
-
-fn degrade(
-    task: &str,
-    input: &std::path::Path,
-    sigma_y: f64,
-    seed: u64,
-    out: &std::path::Path,
-) -> Result<()> {
-    check_sigma_y(sigma_y)?;
-    let mut spec: TaskSpec = task.parse()?;
-    if operators::task_entry(&spec.name).is_some_and(|t| t.seeded) {
-        spec = spec.with_default("seed", &seed.to_string());
-    }
-    let mask = spec.get("path").map(PathBuf::from);
-    let mut inputs = vec![("--input", input)];
-    inputs.extend(mask.as_deref().map(|m| ("--task path=", m)));
-    tweedie::io::check_distinct(&inputs, &[("--out", out)])?;
-    tweedie::io::check_output(out, output_kind(out), "--out")?;
-    let img = tweedie::io::read_image(input)?;
-    let plan = operators::resolve(&spec, img.shape())?;
-    if let operators::Plan::Blind { size, .. } = plan {
-        return Err(Error::Input(format!(
-            "deblur-blind has no kernel to blur with (it is the task of estimating one): degrade with \
-             deblur-gauss:size={size} or deblur-motion:size={size}, then restore with --task deblur-blind:size={size} --solver blind-red-diff"
-        )));
-    }
-    if matches!(plan, operators::Plan::Cs { .. }) && !is_safetensors(out) {
-        return Err(Error::Input(format!(
-            "{} measurements are not images: write them with --out y.safetensors",
-            plan.describe()
-        )));
-    }
-    if let Some(n) = plan.note() {
-        eprintln!("note: {n}");
-    }
-    // phase retrieval's picture is a view (the log magnitude): the exact y goes beside it
-    let view = matches!(plan, operators::Plan::PhaseRetrieval { .. });
-    let gpu = gpu()?;
-    let op = operators::build_plan(&gpu, plan, img.shape())?;
-    // the pictures written beside the output (a motion kernel): checked before the compute
-    let extras: Vec<PathBuf> = op
-        .extras()
-        .iter()
-        .map(|(suffix, _)| out.with_extension(format!("{suffix}.png")))
-        .collect();
-    let mut outs = vec![("--out", out)];
-    outs.extend(
-        extras
-            .iter()
-            .map(|p| ("the kernel picture (beside --out)", p.as_path())),
-    );
-    let exact = (!is_safetensors(out) && view).then(|| out.with_extension("safetensors"));
-    if let Some(e) = &exact {
-        outs.push(("the exact measurement (beside --out)", e.as_path()));
-        tweedie::io::check_output(
-            e,
-            tweedie::io::Output::Safetensors,
-            "the exact measurement (beside --out)",
-        )?;
-    }
-    tweedie::io::check_distinct(&inputs, &outs)?;
-    for p in &extras {
-        tweedie::io::check_output(p, tweedie::io::Output::Png, "the kernel picture (beside --out)")?;
-    }
-    let x = image_tensor(&gpu, std::slice::from_ref(&img))?;
-    let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
-    // how it was made goes into the file: restore reads the task (a random mask's seed
-    // included), σ_y and the image size from it
-    let meta = Made {
-        task: op.describe(),
-        sigma_y,
-        shape: img.shape(),
-    }
-    .metadata();
-    if is_safetensors(out) {
-        tweedie::io::write_safetensors_with(out, &[("y", y.shape(), &y.to_vec()?)], &meta)?;
-    } else {
-        let obs = op.observation_image(&y)?.ok_or_else(|| {
-            Error::Input(format!(
-                "{} measurements are not images: write them with --out y.safetensors",
-                op.describe()
-            ))
-        })?;
-        let s = obs.shape();
-        let im = Image {
-            channels: s[1],
-            height: s[2],
-            width: s[3],
-            data: obs.to_vec()?,
-        };
-        tweedie::io::write_image_with(out, &im, &meta)?;
-        if op.measurement_from_image(&obs).is_err() {
-            // the picture is a view (phase retrieval's log magnitude): the exact y goes beside it
-            let exact = exact.unwrap_or_else(|| out.with_extension("safetensors"));
-            tweedie::io::write_safetensors_with(&exact, &[("y", y.shape(), &y.to_vec()?)], &meta)?;
-            println!(
-                "the picture is for viewing only; restore from {} (the exact measurement)",
-                exact.display()
-            );
-        }
-    }
-    for ((suffix, pic), p) in op.extras().into_iter().zip(&extras) {
-        tweedie::io::write_image(p, &pic, 8)?;
-        println!("wrote the {suffix} to {}", p.display());
-    }
-    println!(
-        "wrote {} of {} to {}",
-        op.describe(),
-        input.display(),
-        out.display()
-    );
-    println!(
-        "it records --task '{}' --sigma-y {sigma_y}: restore reads them from it",
-        op.describe()
-    );
-    Ok(())
-}
-
-/// The metadata key under which `degrade` records how it made an observation (one key holding a
-/// JSON object, so the file's bytes do not depend on a map's order).
-const MADE_KEY: &str = "tweedie";
-
-/// How `degrade` made an observation: the task spec with every parameter spelled out (a random
-/// mask's resolved seed included), the measurement noise and the clean image's `[C, H, W]`.
-#[derive(Debug, Clone, PartialEq)]
-struct Made {
-    task: String,
-    sigma_y: f64,
-    shape: [usize; 3],
-}
-
-impl Made {
-    fn metadata(&self) -> tweedie::io::Metadata {
-        let json = serde_json::json!({
-            "task": self.task,
-            "sigma_y": self.sigma_y,
-            "shape": self.shape,
-            "version": env!("CARGO_PKG_VERSION"),
-        });
-        [(MADE_KEY.to_string(), json.to_string())].into_iter().collect()
-    }
-
-    /// What `path` records, `None` when it records nothing (not written by `degrade`, or by a
-    /// version before the record); a record that cannot be read is an error naming the field.
-    fn read(path: &std::path::Path) -> Result<Option<Made>> {
-        // a file that cannot be read records nothing here: reading the observation says why
-        let Ok(m) = tweedie::io::read_metadata(path) else {
-            return Ok(None);
-        };
-        let Some(text) = m.get(MADE_KEY) else {
-            return Ok(None);
-        };
-        let bad = |field: &str| {
-            Error::Input(format!(
-                "{}: its record of how degrade made it ({MADE_KEY:?} metadata) has no valid {field}: {text}; \
-                 give --task and --sigma-y yourself, or degrade the image again",
-                path.display()
-            ))
-        };
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("JSON"))?;
-        let task = v["task"].as_str().ok_or_else(|| bad("task"))?.to_string();
-        let sigma_y = v["sigma_y"]
-            .as_f64()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| bad("sigma_y"))?;
-        let dims: Vec<usize> = v["shape"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|d| d.as_u64().map(|d| d as usize)).collect())
-            .unwrap_or_default();
-        let shape: [usize; 3] = dims
-            .try_into()
-            .ok()
-            .filter(|d: &[usize; 3]| d.iter().all(|&n| n > 0))
-            .ok_or_else(|| bad("shape"))?;
-        Ok(Some(Made { task, sigma_y, shape }))
-    }
-}
-
-/// The record the observations carry (the first one's, with its path): all that carry one must
-/// agree, since a batch restores with one operator and one σ_y.
-fn observations_made(observed: &[PathBuf]) -> Result<Option<(PathBuf, Made)>> {
-    let mut first: Option<(PathBuf, Made)> = None;
-    for p in observed {
-        let Some(m) = Made::read(p)? else { continue };
-        match &first {
-            None => first = Some((p.clone(), m)),
-            Some((q, f)) if *f != m => {
-                return Err(Error::Input(format!(
-                    "{} was degraded with --task '{}' --sigma-y {} from a {}x{} image, but {} with --task '{}' --sigma-y {} from a {}x{} image: a batch restores with one operator; restore them in separate runs",
-                    q.display(),
-                    f.task,
-                    f.sigma_y,
-                    f.shape[2],
-                    f.shape[1],
-                    p.display(),
-                    m.task,
-                    m.sigma_y,
-                    m.shape[2],
-                    m.shape[1]
-                )));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(first)
-}
-
-/// Whether two resolved tasks build the same operator (masks compared by content, so
-/// `path=./m.png` and `path=m.png` agree).
-fn same_plan(a: &operators::Plan, b: &operators::Plan) -> bool {
-    match (a, b) {
-        (
-            operators::Plan::Mask {
-                mask: ma, spec: sa, ..
-            },
-            operators::Plan::Mask {
-                mask: mb, spec: sb, ..
-            },
-        ) => ma == mb && sa.split(':').next() == sb.split(':').next(),
-        _ => a.describe() == b.describe(),
-    }
-}
-
-/// The task to restore with: the one the observations record, or `--task`, which must agree with
-/// the record where there is one (parameters it leaves out are taken from the record).
-fn restore_task(
-    given: Option<&str>,
-    made: Option<&(PathBuf, Made)>,
-    observed: &[PathBuf],
-) -> Result<TaskSpec> {
-    match (given, made) {
-        (None, None) if std::fs::File::open(&observed[0]).is_err() => {
-            let e = std::fs::File::open(&observed[0])
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-            Err(Error::Input(format!(
-                "cannot read image {}: {e}",
-                observed[0].display()
-            )))
-        }
-        (None, None) => Err(Error::Input(format!(
-            "--task is needed: {} does not record how it was made (it was not written by tweedie \
-             degrade, or by a version before the record); give the task spec degrade was given, e.g. \
-             --task sr:factor=4",
-            observed[0].display()
-        ))),
-        (Some(t), None) => t.parse(),
-        (None, Some((p, m))) => {
-            let spec: TaskSpec = m.task.parse()?;
-            // a recorded mask file is read from where restore runs
-            operators::resolve(&spec, m.shape).map_err(|e| {
-                Error::Input(format!(
-                    "{} records --task '{}', which cannot be rebuilt here ({e}); give --task with the \
-                     mask's path as seen from this folder",
-                    p.display(),
-                    m.task
-                ))
-            })?;
-            Ok(spec)
-        }
-        (Some(t), Some((p, m))) => {
-            let recorded: TaskSpec = m.task.parse()?;
-            let mut spec: TaskSpec = t.parse()?;
-            let blind = |plan: &operators::Plan| match plan {
-                operators::Plan::Gauss { size, .. } | operators::Plan::Motion { size, .. } => Some(*size),
-                _ => None,
-            };
-            let agree = if spec.name == "deblur-blind" {
-                // a blur restored with its kernel unknown: the kernel's size must agree
-                match (
-                    operators::resolve(&spec, m.shape)?,
-                    blind(&operators::resolve(&recorded, m.shape)?),
-                ) {
-                    (operators::Plan::Blind { size, .. }, Some(made)) => size == made,
-                    _ => false,
-                }
-            } else {
-                spec.name == recorded.name && {
-                    for (k, v) in &recorded.params {
-                        spec = spec.with_default(k, v);
-                    }
-                    let got = operators::resolve(&spec, m.shape)?;
-                    match operators::resolve(&recorded, m.shape) {
-                        Ok(want) => same_plan(&want, &got),
-                        // the recorded mask file is not where degrade read it (another folder):
-                        // the given --task is all there is to go by
-                        Err(e) => {
-                            eprintln!(
-                                "note: --task {t} cannot be checked against {}'s record: {e}",
-                                p.display()
-                            );
-                            true
-                        }
-                    }
-                }
-            };
-            if !agree {
-                return Err(Error::Input(format!(
-                    "--task {t} disagrees with {}, which degrade made with --task '{}': leave --task out \
-                     to use the recorded task, or give the observation that task was for",
-                    p.display(),
-                    m.task
-                )));
-            }
-            Ok(spec)
-        }
-    }
-}
-
-struct RestoreArgs {
-    task: Option<String>,
-    solver: String,
-    observed: Vec<PathBuf>,
-    truth: Vec<PathBuf>,
-    steps: Option<usize>,
-    seed: u64,
-    sigma_y: Option<f64>,
-    sets: Vec<String>,
-    model: Option<PathBuf>,
-    out: PathBuf,
-    grid: Option<PathBuf>,
-    std: Option<PathBuf>,
-}
-
-/// Reads one observation as the measurement tensor `[1, ...]` of `op`.
-fn read_observation(gpu: &Gpu, op: &dyn Operator, path: &std::path::Path) -> Result<Tensor> {
-    let want = op.y_shape();
-    if is_safetensors(path) {
-        let t = read_tensor(path, "y")?;
-        let per: Vec<usize> = if t.shape.first() == Some(&1) && t.shape.len() == want.len() + 1 {
-            t.shape[1..].to_vec()
-        } else {
-            t.shape.clone()
-        };
-        if per != want {
-            return Err(Error::Input(format!(
-                "{}: y has shape {:?} but {} expects {want:?} per image",
-                path.display(),
-                t.shape,
-                op.describe()
-            )));
-        }
-        let mut s = vec![1];
-        s.extend(&want);
-        return Tensor::from_slice(gpu, &s, &t.data);
-    }
-    let img = tweedie::io::read_image(path)?;
-    if img.shape().to_vec() != want {
-        return Err(Error::Input(format!(
-            "{} is {}x{} with {} channel(s), but {} on {}x{} images expects an observation of {want:?} (channels, height, width)",
-            path.display(),
-            img.width,
-            img.height,
-            img.channels,
-            op.describe(),
-            op.x_shape()[2],
-            op.x_shape()[1]
-        )));
-    }
-    op.measurement_from_image(&image_tensor(gpu, &[img])?)
-}
-
-fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
-    sets.iter()
-        .map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| Error::Input(format!("--set {kv}: expected key=value")))
-        })
-        .collect()
-}
-
-/// What a grid shows for an observation: the picture if it has the image's size (box-averaged down
-/// when it is a whole factor larger), else A⁺y or the trivial estimate (small SR observations
-/// enlarged, CS back-projected).
-fn display_observation(
-    model: &dyn tweedie::diffusion::Denoiser,
-    op: &dyn Operator,
-    y: &Tensor,
-) -> Result<Tensor> {
-    if let Some(o) = op.observation_image(y)? {
-        let [c, h, w] = op.x_shape();
-        let s = o.shape().to_vec();
-        if s[1..] == [c, h, w] {
-            return Ok(o);
-        }
-        // a picture larger by a whole factor (phase retrieval's 2× padded spectrum): shown
-        // box-averaged to the image's size
-        if s.len() == 4 && s[1] == c && s[2] > h && s[2] % h == 0 && s[3] % w == 0 && s[2] / h == s[3] / w {
-            let f = s[2] / h;
-            let v = o.to_vec()?;
-            let mut out = vec![0f32; s[0] * c * h * w];
-            for (q, o) in out.iter_mut().enumerate() {
-                let (r, i, j) = (q / (h * w), (q / w) % h, q % w);
-                let mut acc = 0.0;
-                for a in 0..f {
-                    for b in 0..f {
-                        acc += v[(r * s[2] + i * f + a) * s[3] + j * f + b];
-                    }
-                }
-                *o = acc / (f * f) as f32;
-            }
-            return Tensor::from_slice(y.gpu(), &[s[0], c, h, w], &out);
-        }
-    }
-    tweedie::solvers::trivial_estimate(model, op, y)
-}
-
-/// Where each restored image of a batch goes: `out/<observation name>.png`, refusing two
-/// observations that would land on one file.
-fn batch_outputs(observed: &[PathBuf], out: &std::path::Path) -> Result<Vec<PathBuf>> {
-    let mut seen: std::collections::HashMap<PathBuf, &PathBuf> = std::collections::HashMap::new();
-    let mut paths = Vec::new();
-    for obs in observed {
-        let name = obs.with_extension("png");
-        let p = out.join(name.file_name().unwrap_or_default());
-        if let Some(first) = seen.insert(p.clone(), obs) {
-            return Err(Error::Input(format!(
-                "--observed {} and {} would both be written to {}: give the observations distinct file names, or restore them in separate runs",
-                first.display(),
-                obs.display(),
-                p.display()
-            )));
-        }
-        paths.push(p);
-    }
-    Ok(paths)
-}
-
-/// The files `restore` reads, by option: observations, truths, a mask named by the task, a model file.
-fn restore_inputs<'a>(
-    a: &'a RestoreArgs,
-    mask: Option<&'a std::path::Path>,
-) -> Vec<(&'static str, &'a std::path::Path)> {
-    let mut v: Vec<(&str, &std::path::Path)> =
-        a.observed.iter().map(|p| ("--observed", p.as_path())).collect();
-    v.extend(a.truth.iter().map(|p| ("--truth", p.as_path())));
-    v.extend(mask.map(|m| ("--task path=", m)));
-    v.extend(a.model.as_deref().filter(|m| m.is_file()).map(|m| ("--model", m)));
-    v
-}
-
-fn restore(a: RestoreArgs) -> Result<()> {
-    // everything that can be checked without the device and the model, first
-    if let Some(v) = a.sigma_y {
-        check_sigma_y(v)?;
-    }
-    // how the observations were made, as degrade recorded it: the task, σ_y and image size
-    let made = observations_made(&a.observed)?;
-    let spec = restore_task(a.task.as_deref(), made.as_ref(), &a.observed)?;
-    let sigma_y = match (a.sigma_y, &made) {
-        (Some(v), Some((p, m))) if v != m.sigma_y => {
-            eprintln!(
-                "note: restoring with --sigma-y {v}, though {} was degraded with σ_y {}",
-                p.display(),
-                m.sigma_y
-            );
-            v
-        }
-        (Some(v), _) => v,
-        (None, Some((_, m))) => m.sigma_y,
-        (None, None) => 0.05,
-    };
-    let sets = parse_sets(&a.sets)?;
-    let solver = tweedie::solvers::create(&a.solver, &spec.name, a.steps, &sets)?;
-    tweedie::solvers::check_min_steps(solver.as_ref())?;
-    if !a.truth.is_empty() && a.truth.len() != a.observed.len() {
-        return Err(Error::Input(format!(
-            "{} --truth images for {} observations: give one per observation, in the same order",
-            a.truth.len(),
-            a.observed.len()
-        )));
-    }
-    // every output against every input and each other, before anything is created or computed
-    let batch = a.observed.len() > 1;
-    if batch {
-        tweedie::io::check_folder_name(&a.out, "--out", a.observed.len())?;
-        if let Some(sp) = &a.std {
-            tweedie::io::check_folder_name(sp, "--std", a.observed.len())?;
-        }
-    }
-    let outputs = if batch {
-        batch_outputs(&a.observed, &a.out)?
-    } else {
-        vec![a.out.clone()]
-    };
-    let std_outputs = match &a.std {
-        None => Vec::new(),
-        Some(_) if !solver.gives_std() => {
-            return Err(Error::Input(format!(
-                "--std needs a particle solver (its weighted particles give the spread); {} gives one \
-                 picture. Use --solver {}",
-                solver.name(),
-                tweedie::solvers::particle_solvers().join(" or ")
-            )));
-        }
-        Some(sp) if !batch => vec![sp.clone()],
-        Some(sp) => batch_outputs(&a.observed, sp)?,
-    };
-    let mask = spec.get("path").map(PathBuf::from);
-    let inputs = restore_inputs(&a, mask.as_deref());
-    let mut outs: Vec<(&str, &std::path::Path)> = outputs.iter().map(|p| ("--out", p.as_path())).collect();
-    outs.extend(a.grid.as_deref().map(|g| ("--grid", g)));
-    outs.extend(std_outputs.iter().map(|p| ("--std", p.as_path())));
-    tweedie::io::check_distinct(&inputs, &outs)?;
-    if batch {
-        tweedie::io::check_output(&a.out, tweedie::io::Output::Folder, "--out")?;
-    } else {
-        tweedie::io::check_output(&a.out, tweedie::io::Output::Png, "--out")?;
-    }
-    if let Some(g) = &a.grid {
-        tweedie::io::check_output(g, tweedie::io::Output::Png, "--grid")?;
-    }
-    match &a.std {
-        Some(sp) if batch => tweedie::io::check_output(sp, tweedie::io::Output::Folder, "--std")?,
-        Some(sp) => tweedie::io::check_output(sp, tweedie::io::Output::Png, "--std")?,
-        None => {}
-    }
-    let truths: Vec<Image> = a
-        .truth
-        .iter()
-        .map(|p| tweedie::io::read_image(p))
-        .collect::<Result<_>>()?;
-    if let Some((i, t)) = truths
-        .iter()
-        .enumerate()
-        .find(|(_, t)| t.shape() != truths[0].shape())
-    {
-        return Err(Error::Input(format!(
-            "--truth {} is {}x{} with {} channel(s) but {} is {}x{} with {}: the truth images must share one size",
-            a.truth[i].display(),
-            t.width,
-            t.height,
-            t.channels,
-            a.truth[0].display(),
-            truths[0].width,
-            truths[0].height,
-            truths[0].channels
-        )));
-    }
-    let dir = a.model.clone().unwrap_or_else(default_model);
-    let gpu = gpu()?;
-    let model = load_model(&gpu, &dir)?;
-    let model_shape = model.sample_size().map(|(h, w)| [model.in_channels(), h, w]);
-    if let (Some(t), Some((p, m))) = (truths.first(), &made)
-        && t.shape() != m.shape
-    {
-        return Err(Error::Input(format!(
-            "--truth {} is {}x{} with {} channel(s), but {} was degraded from a {}x{} image with {}: give the clean image the observation was made from",
-            a.truth[0].display(),
-            t.width,
-            t.height,
-            t.channels,
-            p.display(),
-            m.shape[2],
-            m.shape[1],
-            m.shape[0]
-        )));
-    }
-    let x_shape = match (truths.first(), model_shape, &made) {
-        (Some(t), _, _) => t.shape(),
-        (None, _, Some((_, m))) => m.shape,
-        (None, Some(s), None) => s,
-        (None, None, None) => {
-            return Err(Error::Input(
-                "the model config has no sample_size: pass --truth to give the image size".into(),
-            ));
-        }
-    };
-    if x_shape[0] != model.in_channels() {
-        return Err(Error::Input(format!(
-            "--truth {} has {} channel(s) but the model restores images with {}",
-            a.truth[0].display(),
-            x_shape[0],
-            model.in_channels()
-        )));
-    }
-    let plan = operators::resolve(&spec, x_shape)?;
-    if let Some(n) = plan.note() {
-        eprintln!("note: {n}");
-    }
-    let op = operators::build_plan(&gpu, plan, x_shape)?;
-    // the estimated kernel of a blind solve goes beside the output: checked like the others, before
-    // the solve
-    let side_outputs: Vec<(String, PathBuf)> = if op.unknown().is_some() {
-        op.extras()
-            .into_iter()
-            .map(|(suffix, _)| {
-                let p = if batch {
-                    a.out.join(format!("{suffix}.png"))
-                } else {
-                    a.out.with_extension(format!("{suffix}.png"))
-                };
-                (suffix, p)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for (suffix, p) in &side_outputs {
-        tweedie::io::check_output(
-            p,
-            tweedie::io::Output::Png,
-            &format!("the estimated {suffix} (beside --out)"),
-        )?;
-    }
-    let side: Vec<(&str, &std::path::Path)> = side_outputs
-        .iter()
-        .map(|(_, p)| ("the estimated kernel (beside --out)", p.as_path()))
-        .collect();
-    tweedie::io::check_distinct(&inputs, &[outs.clone(), side].concat())?;
-    let ys: Vec<Tensor> = match a
-        .observed
-        .iter()
-        .map(|p| read_observation(&gpu, op.as_ref(), p))
-        .collect::<Result<Vec<_>>>()
-    {
-        Ok(ys) => ys,
-        Err(e) => {
-            // the truth's size sets the problem; when the observations fit the model's own size
-            // instead, the truth is the one that is wrong
-            if let (Some(t), Some(ms)) = (truths.first(), model_shape)
-                && ms != x_shape
-                && let Ok(mop) = operators::build(&gpu, &spec, ms)
-                && a.observed
-                    .iter()
-                    .all(|p| read_observation(&gpu, mop.as_ref(), p).is_ok())
-            {
-                return Err(Error::Input(format!(
-                    "--truth {} is {}x{} but the observations are of {}x{} images (the model's size): give the clean images at the size of the restored ones",
-                    a.truth[0].display(),
-                    t.width,
-                    t.height,
-                    ms[2],
-                    ms[1]
-                )));
-            }
-            return Err(e);
-        }
-    };
-    let mut all = Vec::new();
-    for y in &ys {
-        all.extend(y.to_vec()?);
-    }
-    let mut yshape = vec![ys.len()];
-    yshape.extend(op.y_shape());
-    let y = Tensor::from_slice(&gpu, &yshape, &all)?;
-    let problem = tweedie::solvers::Problem {
-        model: &model,
-        op: op.as_ref(),
-        y: &y,
-        sigma_y,
-    };
-    let settings: Vec<String> = solver
-        .settings()
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    eprintln!(
-        "{} on {} x{} ({})",
-        solver.name(),
-        op.describe(),
-        ys.len(),
-        settings.join(", ")
-    );
-    let (x, std) = solver.solve_with_std(&problem, a.seed, &mut progress_bar(solver.name()))?;
-    let xs = x.shape().to_vec();
-    let restored = tweedie::io::batch_to_images(&x.to_vec()?, &xs);
-    for (img, p) in restored.iter().zip(&outputs) {
-        tweedie::io::write_image(p, img, 1)?;
-    }
-    // the spread as a picture: 0 black, the largest standard deviation of the batch white
-    let spread = match (&std, std_outputs.is_empty()) {
-        (Some(s), false) => {
-            let v = s.to_vec()?;
-            let top = v.iter().fold(0f32, |a, &b| a.max(b)).max(1e-6);
-            let scaled: Vec<f32> = v.iter().map(|&x| 2.0 * x / top - 1.0).collect();
-            let pics = tweedie::io::batch_to_images(&scaled, &xs);
-            for (img, p) in pics.iter().zip(&std_outputs) {
-                tweedie::io::write_image(p, img, 1)?;
-            }
-            let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
-            // a spread of zero is not certainty: resampling kept copies of one particle
-            let per = v.len() / xs[0].max(1);
-            for (i, img) in v.chunks(per.max(1)).enumerate() {
-                if img.iter().all(|&x| x == 0.0) {
-                    eprintln!(
-                        "note: the standard deviation of {} is zero everywhere: the weighted \
-                         particles collapsed onto one (all the weight on one particle, or resampling \
-                         left copies of one), so the picture says nothing about uncertainty; more \
-                         particles (--set particles=N) or steps keep them apart",
-                        a.observed[i].display()
-                    );
-                }
-            }
-            println!(
-                "wrote the posterior standard deviation to {} (white = {top:.3}, mean {mean:.3}, in [-1, 1] pixel units)",
-                a.std
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            );
-            pics
-        }
-        _ => Vec::new(),
-    };
-    if outputs.len() == 1 {
-        println!("wrote {}", a.out.display());
-    } else {
-        println!("wrote {} images to {}", restored.len(), a.out.display());
-    }
-    // a blind solve: the estimated kernel beside the output (paths checked before the solve)
-    for ((suffix, pic), (_, p)) in op.extras().into_iter().zip(&side_outputs) {
-        tweedie::io::write_image(p, &pic, 8)?;
-        println!("wrote the estimated {suffix} to {}", p.display());
-    }
-    if !truths.is_empty() {
-        let triv = tweedie::solvers::trivial_estimate(&model, op.as_ref(), &y)?;
-        let trivial = tweedie::io::batch_to_images(&triv.to_vec()?, &xs);
-        println!(
-            "{:<28} {:>10} {:>8} {:>12} {:>10}",
-            "image", "PSNR (dB)", "SSIM", "trivial PSNR", "trivial SSIM"
-        );
-        for i in 0..truths.len() {
-            println!(
-                "{:<28} {:>10.2} {:>8.4} {:>12.2} {:>10.4}",
-                a.observed[i].file_name().unwrap_or_default().to_string_lossy(),
-                tweedie::metrics::psnr(&restored[i], &truths[i]),
-                tweedie::metrics::ssim(&restored[i], &truths[i]),
-                tweedie::metrics::psnr(&trivial[i], &truths[i]),
-                tweedie::metrics::ssim(&trivial[i], &truths[i]),
-            );
-        }
-    }
-    if let Some(gp) = &a.grid {
-        let obs = display_observation(&model, op.as_ref(), &y)?;
-        let obs = tweedie::io::batch_to_images(&obs.to_vec()?, &xs);
-        let mut tiles = Vec::new();
-        for i in 0..restored.len() {
-            tiles.push(obs[i].clone());
-            tiles.push(restored[i].clone());
-            if let Some(sp) = spread.get(i) {
-                tiles.push(sp.clone());
-            }
-            if let Some(t) = truths.get(i) {
-                tiles.push(t.clone());
-            }
-        }
-        let cols = 2 + usize::from(!truths.is_empty()) + usize::from(!spread.is_empty());
-        let scale = if x_shape[1] <= 64 { 4 } else { 1 };
-        tweedie::io::write_image(gp, &tweedie::io::grid(&tiles, cols)?, scale)?;
-        println!("wrote {}", gp.display());
-    }
-    Ok(())
-}
-
-/// The bundled test images (tests/data), under the working directory or the source tree.
-fn test_image(i: usize) -> PathBuf {
-    let rel = format!("tests/data/fmnist_test_{i:05}.png");
-    let local = PathBuf::from(&rel);
-    if local.is_file() {
-        return local;
-    }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/")).join(rel)
-}
-
-fn demo(steps: usize, n: usize, out: &std::path::Path, model: Option<PathBuf>, seed: u64) -> Result<()> {
-    if n == 0 || n > 64 {
-        return Err(Error::Input(format!("--images {n}: between 1 and 64")));
-    }
-    let min = tweedie::solvers::min_steps("dps").unwrap_or(1);
-    if steps < min || steps > 1000 {
-        return Err(Error::Input(format!(
-            "--steps {steps}: the demo's DPS takes {min} to 1000 steps (with fewer its chain ends in noise)"
-        )));
-    }
-    tweedie::io::check_output(out, tweedie::io::Output::Png, "--out")?;
-    let dir = model.unwrap_or_else(default_model);
-    let gpu = gpu()?;
-    let m = load_model(&gpu, &dir)?;
-    let truths: Vec<Image> = (0..n)
-        .map(|i| tweedie::io::read_image(&test_image(i)))
-        .collect::<Result<_>>()?;
-    let x_shape = truths[0].shape();
-    m.check_input(&[1, x_shape[0], x_shape[1], x_shape[2]])?;
-    let x = image_tensor(&gpu, &truths)?;
-    let sigma_y = 0.05;
-    let mut tiles = Vec::new();
-    println!(
-        "DPS, {steps} steps, sigma_y = {sigma_y}, {n} Fashion-MNIST test images, on {}",
-        gpu.adapter_info().name
-    );
-    println!(
-        "{:<14} {:>5} {:>14} {:>14} {:>12} {:>12}",
-        "task", "image", "trivial PSNR", "DPS PSNR", "trivial SSIM", "DPS SSIM"
-    );
-    for task in ["inpaint-box", "sr:factor=4", "deblur-gauss:size=9,sigma=1.5"] {
-        let spec: TaskSpec = task.parse()?;
-        let op = operators::build(&gpu, &spec, x_shape)?;
-        let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
-        let solver = tweedie::solvers::create("dps", &spec.name, Some(steps), &[])?;
-        let p = tweedie::solvers::Problem {
-            model: &m,
-            op: op.as_ref(),
-            y: &y,
-            sigma_y,
-        };
-        let r = solver.solve(&p, seed, &mut progress_bar(&spec.name))?;
-        let xs = r.shape().to_vec();
-        let restored = tweedie::io::batch_to_images(&r.to_vec()?, &xs);
-        let trivial = tweedie::io::batch_to_images(
-            &tweedie::solvers::trivial_estimate(&m, op.as_ref(), &y)?.to_vec()?,
-            &xs,
-        );
-        let obs = tweedie::io::batch_to_images(&display_observation(&m, op.as_ref(), &y)?.to_vec()?, &xs);
-        for i in 0..n {
-            println!(
-                "{:<14} {:>5} {:>14.2} {:>14.2} {:>12.4} {:>12.4}",
-                spec.name,
-                i,
-                tweedie::metrics::psnr(&trivial[i], &truths[i]),
-                tweedie::metrics::psnr(&restored[i], &truths[i]),
-                tweedie::metrics::ssim(&trivial[i], &truths[i]),
-                tweedie::metrics::ssim(&restored[i], &truths[i]),
-            );
-            tiles.extend([
-                obs[i].clone(),
-                trivial[i].clone(),
-                restored[i].clone(),
-                truths[i].clone(),
-            ]);
-        }
-    }
-    tweedie::io::write_image(out, &tweedie::io::grid(&tiles, 4)?, 4)?;
-    println!(
-        "wrote {} (each row: observation | trivial estimate | DPS | truth)",
-        out.display()
-    );
-    Ok(())
 }

@@ -1,0 +1,188 @@
+//! `tweedie degrade`: simulates a measurement and records how it was made.
+
+use super::*;
+
+/// Simulates a measurement of the image `input` for `task` with noise `sigma_y`, written to `out`
+/// (a picture, or safetensors), with the record restore reads; every output is checked before
+/// compute.
+pub fn degrade(
+    f: &mut dyn Frontend,
+    task: &str,
+    input: &std::path::Path,
+    sigma_y: f64,
+    seed: u64,
+    out: &std::path::Path,
+) -> Result<()> {
+    check_sigma_y(sigma_y)?;
+    let mut spec: TaskSpec = task.parse()?;
+    if operators::task_entry(&spec.name).is_some_and(|t| t.seeded) {
+        spec = spec.with_default("seed", &seed.to_string());
+    }
+    let mask = spec.get("path").map(PathBuf::from);
+    let mut inputs = vec![("--input", input)];
+    inputs.extend(mask.as_deref().map(|m| ("--task path=", m)));
+    crate::io::check_distinct(&inputs, &[("--out", out)])?;
+    crate::io::check_output(out, output_kind(out), "--out")?;
+    let img = crate::io::read_image(input)?;
+    let plan = operators::resolve(&spec, img.shape())?;
+    if let operators::Plan::Blind { size, .. } = plan {
+        return Err(Error::Input(format!(
+            "deblur-blind has no kernel to blur with (it is the task of estimating one): degrade with \
+             deblur-gauss:size={size} or deblur-motion:size={size}, then restore with --task deblur-blind:size={size} --solver blind-red-diff"
+        )));
+    }
+    if matches!(plan, operators::Plan::Cs { .. }) && !is_safetensors(out) {
+        return Err(Error::Input(format!(
+            "{} measurements are not images: write them with --out y.safetensors",
+            plan.describe()
+        )));
+    }
+    if let Some(n) = plan.note() {
+        f.note(&n);
+    }
+    // phase retrieval's picture is a view (the log magnitude): the exact y goes beside it
+    let view = matches!(plan, operators::Plan::PhaseRetrieval { .. });
+    let gpu = f.gpu()?;
+    let op = operators::build_plan(&gpu, plan, img.shape())?;
+    // the pictures written beside the output (a motion kernel): checked before the compute
+    let extras: Vec<PathBuf> = op
+        .extras()
+        .iter()
+        .map(|(suffix, _)| out.with_extension(format!("{suffix}.png")))
+        .collect();
+    let mut outs = vec![("--out", out)];
+    outs.extend(
+        extras
+            .iter()
+            .map(|p| ("the kernel picture (beside --out)", p.as_path())),
+    );
+    let exact = (!is_safetensors(out) && view).then(|| out.with_extension("safetensors"));
+    if let Some(e) = &exact {
+        outs.push(("the exact measurement (beside --out)", e.as_path()));
+        crate::io::check_output(
+            e,
+            crate::io::Output::Safetensors,
+            "the exact measurement (beside --out)",
+        )?;
+    }
+    crate::io::check_distinct(&inputs, &outs)?;
+    for p in &extras {
+        crate::io::check_output(p, crate::io::Output::Png, "the kernel picture (beside --out)")?;
+    }
+    let x = image_tensor(&gpu, std::slice::from_ref(&img))?;
+    let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
+    // how it was made goes into the file: restore reads the task (a random mask's seed
+    // included), σ_y and the image size from it
+    let meta = Made {
+        task: op.describe(),
+        sigma_y,
+        shape: img.shape(),
+    }
+    .metadata();
+    if is_safetensors(out) {
+        crate::io::write_safetensors_with(out, &[("y", y.shape(), &y.to_vec()?)], &meta)?;
+    } else {
+        let obs = op.observation_image(&y)?.ok_or_else(|| {
+            Error::Input(format!(
+                "{} measurements are not images: write them with --out y.safetensors",
+                op.describe()
+            ))
+        })?;
+        let s = obs.shape();
+        let im = Image {
+            channels: s[1],
+            height: s[2],
+            width: s[3],
+            data: obs.to_vec()?,
+        };
+        crate::io::write_image_with(out, &im, &meta)?;
+        if op.measurement_from_image(&obs).is_err() {
+            // the picture is a view (phase retrieval's log magnitude): the exact y goes beside it
+            let exact = exact.unwrap_or_else(|| out.with_extension("safetensors"));
+            crate::io::write_safetensors_with(&exact, &[("y", y.shape(), &y.to_vec()?)], &meta)?;
+            f.say(&format!(
+                "the picture is for viewing only; restore from {} (the exact measurement)",
+                exact.display()
+            ));
+        }
+    }
+    for ((suffix, pic), p) in op.extras().into_iter().zip(&extras) {
+        crate::io::write_image(p, &pic, 8)?;
+        f.say(&format!("wrote the {suffix} to {}", p.display()));
+    }
+    f.say(&format!(
+        "wrote {} of {} to {}",
+        op.describe(),
+        input.display(),
+        out.display()
+    ));
+    f.say(&format!(
+        "it records --task '{}' --sigma-y {sigma_y}: restore reads them from it",
+        op.describe()
+    ));
+    Ok(())
+}
+
+/// The metadata key under which `degrade` records how it made an observation (one key holding a
+/// JSON object, so the file's bytes do not depend on a map's order).
+pub(crate) const MADE_KEY: &str = "tweedie";
+
+/// How `degrade` made an observation: the task spec with every parameter spelled out (a random
+/// mask's resolved seed included), the measurement noise and the clean image's `[C, H, W]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Made {
+    /// The task spec, every parameter spelled out.
+    pub task: String,
+    /// The measurement noise.
+    pub sigma_y: f64,
+    /// The clean image's `[C, H, W]`.
+    pub shape: [usize; 3],
+}
+
+impl Made {
+    /// The record as file metadata.
+    pub fn metadata(&self) -> crate::io::Metadata {
+        let json = serde_json::json!({
+            "task": self.task,
+            "sigma_y": self.sigma_y,
+            "shape": self.shape,
+            "version": env!("CARGO_PKG_VERSION"),
+        });
+        [(MADE_KEY.to_string(), json.to_string())].into_iter().collect()
+    }
+
+    /// What `path` records, `None` when it records nothing (not written by `degrade`, or by a
+    /// version before the record); a record that cannot be read is an error naming the field.
+    pub fn read(path: &std::path::Path) -> Result<Option<Made>> {
+        // a file that cannot be read records nothing here: reading the observation says why
+        let Ok(m) = crate::io::read_metadata(path) else {
+            return Ok(None);
+        };
+        let Some(text) = m.get(MADE_KEY) else {
+            return Ok(None);
+        };
+        let bad = |field: &str| {
+            Error::Input(format!(
+                "{}: its record of how degrade made it ({MADE_KEY:?} metadata) has no valid {field}: {text}; \
+                 give --task and --sigma-y yourself, or degrade the image again",
+                path.display()
+            ))
+        };
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|_| bad("JSON"))?;
+        let task = v["task"].as_str().ok_or_else(|| bad("task"))?.to_string();
+        let sigma_y = v["sigma_y"]
+            .as_f64()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| bad("sigma_y"))?;
+        let dims: Vec<usize> = v["shape"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|d| d.as_u64().map(|d| d as usize)).collect())
+            .unwrap_or_default();
+        let shape: [usize; 3] = dims
+            .try_into()
+            .ok()
+            .filter(|d: &[usize; 3]| d.iter().all(|&n| n > 0))
+            .ok_or_else(|| bad("shape"))?;
+        Ok(Some(Made { task, sigma_y, shape }))
+    }
+}
