@@ -88,7 +88,7 @@ enum Cmd {
         #[arg(long)]
         input: PathBuf,
         /// Integer timestep, for the whole batch.
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u32>)]
+        #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<u32>)]
         t: u32,
         /// Output safetensors file (tensor `eps`, and `vjp` with --vjp).
         #[arg(long)]
@@ -109,115 +109,29 @@ enum Cmd {
         #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
         sigma_y: f64,
         /// Seed of the noise (and of random masks and kernels left unspecified).
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
+        #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<u64>, default_value_t = 0)]
         seed: u64,
         /// Output: .png (the observation as a picture) or .safetensors (the exact measurement `y`).
         #[arg(long)]
         out: PathBuf,
     },
     /// Restores observations with a diffusion-model solver.
-    Restore {
-        /// Task spec the observations were made with (default: the one degrade recorded in them;
-        /// a given spec must agree with it).
-        #[arg(long)]
-        task: Option<String>,
-        /// Solver: dps, ddrm, ddnm, pigdm, mcg, score-ald, red-diff, dmplug, mmps, tmpd, diffpir,
-        /// daps, the particle solvers tds, smcdiff (inpainting), mcgdiff and fps, or blind-red-diff
-        /// for deblur-blind (ddrm, ddnm, pigdm, mcgdiff and fps need an operator with an SVD: every
-        /// task but deblur-motion). README.md has each one's parameters.
-        #[arg(long, default_value = "dps")]
-        solver: String,
-        /// Observations (PNG or .safetensors from degrade); several restore as one batch.
-        #[arg(long, num_args = 1.., required = true)]
-        observed: Vec<PathBuf>,
-        /// Ground-truth images, one per observation: prints PSNR and SSIM.
-        #[arg(long, num_args = 1..)]
-        truth: Vec<PathBuf>,
-        /// Solver steps (default: the solver's own).
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
-        steps: Option<usize>,
-        /// Seed of the solver's noise.
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
-        seed: u64,
-        /// Measurement noise the observations carry, in [-1, 1] units (default: the σ_y degrade
-        /// recorded in them, else 0.05).
-        #[arg(long, allow_negative_numbers = true)]
-        sigma_y: Option<f64>,
-        /// Solver parameters, key=value (e.g. scale=0.5 for dps, eta=0.85 for ddrm; measure=0 makes
-        /// any solver ignore the measurement).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
-        /// --model-config); default: the bundled weights/fmnist32.
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// Output PNG (one observation) or directory (several).
-        #[arg(long)]
-        out: PathBuf,
-        /// Also write observation | restored | truth side by side.
-        #[arg(long)]
-        grid: Option<PathBuf>,
-        /// Particle solvers (tds, mcgdiff, fps): also write the per-pixel posterior standard
-        /// deviation of the weighted particles as a picture (black 0, white the batch's largest,
-        /// printed); a PNG for one observation, a directory for several. Added to --grid.
-        #[arg(long)]
-        std: Option<PathBuf>,
-    },
+    Restore(app::Restore),
     /// Sweeps solvers × tasks × steps on a set of images with the same measurements for every
     /// solver; writes results.csv / results.json, table.md and a PSNR-against-steps chart per task
     /// into --out. Restarted with the same --out, it computes only what is missing (reusing a row
     /// only when its settings, σ_y, model and image are this run's). --shard K/N runs one of N
     /// parts; --merge OUT DIR... joins the parts.
-    Eval {
-        /// Clean images: PNG files and/or folders of them (all of one size).
-        #[arg(long, num_args = 1.., required_unless_present = "merge")]
-        images: Vec<PathBuf>,
-        /// Task specs, separated by ';' or ',' (e.g. "inpaint-box,sr:factor=4,deblur-gauss").
-        #[arg(long, default_value = "inpaint-box;sr:factor=4;deblur-gauss")]
-        tasks: String,
-        /// Solvers, comma-separated.
-        #[arg(long, default_value = "dps,ddrm,pigdm")]
-        solvers: String,
-        /// Step counts, comma-separated.
-        #[arg(long, default_value = "20,50,100")]
-        steps: String,
-        /// Solver seeds per run.
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 1)]
-        seeds: u64,
-        /// Measurement noise, in [-1, 1] units.
-        #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
-        sigma_y: f64,
-        /// Solver parameters for every solver that takes them, key=value.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// Images per batch.
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 8)]
-        batch: usize,
-        /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
-        /// --model-config); default: the bundled weights/fmnist32.
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// Output folder.
-        #[arg(long, default_value = "eval")]
-        out: PathBuf,
-        /// Computes only part K of N of the sweep (0 <= K < N), e.g. K = $SLURM_ARRAY_TASK_ID; join
-        /// the parts' folders with --merge.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// Joins the --out folders of every shard of one sweep into OUT (results, table, charts)
-        /// and exits; computes nothing.
-        #[arg(long, num_args = 2.., value_names = ["OUT", "DIR"], conflicts_with_all = ["images", "shard"])]
-        merge: Vec<PathBuf>,
-    },
+    Eval(app::Eval),
     /// Degrades a few bundled test images (box inpainting, x4 SR, Gaussian deblurring), restores them
     /// with DPS, writes one grid and prints PSNR/SSIM next to the trivial estimate's.
     Demo {
         /// DPS steps (20 restores the bundled images well with the few-step scale rule; 1000 is the
         /// paper's setting).
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 20)]
+        #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<usize>, default_value_t = 20)]
         steps: usize,
         /// How many bundled test images.
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 4)]
+        #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<usize>, default_value_t = 4)]
         images: usize,
         /// Output grid.
         #[arg(long, default_value = "demo.png")]
@@ -227,7 +141,7 @@ enum Cmd {
         #[arg(long)]
         model: Option<PathBuf>,
         /// Seed.
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
+        #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<u64>, default_value_t = 0)]
         seed: u64,
     },
     /// Draws unconditional samples from the model (the bundled Fashion-MNIST prior by default) and
@@ -238,10 +152,10 @@ enum Cmd {
         #[arg(long)]
         model: Option<PathBuf>,
         /// Number of samples.
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 16)]
+        #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<usize>, default_value_t = 16)]
         n: usize,
         /// Sampling steps (respaced from the training steps).
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 100)]
+        #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<usize>, default_value_t = 100)]
         steps: usize,
         /// ddpm (ancestral) or ddim.
         #[arg(long, default_value = "ddim")]
@@ -250,7 +164,7 @@ enum Cmd {
         #[arg(long, allow_negative_numbers = true)]
         eta: Option<f64>,
         /// Seed of the Gaussian stream.
-        #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
+        #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<u64>, default_value_t = 0)]
         seed: u64,
         /// Output PNG grid.
         #[arg(long, default_value = "samples.png")]
@@ -260,19 +174,6 @@ enum Cmd {
 
 /// The device of the command, kept for the profile report (`TWEEDIE_PROFILE=1`).
 static PROFILED: std::sync::Mutex<Option<Gpu>> = std::sync::Mutex::new(None);
-
-/// Parses a whole-number option, so that `--steps -5` or `--seed -1` gets a range message rather than
-/// clap's "unexpected argument".
-fn whole<T: TryFrom<u64> + std::str::FromStr>(s: &str) -> std::result::Result<T, String> {
-    match s.trim().parse::<i128>() {
-        Ok(v) if v < 0 => Err(format!("{v} is negative: give a whole number from 0")),
-        Ok(v) => u64::try_from(v)
-            .ok()
-            .and_then(|v| T::try_from(v).ok())
-            .ok_or_else(|| format!("{v} is too large")),
-        Err(_) => Err(format!("{s:?} is not a whole number")),
-    }
-}
 
 fn gpu() -> Result<Gpu> {
     let g = Gpu::with_options(&tweedie::gpu::Options::from_env()?)?;
@@ -309,36 +210,7 @@ fn main() -> ExitCode {
             seed,
             out,
         } => app::degrade(f, &task, &input, sigma_y, seed, &out),
-        Cmd::Restore {
-            task,
-            solver,
-            observed,
-            truth,
-            steps,
-            seed,
-            sigma_y,
-            sets,
-            model,
-            out,
-            grid,
-            std,
-        } => app::restore(
-            f,
-            app::Restore {
-                task,
-                solver,
-                observed,
-                truth,
-                steps,
-                seed,
-                sigma_y,
-                sets,
-                model,
-                out,
-                grid,
-                std,
-            },
-        ),
+        Cmd::Restore(a) => app::restore(f, a),
         Cmd::Demo {
             steps,
             images,
@@ -346,34 +218,7 @@ fn main() -> ExitCode {
             model,
             seed,
         } => app::demo(f, steps, images, &out, model, seed),
-        Cmd::Eval {
-            images,
-            tasks,
-            solvers,
-            steps,
-            seeds,
-            sigma_y,
-            sets,
-            batch,
-            model,
-            out,
-            shard,
-            merge,
-        } if merge.is_empty() => app::eval(
-            f,
-            images,
-            &tasks,
-            &solvers,
-            &steps,
-            seeds,
-            sigma_y,
-            &sets,
-            batch,
-            model,
-            out,
-            shard.as_deref(),
-        ),
-        Cmd::Eval { merge, .. } => app::eval_merge(f, &merge),
+        Cmd::Eval(a) => app::eval(f, a),
         Cmd::Sample {
             model,
             n,

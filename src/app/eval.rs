@@ -2,23 +2,70 @@
 
 use super::*;
 
+/// What `eval` is given: the command line's options (`tweedie eval --help`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Eval {
+    /// Clean images: PNG files and/or folders of them (all of one size).
+    #[arg(long, num_args = 1.., required_unless_present = "merge")]
+    pub images: Vec<PathBuf>,
+    /// Task specs, separated by ';' or ',' (e.g. "inpaint-box,sr:factor=4,deblur-gauss").
+    #[arg(long, default_value = "inpaint-box;sr:factor=4;deblur-gauss")]
+    pub tasks: String,
+    /// Solvers, comma-separated.
+    #[arg(long, default_value = "dps,ddrm,pigdm")]
+    pub solvers: String,
+    /// Step counts, comma-separated.
+    #[arg(long, default_value = "20,50,100")]
+    pub steps: String,
+    /// Solver seeds per run.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 1)]
+    pub seeds: u64,
+    /// Measurement noise, in [-1, 1] units.
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
+    pub sigma_y: f64,
+    /// Solver parameters for every solver that takes them, key=value.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Images per batch.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 8)]
+    pub batch: usize,
+    /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
+    /// --model-config); default: the bundled weights/fmnist32.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, default_value = "eval")]
+    pub out: PathBuf,
+    /// Computes only part K of N of the sweep (0 <= K < N), e.g. K = $SLURM_ARRAY_TASK_ID; join
+    /// the parts' folders with --merge.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Joins the --out folders of every shard of one sweep into OUT (results, table, charts)
+    /// and exits; computes nothing.
+    #[arg(long, num_args = 2.., value_names = ["OUT", "DIR"], conflicts_with_all = ["images", "shard"])]
+    pub merge: Vec<PathBuf>,
+}
+
 /// `tweedie eval`: checks the sweep (solvers, tasks, `--set` keys, steps) before the model is
 /// read, runs it into `out` (resuming what is there) and prints the table.
-#[allow(clippy::too_many_arguments)]
-pub fn eval(
-    f: &mut dyn Frontend,
-    images: Vec<PathBuf>,
-    tasks: &str,
-    solvers: &str,
-    steps: &str,
-    seeds: u64,
-    sigma_y: f64,
-    sets: &[String],
-    batch: usize,
-    model: Option<PathBuf>,
-    out: PathBuf,
-    shard: Option<&str>,
-) -> Result<()> {
+pub fn eval(f: &mut dyn Frontend, a: Eval) -> Result<()> {
+    if !a.merge.is_empty() {
+        return eval_merge(f, &a.merge);
+    }
+    let Eval {
+        images,
+        tasks,
+        solvers,
+        steps,
+        seeds,
+        sigma_y,
+        sets,
+        batch,
+        model,
+        out,
+        shard,
+        ..
+    } = a;
     let list = |s: &str| -> Vec<String> {
         s.split(',')
             .map(|p| p.trim().to_string())
@@ -38,7 +85,7 @@ pub fn eval(
             out.display()
         )));
     }
-    let steps: Vec<usize> = list(steps)
+    let steps: Vec<usize> = list(&steps)
         .iter()
         .map(|v| {
             v.parse()
@@ -47,16 +94,16 @@ pub fn eval(
                 .ok_or_else(|| Error::Input(format!("--steps {v}: expected whole numbers above 0")))
         })
         .collect::<Result<_>>()?;
-    let shard = shard.map(crate::eval::parse_shard).transpose()?;
+    let shard = shard.as_deref().map(crate::eval::parse_shard).transpose()?;
     let model = model.unwrap_or_else(default_model);
     let mut spec = crate::eval::EvalSpec {
         images: crate::eval::expand_images(&images)?,
-        tasks: crate::eval::split_tasks(tasks),
-        solvers: list(solvers),
+        tasks: crate::eval::split_tasks(&tasks),
+        solvers: list(&solvers),
         steps,
         seeds,
         sigma_y,
-        sets: parse_sets(sets)?,
+        sets: parse_sets(&sets)?,
         batch,
         out: out.clone(),
         model: String::new(),

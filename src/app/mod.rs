@@ -14,7 +14,7 @@ mod sample;
 pub use degrade::{Made, degrade};
 pub use demo::demo;
 pub use eps::eps;
-pub use eval::{eval, eval_merge};
+pub use eval::{Eval, eval, eval_merge};
 pub use info::info;
 pub use restore::{Restore, display_observation, read_observation, restore, restore_task};
 pub use sample::sample;
@@ -165,4 +165,17 @@ pub fn test_image(i: usize) -> PathBuf {
         return local;
     }
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/")).join(rel)
+}
+
+/// Parses a whole-number option, so that `--steps -5` or `--seed -1` gets a range message rather than
+/// clap's "unexpected argument".
+pub fn whole<T: TryFrom<u64> + std::str::FromStr>(s: &str) -> std::result::Result<T, String> {
+    match s.trim().parse::<i128>() {
+        Ok(v) if v < 0 => Err(format!("{v} is negative: give a whole number from 0")),
+        Ok(v) => u64::try_from(v)
+            .ok()
+            .and_then(|v| T::try_from(v).ok())
+            .ok_or_else(|| format!("{v} is too large")),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
 }

@@ -136,31 +136,53 @@ pub fn restore_task(
     }
 }
 
-/// What `restore` is given: the command line's options.
+/// What `restore` is given: the command line's options (`tweedie restore --help`).
+#[derive(clap::Args, Debug, Clone)]
 pub struct Restore {
-    /// `--task`.
+    /// Task spec the observations were made with (default: the one degrade recorded in them;
+    /// a given spec must agree with it).
+    #[arg(long)]
     pub task: Option<String>,
-    /// `--solver`.
+    /// Solver: dps, ddrm, ddnm, pigdm, mcg, score-ald, red-diff, dmplug, mmps, tmpd, diffpir,
+    /// daps, the particle solvers tds, smcdiff (inpainting), mcgdiff and fps, or blind-red-diff
+    /// for deblur-blind (ddrm, ddnm, pigdm, mcgdiff and fps need an operator with an SVD: every
+    /// task but deblur-motion). README.md has each one's parameters.
+    #[arg(long, default_value = "dps")]
     pub solver: String,
-    /// `--observed`.
+    /// Observations (PNG or .safetensors from degrade); several restore as one batch.
+    #[arg(long, num_args = 1.., required = true)]
     pub observed: Vec<PathBuf>,
-    /// `--truth`.
+    /// Ground-truth images, one per observation: prints PSNR and SSIM.
+    #[arg(long, num_args = 1..)]
     pub truth: Vec<PathBuf>,
-    /// `--steps`.
+    /// Solver steps (default: the solver's own).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub steps: Option<usize>,
-    /// `--seed`.
+    /// Seed of the solver's noise.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>, default_value_t = 0)]
     pub seed: u64,
-    /// `--sigma-y`.
+    /// Measurement noise the observations carry, in [-1, 1] units (default: the σ_y degrade
+    /// recorded in them, else 0.05).
+    #[arg(long, allow_negative_numbers = true)]
     pub sigma_y: Option<f64>,
-    /// `--sets`.
+    /// Solver parameters, key=value (e.g. scale=0.5 for dps, eta=0.85 for ddrm; measure=0 makes
+    /// any solver ignore the measurement).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// `--model`.
+    /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
+    /// --model-config); default: the bundled weights/fmnist32.
+    #[arg(long)]
     pub model: Option<PathBuf>,
-    /// `--out`.
+    /// Output PNG (one observation) or directory (several).
+    #[arg(long)]
     pub out: PathBuf,
-    /// `--grid`.
+    /// Also write observation | restored | truth side by side.
+    #[arg(long)]
     pub grid: Option<PathBuf>,
-    /// `--std`.
+    /// Particle solvers (tds, mcgdiff, fps): also write the per-pixel posterior standard
+    /// deviation of the weighted particles as a picture (black 0, white the batch's largest,
+    /// printed); a PNG for one observation, a directory for several. Added to --grid.
+    #[arg(long)]
     pub std: Option<PathBuf>,
 }
 
