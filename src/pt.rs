@@ -607,25 +607,18 @@ impl<'a> Unpickler<'a> {
                         other => return Err(format!("data.pkl sets items of a {}", other.kind())),
                     }
                 }
-                b'q' => {
-                    let k = self.u8()? as u64;
-                    self.memo_put(k)?
-                }
-                b'r' => {
-                    let k = self.u32()? as u64;
-                    self.memo_put(k)?
-                }
-                0x94 => {
-                    let k = self.memo.len() as u64;
-                    self.memo_put(k)?
-                }
-                b'h' => {
-                    let k = self.u8()? as u64;
-                    self.memo_get(k)?
-                }
-                b'j' => {
-                    let k = self.u32()? as u64;
-                    self.memo_get(k)?
+                // BINPUT, LONG_BINPUT, MEMOIZE; BINGET, LONG_BINGET
+                b'q' | b'r' | 0x94 | b'h' | b'j' => {
+                    let k = match op {
+                        b'q' | b'h' => self.u8()? as u64,
+                        b'r' | b'j' => self.u32()? as u64,
+                        _ => self.memo.len() as u64,
+                    };
+                    if matches!(op, b'h' | b'j') {
+                        self.memo_get(k)?
+                    } else {
+                        self.memo_put(k)?
+                    }
                 }
                 b'c' => {
                     let module = self.line()?;

@@ -117,16 +117,7 @@ pub fn eval(f: &mut dyn Frontend, a: Eval) -> Result<()> {
     let rows = crate::eval::run(&m, &spec, &mut |label, done, total| {
         f.progress(label, done, total)
     })?;
-    f.say(
-        std::fs::read_to_string(out.join("table.md"))
-            .unwrap_or_default()
-            .trim_end(),
-    );
-    f.say(&format!(
-        "{} rows in {}/results.csv; results.json, table.md and psnr_*.png beside it",
-        rows.len(),
-        out.display()
-    ));
+    report(f, &out, &format!("{} rows", rows.len()));
     Ok(())
 }
 
@@ -137,16 +128,16 @@ pub fn eval_merge(f: &mut dyn Frontend, args: &[PathBuf]) -> Result<()> {
         .ok_or_else(|| Error::Input("--merge OUT DIR...".into()))?;
     crate::io::check_output(out, crate::io::Output::Folder, "--merge OUT")?;
     let rows = crate::eval::merge(out, dirs)?;
-    f.say(
-        std::fs::read_to_string(out.join("table.md"))
-            .unwrap_or_default()
-            .trim_end(),
-    );
+    report(f, out, &format!("{} rows from {} shards", rows.len(), dirs.len()));
+    Ok(())
+}
+
+/// Prints the table of a results folder and where its files are.
+fn report(f: &mut dyn Frontend, out: &std::path::Path, rows: &str) {
+    let table = std::fs::read_to_string(out.join("table.md")).unwrap_or_default();
+    f.say(table.trim_end());
     f.say(&format!(
-        "{} rows from {} shards in {}/results.csv; results.json, table.md and psnr_*.png beside it",
-        rows.len(),
-        dirs.len(),
+        "{rows} in {}/results.csv; results.json, table.md and psnr_*.png beside it",
         out.display()
     ));
-    Ok(())
 }

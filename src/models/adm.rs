@@ -65,18 +65,7 @@ impl ResBlock {
             )?,
             out_norm: GroupNorm::load(ws, &format!("{p}.out_layers.0"), cout, GROUPS, EPS)?,
             out_conv: Conv2d::load(ws, &format!("{p}.out_layers.3"), cout, cout, 3, c3)?,
-            skip: if cin != cout {
-                Some(Conv2d::load(
-                    ws,
-                    &format!("{p}.skip_connection"),
-                    cin,
-                    cout,
-                    1,
-                    Conv2dSpec::new(1, 0),
-                )?)
-            } else {
-                None
-            },
+            skip: Conv2d::load_shortcut(ws, &format!("{p}.skip_connection"), cin, cout)?,
             resample,
             scale_shift: ss,
         })
@@ -217,6 +206,28 @@ impl AdmUNet {
         let mut ch = cfg.level_channels(0);
         let conv_in = Conv2d::load(ws, "input_blocks.0.0", cfg.in_channels, ch, 3, c3)?;
         let mut chans = vec![ch];
+        // a res block, then attention at the resolutions that have it (`up`: the output side's head
+        // count)
+        let res_attn = |ws: &mut Weights, p: &str, cin: usize, out: usize, ds: usize, up: bool| {
+            let mut layers = vec![Layer::res(ResBlock::load(
+                ws,
+                &format!("{p}.0"),
+                cfg,
+                cin,
+                out,
+                None,
+            )?)];
+            if cfg.attention_ds.contains(&ds) {
+                layers.push(Layer::attn(load_attention(
+                    ws,
+                    &format!("{p}.1"),
+                    out,
+                    cfg.heads(out, up)?,
+                    cfg.use_new_attention_order,
+                )?));
+            }
+            Ok::<_, Error>(layers)
+        };
         let mut input = Vec::new();
         let mut ds = 1;
         let mut k = 1;
@@ -224,26 +235,8 @@ impl AdmUNet {
             for _ in 0..cfg.num_res_blocks {
                 let p = format!("input_blocks.{k}");
                 let out = cfg.level_channels(level);
-                let mut layers = vec![Layer::res(ResBlock::load(
-                    ws,
-                    &format!("{p}.0"),
-                    cfg,
-                    ch,
-                    out,
-                    None,
-                )?)];
+                input.push(res_attn(ws, &p, ch, out, ds, false)?);
                 ch = out;
-                if cfg.attention_ds.contains(&ds) {
-                    let heads = cfg.heads(ch, false)?;
-                    layers.push(Layer::attn(load_attention(
-                        ws,
-                        &format!("{p}.1"),
-                        ch,
-                        heads,
-                        cfg.use_new_attention_order,
-                    )?));
-                }
-                input.push(layers);
                 chans.push(ch);
                 k += 1;
             }
@@ -283,25 +276,8 @@ impl AdmUNet {
                     .pop()
                     .ok_or_else(|| Error::Model("ADM skip channels ran out".into()))?;
                 let out = cfg.level_channels(level);
-                let mut layers = vec![Layer::res(ResBlock::load(
-                    ws,
-                    &format!("{p}.0"),
-                    cfg,
-                    ch + ich,
-                    out,
-                    None,
-                )?)];
+                let mut layers = res_attn(ws, &p, ch + ich, out, ds, true)?;
                 ch = out;
-                if cfg.attention_ds.contains(&ds) {
-                    let heads = cfg.heads(ch, true)?;
-                    layers.push(Layer::attn(load_attention(
-                        ws,
-                        &format!("{p}.1"),
-                        ch,
-                        heads,
-                        cfg.use_new_attention_order,
-                    )?));
-                }
                 if level > 0 && i == cfg.num_res_blocks {
                     let q = format!("{p}.{}", layers.len());
                     layers.push(if cfg.resblock_updown {

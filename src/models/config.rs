@@ -69,15 +69,17 @@ impl UNet2DConfig {
             )));
         }
         let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
-        let usize_of = |k: &str, d: usize| -> Result<usize> {
-            match get(k) {
-                None => Ok(d),
-                Some(v) => v
-                    .as_u64()
-                    .map(|x| x as usize)
-                    .ok_or_else(|| bad(k, v, "is not a count")),
-            }
+        // a count, `None` when absent
+        let count_of = |k: &str| -> Result<Option<usize>> {
+            get(k)
+                .map(|v| {
+                    v.as_u64()
+                        .map(|x| x as usize)
+                        .ok_or_else(|| bad(k, v, "is not a count"))
+                })
+                .transpose()
         };
+        let usize_of = |k: &str, d: usize| -> Result<usize> { Ok(count_of(k)?.unwrap_or(d)) };
         let f64_of = |k: &str, d: f64| -> Result<f64> {
             match get(k) {
                 None => Ok(d),
@@ -264,24 +266,10 @@ impl UNet2DConfig {
             downsample_padding: usize_of("downsample_padding", 1)?,
             attention_head_dim,
             norm_num_groups: usize_of("norm_num_groups", 32)?,
-            attn_norm_num_groups: match get("attn_norm_num_groups") {
-                None => None,
-                Some(v) => Some(
-                    v.as_u64()
-                        .ok_or_else(|| bad("attn_norm_num_groups", v, "is not a count"))?
-                        as usize,
-                ),
-            },
+            attn_norm_num_groups: count_of("attn_norm_num_groups")?,
             norm_eps: f64_of("norm_eps", 1e-5)? as f32,
             add_attention: bool_of("add_attention", true)?,
-            num_train_timesteps: match get("num_train_timesteps") {
-                None => None,
-                Some(v) => Some(
-                    v.as_u64()
-                        .ok_or_else(|| bad("num_train_timesteps", v, "is not a count"))?
-                        as usize,
-                ),
-            },
+            num_train_timesteps: count_of("num_train_timesteps")?,
         };
         cfg.check_ranges()?;
         Ok(cfg)

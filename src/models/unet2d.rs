@@ -100,6 +100,36 @@ impl UNet2DModel {
         let linear_2 = Linear::load(ws, "time_embedding.linear_2", ted, ted)?;
         let conv_in = Conv2d::load(ws, "conv_in", c.in_channels, c0, 3, c3)?;
         let head = |ch: usize| c.attention_head_dim.unwrap_or(ch);
+        // one layer of a down or up block: its resnet, and its attention in an attention block
+        let layer = |ws: &mut Weights,
+                     p: &str,
+                     j: usize,
+                     cin: usize,
+                     cout: usize,
+                     attn: bool,
+                     resnets: &mut Vec<ResnetBlock2D>,
+                     attentions: &mut Vec<Attention>|
+         -> Result<()> {
+            resnets.push(ResnetBlock2D::load(
+                ws,
+                &format!("{p}.resnets.{j}"),
+                cin,
+                cout,
+                rc,
+            )?);
+            if attn {
+                attentions.push(Attention::load(
+                    ws,
+                    &format!("{p}.attentions.{j}"),
+                    cout,
+                    head(cout),
+                    Some(groups),
+                    c.norm_eps,
+                    1.0,
+                )?);
+            }
+            Ok(())
+        };
         let down_pad = if c.downsample_padding == 0 {
             [0, 1, 0, 1]
         } else {
@@ -117,24 +147,16 @@ impl UNet2DModel {
             let mut attentions = Vec::new();
             for j in 0..c.layers_per_block {
                 let rin = if j == 0 { cin } else { cout };
-                resnets.push(ResnetBlock2D::load(
+                layer(
                     ws,
-                    &format!("{p}.resnets.{j}"),
+                    &p,
+                    j,
                     rin,
                     cout,
-                    rc,
-                )?);
-                if ty == "AttnDownBlock2D" {
-                    attentions.push(Attention::load(
-                        ws,
-                        &format!("{p}.attentions.{j}"),
-                        cout,
-                        head(cout),
-                        Some(groups),
-                        c.norm_eps,
-                        1.0,
-                    )?);
-                }
+                    ty == "AttnDownBlock2D",
+                    &mut resnets,
+                    &mut attentions,
+                )?;
             }
             let resample = if last {
                 None
@@ -201,24 +223,16 @@ impl UNet2DModel {
             for j in 0..n {
                 let skip = if j == n - 1 { cin } else { cout };
                 let rin = if j == 0 { prev } else { cout };
-                resnets.push(ResnetBlock2D::load(
+                layer(
                     ws,
-                    &format!("{p}.resnets.{j}"),
+                    &p,
+                    j,
                     rin + skip,
                     cout,
-                    rc,
-                )?);
-                if ty == "AttnUpBlock2D" {
-                    attentions.push(Attention::load(
-                        ws,
-                        &format!("{p}.attentions.{j}"),
-                        cout,
-                        head(cout),
-                        Some(groups),
-                        c.norm_eps,
-                        1.0,
-                    )?);
-                }
+                    ty == "AttnUpBlock2D",
+                    &mut resnets,
+                    &mut attentions,
+                )?;
             }
             let resample = if last {
                 None

@@ -39,6 +39,22 @@ impl Conv2d {
         })
     }
 
+    /// The 1×1 convolution of a residual block's skip path where the channel count changes
+    /// (`{prefix}.weight`, `{prefix}.bias`), `None` where it does not (the identity).
+    pub fn load_shortcut(ws: &mut Weights, prefix: &str, cin: usize, cout: usize) -> Result<Option<Self>> {
+        if cin == cout {
+            return Ok(None);
+        }
+        Ok(Some(Conv2d::load(
+            ws,
+            prefix,
+            cin,
+            cout,
+            1,
+            Conv2dSpec::new(1, 0),
+        )?))
+    }
+
     /// Applies the convolution.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if self.packed.get().is_none() {
@@ -167,18 +183,7 @@ impl ResnetBlock2D {
             time_emb_proj: Linear::load(ws, &format!("{prefix}.time_emb_proj"), rc.temb, cout)?,
             norm2: GroupNorm::load(ws, &format!("{prefix}.norm2"), cout, rc.groups, rc.eps)?,
             conv2: Conv2d::load(ws, &format!("{prefix}.conv2"), cout, cout, 3, c3)?,
-            conv_shortcut: if cin != cout {
-                Some(Conv2d::load(
-                    ws,
-                    &format!("{prefix}.conv_shortcut"),
-                    cin,
-                    cout,
-                    1,
-                    Conv2dSpec::new(1, 0),
-                )?)
-            } else {
-                None
-            },
+            conv_shortcut: Conv2d::load_shortcut(ws, &format!("{prefix}.conv_shortcut"), cin, cout)?,
             output_scale_factor: rc.output_scale_factor,
         })
     }
@@ -231,19 +236,20 @@ impl Attention {
             )));
         }
         let inner = heads * dim_head;
-        Ok(Attention {
-            group_norm: match groups {
-                Some(g) => Some(GroupNorm::load(ws, &format!("{prefix}.group_norm"), c, g, eps)?),
-                None => None,
-            },
-            to_q: Linear::load(ws, &format!("{prefix}.to_q"), c, inner)?,
-            to_k: Linear::load(ws, &format!("{prefix}.to_k"), c, inner)?,
-            to_v: Linear::load(ws, &format!("{prefix}.to_v"), c, inner)?,
-            to_out: Linear::load(ws, &format!("{prefix}.to_out.0"), inner, c)?,
+        let group_norm = match groups {
+            Some(g) => Some(GroupNorm::load(ws, &format!("{prefix}.group_norm"), c, g, eps)?),
+            None => None,
+        };
+        Ok(Attention::from_parts(
+            group_norm,
+            Linear::load(ws, &format!("{prefix}.to_q"), c, inner)?,
+            Linear::load(ws, &format!("{prefix}.to_k"), c, inner)?,
+            Linear::load(ws, &format!("{prefix}.to_v"), c, inner)?,
+            Linear::load(ws, &format!("{prefix}.to_out.0"), inner, c)?,
             heads,
             dim_head,
             rescale_output_factor,
-        })
+        ))
     }
 
     /// An attention block from its parts: the optional input norm, the q, k, v and output projections
