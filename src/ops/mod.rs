@@ -1,5 +1,8 @@
 //! Tensor operations: one file per kernel family, each launching the kernels of one WGSL file.
 //! Every op has a plain-Rust reference in [`reference`](mod@reference) that the tests hold the kernels against.
+//! A differentiable op's backward rule is a type in its file implementing
+//! [`BackwardOp`](crate::tensor::BackwardOp), which the op attaches to its output; the backward
+//! kernels' launchers are in `backward.rs`.
 
 pub(crate) mod attention;
 mod backward;
