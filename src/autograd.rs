@@ -7,6 +7,10 @@
 //! composition of ops: UNet → Tweedie's x̂0 → measurement operator → norm. Ops on tensors that do
 //! not depend on a tracked tensor (the time embedding, the weights) record nothing.
 //!
+//! A backward rule is a [`BackwardOp`](crate::tensor::BackwardOp): one type per op, next to its
+//! launcher in [`crate::ops`], attached with [`Tensor::with_node`]. A host adds a differentiable op
+//! of its own the same way, and the walk treats it like any other (`tests/custom_op.rs`).
+//!
 //! Nothing is kept on the device: each computation owns its graph, two solvers on one device record
 //! independently and may interleave step by step, and the saved tensors return to the pool when the
 //! last tensor of the graph is dropped.

@@ -8,23 +8,59 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::PooledBuffer;
-use crate::gpu::{Access, Gpu};
+use crate::gpu::{Access, Gpu, KernelId, grid1d};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The backward rule of a recorded op: the gradients of its inputs (`None` where `need` is false or
-/// the input is not differentiable) from the gradient `g` of its output `out`.
+/// The gradients of an op's inputs, in the order of its inputs: `None` where an input's gradient was
+/// not asked for or does not exist.
+pub type InputGrads = Vec<Option<Tensor>>;
+
+/// The backward rule of a differentiable op: one type per op, holding what its backward needs beyond
+/// the inputs and the output (the forward's spec, saved statistics), attached to the op's output by
+/// [`Tensor::with_node`]. Every op of [`crate::ops`] is one (e.g. `SumRows` next to
+/// [`crate::ops::sum_rows`]), and a host adds a differentiable op of its own the same way:
+///
+/// ```no_run
+/// # fn main() -> tweedie::Result<()> {
+/// use tweedie::tensor::{BackwardOp, InputGrads};
+/// use tweedie::{Gpu, Result, Tensor, autograd, ops};
+///
+/// /// y = x², with its own backward 2 x g.
+/// struct Square;
+///
+/// impl BackwardOp for Square {
+///     fn name(&self) -> &'static str {
+///         "square"
+///     }
+///
+///     fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+///         Ok(vec![Some(ops::scale(&ops::mul(&x[0], g)?, 2.0)?)])
+///     }
+/// }
+///
+/// fn square(x: &Tensor) -> Result<Tensor> {
+///     // the forward on detached values records nothing; the op's own node carries the rule
+///     let y = ops::mul(&x.detach(), &x.detach())?;
+///     Ok(y.with_node(&[x], Square))
+/// }
+///
+/// let gpu = Gpu::new()?;
+/// let x = Tensor::from_slice(&gpu, &[1, 3], &[1.0, 2.0, 3.0])?.tracked();
+/// let y = square(&x)?;
+/// let dx = autograd::backward(&y, &Tensor::full(&gpu, &[1, 3], 1.0)?, &[&x])?.remove(0);
+/// assert_eq!(dx.to_vec()?, vec![2.0, 4.0, 6.0]);
+/// # Ok(()) }
+/// ```
 pub trait BackwardOp: Send + Sync {
-    /// A short name of the op kind (e.g. `"conv2d"`).
+    /// A short name of the op kind (e.g. `"conv2d"`), as [`crate::autograd::backward_skipping`]
+    /// matches it.
     fn name(&self) -> &'static str;
-    /// The input gradients.
-    fn backward(
-        &self,
-        inputs: &[Tensor],
-        out: &Tensor,
-        g: &Tensor,
-        need: &[bool],
-    ) -> Result<Vec<Option<Tensor>>>;
+    /// The gradients of the op's `inputs` (the values given to [`Tensor::with_node`], in that order,
+    /// detached) from the gradient `g` of its output `out` (the output's values, `g` of its shape).
+    /// `need[i]` says whether input `i` is tracked: a rule may return `None` for the others, or a
+    /// gradient anyway (it is dropped). One entry per input; fewer count as `None`.
+    fn backward(&self, inputs: &[Tensor], out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads>;
 }
 
 /// A node of the autograd graph: a tracked leaf, or the op that made a tensor from its inputs.
@@ -37,6 +73,16 @@ pub(crate) struct GradNode {
     pub(crate) inputs: Vec<Tensor>,
     /// The op's output values (without the node, so no cycle).
     pub(crate) out: Option<Tensor>,
+}
+
+/// The `struct P` of `shaders/elementwise.wgsl` as its `fill` entry reads it: the output size and the
+/// value (its `a`); the other six words unused.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct FillParams {
+    n: u32,
+    value: f32,
+    unused: [u32; 6],
 }
 
 static NEXT_NODE: AtomicU64 = AtomicU64::new(1);
@@ -164,7 +210,30 @@ impl Tensor {
     /// A tensor filled with `value`, on the device.
     pub fn full(gpu: &Gpu, shape: &[usize], value: f32) -> Result<Tensor> {
         let t = Tensor::empty(gpu, shape)?;
-        crate::ops::fill(&t, value)?;
+        // `fill` of `shaders/elementwise.wgsl`, launched here so that tensors need nothing from `ops`;
+        // its layout has two read bindings it does not read: bind a scratch value (a buffer may not be
+        // bound read-only and read-write in one dispatch)
+        let n = u32::try_from(t.numel()).map_err(|_| Error::TooLarge {
+            what: "elementwise output".to_string(),
+            bytes: t.numel() as u64,
+            limit: u32::MAX as u64,
+        })?;
+        let p = FillParams {
+            n,
+            value,
+            unused: [0; 6],
+        };
+        let scratch = Tensor::empty(gpu, &[1])?;
+        gpu.dispatch(
+            &KernelId::new("elementwise.wgsl", "fill"),
+            bytemuck::cast_slice(&[p]),
+            &[
+                scratch.bind(Access::Read),
+                scratch.bind(Access::Read),
+                t.bind(Access::ReadWrite),
+            ],
+            grid1d(t.numel(), 256),
+        )?;
         Ok(t)
     }
 
@@ -251,8 +320,14 @@ impl Tensor {
         self.node.is_some()
     }
 
-    /// Attaches `op` with its `inputs` as this tensor's node when an input is tracked.
-    pub(crate) fn with_node(mut self, inputs: &[&Tensor], op: impl BackwardOp + 'static) -> Tensor {
+    /// Makes this tensor the output of the differentiable op `op` applied to `inputs`: when an input
+    /// is tracked (see [`Tensor::tracked`]), the returned tensor carries a node of the autograd graph
+    /// holding `op`, the inputs and these values, and [`crate::autograd::backward`] calls
+    /// [`BackwardOp::backward`] on it; when none is, the tensor is returned unchanged (nothing is
+    /// recorded). Every op of [`crate::ops`] ends this way, and so does a host's own op (see
+    /// [`BackwardOp`]). Any node this tensor already had is replaced: compute it from detached
+    /// values, or the graph behind them is cut here.
+    pub fn with_node(mut self, inputs: &[&Tensor], op: impl BackwardOp + 'static) -> Tensor {
         if !inputs.iter().any(|t| t.is_tracked()) {
             return self;
         }

@@ -2,11 +2,11 @@
 //! composition of two products and a softmax on every adapter, fused (`shaders/attention_cpu.wgsl`,
 //! forward and flash-style backward) on CPU adapters for heads of up to eight channels.
 
-use super::grad::{Op, record};
+use super::grad::record;
 use super::{MatmulSpec, matmul, softmax_rows, u32_of};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId};
-use crate::tensor::Tensor;
+use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 const FILE: &str = "attention_cpu.wgsl";
 /// Floats in one uniform window (64 KiB).
@@ -74,7 +74,7 @@ pub fn attention(q: &Tensor, k: &Tensor, v: &Tensor, spec: AttentionSpec) -> Res
     let lse = Tensor::empty(gpu, &[s.bh * s.hw])?;
     let (kw, vw) = (windows(k, s, s.d * s.hw)?, windows(v, s, s.d * s.hw)?);
     launch("attn_fwd", s, [q, q, q], [&o, &lse], &[&kw, &vw])?;
-    Ok(record(o, &[q, k, v], Op::Attention { spec: s, lse }))
+    Ok(record(o, &[q, k, v], Attention { spec: s, lse }))
 }
 
 /// Gradients of [`attention`] with respect to `q`, `k` and `v`, from the output `o`, the forward's
@@ -209,4 +209,22 @@ fn launch(
         )?;
     }
     Ok(())
+}
+
+/// [`attention`] with the fused kernels (inputs q, k, v; the output is used): the log-sum-exp of
+/// each query's scores, for [`attention_backward`].
+struct Attention {
+    spec: AttentionSpec,
+    lse: Tensor,
+}
+
+impl BackwardOp for Attention {
+    fn name(&self) -> &'static str {
+        "attention"
+    }
+
+    fn backward(&self, x: &[Tensor], out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        let [dq, dk, dv] = attention_backward([&x[0], &x[1], &x[2]], out, &self.lse, g, self.spec)?;
+        Ok(vec![Some(dq), Some(dk), Some(dv)])
+    }
 }

@@ -1,10 +1,10 @@
 //! Launcher for `shaders/conv2d.wgsl`.
 
-use super::grad::{Op, record};
+use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId};
-use crate::tensor::Tensor;
+use crate::tensor::{BackwardOp, InputGrads, Tensor};
 use std::sync::{Arc, OnceLock};
 
 /// Stride and padding of a convolution. Padding is `[top, bottom, left, right]` so that diffusers'
@@ -121,8 +121,8 @@ pub fn conv2d_packed(
         None => gemm(x, ws, &params, &bindings, ncols)?,
     }
     let out = match bias {
-        Some(b) => record(out, &[x, w, b], Op::Conv2d(spec, cached)),
-        None => record(out, &[x, w], Op::Conv2d(spec, cached)),
+        Some(b) => record(out, &[x, w, b], Conv2d { spec, packed: cached }),
+        None => record(out, &[x, w], Conv2d { spec, packed: cached }),
     };
     Ok(out)
 }
@@ -432,4 +432,44 @@ fn gemm(
         [ncols.div_ceil(bn), (ws[0] as u32).div_ceil(bm), 1],
         flops,
     )
+}
+
+/// [`conv2d`] (inputs x, w, [bias]). `packed`: the layer's packed weights where the forward used
+/// them (their flipped transpose is packed once, at the first input gradient, and kept with them).
+struct Conv2d {
+    spec: Conv2dSpec,
+    packed: Option<Arc<PackedWeights>>,
+}
+
+impl BackwardOp for Conv2d {
+    fn name(&self) -> &'static str {
+        "conv2d"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads> {
+        let spec = self.spec;
+        let dx = if want(need, 0) {
+            let packed = self.packed.as_deref();
+            Some(super::backward::conv2d_input_grad(
+                g,
+                &x[1],
+                x[0].shape(),
+                spec,
+                packed,
+            )?)
+        } else {
+            None
+        };
+        let dw = if want(need, 1) {
+            Some(super::conv2d_backward_weight(g, &x[0], x[1].shape(), spec)?)
+        } else {
+            None
+        };
+        let db = if want(need, 2) {
+            Some(super::channel_sum(g)?)
+        } else {
+            None
+        };
+        Ok(vec![dx, dw, db])
+    }
 }

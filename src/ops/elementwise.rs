@@ -1,10 +1,10 @@
 //! Launchers for `shaders/elementwise.wgsl`.
 
-use super::grad::{Op, record};
+use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
-use crate::tensor::Tensor;
+use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 const FILE: &str = "elementwise.wgsl";
 
@@ -74,7 +74,7 @@ pub fn axpby(a: f32, x: &Tensor, b: f32, y: &Tensor) -> Result<Tensor> {
     check_same(x, y, "axpby operands")?;
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("axpby", x, y, &out, a, b, 0, 0, 0, 0)?;
-    let out = record(out, &[x, y], Op::Axpby { a, b });
+    let out = record(out, &[x, y], Axpby { a, b });
     Ok(out)
 }
 
@@ -87,7 +87,7 @@ pub fn add(x: &Tensor, y: &Tensor) -> Result<Tensor> {
 pub fn affine(x: &Tensor, a: f32, b: f32) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("affine", x, x, &out, a, b, 0, 0, 0, 0)?;
-    let out = record(out, &[x], Op::Affine { a });
+    let out = record(out, &[x], Affine { a });
     Ok(out)
 }
 
@@ -108,7 +108,7 @@ pub fn fill(t: &Tensor, value: f32) -> Result<()> {
 pub fn silu(x: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("silu", x, x, &out, 0.0, 0.0, 0, 0, 0, 0)?;
-    let out = record(out, &[x], Op::Silu);
+    let out = record(out, &[x], Silu);
     Ok(out)
 }
 
@@ -137,7 +137,7 @@ pub fn add_bcast(x: &Tensor, a: f32, y: &Tensor) -> Result<Tensor> {
         0,
         0,
     )?;
-    let out = record(out, &[x, y], Op::AddBcast { a });
+    let out = record(out, &[x, y], AddBcast { a });
     Ok(out)
 }
 
@@ -151,7 +151,7 @@ pub fn concat_channels(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), &[a[0], a[1] + b[1], a[2], a[3]])?;
     let inner = u32_of(a[2] * a[3], "concat")?;
     launch("concat", x, y, &out, 0.0, 0.0, inner, a[1] as u32, b[1] as u32, 0)?;
-    let out = record(out, &[x, y], Op::Concat);
+    let out = record(out, &[x, y], Concat);
     Ok(out)
 }
 
@@ -162,7 +162,7 @@ pub fn upsample_nearest2x(x: &Tensor) -> Result<Tensor> {
         return Err(Error::Shape(format!("upsample expects NCHW, got {s:?}")));
     }
     let out = upsample2x_scaled(x, 1.0)?;
-    let out = record(out, &[x], Op::Upsample2x);
+    let out = record(out, &[x], Upsample2x);
     Ok(out)
 }
 
@@ -244,7 +244,7 @@ pub fn mul_bcast(x: &Tensor, m: &Tensor) -> Result<Tensor> {
     }
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("mul_bcast", x, m, &out, 0.0, 0.0, u32_of(inner, "mask")?, 0, 0, 0)?;
-    let out = record(out, &[x, m], Op::MulBcast);
+    let out = record(out, &[x, m], MulBcast);
     Ok(out)
 }
 
@@ -252,7 +252,7 @@ pub fn mul_bcast(x: &Tensor, m: &Tensor) -> Result<Tensor> {
 pub fn clamp(x: &Tensor, lo: f32, hi: f32) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), x.shape())?;
     launch("clamp_values", x, x, &out, lo, hi, 0, 0, 0, 0)?;
-    let out = record(out, &[x], Op::Clamp { lo, hi });
+    let out = record(out, &[x], Clamp { lo, hi });
     Ok(out)
 }
 
@@ -284,7 +284,7 @@ pub fn mul(x: &Tensor, y: &Tensor) -> Result<Tensor> {
 /// in both.
 pub fn film(x: &Tensor, ss: &Tensor) -> Result<Tensor> {
     let out = film_launch(x, ss, true)?;
-    Ok(record(out, &[x, ss], Op::Film))
+    Ok(record(out, &[x, ss], Film))
 }
 
 /// [`film`] without the shift (`x * (1 + scale)`): the gradient with respect to `x`.
@@ -324,7 +324,7 @@ pub fn avg_pool2x(x: &Tensor) -> Result<Tensor> {
         )));
     }
     let out = super::backward::sum_pool2x(x, 0.25)?;
-    Ok(record(out, &[x], Op::AvgPool2x))
+    Ok(record(out, &[x], AvgPool2x))
 }
 
 /// Channels `off..off + cn` of `x` `[N, C, H, W]` (e.g. ε, the first half of a learned-variance
@@ -332,7 +332,7 @@ pub fn avg_pool2x(x: &Tensor) -> Result<Tensor> {
 pub fn narrow_channels(x: &Tensor, off: usize, cn: usize) -> Result<Tensor> {
     let out = super::backward::split_channels(x, off, cn)?;
     let total = x.shape()[1];
-    Ok(record(out, &[x], Op::NarrowChannels { off, total }))
+    Ok(record(out, &[x], NarrowChannels { off, total }))
 }
 
 /// `g` `[N, cn, H, W]` placed at channels `off..off + cn` of zeros `[N, total, H, W]`: the gradient of
@@ -349,4 +349,218 @@ pub(crate) fn pad_channels(g: &Tensor, off: usize, total: usize) -> Result<Tenso
         out = concat_channels(&out, &zeros(after)?)?;
     }
     Ok(out)
+}
+
+/// `a * g`, or `g` itself (no kernel, no copy) for `a = 1`: gradients are never written in place,
+/// so sharing the buffer is safe, and residual sums and unit scales are everywhere in a UNet.
+fn scaled(g: &Tensor, a: f32) -> Result<Tensor> {
+    if a == 1.0 { Ok(g.clone()) } else { scale(g, a) }
+}
+
+/// [`axpby`] (inputs x, y).
+struct Axpby {
+    a: f32,
+    b: f32,
+}
+
+impl BackwardOp for Axpby {
+    fn name(&self) -> &'static str {
+        "axpby"
+    }
+
+    fn backward(&self, _x: &[Tensor], _out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads> {
+        let dx = if want(need, 0) {
+            Some(scaled(g, self.a)?)
+        } else {
+            None
+        };
+        let dy = if want(need, 1) {
+            Some(scaled(g, self.b)?)
+        } else {
+            None
+        };
+        Ok(vec![dx, dy])
+    }
+}
+
+/// [`affine`] (input x).
+struct Affine {
+    a: f32,
+}
+
+impl BackwardOp for Affine {
+    fn name(&self) -> &'static str {
+        "affine"
+    }
+
+    fn backward(&self, _x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(scaled(g, self.a)?)])
+    }
+}
+
+/// [`silu`] (input x).
+struct Silu;
+
+impl BackwardOp for Silu {
+    fn name(&self) -> &'static str {
+        "silu"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(super::silu_backward(&x[0], g)?)])
+    }
+}
+
+/// [`add_bcast`] (inputs x, y broadcast as `[N, C]`).
+struct AddBcast {
+    a: f32,
+}
+
+impl BackwardOp for AddBcast {
+    fn name(&self) -> &'static str {
+        "add_bcast"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads> {
+        let dx = if want(need, 0) {
+            Some(scaled(g, self.a)?)
+        } else {
+            None
+        };
+        let dy = if want(need, 1) {
+            Some(super::sum_rows(g, x[1].numel())?)
+        } else {
+            None
+        };
+        Ok(vec![dx, dy])
+    }
+}
+
+/// [`concat_channels`] (inputs x, y): each input's gradient is its channels of `g`.
+struct Concat;
+
+impl BackwardOp for Concat {
+    fn name(&self) -> &'static str {
+        "concat"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads> {
+        let (c1, c2) = (x[0].shape()[1], x[1].shape()[1]);
+        let dx = if want(need, 0) {
+            Some(super::split_channels(g, 0, c1)?)
+        } else {
+            None
+        };
+        let dy = if want(need, 1) {
+            Some(super::split_channels(g, c1, c2)?)
+        } else {
+            None
+        };
+        Ok(vec![dx, dy])
+    }
+}
+
+/// [`upsample_nearest2x`] (input x): sums of 2x2 blocks.
+struct Upsample2x;
+
+impl BackwardOp for Upsample2x {
+    fn name(&self) -> &'static str {
+        "upsample2x"
+    }
+
+    fn backward(&self, _x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(super::upsample2x_backward(g)?)])
+    }
+}
+
+/// [`mul_bcast`] (inputs x, m: a constant broadcast over the batch).
+struct MulBcast;
+
+impl BackwardOp for MulBcast {
+    fn name(&self) -> &'static str {
+        "mul_bcast"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads> {
+        if want(need, 1) {
+            return Err(Error::Input(
+                "gradients with respect to a broadcast mask are not supported".into(),
+            ));
+        }
+        Ok(vec![Some(mul_bcast(g, &x[1])?), None])
+    }
+}
+
+/// [`clamp`] (input x): `g` inside `[lo, hi]`, 0 outside.
+struct Clamp {
+    lo: f32,
+    hi: f32,
+}
+
+impl BackwardOp for Clamp {
+    fn name(&self) -> &'static str {
+        "clamp"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(super::clamp_backward(&x[0], g, self.lo, self.hi)?)])
+    }
+}
+
+/// [`film`] (inputs x, [scale | shift]).
+struct Film;
+
+impl BackwardOp for Film {
+    fn name(&self) -> &'static str {
+        "film"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads> {
+        let dss = if want(need, 1) {
+            // d scale[n, c] = Σ_hw g x, d shift[n, c] = Σ_hw g
+            let s = x[0].shape();
+            let nc = s[0] * s[1];
+            let col = [s[0], s[1], 1, 1];
+            let ds = super::sum_rows(&mul(g, &x[0])?, nc)?.reshape(&col)?;
+            let dh = super::sum_rows(g, nc)?.reshape(&col)?;
+            Some(concat_channels(&ds, &dh)?)
+        } else {
+            None
+        };
+        let dx = if want(need, 0) {
+            Some(film_launch(g, &x[1], false)?)
+        } else {
+            None
+        };
+        Ok(vec![dx, dss])
+    }
+}
+
+/// [`avg_pool2x`] (input x): a quarter of `g` on each pixel of its 2x2 block.
+struct AvgPool2x;
+
+impl BackwardOp for AvgPool2x {
+    fn name(&self) -> &'static str {
+        "avg_pool2x"
+    }
+
+    fn backward(&self, _x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(upsample2x_scaled(g, 0.25)?)])
+    }
+}
+
+/// [`narrow_channels`] (input x of `total` channels): `g` in its channels, zeros elsewhere.
+struct NarrowChannels {
+    off: usize,
+    total: usize,
+}
+
+impl BackwardOp for NarrowChannels {
+    fn name(&self) -> &'static str {
+        "narrow_channels"
+    }
+
+    fn backward(&self, _x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(pad_channels(g, self.off, self.total)?)])
+    }
 }

@@ -7,11 +7,11 @@
 //! adjoint, and so its vector-Jacobian product, is the inverse transform. All four ops here are
 //! differentiable.
 
-use super::grad::{Op, record};
+use super::grad::record;
 use super::u32_of;
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
-use crate::tensor::Tensor;
+use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 /// The longest side a transform takes (one line per workgroup, held in workgroup memory).
 pub const MAX_FFT_SIDE: usize = 1024;
@@ -44,7 +44,7 @@ pub fn fft2(z: &Tensor, inverse: bool) -> Result<Tensor> {
     line_pass(z, &mid, w, lw, rows * h, 1, sign, 1.0 / (w as f32).sqrt())?;
     let out = Tensor::empty(gpu, s)?;
     line_pass(&mid, &out, h, lh, rows * w, w, sign, 1.0 / (h as f32).sqrt())?;
-    Ok(record(out, &[z], Op::Fft2 { inverse }))
+    Ok(record(out, &[z], Fft2 { inverse }))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -120,7 +120,7 @@ pub fn embed_complex(x: &Tensor, nh: usize, nw: usize) -> Result<Tensor> {
     let p = [h, w, nh, nw, 0, 0, count, 0].map(|v| v as u32);
     u32_of(2 * count, "embedded tensor")?;
     launch("embed", p, x, x, &out, count)?;
-    Ok(record(out, &[x], Op::EmbedComplex))
+    Ok(record(out, &[x], EmbedComplex))
 }
 
 /// The real part of the centred `h × w` window of a complex `[..., nh, nw, 2]`: `[..., h, w]`.
@@ -139,7 +139,7 @@ pub fn crop_real(z: &Tensor, h: usize, w: usize) -> Result<Tensor> {
     let count = rows * h * w;
     let p = [h, w, nh, nw, 0, 0, count, 0].map(|v| v as u32);
     launch("crop_real", p, z, z, &out, count)?;
-    Ok(record(out, &[z], Op::CropReal))
+    Ok(record(out, &[z], CropReal))
 }
 
 /// `|z|` of a complex tensor `[..., 2]`: `[...]`. Its gradient is `g z / |z|` (0 where `z = 0`).
@@ -153,7 +153,7 @@ pub fn cabs(z: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(z.gpu(), &s[..s.len() - 1])?;
     let n = out.numel();
     launch("cabs", [u32_of(n, "cabs")?, 0, 0, 0, 0, 0, 0, 0], z, z, &out, n)?;
-    Ok(record(out, &[z], Op::Cabs))
+    Ok(record(out, &[z], Cabs))
 }
 
 /// The vector-Jacobian product of [`cabs`] at `z` for the output gradient `g`.
@@ -172,15 +172,58 @@ pub fn cabs_backward(z: &Tensor, g: &Tensor) -> Result<Tensor> {
     Ok(out)
 }
 
-/// The backward rules of this file's ops (called from the graph walk).
-pub(crate) fn backward(op: Op, x: &Tensor, g: &Tensor) -> Result<Tensor> {
-    let s = x.shape();
-    match op {
-        // unitary: the adjoint is the inverse
-        Op::Fft2 { inverse } => fft2(g, !inverse),
-        Op::EmbedComplex => crop_real(g, s[s.len() - 2], s[s.len() - 1]),
-        Op::CropReal => embed_complex(g, s[s.len() - 3], s[s.len() - 2]),
-        Op::Cabs => cabs_backward(x, g),
-        _ => Err(Error::Input(format!("{} is not an FFT op", op.name()))),
+/// [`fft2`] (one input, the transform): unitary, so the adjoint is the inverse.
+struct Fft2 {
+    inverse: bool,
+}
+
+impl BackwardOp for Fft2 {
+    fn name(&self) -> &'static str {
+        "fft2"
+    }
+
+    fn backward(&self, _x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(fft2(g, !self.inverse)?)])
+    }
+}
+
+/// [`embed_complex`]: the adjoint is [`crop_real`] to the input's size.
+struct EmbedComplex;
+
+impl BackwardOp for EmbedComplex {
+    fn name(&self) -> &'static str {
+        "embed_complex"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        let s = x[0].shape();
+        Ok(vec![Some(crop_real(g, s[s.len() - 2], s[s.len() - 1])?)])
+    }
+}
+
+/// [`crop_real`]: the adjoint is [`embed_complex`] to the input's size.
+struct CropReal;
+
+impl BackwardOp for CropReal {
+    fn name(&self) -> &'static str {
+        "crop_real"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        let s = x[0].shape();
+        Ok(vec![Some(embed_complex(g, s[s.len() - 3], s[s.len() - 2])?)])
+    }
+}
+
+/// [`cabs`]: [`cabs_backward`] at the input.
+struct Cabs;
+
+impl BackwardOp for Cabs {
+    fn name(&self) -> &'static str {
+        "cabs"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(cabs_backward(&x[0], g)?)])
     }
 }

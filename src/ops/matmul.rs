@@ -1,10 +1,10 @@
 //! Launcher for `shaders/matmul.wgsl`.
 
-use super::grad::{Op, record};
+use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId};
-use crate::tensor::Tensor;
+use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 /// Sizes and strides of a batched product `out[b] = alpha * A[b] B[b] (+ bias)`, with
 /// `A[b, m, k] = a[b*a_strides[0] + m*a_strides[1] + k*a_strides[2]]` and likewise for B
@@ -161,8 +161,8 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     };
     gpu.dispatch_flops(&kernel, &params, &bindings, grid, flops)?;
     let out = match bias {
-        Some(c) => record(out, &[a, b, c], Op::Matmul(spec)),
-        None => record(out, &[a, b], Op::Matmul(spec)),
+        Some(c) => record(out, &[a, b, c], Matmul(spec)),
+        None => record(out, &[a, b], Matmul(spec)),
     };
     Ok(out)
 }
@@ -184,4 +184,19 @@ pub fn linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
         alpha: 1.0,
     };
     matmul(x, w, bias, spec)?.reshape(&[bsz, fout])
+}
+
+/// [`matmul`] (inputs a, b, [bias]): [`super::matmul_backward`] for those asked for.
+struct Matmul(MatmulSpec);
+
+impl BackwardOp for Matmul {
+    fn name(&self) -> &'static str {
+        "matmul"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads> {
+        let w = |i| want(need, i);
+        let [a, b, c] = super::matmul_backward(&x[0], &x[1], g, self.0, [w(0), w(1), w(2)])?;
+        Ok(vec![a, b, c])
+    }
 }

@@ -1,5 +1,8 @@
 //! Tensor operations: one file per kernel family, each launching the kernels of one WGSL file.
 //! Every op has a plain-Rust reference in [`reference`](mod@reference) that the tests hold the kernels against.
+//! A differentiable op's backward rule is a type in its file implementing
+//! [`BackwardOp`](crate::tensor::BackwardOp), which the op attaches to its output; the backward
+//! kernels' launchers are in `backward.rs`.
 
 pub(crate) mod attention;
 mod backward;
@@ -18,25 +21,20 @@ pub mod reference_grad;
 mod spectral;
 mod texture;
 
-pub use attention::{AttentionSpec, attention};
-pub use backward::{
-    channel_sum, clamp_backward, col_sum, conv2d_backward_input, conv2d_backward_weight, group_norm_backward,
-    matmul_backward, rows_scale, silu_backward, softmax_backward, split_channels, upsample2x_backward,
-};
-pub use cg::{axpy_ratio, cg, cg_floored, dot_rows};
-pub use conv::{Conv2dSpec, PackedWeights, conv2d, conv2d_packed};
-pub use elementwise::{
-    add, add_bcast, affine, avg_pool2x, axpby, clamp, concat_channels, fill, film, mul, mul_bcast,
-    narrow_channels, pow, scale, silu, timestep_embedding, timestep_freq_table, upsample_nearest2x,
-};
-pub use fft::{MAX_FFT_SIDE, cabs, cabs_backward, crop_real, embed_complex, fft2};
-pub use matmul::{MatmulSpec, linear, matmul};
-pub use norm::{group_norm, softmax_rows};
-pub use optim::{Adam, project_simplex};
-pub use reduce::{sum_rows, sumsq_rows};
-pub use spectral::{Spectral, spectral_gain};
+// every public item of the op files, so a new op needs no line here
+pub use attention::*;
+pub use backward::*;
+pub use cg::*;
+pub use conv::*;
+pub use elementwise::*;
+pub use fft::*;
+pub use matmul::*;
+pub use norm::*;
+pub use optim::*;
+pub use reduce::*;
+pub use spectral::*;
 pub(crate) use spectral::{check as spectral_check, launch as spectral_launch};
-pub use texture::{tensor_to_texture, texture_to_tensor};
+pub use texture::*;
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;

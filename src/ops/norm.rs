@@ -1,10 +1,10 @@
 //! Launchers for `shaders/groupnorm.wgsl` and `shaders/softmax.wgsl`.
 
-use super::grad::{Op, record};
+use super::grad::{record, want};
 use super::u32_of;
 use crate::error::{Error, Result};
 use crate::gpu::{Access, KernelId, grid1d};
-use crate::tensor::Tensor;
+use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 /// Group normalisation of `x` `[N, C, ...]` with per-channel `gamma` and `beta`, as
 /// `torch.nn.GroupNorm(groups, C, eps)`, optionally followed by SiLU (fused).
@@ -94,7 +94,7 @@ pub fn group_norm(
     let out = record(
         out,
         &[x, gamma, beta],
-        Op::GroupNorm {
+        GroupNorm {
             groups,
             eps,
             silu: fuse_silu,
@@ -143,6 +143,51 @@ pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
         &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
         g,
     )?;
-    let out = record(out, &[x], Op::Softmax { scale });
+    let out = record(out, &[x], Softmax { scale });
     Ok(out)
+}
+
+/// [`group_norm`] (inputs x, gamma, beta). `stats`: the forward's (mean, 1/std) per (sample, group)
+/// where its kernel kept them (CPU adapters), so the backward does not recompute them.
+struct GroupNorm {
+    groups: usize,
+    eps: f32,
+    silu: bool,
+    stats: Option<Tensor>,
+}
+
+impl BackwardOp for GroupNorm {
+    fn name(&self) -> &'static str {
+        "group_norm"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, need: &[bool]) -> Result<InputGrads> {
+        let (dx, p) = super::backward::group_norm_grad(
+            [&x[0], &x[1], &x[2]],
+            g,
+            (self.groups, self.eps, self.silu),
+            want(need, 1) || want(need, 2),
+            self.stats.as_ref(),
+        )?;
+        let (dg, db) = match p {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
+        Ok(vec![want(need, 0).then_some(dx), dg, db])
+    }
+}
+
+/// [`softmax_rows`] (input x; the output is used).
+struct Softmax {
+    scale: f32,
+}
+
+impl BackwardOp for Softmax {
+    fn name(&self) -> &'static str {
+        "softmax"
+    }
+
+    fn backward(&self, _x: &[Tensor], out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(super::softmax_backward(out, g, self.scale)?)])
+    }
 }
