@@ -34,11 +34,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// What to sweep.
-#[derive(Debug, Clone)]
-pub struct EvalSpec {
-    /// The clean images (PNG), all of one shape.
-    pub images: Vec<PathBuf>,
+/// The axes of a sweep and what it holds fixed: what a user asks for ([`EvalSpec`]) and what
+/// `results.json` records ([`Sweep`]) share them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axes {
     /// Task specs.
     pub tasks: Vec<String>,
     /// Solver names.
@@ -54,13 +53,22 @@ pub struct EvalSpec {
     pub sets: Vec<(String, String)>,
     /// Images per batch.
     pub batch: usize,
+    /// `Some((K, N))`: compute only shard K of N (0 <= K < N); see [`merge`].
+    pub shard: Option<(usize, usize)>,
+}
+
+/// What to sweep.
+#[derive(Debug, Clone)]
+pub struct EvalSpec {
+    /// The clean images (PNG), all of one shape.
+    pub images: Vec<PathBuf>,
+    /// Tasks, solvers, steps and what is held fixed.
+    pub axes: Axes,
     /// Output folder.
     pub out: PathBuf,
     /// What identifies the model's weights (e.g. [`crate::io::content_hash`] of its files),
     /// written into every row: a resumed run reuses rows only of the same model.
     pub model: String,
-    /// `Some((K, N))`: compute only shard K of N (0 <= K < N); see [`merge`].
-    pub shard: Option<(usize, usize)>,
 }
 
 /// The sweep as written into `results.json`: what [`merge`] checks the shards against and what the
@@ -69,27 +77,31 @@ pub struct EvalSpec {
 pub struct Sweep {
     /// `(name, SHA-256 of the file)` of each image, in order.
     pub images: Vec<(String, String)>,
-    /// Task specs.
-    pub tasks: Vec<String>,
-    /// Solver names.
-    pub solvers: Vec<String>,
-    /// Step counts.
-    pub steps: Vec<usize>,
-    /// Solver seeds per run.
-    pub seeds: u64,
-    /// Measurement noise.
-    pub sigma_y: f64,
-    /// `--set` pairs.
-    pub sets: Vec<(String, String)>,
-    /// Images per batch.
-    pub batch: usize,
+    /// Tasks, solvers, steps and what is held fixed.
+    pub axes: Axes,
     /// The model's identity ([`EvalSpec::model`]).
     pub model: String,
     /// The tweedie version that ran it.
     pub version: String,
-    /// The shard `(K, N)`, if one.
-    pub shard: Option<(usize, usize)>,
 }
+
+macro_rules! axes_deref {
+    ($t:ty) => {
+        impl std::ops::Deref for $t {
+            type Target = Axes;
+            fn deref(&self) -> &Axes {
+                &self.axes
+            }
+        }
+        impl std::ops::DerefMut for $t {
+            fn deref_mut(&mut self) -> &mut Axes {
+                &mut self.axes
+            }
+        }
+    };
+}
+axes_deref!(EvalSpec);
+axes_deref!(Sweep);
 
 /// One result: an image restored by one solver run (`solver` is `"trivial"` for the trivial
 /// estimate, with steps 0), with what determines it.
@@ -571,16 +583,9 @@ impl Sweep {
     pub fn of(spec: &EvalSpec, images: Vec<(String, String)>) -> Sweep {
         Sweep {
             images,
-            tasks: spec.tasks.clone(),
-            solvers: spec.solvers.clone(),
-            steps: spec.steps.clone(),
-            seeds: spec.seeds,
-            sigma_y: spec.sigma_y,
-            sets: spec.sets.clone(),
-            batch: spec.batch,
+            axes: spec.axes.clone(),
             model: spec.model.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            shard: spec.shard,
         }
     }
 
@@ -615,26 +620,28 @@ impl Sweep {
                 .iter()
                 .map(|i| Some((i["name"].as_str()?.to_string(), i["sha256"].as_str()?.to_string())))
                 .collect::<Option<_>>()?,
-            tasks: strings(&v["tasks"])?,
-            solvers: strings(&v["solvers"])?,
-            steps: v["steps"]
-                .as_array()?
-                .iter()
-                .map(|n| n.as_u64().map(|n| n as usize))
-                .collect::<Option<_>>()?,
-            seeds: v["seeds"].as_u64()?,
-            sigma_y: v["sigma_y"].as_f64()?,
-            sets: strings(&v["sets"])?
-                .iter()
-                .map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-                .collect::<Option<_>>()?,
-            batch: v["batch"].as_u64()? as usize,
+            axes: Axes {
+                tasks: strings(&v["tasks"])?,
+                solvers: strings(&v["solvers"])?,
+                steps: v["steps"]
+                    .as_array()?
+                    .iter()
+                    .map(|n| n.as_u64().map(|n| n as usize))
+                    .collect::<Option<_>>()?,
+                seeds: v["seeds"].as_u64()?,
+                sigma_y: v["sigma_y"].as_f64()?,
+                sets: strings(&v["sets"])?
+                    .iter()
+                    .map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+                    .collect::<Option<_>>()?,
+                batch: v["batch"].as_u64()? as usize,
+                shard: match &v["shard"] {
+                    serde_json::Value::Null => None,
+                    s => Some(parse_shard(s.as_str()?).ok()?),
+                },
+            },
             model: v["model"].as_str()?.to_string(),
             version: v["version"].as_str()?.to_string(),
-            shard: match &v["shard"] {
-                serde_json::Value::Null => None,
-                s => Some(parse_shard(s.as_str()?).ok()?),
-            },
         })
     }
 }
@@ -954,9 +961,10 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<Vec<Row>> {
         })?;
         sweeps.push(sw);
     }
-    let plain = |s: &Sweep| Sweep {
-        shard: None,
-        ..s.clone()
+    let plain = |s: &Sweep| {
+        let mut s = s.clone();
+        s.shard = None;
+        s
     };
     for (d, s) in dirs.iter().zip(&sweeps).skip(1) {
         if plain(s) != plain(&sweeps[0]) {
@@ -1031,10 +1039,9 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<Vec<Row>> {
         )));
     }
     let base = plain(&sweeps[0]);
-    let (jobs, units) = plan(&Sweep {
-        shard: Some((0, n)),
-        ..base.clone()
-    })?;
+    let mut whole = base.clone();
+    whole.shard = Some((0, n));
+    let (jobs, units) = plan(&whole)?;
     let mut got: HashMap<Key, Row> = HashMap::new();
     let mut outside = 0;
     for (d, s) in dirs.iter().zip(&sweeps) {

@@ -1,10 +1,21 @@
 //! tweedie: diffusion models as priors for imaging inverse problems, on any GPU through wgpu and
 //! hand-written WGSL compute shaders.
 //!
-//! Layers (each uses only the ones before it): [`gpu`] (runtime), [`tensor`] and [`ops`] (kernels and
-//! their backward rules), [`autograd`] (the reverse pass over the graph on the tensors), [`nn`]
-//! (layers), [`diffusion`] (the [`diffusion::Denoiser`] interface, schedules, samplers), [`models`]
-//! (the diffusers UNet), [`operators`], [`solvers`], and the front ends in the binary.
+//! Layers, lowest first: a module uses only modules of earlier layers (`tests/layers.rs` reads this
+//! list and checks every `crate::` path in `src/` against it).
+//! 1. [`error`]
+//! 2. [`gpu`] (the runtime), [`io`] (images, safetensors, file checks), [`plot`] (charts)
+//! 3. [`pt`] (PyTorch checkpoints), [`metrics`] (PSNR, SSIM)
+//! 4. [`tensor`]
+//! 5. [`ops`] (kernels and their backward rules)
+//! 6. [`autograd`] (the reverse pass over the graph on the tensors)
+//! 7. [`nn`] (layers)
+//! 8. [`diffusion`] (the [`diffusion::Denoiser`] interface, schedules, samplers)
+//! 9. [`models`] (the diffusers and guided-diffusion UNets)
+//! 10. [`operators`]
+//! 11. [`solvers`]
+//! 12. [`eval`] (sweeps)
+//! 13. [`app`] (what the command line does, callable by a host); then the binary.
 //!
 //! Embedding in a host wgpu application: [`Gpu::from_device`] wraps the host's device (any limits at
 //! or above `wgpu::Limits::default()`), [`Tensor::from_buffer`] and [`ops::texture_to_tensor`] /

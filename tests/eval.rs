@@ -29,16 +29,18 @@ fn spec(out: &Path, images: usize) -> EvalSpec {
         images: (0..images)
             .map(|i| root().join(format!("tests/data/fmnist_test_{i:05}.png")))
             .collect(),
-        tasks: eval::split_tasks("inpaint-box:x=8,y=8,w=16,h=16,deblur-gauss"),
-        solvers: vec!["ddrm".into(), "red-diff".into()],
-        steps: vec![4, 5],
-        seeds: 1,
-        sigma_y: 0.05,
-        sets: vec![],
-        batch: 8,
+        axes: eval::Axes {
+            tasks: eval::split_tasks("inpaint-box:x=8,y=8,w=16,h=16,deblur-gauss"),
+            solvers: vec!["ddrm".into(), "red-diff".into()],
+            steps: vec![4, 5],
+            seeds: 1,
+            sigma_y: 0.05,
+            sets: vec![],
+            batch: 8,
+            shard: None,
+        },
         out: out.to_path_buf(),
         model: "fmnist32".into(),
-        shard: None,
     }
 }
 
@@ -345,16 +347,18 @@ fn reports_say_why_a_nan_mean_has_no_chart() {
     std::fs::create_dir_all(&out).unwrap();
     let sw = eval::Sweep {
         images: vec![("a.png".into(), "0".repeat(64))],
-        tasks: vec!["sr:factor=4".into()],
-        solvers: vec!["dps".into()],
-        steps: vec![2],
-        seeds: 1,
-        sigma_y: 0.05,
-        sets: vec![],
-        batch: 1,
+        axes: eval::Axes {
+            tasks: vec!["sr:factor=4".into()],
+            solvers: vec!["dps".into()],
+            steps: vec![2],
+            seeds: 1,
+            sigma_y: 0.05,
+            sets: vec![],
+            batch: 1,
+            shard: None,
+        },
         model: "m".into(),
         version: "v".into(),
-        shard: None,
     };
     let row = eval::Row {
         task: "sr:factor=4".into(),

@@ -98,16 +98,18 @@ pub fn eval(f: &mut dyn Frontend, a: Eval) -> Result<()> {
     let model = model.unwrap_or_else(default_model);
     let mut spec = crate::eval::EvalSpec {
         images: crate::eval::expand_images(&images)?,
-        tasks: crate::eval::split_tasks(&tasks),
-        solvers: list(&solvers),
-        steps,
-        seeds,
-        sigma_y,
-        sets: parse_sets(&sets)?,
-        batch,
+        axes: crate::eval::Axes {
+            tasks: crate::eval::split_tasks(&tasks),
+            solvers: list(&solvers),
+            steps,
+            seeds,
+            sigma_y,
+            sets: parse_sets(&sets)?,
+            batch,
+            shard,
+        },
         out: out.clone(),
         model: String::new(),
-        shard,
     };
     // solvers, tasks and --set keys before the model is read
     crate::eval::check(&spec)?;
