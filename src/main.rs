@@ -756,7 +756,7 @@ fn degrade(
 ) -> Result<()> {
     check_sigma_y(sigma_y)?;
     let mut spec: TaskSpec = task.parse()?;
-    if operators::task_entry(&spec.name).is_some_and(|t| t.seeded) {
+    if operators::task_entry(&spec.name).is_some_and(|t| t.seeded()) {
         spec = spec.with_default("seed", &seed.to_string());
     }
     let mask = spec.get("path").map(PathBuf::from);
@@ -766,28 +766,18 @@ fn degrade(
     tweedie::io::check_output(out, output_kind(out), "--out")?;
     let img = tweedie::io::read_image(input)?;
     let plan = operators::resolve(&spec, img.shape())?;
-    if let operators::Plan::Blind { size, .. } = plan {
-        return Err(Error::Input(format!(
-            "deblur-blind has no kernel to blur with (it is the task of estimating one): degrade with \
-             deblur-gauss:size={size} or deblur-motion:size={size}, then restore with --task deblur-blind:size={size} --solver blind-red-diff"
-        )));
-    }
-    if matches!(plan, operators::Plan::Cs { .. }) && !is_safetensors(out) {
-        return Err(Error::Input(format!(
-            "{} measurements are not images: write them with --out y.safetensors",
-            plan.describe()
-        )));
-    }
+    // a blind task makes no observations; measurements that are not pictures go to .safetensors
+    plan.check_measurable(!is_safetensors(out))?;
     if let Some(n) = plan.note() {
         eprintln!("note: {n}");
     }
-    // phase retrieval's picture is a view (the log magnitude): the exact y goes beside it
-    let view = matches!(plan, operators::Plan::PhaseRetrieval { .. });
+    // a picture that is a view (phase retrieval's log magnitude): the exact y goes beside it
+    let view = plan.picture() == operators::Picture::View;
     let gpu = gpu()?;
     let op = operators::build_plan(&gpu, plan, img.shape())?;
     // the pictures written beside the output (a motion kernel): checked before the compute
-    let extras: Vec<PathBuf> = op
-        .extras()
+    let pictures = op.extras()?;
+    let extras: Vec<PathBuf> = pictures
         .iter()
         .map(|(suffix, _)| out.with_extension(format!("{suffix}.png")))
         .collect();
@@ -847,8 +837,8 @@ fn degrade(
             );
         }
     }
-    for ((suffix, pic), p) in op.extras().into_iter().zip(&extras) {
-        tweedie::io::write_image(p, &pic, 8)?;
+    for ((suffix, pic), p) in pictures.into_iter().zip(&extras) {
+        tweedie::io::write_image(p, &host_image(&pic)?, 8)?;
         println!("wrote the {suffix} to {}", p.display());
     }
     println!(
@@ -953,20 +943,10 @@ fn observations_made(observed: &[PathBuf]) -> Result<Option<(PathBuf, Made)>> {
     Ok(first)
 }
 
-/// Whether two resolved tasks build the same operator (masks compared by content, so
-/// `path=./m.png` and `path=m.png` agree).
-fn same_plan(a: &operators::Plan, b: &operators::Plan) -> bool {
-    match (a, b) {
-        (
-            operators::Plan::Mask {
-                mask: ma, spec: sa, ..
-            },
-            operators::Plan::Mask {
-                mask: mb, spec: sb, ..
-            },
-        ) => ma == mb && sa.split(':').next() == sb.split(':').next(),
-        _ => a.describe() == b.describe(),
-    }
+/// The first picture of a `[B, C, H, W]` tensor.
+fn host_image(t: &Tensor) -> Result<Image> {
+    let mut imgs = tweedie::io::batch_to_images(&t.to_vec()?, t.shape());
+    Ok(imgs.swap_remove(0))
 }
 
 /// The task to restore with: the one the observations record, or `--task`, which must agree with
@@ -1009,39 +989,19 @@ fn restore_task(
         }
         (Some(t), Some((p, m))) => {
             let recorded: TaskSpec = m.task.parse()?;
-            let mut spec: TaskSpec = t.parse()?;
-            let blind = |plan: &operators::Plan| match plan {
-                operators::Plan::Gauss { size, .. } | operators::Plan::Motion { size, .. } => Some(*size),
-                _ => None,
-            };
-            let agree = if spec.name == "deblur-blind" {
-                // a blur restored with its kernel unknown: the kernel's size must agree
-                match (
-                    operators::resolve(&spec, m.shape)?,
-                    blind(&operators::resolve(&recorded, m.shape)?),
-                ) {
-                    (operators::Plan::Blind { size, .. }, Some(made)) => size == made,
-                    _ => false,
+            let (spec, agreement) = operators::agreement(t.parse()?, &recorded, m.shape)?;
+            let agree = match agreement {
+                operators::Agreement::Agrees => true,
+                // the recorded mask file is not where degrade read it (another folder): the given
+                // --task is all there is to go by
+                operators::Agreement::Unchecked(e) => {
+                    eprintln!(
+                        "note: --task {t} cannot be checked against {}'s record: {e}",
+                        p.display()
+                    );
+                    true
                 }
-            } else {
-                spec.name == recorded.name && {
-                    for (k, v) in &recorded.params {
-                        spec = spec.with_default(k, v);
-                    }
-                    let got = operators::resolve(&spec, m.shape)?;
-                    match operators::resolve(&recorded, m.shape) {
-                        Ok(want) => same_plan(&want, &got),
-                        // the recorded mask file is not where degrade read it (another folder):
-                        // the given --task is all there is to go by
-                        Err(e) => {
-                            eprintln!(
-                                "note: --task {t} cannot be checked against {}'s record: {e}",
-                                p.display()
-                            );
-                            true
-                        }
-                    }
-                }
+                operators::Agreement::Disagrees => false,
             };
             if !agree {
                 return Err(Error::Input(format!(
@@ -1332,7 +1292,7 @@ fn restore(a: RestoreArgs) -> Result<()> {
     // the estimated kernel of a blind solve goes beside the output: checked like the others, before
     // the solve
     let side_outputs: Vec<(String, PathBuf)> = if op.unknown().is_some() {
-        op.extras()
+        op.extras()?
             .into_iter()
             .map(|(suffix, _)| {
                 let p = if batch {
@@ -1459,8 +1419,8 @@ fn restore(a: RestoreArgs) -> Result<()> {
         println!("wrote {} images to {}", restored.len(), a.out.display());
     }
     // a blind solve: the estimated kernel beside the output (paths checked before the solve)
-    for ((suffix, pic), (_, p)) in op.extras().into_iter().zip(&side_outputs) {
-        tweedie::io::write_image(p, &pic, 8)?;
+    for ((suffix, pic), (_, p)) in op.extras()?.into_iter().zip(&side_outputs) {
+        tweedie::io::write_image(p, &host_image(&pic)?, 8)?;
         println!("wrote the estimated {suffix} to {}", p.display());
     }
     if !truths.is_empty() {
