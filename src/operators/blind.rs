@@ -86,17 +86,9 @@ impl BlindBlur {
 }
 
 impl Operator for BlindBlur {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
-    }
-    fn y_shape(&self) -> Vec<usize> {
-        self.x_shape.to_vec()
     }
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.forward_with(x, &self.kernel)

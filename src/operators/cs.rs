@@ -157,12 +157,7 @@ impl Svd for WalshHadamard {
 }
 
 impl Operator for WalshHadamard {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
     }

@@ -28,17 +28,8 @@ pub(super) const DENOISE: TaskEntry = TaskEntry {
 pub(super) const SR: TaskEntry = TaskEntry {
     name: "sr",
     about: "`factor` 4: average pooling",
-    keys: &["factor"],
-    caps: Caps::spectral(Kind::SuperResolution),
-    rgb_only: false,
-    picture: Picture::Exact,
-    resolve: |spec, x_shape| {
-        let factor = sr_factor(spec, x_shape)?;
-        Ok(Resolved::new(
-            &[("factor", &factor)],
-            move |gpu, x_shape, task| Ok(Box::new(AvgPool::new(gpu, x_shape, factor, task)?)),
-        ))
-    },
+    resolve: |spec, x_shape| sr(spec, x_shape, false),
+    ..SR_BICUBIC
 };
 
 /// `sr-bicubic`: bicubic antialiased downsampling.
@@ -49,17 +40,11 @@ pub(super) const SR_BICUBIC: TaskEntry = TaskEntry {
     caps: Caps::spectral(Kind::SuperResolution),
     rgb_only: false,
     picture: Picture::Exact,
-    resolve: |spec, x_shape| {
-        let factor = sr_factor(spec, x_shape)?;
-        Ok(Resolved::new(
-            &[("factor", &factor)],
-            move |gpu, x_shape, task| Ok(Box::new(Bicubic::new(gpu, x_shape, factor, task)?)),
-        ))
-    },
+    resolve: |spec, x_shape| sr(spec, x_shape, true),
 };
 
-/// The downsampling factor of `sr` and `sr-bicubic`, which must divide the image size.
-fn sr_factor(spec: &super::TaskSpec, [_, h, w]: [usize; 3]) -> Result<usize> {
+/// `sr` and `sr-bicubic`: the factor, which must divide the image size.
+fn sr(spec: &super::TaskSpec, [_, h, w]: [usize; 3], bicubic: bool) -> Result<Resolved> {
     let f = spec.usize("factor", 4, 2)?;
     if !h.is_multiple_of(f) || !w.is_multiple_of(f) {
         return Err(Error::Input(format!(
@@ -67,7 +52,13 @@ fn sr_factor(spec: &super::TaskSpec, [_, h, w]: [usize; 3]) -> Result<usize> {
             spec.name
         )));
     }
-    Ok(f)
+    Ok(Resolved::new(&[("factor", &f)], move |gpu, x_shape, task| {
+        Ok(if bicubic {
+            Box::new(Bicubic::new(gpu, x_shape, f, task)?)
+        } else {
+            Box::new(AvgPool::new(gpu, x_shape, f, task)?)
+        })
+    }))
 }
 
 /// `deblur-gauss`: a Gaussian blur, separable (so it has an SVD).
@@ -251,17 +242,9 @@ impl Identity {
 }
 
 impl Operator for Identity {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
-    }
-    fn y_shape(&self) -> Vec<usize> {
-        self.x_shape.to_vec()
     }
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         Ok(x.clone())
@@ -372,12 +355,7 @@ impl AvgPool {
 }
 
 impl Operator for AvgPool {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.conv.x_shape
     }
@@ -466,12 +444,7 @@ impl Bicubic {
 }
 
 impl Operator for Bicubic {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.conv.x_shape
     }
@@ -544,12 +517,7 @@ impl Blur {
 }
 
 impl Operator for Blur {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.conv.x_shape
     }
@@ -611,12 +579,7 @@ impl Colorize {
 }
 
 impl Operator for Colorize {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
     }

@@ -138,17 +138,9 @@ impl Inpaint {
 }
 
 impl Operator for Inpaint {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
-    }
-    fn y_shape(&self) -> Vec<usize> {
-        self.x_shape.to_vec()
     }
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::mul_bcast(x, &self.mask)

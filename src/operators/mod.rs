@@ -8,6 +8,19 @@
 //! them, and [`resolve`], [`Plan`] and [`build`] work through the entries alone. Adding an operator
 //! is its file and one line in [`TASKS`].
 
+/// [`Operator::describe`] and [`Operator::caps`] of a registered operator that keeps the
+/// [`Described`] its constructor was given in a field `task`.
+macro_rules! described {
+    () => {
+        fn describe(&self) -> String {
+            self.task.spec.clone()
+        }
+        fn caps(&self) -> super::Caps {
+            self.task.caps
+        }
+    };
+}
+
 mod blind;
 mod blur;
 mod cs;
@@ -403,8 +416,11 @@ pub trait Operator: View + Send + Sync {
     }
     /// Shape of one image `[C, H, W]`.
     fn x_shape(&self) -> [usize; 3];
-    /// Shape of one measurement (e.g. `[C, H/4, W/4]` for ×4 super-resolution).
-    fn y_shape(&self) -> Vec<usize>;
+    /// Shape of one measurement (e.g. `[C, H/4, W/4]` for ×4 super-resolution); by default the
+    /// image's.
+    fn y_shape(&self) -> Vec<usize> {
+        self.x_shape().to_vec()
+    }
     /// `A(x)` for a batch `[B, C, H, W]`; differentiable through autograd.
     fn forward(&self, x: &Tensor) -> Result<Tensor>;
     /// The operator as a linear one (`Aᵀ`, `A⁺`, SVD), or `None` for a nonlinear forward model.

@@ -91,12 +91,7 @@ impl PhaseRetrieval {
 }
 
 impl Operator for PhaseRetrieval {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
     }
@@ -169,17 +164,9 @@ impl Hdr {
 }
 
 impl Operator for Hdr {
-    fn describe(&self) -> String {
-        self.task.spec.clone()
-    }
-    fn caps(&self) -> Caps {
-        self.task.caps
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
-    }
-    fn y_shape(&self) -> Vec<usize> {
-        self.x_shape.to_vec()
     }
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::clamp(&ops::scale(x, self.scale as f32)?, -1.0, 1.0)
