@@ -4,9 +4,14 @@
 //! operator's own shape.
 //!
 //! Tasks are written `name[:key=value,...]` (see [`TaskSpec`]). Each task is one [`TaskEntry`] in
-//! its operator's file (name, keys, checks and defaults, capabilities, constructor); [`TASKS`] lists
-//! them, and [`resolve`], [`Plan`] and [`build`] work through the entries alone. Adding an operator
-//! is its file and one line in [`TASKS`].
+//! its operator's file (name, keys, defaults and checks, description, capabilities, constructor);
+//! [`TASKS`] lists them, and [`resolve`], [`Plan`] and [`build`] work through the entries alone.
+//!
+//! Adding an operator: in its file, the operator type ([`Operator`] with `described!()` for its
+//! description and capabilities, [`View`], and [`Linear`] where it has `Aᵀ`) and a `pub(super)
+//! const` [`TaskEntry`]; here, its `mod` line and one line in [`TASKS`]. Solvers and the CLI take it
+//! from there (its [`Caps`] choose which solvers run it and their defaults), and the unit test
+//! builds every entry and checks its capabilities and picture against the operator.
 
 /// [`Operator::describe`] and [`Operator::caps`] of a registered operator that keeps the
 /// [`Described`] its constructor was given in a field `task`.
