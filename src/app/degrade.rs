@@ -15,7 +15,7 @@ pub fn degrade(
 ) -> Result<()> {
     check_sigma_y(sigma_y)?;
     let mut spec: TaskSpec = task.parse()?;
-    if operators::task_entry(&spec.name).is_some_and(|t| t.seeded) {
+    if operators::task_entry(&spec.name).is_some_and(|t| t.seeded()) {
         spec = spec.with_default("seed", &seed.to_string());
     }
     let mask = spec.get("path").map(PathBuf::from);
@@ -25,28 +25,18 @@ pub fn degrade(
     crate::io::check_output(out, output_kind(out), "--out")?;
     let img = crate::io::read_image(input)?;
     let plan = operators::resolve(&spec, img.shape())?;
-    if let operators::Plan::Blind { size, .. } = plan {
-        return Err(Error::Input(format!(
-            "deblur-blind has no kernel to blur with (it is the task of estimating one): degrade with \
-             deblur-gauss:size={size} or deblur-motion:size={size}, then restore with --task deblur-blind:size={size} --solver blind-red-diff"
-        )));
-    }
-    if matches!(plan, operators::Plan::Cs { .. }) && !is_safetensors(out) {
-        return Err(Error::Input(format!(
-            "{} measurements are not images: write them with --out y.safetensors",
-            plan.describe()
-        )));
-    }
+    // a blind task makes no observations; measurements that are not pictures go to .safetensors
+    plan.check_measurable(!is_safetensors(out))?;
     if let Some(n) = plan.note() {
         f.note(&n);
     }
-    // phase retrieval's picture is a view (the log magnitude): the exact y goes beside it
-    let view = matches!(plan, operators::Plan::PhaseRetrieval { .. });
+    // a picture that is a view (phase retrieval's log magnitude): the exact y goes beside it
+    let view = plan.picture() == operators::Picture::View;
     let gpu = f.gpu()?;
     let op = operators::build_plan(&gpu, plan, img.shape())?;
     // the pictures written beside the output (a motion kernel): checked before the compute
-    let extras: Vec<PathBuf> = op
-        .extras()
+    let pictures = op.extras()?;
+    let extras: Vec<PathBuf> = pictures
         .iter()
         .map(|(suffix, _)| out.with_extension(format!("{suffix}.png")))
         .collect();
@@ -106,8 +96,8 @@ pub fn degrade(
             ));
         }
     }
-    for ((suffix, pic), p) in op.extras().into_iter().zip(&extras) {
-        crate::io::write_image(p, &pic, 8)?;
+    for ((suffix, pic), p) in pictures.into_iter().zip(&extras) {
+        crate::io::write_image(p, &host_image(&pic)?, 8)?;
         f.say(&format!("wrote the {suffix} to {}", p.display()));
     }
     f.say(&format!(

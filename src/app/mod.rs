@@ -179,3 +179,9 @@ pub fn whole<T: TryFrom<u64> + std::str::FromStr>(s: &str) -> std::result::Resul
         Err(_) => Err(format!("{s:?} is not a whole number")),
     }
 }
+
+/// The first picture of a `[B, C, H, W]` tensor, as a host image.
+pub fn host_image(t: &Tensor) -> Result<Image> {
+    let mut imgs = crate::io::batch_to_images(&t.to_vec()?, t.shape());
+    Ok(imgs.swap_remove(0))
+}

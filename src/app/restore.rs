@@ -32,22 +32,6 @@ pub(crate) fn observations_made(observed: &[PathBuf]) -> Result<Option<(PathBuf,
     Ok(first)
 }
 
-/// Whether two resolved tasks build the same operator (masks compared by content, so
-/// `path=./m.png` and `path=m.png` agree).
-pub(crate) fn same_plan(a: &operators::Plan, b: &operators::Plan) -> bool {
-    match (a, b) {
-        (
-            operators::Plan::Mask {
-                mask: ma, spec: sa, ..
-            },
-            operators::Plan::Mask {
-                mask: mb, spec: sb, ..
-            },
-        ) => ma == mb && sa.split(':').next() == sb.split(':').next(),
-        _ => a.describe() == b.describe(),
-    }
-}
-
 /// The task to restore with: the one the observations record, or `--task`, which must agree with
 /// the record where there is one (parameters it leaves out are taken from the record).
 pub fn restore_task(
@@ -89,39 +73,19 @@ pub fn restore_task(
         }
         (Some(t), Some((p, m))) => {
             let recorded: TaskSpec = m.task.parse()?;
-            let mut spec: TaskSpec = t.parse()?;
-            let blind = |plan: &operators::Plan| match plan {
-                operators::Plan::Gauss { size, .. } | operators::Plan::Motion { size, .. } => Some(*size),
-                _ => None,
-            };
-            let agree = if spec.name == "deblur-blind" {
-                // a blur restored with its kernel unknown: the kernel's size must agree
-                match (
-                    operators::resolve(&spec, m.shape)?,
-                    blind(&operators::resolve(&recorded, m.shape)?),
-                ) {
-                    (operators::Plan::Blind { size, .. }, Some(made)) => size == made,
-                    _ => false,
+            let (spec, agreement) = operators::agreement(t.parse()?, &recorded, m.shape)?;
+            let agree = match agreement {
+                operators::Agreement::Agrees => true,
+                // the recorded mask file is not where degrade read it (another folder): the given
+                // --task is all there is to go by
+                operators::Agreement::Unchecked(e) => {
+                    f.note(&format!(
+                        "--task {t} cannot be checked against {}'s record: {e}",
+                        p.display()
+                    ));
+                    true
                 }
-            } else {
-                spec.name == recorded.name && {
-                    for (k, v) in &recorded.params {
-                        spec = spec.with_default(k, v);
-                    }
-                    let got = operators::resolve(&spec, m.shape)?;
-                    match operators::resolve(&recorded, m.shape) {
-                        Ok(want) => same_plan(&want, &got),
-                        // the recorded mask file is not where degrade read it (another folder):
-                        // the given --task is all there is to go by
-                        Err(e) => {
-                            f.note(&format!(
-                                "--task {t} cannot be checked against {}'s record: {e}",
-                                p.display()
-                            ));
-                            true
-                        }
-                    }
-                }
+                operators::Agreement::Disagrees => false,
             };
             if !agree {
                 return Err(Error::Input(format!(
@@ -440,7 +404,7 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
     // the estimated kernel of a blind solve goes beside the output: checked like the others, before
     // the solve
     let side_outputs: Vec<(String, PathBuf)> = if op.unknown().is_some() {
-        op.extras()
+        op.extras()?
             .into_iter()
             .map(|(suffix, _)| {
                 let p = if batch {
@@ -567,8 +531,8 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
         f.say(&format!("wrote {} images to {}", restored.len(), a.out.display()));
     }
     // a blind solve: the estimated kernel beside the output (paths checked before the solve)
-    for ((suffix, pic), (_, p)) in op.extras().into_iter().zip(&side_outputs) {
-        crate::io::write_image(p, &pic, 8)?;
+    for ((suffix, pic), (_, p)) in op.extras()?.into_iter().zip(&side_outputs) {
+        crate::io::write_image(p, &host_image(&pic)?, 8)?;
         f.say(&format!("wrote the estimated {suffix} to {}", p.display()));
     }
     if !truths.is_empty() {

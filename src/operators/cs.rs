@@ -4,11 +4,45 @@
 //! of the SVD (`U = I`, `Σ = 1` on the first `m` coordinates), as in DDRM's `WalshHadamardCS`.
 
 use super::svd::Svd;
-use super::{Linear, Operator, View};
+use super::{Caps, Described, Kind, Linear, Operator, Picture, Resolved, TaskEntry, View};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops::{self, MatmulSpec};
 use crate::tensor::Tensor;
+
+/// `cs`: compressed sensing with a subsampled, sign-randomised Walsh–Hadamard transform.
+pub(super) const CS: TaskEntry = TaskEntry {
+    name: "cs",
+    about: "`ratio` 0.25, `seed` 0: random signs and a subsampled Walsh–Hadamard transform per channel",
+    keys: &["ratio", "seed"],
+    caps: Caps::spectral(Kind::Other),
+    rgb_only: false,
+    picture: Picture::None,
+    resolve: |spec, [_, h, w]| {
+        let ratio = spec.f64(
+            "ratio",
+            0.25,
+            |r| r > 0.0 && r <= 1.0,
+            "in (0, 1] (measurements per pixel)",
+        )?;
+        let seed = spec.u64("seed", 0)?;
+        check_size(h * w)?;
+        Ok(Resolved::new(
+            &[("ratio", &ratio), ("seed", &seed)],
+            move |gpu, x_shape, task| Ok(Box::new(WalshHadamard::new(gpu, x_shape, ratio, seed, task)?)),
+        ))
+    },
+};
+
+/// The transform needs H·W a power of two, at most 65,536.
+fn check_size(n: usize) -> Result<()> {
+    if !n.is_power_of_two() || n > 65536 {
+        return Err(Error::Input(format!(
+            "cs needs images whose height x width is a power of two up to 65536; these have {n}"
+        )));
+    }
+    Ok(())
+}
 
 /// `A = S H D` on each channel (H·W a power of two, at most 65,536 values). Its rows are orthonormal,
 /// so `A Aᵀ = I` and `A⁺ = Aᵀ`.
@@ -16,20 +50,15 @@ pub struct WalshHadamard {
     q: Tensor,
     x_shape: [usize; 3],
     m: usize,
-    ratio: f64,
-    seed: u64,
     s: Vec<f32>,
+    task: Described,
 }
 
 impl WalshHadamard {
     /// `ratio` of the H·W measurements per channel, rows and signs drawn from `seed`.
-    pub fn new(gpu: &Gpu, x_shape: [usize; 3], ratio: f64, seed: u64) -> Result<Self> {
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3], ratio: f64, seed: u64, task: Described) -> Result<Self> {
         let n = x_shape[1] * x_shape[2];
-        if !n.is_power_of_two() || n > 65536 {
-            return Err(Error::Input(format!(
-                "cs needs images whose height x width is a power of two up to 65536; these have {n}"
-            )));
-        }
+        check_size(n)?;
         if !(ratio > 0.0 && ratio <= 1.0) {
             return Err(Error::Input(format!("cs ratio={ratio} must be in (0, 1]")));
         }
@@ -77,9 +106,8 @@ impl WalshHadamard {
             q: Tensor::from_slice(gpu, &[n, n], &mat)?,
             x_shape,
             m,
-            ratio,
-            seed,
             s,
+            task,
         })
     }
 
@@ -129,9 +157,7 @@ impl Svd for WalshHadamard {
 }
 
 impl Operator for WalshHadamard {
-    fn describe(&self) -> String {
-        format!("cs:ratio={},seed={}", self.ratio, self.seed)
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
     }

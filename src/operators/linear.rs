@@ -1,13 +1,140 @@
 //! Operators that are convolutions: identity (denoising), average-pooling and bicubic
 //! super-resolution, Gaussian and motion blur (zero padding, same size), and colorization.
 
+use super::blur::{gaussian_taps, motion_kernel};
 use super::svd::{ChannelMean, Diagonal, Separable, Svd, correlation_matrix};
-use super::{Linear, Operator, View};
+use super::{Caps, Described, Kind, Linear, Operator, Picture, Resolved, TaskEntry, View};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::io::Image;
 use crate::ops::{self, Conv2dSpec};
 use crate::tensor::Tensor;
+
+/// `denoise`: `A = I`.
+pub(super) const DENOISE: TaskEntry = TaskEntry {
+    name: "denoise",
+    about: "—",
+    keys: &[],
+    caps: Caps::spectral(Kind::Other),
+    rgb_only: false,
+    picture: Picture::Exact,
+    resolve: |_, _| {
+        Ok(Resolved::new(&[], |gpu, x_shape, task| {
+            Ok(Box::new(Identity::new(gpu, x_shape, task)?))
+        }))
+    },
+};
+
+/// `sr`: average pooling.
+pub(super) const SR: TaskEntry = TaskEntry {
+    name: "sr",
+    about: "`factor` 4: average pooling",
+    resolve: |spec, x_shape| sr(spec, x_shape, false),
+    ..SR_BICUBIC
+};
+
+/// `sr-bicubic`: bicubic antialiased downsampling.
+pub(super) const SR_BICUBIC: TaskEntry = TaskEntry {
+    name: "sr-bicubic",
+    about: "`factor` 4: bicubic (a = -0.5) antialiased downsampling",
+    keys: &["factor"],
+    caps: Caps::spectral(Kind::SuperResolution),
+    rgb_only: false,
+    picture: Picture::Exact,
+    resolve: |spec, x_shape| sr(spec, x_shape, true),
+};
+
+/// `sr` and `sr-bicubic`: the factor, which must divide the image size.
+fn sr(spec: &super::TaskSpec, [_, h, w]: [usize; 3], bicubic: bool) -> Result<Resolved> {
+    let f = spec.usize("factor", 4, 2)?;
+    if !h.is_multiple_of(f) || !w.is_multiple_of(f) {
+        return Err(Error::Input(format!(
+            "{}: factor {f} must divide the image size {w}x{h}",
+            spec.name
+        )));
+    }
+    Ok(Resolved::new(&[("factor", &f)], move |gpu, x_shape, task| {
+        Ok(if bicubic {
+            Box::new(Bicubic::new(gpu, x_shape, f, task)?)
+        } else {
+            Box::new(AvgPool::new(gpu, x_shape, f, task)?)
+        })
+    }))
+}
+
+/// `deblur-gauss`: a Gaussian blur, separable (so it has an SVD).
+pub(super) const DEBLUR_GAUSS: TaskEntry = TaskEntry {
+    name: "deblur-gauss",
+    about: "`size` 9, `sigma` 1.5 (61, 3.0)",
+    keys: &["size", "sigma"],
+    caps: Caps::spectral(Kind::Deblurring { motion: false }),
+    rgb_only: false,
+    picture: Picture::Exact,
+    resolve: |spec, x_shape @ [_, h, w]| {
+        let big = super::big(x_shape);
+        let size = spec.usize("size", if big { 61 } else { 9 }, 1)?;
+        let sigma = spec.f64(
+            "sigma",
+            if big { 3.0 } else { 1.5 },
+            |s| (0.1..=1000.0).contains(&s),
+            "in [0.1, 1000] (pixels)",
+        )?;
+        super::odd_kernel(&spec.name, size, h, w)?;
+        Ok(Resolved::new(
+            &[("size", &size), ("sigma", &sigma)],
+            move |gpu, x_shape, task| {
+                Ok(Box::new(Blur::separable(
+                    gpu,
+                    x_shape,
+                    &gaussian_taps(size, sigma),
+                    task,
+                )?))
+            },
+        ))
+    },
+};
+
+/// `deblur-motion`: a seeded random-trajectory kernel (dense: no SVD).
+pub(super) const DEBLUR_MOTION: TaskEntry = TaskEntry {
+    name: "deblur-motion",
+    about: "`size` 9 (61), `intensity` 0.5, `seed` 0: a random-trajectory kernel",
+    keys: &["size", "intensity", "seed"],
+    caps: Caps::linear(Kind::Deblurring { motion: true }),
+    rgb_only: false,
+    picture: Picture::Exact,
+    resolve: |spec, x_shape @ [_, h, w]| {
+        let size = spec.usize("size", if super::big(x_shape) { 61 } else { 9 }, 1)?;
+        let intensity = spec.f64("intensity", 0.5, |i| (0.0..=1.0).contains(&i), "in [0, 1]")?;
+        let seed = spec.u64("seed", 0)?;
+        super::odd_kernel(&spec.name, size, h, w)?;
+        Ok(Resolved::new(
+            &[("size", &size), ("intensity", &intensity), ("seed", &seed)],
+            move |gpu, x_shape, task| {
+                let k = motion_kernel(size, intensity, seed);
+                Ok(Box::new(Blur::dense(gpu, x_shape, size, &k, task, true)?))
+            },
+        ))
+    },
+};
+
+/// `colorize`: the channel mean of an RGB image.
+pub(super) const COLORIZE: TaskEntry = TaskEntry {
+    name: "colorize",
+    about: "— (RGB models): the channel mean",
+    keys: &[],
+    caps: Caps::spectral(Kind::Other),
+    rgb_only: true,
+    picture: Picture::Exact,
+    resolve: |_, [c, _, _]| {
+        if c != 3 {
+            return Err(Error::Input(format!(
+                "colorize works on RGB images (3 channels), and these have {c}: use an RGB picture and an RGB model"
+            )));
+        }
+        Ok(Resolved::new(&[], |gpu, x_shape, task| {
+            Ok(Box::new(Colorize::new(gpu, x_shape, task)?))
+        }))
+    },
+};
 
 /// A convolution applying the same 2-D kernel to each channel separately: the channels fold into the
 /// batch (`[B, C, H, W]` viewed as `[B·C, 1, H, W]`), so the work is one kernel per pixel, not C.
@@ -33,6 +160,18 @@ impl ChannelConv {
             x_shape,
             y_shape: [x_shape[0], ho, wo],
         })
+    }
+
+    /// `factor`×`factor` average pooling.
+    fn pool(gpu: &Gpu, x_shape: [usize; 3], factor: usize) -> Result<Self> {
+        let k = vec![1.0 / (factor * factor) as f32; factor * factor];
+        ChannelConv::new(gpu, x_shape, factor, &k, Conv2dSpec::new(factor, 0))
+    }
+
+    /// The pseudo-inverse of [`ChannelConv::pool`]: `A Aᵀ = I / factor²`, so `A⁺ = factor² Aᵀ`
+    /// (nearest-neighbour enlargement).
+    fn pool_pinv(&self, y: &Tensor, factor: usize) -> Result<Tensor> {
+        ops::scale(&self.adjoint(y)?, (factor * factor) as f32)
     }
 
     /// The kernel `taps ⊗ taps` (odd length, stride 1, same-size output with zero padding) as two
@@ -87,28 +226,25 @@ impl ChannelConv {
 pub struct Identity {
     x_shape: [usize; 3],
     svd: Diagonal,
+    task: Described,
 }
 
 impl Identity {
     /// For images `[C, H, W]`.
-    pub fn new(gpu: &Gpu, x_shape: [usize; 3]) -> Result<Self> {
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3], task: Described) -> Result<Self> {
         let n = x_shape.iter().product();
         Ok(Identity {
             x_shape,
             svd: Diagonal::new(gpu, &vec![1.0; n])?,
+            task,
         })
     }
 }
 
 impl Operator for Identity {
-    fn describe(&self) -> String {
-        "denoise".into()
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
-    }
-    fn y_shape(&self) -> Vec<usize> {
-        self.x_shape.to_vec()
     }
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         Ok(x.clone())
@@ -200,23 +336,26 @@ pub struct AvgPool {
     conv: ChannelConv,
     factor: usize,
     svd: LazySvd,
+    task: Described,
 }
 
 impl AvgPool {
     /// Pooling of images `[C, H, W]` (H and W divisible by `factor`).
-    pub fn new(gpu: &Gpu, x_shape: [usize; 3], factor: usize) -> Result<Self> {
-        let k = vec![1.0 / (factor * factor) as f32; factor * factor];
-        let conv = ChannelConv::new(gpu, x_shape, factor, &k, Conv2dSpec::new(factor, 0))?;
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3], factor: usize, task: Described) -> Result<Self> {
+        let conv = ChannelConv::pool(gpu, x_shape, factor)?;
         let taps = vec![1.0 / factor as f64; factor];
         let svd = LazySvd::new(gpu, x_shape, &taps, factor, 0, (conv.y_shape[1], conv.y_shape[2]));
-        Ok(AvgPool { conv, factor, svd })
+        Ok(AvgPool {
+            conv,
+            factor,
+            svd,
+            task,
+        })
     }
 }
 
 impl Operator for AvgPool {
-    fn describe(&self) -> String {
-        format!("sr:factor={}", self.factor)
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.conv.x_shape
     }
@@ -238,10 +377,7 @@ impl Linear for AvgPool {
         self.conv.adjoint(y)
     }
     fn pinv(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(ops::scale(
-            &self.conv.adjoint(y)?,
-            (self.factor * self.factor) as f32,
-        )?))
+        Ok(Some(self.conv.pool_pinv(y, self.factor)?))
     }
     fn svd(&self) -> Result<Option<&dyn Svd>> {
         Ok(Some(self.svd.get(&self.describe())?))
@@ -266,14 +402,15 @@ fn cubic(x: f64) -> f64 {
 /// enlargement of the observation.
 pub struct Bicubic {
     conv: ChannelConv,
-    pool: AvgPool,
+    pool: ChannelConv,
     factor: usize,
     svd: LazySvd,
+    task: Described,
 }
 
 impl Bicubic {
     /// Bicubic ×`factor` downsampling of images `[C, H, W]` (`factor` even, dividing H and W).
-    pub fn new(gpu: &Gpu, x_shape: [usize; 3], factor: usize) -> Result<Self> {
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3], factor: usize, task: Described) -> Result<Self> {
         let f = factor as f64;
         let k = 4 * factor;
         let taps: Vec<f64> = (0..k).map(|i| cubic((i as f64 - 2.0 * f + 0.5) / f)).collect();
@@ -298,17 +435,16 @@ impl Bicubic {
         );
         Ok(Bicubic {
             conv,
-            pool: AvgPool::new(gpu, x_shape, factor)?,
+            pool: ChannelConv::pool(gpu, x_shape, factor)?,
             factor,
             svd,
+            task,
         })
     }
 }
 
 impl Operator for Bicubic {
-    fn describe(&self) -> String {
-        format!("sr-bicubic:factor={}", self.factor)
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.conv.x_shape
     }
@@ -319,7 +455,7 @@ impl Operator for Bicubic {
         self.conv.forward(x)
     }
     fn trivial(&self, y: &Tensor) -> Result<Tensor> {
-        Ok(self.pool.pinv(y)?.expect("pooling has a pseudo-inverse"))
+        self.pool.pool_pinv(y, self.factor)
     }
     fn linear(&self) -> Option<&dyn Linear> {
         Some(self)
@@ -341,47 +477,47 @@ impl Linear for Bicubic {
 /// observation itself. A separable kernel (Gaussian) has an SVD; a motion-blur kernel has none.
 pub struct Blur {
     conv: ChannelConv,
-    desc: String,
-    picture: Option<Image>,
+    task: Described,
+    picture: Option<Tensor>,
     svd: Option<LazySvd>,
 }
 
 impl Blur {
     /// The separable kernel `taps ⊗ taps` (odd length) applied to each channel as two 1-D passes;
     /// the taps also give the SVD.
-    pub fn separable(gpu: &Gpu, x_shape: [usize; 3], taps: &[f64], desc: String) -> Result<Self> {
+    pub fn separable(gpu: &Gpu, x_shape: [usize; 3], taps: &[f64], task: Described) -> Result<Self> {
         let (h, w) = (x_shape[1], x_shape[2]);
         Ok(Blur {
             conv: ChannelConv::separable(gpu, x_shape, taps)?,
-            desc,
+            task,
             picture: None,
             svd: Some(LazySvd::new(gpu, x_shape, taps, 1, taps.len() / 2, (h, w))),
         })
     }
 
-    /// A dense `size`×`size` kernel (odd size) applied to each channel; no SVD. `picture` is saved
-    /// beside degrade's output.
+    /// A dense `size`×`size` kernel (odd size) applied to each channel; no SVD. With `show`, the
+    /// kernel is a picture saved beside degrade's output ([`View::extras`]).
     pub fn dense(
         gpu: &Gpu,
         x_shape: [usize; 3],
         size: usize,
         kernel: &[f32],
-        desc: String,
-        picture: Option<Image>,
+        task: Described,
+        show: bool,
     ) -> Result<Self> {
         Ok(Blur {
             conv: ChannelConv::new(gpu, x_shape, size, kernel, Conv2dSpec::new(1, size / 2))?,
-            desc,
-            picture,
+            task,
+            picture: show
+                .then(|| super::kernel_picture(gpu, kernel, size))
+                .transpose()?,
             svd: None,
         })
     }
 }
 
 impl Operator for Blur {
-    fn describe(&self) -> String {
-        self.desc.clone()
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.conv.x_shape
     }
@@ -400,11 +536,12 @@ impl Operator for Blur {
 }
 
 impl View for Blur {
-    fn extras(&self) -> Vec<(String, Image)> {
-        self.picture
+    fn extras(&self) -> Result<Vec<(String, Tensor)>> {
+        Ok(self
+            .picture
             .iter()
             .map(|p| ("kernel".to_string(), p.clone()))
-            .collect()
+            .collect())
     }
 }
 
@@ -414,7 +551,7 @@ impl Linear for Blur {
     }
     fn svd(&self) -> Result<Option<&dyn Svd>> {
         match &self.svd {
-            Some(s) => Ok(Some(s.get(&self.desc)? as &dyn Svd)),
+            Some(s) => Ok(Some(s.get(&self.task.spec)? as &dyn Svd)),
             None => Ok(None),
         }
     }
@@ -426,23 +563,23 @@ pub struct Colorize {
     w: Tensor,
     x_shape: [usize; 3],
     svd: ChannelMean,
+    task: Described,
 }
 
 impl Colorize {
     /// For RGB images `[3, H, W]`.
-    pub fn new(gpu: &Gpu, x_shape: [usize; 3]) -> Result<Self> {
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3], task: Described) -> Result<Self> {
         Ok(Colorize {
             w: Tensor::from_slice(gpu, &[1, 3, 1, 1], &[1.0 / 3.0; 3])?,
             x_shape,
             svd: ChannelMean::new(gpu, x_shape[1], x_shape[2])?,
+            task,
         })
     }
 }
 
 impl Operator for Colorize {
-    fn describe(&self) -> String {
-        "colorize".into()
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
     }

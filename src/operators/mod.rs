@@ -3,8 +3,28 @@
 //! pseudo-inverse `A⁺`. Images are `[B, C, H, W]` in [-1, 1]; a measurement is `[B, ...]` of the
 //! operator's own shape.
 //!
-//! Tasks are written `name[:key=value,...]` (see [`TaskSpec`]); defaults suit the image size and are
-//! listed on [`build`].
+//! Tasks are written `name[:key=value,...]` (see [`TaskSpec`]). Each task is one [`TaskEntry`] in
+//! its operator's file (name, keys, defaults and checks, description, capabilities, constructor);
+//! [`TASKS`] lists them, and [`resolve`], [`Plan`] and [`build`] work through the entries alone.
+//!
+//! Adding an operator: in its file, the operator type ([`Operator`] with `described!()` for its
+//! description and capabilities, [`View`], and [`Linear`] where it has `Aᵀ`) and a `pub(super)
+//! const` [`TaskEntry`]; here, its `mod` line and one line in [`TASKS`]. Solvers and the CLI take it
+//! from there (its [`Caps`] choose which solvers run it and their defaults), and the unit test
+//! builds every entry and checks its capabilities and picture against the operator.
+
+/// [`Operator::describe`] and [`Operator::caps`] of a registered operator that keeps the
+/// [`Described`] its constructor was given in a field `task`.
+macro_rules! described {
+    () => {
+        fn describe(&self) -> String {
+            self.task.spec.clone()
+        }
+        fn caps(&self) -> super::Caps {
+            self.task.caps
+        }
+    };
+}
 
 mod blind;
 mod blur;
@@ -24,8 +44,26 @@ pub use svd::{Svd, correlation_matrix, svd as jacobi_svd};
 
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
-use crate::io::Image;
 use crate::tensor::Tensor;
+use std::sync::Arc;
+
+/// Every task [`build`] knows, in the order error messages list them: one line per task, each
+/// defined in its operator's file.
+pub const TASKS: &[TaskEntry] = &[
+    linear::DENOISE,
+    mask::INPAINT_BOX,
+    mask::INPAINT_RANDOM,
+    mask::INPAINT_MASK,
+    linear::SR,
+    linear::SR_BICUBIC,
+    linear::DEBLUR_GAUSS,
+    linear::DEBLUR_MOTION,
+    blind::DEBLUR_BLIND,
+    linear::COLORIZE,
+    cs::CS,
+    nonlinear::PHASE_RETRIEVAL,
+    nonlinear::HDR,
+];
 
 /// The kind of problem an operator poses. Solvers choose their defaults from it (DPS's step size,
 /// DiffPIR's λ, SMCDiff's applicability, the restarts of phase retrieval), never from task names,
@@ -81,116 +119,286 @@ impl Caps {
             blind: false,
         }
     }
-}
 
-/// One task of the registry: its name and what its operator offers besides `A` and `Aᵀ` (which
-/// solvers can run it). A unit test builds every entry and checks the flags against the operator.
-pub struct TaskEntry {
-    /// The name in a task spec.
-    pub name: &'static str,
-    /// The kind of problem (solvers' defaults).
-    pub kind: Kind,
-    /// Whether the operator has an SVD (DDRM, DDNM, ΠGDM).
-    pub svd: bool,
-    /// Whether `A⁺` is available, its own or through the SVD (MCG).
-    pub pinv: bool,
-    /// Whether it needs an RGB model.
-    pub rgb_only: bool,
-    /// Whether it takes a `seed` (a random mask, kernel or matrix).
-    pub seeded: bool,
-    /// Whether part of the operator is unknown and estimated by the solver (blind deblurring).
-    pub blind: bool,
-    /// Whether the operator is linear (`Aᵀ`): every solver needs that but the ones that take any
-    /// forward model (DPS, RED-Diff, DMPlug, DAPS, TDS).
-    pub linear: bool,
-}
+    /// A linear operator of `kind` with an SVD (and so `A⁺`).
+    pub const fn spectral(kind: Kind) -> Caps {
+        Caps {
+            svd: true,
+            pinv: true,
+            ..Caps::linear(kind)
+        }
+    }
 
-const fn task(name: &'static str, svd: bool, pinv: bool, rgb_only: bool) -> TaskEntry {
-    TaskEntry {
-        name,
-        kind: Kind::Other,
-        svd,
-        pinv,
-        rgb_only,
-        seeded: false,
-        blind: false,
-        linear: true,
+    /// A nonlinear forward model of `kind` (no `Aᵀ`, no structure).
+    pub const fn nonlinear(kind: Kind) -> Caps {
+        Caps {
+            linear: false,
+            ..Caps::linear(kind)
+        }
     }
 }
 
-const fn seeded(t: TaskEntry) -> TaskEntry {
-    TaskEntry { seeded: true, ..t }
+/// How a task's measurements are saved as a picture by `degrade`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picture {
+    /// The picture is the measurement, read back exactly ([`View::measurement_from_image`]).
+    Exact,
+    /// The picture is a view only (phase retrieval's log magnitude): the exact measurement must be
+    /// saved beside it.
+    View,
+    /// The measurement is not a picture (compressed sensing): it goes to a `.safetensors` file.
+    None,
 }
 
-const fn of(kind: Kind, t: TaskEntry) -> TaskEntry {
-    TaskEntry { kind, ..t }
+/// One task: its name, its parameters, what its operator offers, and how a spec of it is checked
+/// and resolved into a [`Plan`] (which builds the operator). Each operator's file defines its
+/// tasks' entries; [`TASKS`] lists them.
+pub struct TaskEntry {
+    /// The name in a task spec.
+    pub name: &'static str,
+    /// Its parameters and their defaults, in words (for 32×32 images; for ≥ 256×256 the DPS
+    /// paper's settings, where they differ, in parentheses).
+    pub about: &'static str,
+    /// The keys a spec may give, in the order the description spells them.
+    pub keys: &'static [&'static str],
+    /// What the operator offers besides `A` (solvers' defaults and which of them run it); a unit
+    /// test builds every entry and checks them against the operator.
+    pub caps: Caps,
+    /// Whether it needs RGB images (and an RGB model).
+    pub rgb_only: bool,
+    /// How its measurements are saved as a picture.
+    pub picture: Picture,
+    /// Checks a spec (its keys already checked against [`TaskEntry::keys`]) against images
+    /// `[C, H, W]` and resolves every parameter.
+    resolve: fn(&TaskSpec, [usize; 3]) -> Result<Resolved>,
 }
 
 impl TaskEntry {
     /// What the task's operator offers, for the solvers.
     pub fn caps(&self) -> Caps {
-        Caps {
-            kind: self.kind,
-            linear: self.linear,
-            svd: self.svd,
-            pinv: self.pinv,
-            blind: self.blind,
-        }
+        self.caps
+    }
+
+    /// Whether it takes a `seed` (a random mask, kernel or matrix).
+    pub fn seeded(&self) -> bool {
+        self.keys.contains(&"seed")
     }
 }
-
-/// Every task [`build`] knows. Adding an operator is one file, one arm in [`build`] and one line here.
-pub const TASKS: &[TaskEntry] = &[
-    task("denoise", true, true, false),
-    of(
-        Kind::Inpainting { region: true },
-        task("inpaint-box", true, true, false),
-    ),
-    of(
-        Kind::Inpainting { region: false },
-        seeded(task("inpaint-random", true, true, false)),
-    ),
-    of(
-        Kind::Inpainting { region: false },
-        task("inpaint-mask", true, true, false),
-    ),
-    of(Kind::SuperResolution, task("sr", true, true, false)),
-    of(Kind::SuperResolution, task("sr-bicubic", true, true, false)),
-    of(
-        Kind::Deblurring { motion: false },
-        task("deblur-gauss", true, true, false),
-    ),
-    of(
-        Kind::Deblurring { motion: true },
-        seeded(task("deblur-motion", false, false, false)),
-    ),
-    TaskEntry {
-        blind: true,
-        ..of(
-            Kind::Deblurring { motion: false },
-            task("deblur-blind", false, false, false),
-        )
-    },
-    task("colorize", true, true, true),
-    seeded(task("cs", true, true, false)),
-    TaskEntry {
-        linear: false,
-        ..of(Kind::PhaseRetrieval, task("phase-retrieval", false, false, false))
-    },
-    TaskEntry {
-        linear: false,
-        ..task("hdr", false, false, false)
-    },
-];
 
 /// The registry entry of a task name.
 pub fn task_entry(name: &str) -> Option<&'static TaskEntry> {
     TASKS.iter().find(|t| t.name == name)
 }
 
-/// The names of the tasks for which `pred` holds.
-pub fn task_names(pred: impl Fn(&TaskEntry) -> bool) -> Vec<&'static str> {
-    TASKS.iter().filter(|t| pred(t)).map(|t| t.name).collect()
+/// The names of the tasks whose operators offer what `pred` asks of their [`Caps`].
+pub fn task_names(pred: impl Fn(&Caps) -> bool) -> Vec<&'static str> {
+    TASKS.iter().filter(|t| pred(&t.caps)).map(|t| t.name).collect()
+}
+
+/// What a registered operator says about itself: its task spec with every parameter spelled out
+/// ([`Operator::describe`]) and its entry's capabilities ([`Operator::caps`]). [`build_plan`] hands
+/// it to the operator's constructor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    /// The task spec with every parameter spelled out.
+    pub spec: String,
+    /// What the operator offers.
+    pub caps: Caps,
+}
+
+type BuildFn = dyn Fn(&Gpu, [usize; 3], Described) -> Result<Box<dyn Operator>> + Send + Sync;
+type AcceptFn = dyn Fn(&Plan) -> bool + Send + Sync;
+
+/// A task's parameters once checked against an image shape, as a [`TaskEntry`]'s resolve gives
+/// them: the values its description spells out and the constructor of its operator, with what the
+/// user should be told and the few special rules some tasks have.
+#[derive(Clone)]
+pub struct Resolved {
+    values: Vec<(&'static str, String)>,
+    build: Arc<BuildFn>,
+    note: Option<String>,
+    content: Option<Arc<Vec<f32>>>,
+    refusal: Option<String>,
+    restores: Option<Arc<AcceptFn>>,
+}
+
+impl Resolved {
+    /// The resolved `values` (key and value, in the order the description spells them) and the
+    /// constructor of the operator for images `[C, H, W]`.
+    pub fn new(
+        values: &[(&'static str, &dyn std::fmt::Display)],
+        build: impl Fn(&Gpu, [usize; 3], Described) -> Result<Box<dyn Operator>> + Send + Sync + 'static,
+    ) -> Resolved {
+        Resolved {
+            values: values.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            build: Arc::new(build),
+            note: None,
+            content: None,
+            refusal: None,
+            restores: None,
+        }
+    }
+
+    /// What a user should know about how the task was read ([`Plan::note`]).
+    pub fn note(mut self, note: Option<String>) -> Resolved {
+        self.note = note;
+        self
+    }
+
+    /// What makes two plans of the task build the same operator when the description does not say
+    /// it (a mask file's pixels rather than its path).
+    pub fn content(mut self, content: Vec<f32>) -> Resolved {
+        self.content = Some(Arc::new(content));
+        self
+    }
+
+    /// Why observations cannot be made with the operator (a blind blur has no kernel to blur with).
+    pub fn refuse_measuring(mut self, why: String) -> Resolved {
+        self.refusal = Some(why);
+        self
+    }
+
+    /// Which recorded plans the task restores besides its own (a blind blur restores the
+    /// observations of a known blur of the same size).
+    pub fn restores(mut self, accepts: impl Fn(&Plan) -> bool + Send + Sync + 'static) -> Resolved {
+        self.restores = Some(Arc::new(accepts));
+        self
+    }
+}
+
+/// A task with every parameter resolved and checked against an image shape, before anything
+/// touches the device: its [`TaskEntry`] and its [`Resolved`] values.
+#[derive(Clone)]
+pub struct Plan {
+    task: &'static TaskEntry,
+    r: Resolved,
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Plan({})", self.describe())
+    }
+}
+
+impl Plan {
+    /// The task's registry entry.
+    pub fn task(&self) -> &'static TaskEntry {
+        self.task
+    }
+
+    /// What the operator offers.
+    pub fn caps(&self) -> Caps {
+        self.task.caps
+    }
+
+    /// The resolved value of `key`, as the description spells it.
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.r
+            .values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The task spec with every parameter spelled out (what `restore` must be given to rebuild the
+    /// same operator).
+    pub fn describe(&self) -> String {
+        if self.r.values.is_empty() {
+            return self.task.name.into();
+        }
+        let kv: Vec<String> = self.r.values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{}:{}", self.task.name, kv.join(","))
+    }
+
+    /// What a user should know about how the task was read, when there is something (a mask file
+    /// with gray pixels, which are thresholded at mid-gray).
+    pub fn note(&self) -> Option<String> {
+        self.r.note.clone()
+    }
+
+    /// How its measurements are saved as a picture.
+    pub fn picture(&self) -> Picture {
+        self.task.picture
+    }
+
+    /// Whether observations can be made with the operator and written where `picture` says (a
+    /// picture, or else a `.safetensors` file): a blind blur has no kernel to blur with, and
+    /// measurements that are not pictures (compressed sensing) go to a `.safetensors` file.
+    pub fn check_measurable(&self, picture: bool) -> Result<()> {
+        if let Some(why) = &self.r.refusal {
+            return Err(Error::Input(why.clone()));
+        }
+        if picture && self.picture() == Picture::None {
+            return Err(Error::Input(format!(
+                "{} measurements are not images: write them with --out y.safetensors",
+                self.describe()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether two plans build the same operator (masks compared by content, so `path=./m.png` and
+    /// `path=m.png` agree).
+    pub fn same(&self, other: &Plan) -> bool {
+        match (&self.r.content, &other.r.content) {
+            (Some(a), Some(b)) => a == b && self.task.name == other.task.name,
+            _ => self.describe() == other.describe(),
+        }
+    }
+
+    /// Whether this plan restores the observations that `made` made: the same operator, or for a
+    /// blind task one whose unknown part the plan estimates (a known blur of its size).
+    pub fn restores(&self, made: &Plan) -> bool {
+        match &self.r.restores {
+            Some(accepts) => accepts(made),
+            None => self.same(made),
+        }
+    }
+}
+
+/// How a task given for restoring relates to the task an observation records ([`agreement`]).
+#[derive(Debug)]
+pub enum Agreement {
+    /// The given task restores the recorded observations.
+    Agrees,
+    /// The recorded task cannot be rebuilt here (its mask file is not where it was read), so the
+    /// given task cannot be checked against it: why.
+    Unchecked(Error),
+    /// The given task builds another operator.
+    Disagrees,
+}
+
+/// Checks the task `given` for restoring against the task `recorded` in an observation of images
+/// `[C, H, W]`, returning the task to restore with: `given` with the parameters it leaves out taken
+/// from the record. A blind task (whose unknown part the solver estimates) agrees with the known
+/// operator it estimates ([`Plan::restores`]).
+pub fn agreement(given: TaskSpec, recorded: &TaskSpec, x_shape: [usize; 3]) -> Result<(TaskSpec, Agreement)> {
+    let agrees = |b: bool| {
+        if b {
+            Agreement::Agrees
+        } else {
+            Agreement::Disagrees
+        }
+    };
+    if task_entry(&given.name).is_some_and(|t| t.caps.blind) {
+        let got = resolve(&given, x_shape)?;
+        let made = resolve(recorded, x_shape)?;
+        let a = agrees(got.restores(&made));
+        return Ok((given, a));
+    }
+    if given.name != recorded.name {
+        return Ok((given, Agreement::Disagrees));
+    }
+    let mut spec = given;
+    for (k, v) in &recorded.params {
+        spec = spec.with_default(k, v);
+    }
+    let got = resolve(&spec, x_shape)?;
+    let a = match resolve(recorded, x_shape) {
+        Ok(want) => agrees(got.restores(&want)),
+        Err(e) => Agreement::Unchecked(e),
+    };
+    Ok((spec, a))
 }
 
 /// A forward model `y = A(x) + σ_y n`: any map built from recorded ops, so that its vector-Jacobian
@@ -200,10 +408,24 @@ pub fn task_names(pred: impl Fn(&TaskEntry) -> bool) -> Vec<&'static str> {
 pub trait Operator: View + Send + Sync {
     /// The task as a spec string, with every parameter spelled out.
     fn describe(&self) -> String;
+    /// What the operator offers (its [`Kind`], linearity, SVD, `A⁺`, unknown parameters): the
+    /// registered ones report their [`TaskEntry`]'s. By default what the trait methods show without
+    /// computing anything: [`Kind::Other`], linear when [`Operator::linear`] is there, blind when
+    /// [`Operator::unknown`] is, and neither SVD nor `A⁺` (a host's operator that has them says so).
+    fn caps(&self) -> Caps {
+        Caps {
+            linear: self.is_linear(),
+            blind: self.unknown().is_some(),
+            ..Caps::nonlinear(Kind::Other)
+        }
+    }
     /// Shape of one image `[C, H, W]`.
     fn x_shape(&self) -> [usize; 3];
-    /// Shape of one measurement (e.g. `[C, H/4, W/4]` for ×4 super-resolution).
-    fn y_shape(&self) -> Vec<usize>;
+    /// Shape of one measurement (e.g. `[C, H/4, W/4]` for ×4 super-resolution); by default the
+    /// image's.
+    fn y_shape(&self) -> Vec<usize> {
+        self.x_shape().to_vec()
+    }
     /// `A(x)` for a batch `[B, C, H, W]`; differentiable through autograd.
     fn forward(&self, x: &Tensor) -> Result<Tensor>;
     /// The operator as a linear one (`Aᵀ`, `A⁺`, SVD), or `None` for a nonlinear forward model.
@@ -264,9 +486,10 @@ pub trait View {
     fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         Ok(img.clone())
     }
-    /// Extra pictures worth saving beside the output (the motion-blur kernel), with a file suffix.
-    fn extras(&self) -> Vec<(String, Image)> {
-        Vec::new()
+    /// Extra pictures worth saving beside the output (the motion-blur kernel), each with a file
+    /// suffix, as `[1, C, H, W]` tensors in [-1, 1].
+    fn extras(&self) -> Result<Vec<(String, Tensor)>> {
+        Ok(Vec::new())
     }
 }
 
@@ -287,178 +510,19 @@ pub trait Linear: Operator {
 }
 
 /// Builds the operator of a task for images of shape `[C, H, W]`: [`resolve`] (every parameter checked
-/// on the host), then the device tensors.
-///
-/// | task | parameters (defaults for 32×32; for ≥ 256×256 the DPS paper's settings) |
-/// | --- | --- |
-/// | `denoise` | — |
-/// | `inpaint-box` | `x, y, w, h`: a centred box of half the size (16×16; 128×128) |
-/// | `inpaint-random` | `p` = fraction of pixels missing, 0.7; `seed` 0 |
-/// | `inpaint-mask` | `path` = a PNG of the image's size, white = observed |
-/// | `sr` | `factor` 4: average pooling |
-/// | `sr-bicubic` | `factor` 4: bicubic (a = -0.5) antialiased downsampling |
-/// | `deblur-gauss` | `size` 9, `sigma` 1.5 (61, 3.0) |
-/// | `deblur-motion` | `size` 9 (61), `intensity` 0.5, `seed` 0: a random-trajectory kernel |
-/// | `deblur-blind` | `size` 9 (61), `init_sigma` size/6 (0: a delta): the kernel is unknown, estimated by `blind-red-diff` |
-/// | `colorize` | — (RGB models): the channel mean |
-/// | `cs` | `ratio` 0.25, `seed` 0: random signs and a subsampled Walsh–Hadamard transform per channel |
-/// | `phase-retrieval` | `oversample` 2: `y = |F(P x)|`, zero-padded to 2× the side (nonlinear) |
-/// | `hdr` | `scale` 2: `y = clip(scale · x, −1, 1)` (nonlinear) |
+/// on the host), then the device tensors. The tasks are those of [`TASKS`]; each entry's
+/// [`TaskEntry::about`] gives its parameters and their defaults.
 pub fn build(gpu: &Gpu, spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Box<dyn Operator>> {
     build_plan(gpu, resolve(spec, x_shape)?, x_shape)
 }
 
 /// The operator of a [`Plan`] that [`resolve`] made for images of shape `[C, H, W]`.
 pub fn build_plan(gpu: &Gpu, plan: Plan, x_shape: [usize; 3]) -> Result<Box<dyn Operator>> {
-    let desc = plan.describe();
-    let op: Box<dyn Operator> = match plan {
-        Plan::Denoise => Box::new(linear::Identity::new(gpu, x_shape)?),
-        Plan::Mask { mask, .. } => Box::new(mask::Inpaint::new(gpu, x_shape, &mask, desc)?),
-        Plan::Sr {
-            factor,
-            bicubic: false,
-        } => Box::new(linear::AvgPool::new(gpu, x_shape, factor)?),
-        Plan::Sr {
-            factor,
-            bicubic: true,
-        } => Box::new(linear::Bicubic::new(gpu, x_shape, factor)?),
-        Plan::Gauss { size, sigma } => Box::new(linear::Blur::separable(
-            gpu,
-            x_shape,
-            &gaussian_taps(size, sigma),
-            desc,
-        )?),
-        Plan::Motion {
-            size,
-            intensity,
-            seed,
-        } => {
-            let k = motion_kernel(size, intensity, seed);
-            let img = Image {
-                channels: 1,
-                height: size,
-                width: size,
-                data: kernel_picture(&k),
-            };
-            Box::new(linear::Blur::dense(gpu, x_shape, size, &k, desc, Some(img))?)
-        }
-        Plan::Blind { size, init_sigma } => {
-            Box::new(blind::BlindBlur::new(gpu, x_shape, size, init_sigma, desc)?)
-        }
-        Plan::Colorize => Box::new(linear::Colorize::new(gpu, x_shape)?),
-        Plan::Cs { ratio, seed } => Box::new(cs::WalshHadamard::new(gpu, x_shape, ratio, seed)?),
-        Plan::PhaseRetrieval { oversample } => {
-            Box::new(nonlinear::PhaseRetrieval::new(gpu, x_shape, oversample)?)
-        }
-        Plan::Hdr { scale } => Box::new(nonlinear::Hdr::new(x_shape, scale)),
+    let task = Described {
+        spec: plan.describe(),
+        caps: plan.caps(),
     };
-    Ok(op)
-}
-
-/// A task with every parameter resolved and checked, before anything touches the device.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Plan {
-    /// `denoise`.
-    Denoise,
-    /// The inpainting tasks: the mask (1 = observed) over H×W and the resolved spec.
-    Mask {
-        /// 1 where a pixel is observed, 0 where it is missing, row-major H×W.
-        mask: Vec<f32>,
-        /// The spec with every parameter spelled out.
-        spec: String,
-        /// Pixels of a mask file that were neither black nor white (thresholded at mid-gray).
-        gray: usize,
-    },
-    /// `sr` (average pooling) or `sr-bicubic`.
-    Sr {
-        /// The downsampling factor.
-        factor: usize,
-        /// Bicubic instead of average pooling.
-        bicubic: bool,
-    },
-    /// `deblur-gauss`.
-    Gauss {
-        /// Kernel side (odd).
-        size: usize,
-        /// Standard deviation in pixels.
-        sigma: f64,
-    },
-    /// `deblur-motion`.
-    Motion {
-        /// Kernel side (odd).
-        size: usize,
-        /// How much the trajectory wanders, in [0, 1].
-        intensity: f64,
-        /// Seed of the trajectory.
-        seed: u64,
-    },
-    /// `deblur-blind`: the kernel is unknown.
-    Blind {
-        /// Kernel side (odd).
-        size: usize,
-        /// Standard deviation of the starting Gaussian (0: a delta).
-        init_sigma: f64,
-    },
-    /// `colorize`.
-    Colorize,
-    /// `cs`.
-    Cs {
-        /// Measurements per pixel and channel, in (0, 1].
-        ratio: f64,
-        /// Seed of the rows and signs.
-        seed: u64,
-    },
-    /// `phase-retrieval`.
-    PhaseRetrieval {
-        /// Padded side over the image side (the padded side a power of two).
-        oversample: usize,
-    },
-    /// `hdr`.
-    Hdr {
-        /// The gain before clipping.
-        scale: f64,
-    },
-}
-
-impl Plan {
-    /// What a user should know about how the task was read, when there is something: a mask file
-    /// with gray pixels, which are thresholded at mid-gray.
-    pub fn note(&self) -> Option<String> {
-        match self {
-            Plan::Mask { spec, gray, mask } if *gray > 0 => Some(format!(
-                "{spec}: {gray} of the mask's {} pixels are neither black nor white; those brighter than \
-                 mid-gray count as observed (white), the others as missing — give a black-and-white mask \
-                 to choose each pixel yourself",
-                mask.len()
-            )),
-            _ => None,
-        }
-    }
-
-    /// The task spec with every parameter spelled out (what `restore` must be given to rebuild the
-    /// same operator).
-    pub fn describe(&self) -> String {
-        match self {
-            Plan::Denoise => "denoise".into(),
-            Plan::Mask { spec, .. } => spec.clone(),
-            Plan::Sr { factor, bicubic } => {
-                format!("{}:factor={factor}", if *bicubic { "sr-bicubic" } else { "sr" })
-            }
-            Plan::Gauss { size, sigma } => format!("deblur-gauss:size={size},sigma={sigma}"),
-            Plan::Motion {
-                size,
-                intensity,
-                seed,
-            } => {
-                format!("deblur-motion:size={size},intensity={intensity},seed={seed}")
-            }
-            Plan::Colorize => "colorize".into(),
-            Plan::Blind { size, init_sigma } => format!("deblur-blind:size={size},init_sigma={init_sigma}"),
-            Plan::Cs { ratio, seed } => format!("cs:ratio={ratio},seed={seed}"),
-            Plan::PhaseRetrieval { oversample } => format!("phase-retrieval:oversample={oversample}"),
-            Plan::Hdr { scale } => format!("hdr:scale={scale}"),
-        }
-    }
+    (plan.r.build)(gpu, x_shape, task)
 }
 
 /// Checks a task spec against images of shape `[C, H, W]` without a device: the name, each key, each
@@ -469,191 +533,23 @@ pub fn resolve(spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Plan> {
     if c == 0 || h == 0 || w == 0 {
         return Err(Error::Input(format!("images of shape {x_shape:?} are empty")));
     }
-    let big = h.min(w) >= 256;
-    let plan = match spec.name.as_str() {
-        "denoise" => {
-            spec.check_keys(&[])?;
-            Plan::Denoise
-        }
-        "inpaint-box" => {
-            spec.check_keys(&["x", "y", "w", "h"])?;
-            let bw = spec.usize("w", w / 2, 1)?;
-            let bh = spec.usize("h", h / 2, 1)?;
-            let bx = spec.usize("x", (w - bw.min(w)) / 2, 0)?;
-            let by = spec.usize("y", (h - bh.min(h)) / 2, 0)?;
-            if bx.checked_add(bw).is_none_or(|e| e > w) || by.checked_add(bh).is_none_or(|e| e > h) {
-                return Err(Error::Input(format!(
-                    "inpaint-box x={bx},y={by},w={bw},h={bh} does not fit a {w}x{h} image: the box must lie inside it"
-                )));
-            }
-            let mut m = vec![1f32; h * w];
-            for yy in by..by + bh {
-                m[yy * w + bx..yy * w + bx + bw].fill(0.0);
-            }
-            Plan::Mask {
-                mask: m,
-                spec: format!("inpaint-box:x={bx},y={by},w={bw},h={bh}"),
-                gray: 0,
-            }
-        }
-        "inpaint-random" => {
-            spec.check_keys(&["p", "seed"])?;
-            let p = spec.f64(
-                "p",
-                0.7,
-                |p| (0.0..1.0).contains(&p),
-                "in [0, 1) (the missing fraction)",
-            )?;
-            let seed = spec.u64("seed", 0)?;
-            let m: Vec<f32> = (0..h * w)
-                .map(|i| {
-                    let r = crate::diffusion::philox4x32_10(
-                        [i as u32, 0, 7, 0],
-                        [seed as u32, (seed >> 32) as u32],
-                    );
-                    if (r[0] as f64 / 4294967296.0) < p {
-                        0.0
-                    } else {
-                        1.0
-                    }
-                })
-                .collect();
-            Plan::Mask {
-                mask: m,
-                spec: format!("inpaint-random:p={p},seed={seed}"),
-                gray: 0,
-            }
-        }
-        "inpaint-mask" => {
-            spec.check_keys(&["path"])?;
-            let path = spec
-                .get("path")
-                .ok_or_else(|| Error::Input("inpaint-mask needs path=mask.png".into()))?;
-            let img = crate::io::read_image(std::path::Path::new(path))?;
-            if img.height != h || img.width != w {
-                return Err(Error::Input(format!(
-                    "mask {path} is {}x{} but the images are {w}x{h}",
-                    img.width, img.height
-                )));
-            }
-            // gray pixels (an anti-aliased edge, a soft brush) are thresholded at mid-gray; the
-            // caller is told how many through Plan::note
-            let gray = (0..h * w)
-                .filter(|&i| (0..img.channels).any(|c| img.data[c * h * w + i].abs() < 1.0 - 1e-3))
-                .count();
-            Plan::Mask {
-                mask: (0..h * w)
-                    .map(|i| if img.data[i] > 0.0 { 1.0 } else { 0.0 })
-                    .collect(),
-                spec: format!("inpaint-mask:path={path}"),
-                gray,
-            }
-        }
-        "sr" | "sr-bicubic" => {
-            spec.check_keys(&["factor"])?;
-            let f = spec.usize("factor", 4, 2)?;
-            if !h.is_multiple_of(f) || !w.is_multiple_of(f) {
-                return Err(Error::Input(format!(
-                    "{}: factor {f} must divide the image size {w}x{h}",
-                    spec.name
-                )));
-            }
-            Plan::Sr {
-                factor: f,
-                bicubic: spec.name == "sr-bicubic",
-            }
-        }
-        "deblur-gauss" => {
-            spec.check_keys(&["size", "sigma"])?;
-            let size = spec.usize("size", if big { 61 } else { 9 }, 1)?;
-            let sigma = spec.f64(
-                "sigma",
-                if big { 3.0 } else { 1.5 },
-                |s| (0.1..=1000.0).contains(&s),
-                "in [0.1, 1000] (pixels)",
-            )?;
-            odd_kernel("deblur-gauss", size, h, w)?;
-            Plan::Gauss { size, sigma }
-        }
-        "deblur-motion" => {
-            spec.check_keys(&["size", "intensity", "seed"])?;
-            let size = spec.usize("size", if big { 61 } else { 9 }, 1)?;
-            let intensity = spec.f64("intensity", 0.5, |i| (0.0..=1.0).contains(&i), "in [0, 1]")?;
-            let seed = spec.u64("seed", 0)?;
-            odd_kernel("deblur-motion", size, h, w)?;
-            Plan::Motion {
-                size,
-                intensity,
-                seed,
-            }
-        }
-        "deblur-blind" => {
-            spec.check_keys(&["size", "init_sigma"])?;
-            let size = spec.usize("size", if big { 61 } else { 9 }, 1)?;
-            let init_sigma = spec.f64(
-                "init_sigma",
-                size as f64 / 6.0,
-                |s| s == 0.0 || (0.1..=1000.0).contains(&s),
-                "0 (a delta) or in [0.1, 1000] (pixels)",
-            )?;
-            odd_kernel("deblur-blind", size, h, w)?;
-            Plan::Blind { size, init_sigma }
-        }
-        "colorize" => {
-            spec.check_keys(&[])?;
-            if c != 3 {
-                return Err(Error::Input(format!(
-                    "colorize works on RGB images (3 channels), and these have {c}: use an RGB picture and an RGB model"
-                )));
-            }
-            Plan::Colorize
-        }
-        "phase-retrieval" => {
-            spec.check_keys(&["oversample"])?;
-            let oversample = spec.usize("oversample", 2, 1)?;
-            for side in [h * oversample, w * oversample] {
-                if !side.is_power_of_two() || side > crate::ops::MAX_FFT_SIDE {
-                    return Err(Error::Input(format!(
-                        "phase-retrieval:oversample={oversample} pads {h}x{w} images to {}x{}: the \
-                         padded side must be a power of two up to {}",
-                        h * oversample,
-                        w * oversample,
-                        crate::ops::MAX_FFT_SIDE
-                    )));
-                }
-            }
-            Plan::PhaseRetrieval { oversample }
-        }
-        "hdr" => {
-            spec.check_keys(&["scale"])?;
-            let scale = spec.f64("scale", 2.0, |s| (1.0..=100.0).contains(&s), "in [1, 100]")?;
-            Plan::Hdr { scale }
-        }
-        "cs" => {
-            spec.check_keys(&["ratio", "seed"])?;
-            let ratio = spec.f64(
-                "ratio",
-                0.25,
-                |r| r > 0.0 && r <= 1.0,
-                "in (0, 1] (measurements per pixel)",
-            )?;
-            let seed = spec.u64("seed", 0)?;
-            let n = h * w;
-            if !n.is_power_of_two() || n > 65536 {
-                return Err(Error::Input(format!(
-                    "cs needs images whose height x width is a power of two up to 65536; these have {n}"
-                )));
-            }
-            Plan::Cs { ratio, seed }
-        }
-        other => {
-            return Err(Error::Input(format!(
-                "unknown task {other:?}; tasks: {}",
-                task_names(|_| true).join(", ")
-            )));
-        }
-    };
-    Ok(plan)
+    let task = task_entry(&spec.name).ok_or_else(|| {
+        Error::Input(format!(
+            "unknown task {:?}; tasks: {}",
+            spec.name,
+            task_names(|_| true).join(", ")
+        ))
+    })?;
+    spec.check_keys(task.keys)?;
+    Ok(Plan {
+        task,
+        r: (task.resolve)(spec, x_shape)?,
+    })
+}
+
+/// Whether images of `[C, H, W]` are large enough for the DPS paper's settings (≥ 256 a side).
+fn big(x_shape: [usize; 3]) -> bool {
+    x_shape[1].min(x_shape[2]) >= 256
 }
 
 /// A blur kernel side must be odd and fit the image.
@@ -667,10 +563,11 @@ fn odd_kernel(task: &str, size: usize, h: usize, w: usize) -> Result<()> {
     Ok(())
 }
 
-/// A kernel scaled to [-1, 1] for viewing (largest tap white).
-fn kernel_picture(k: &[f32]) -> Vec<f32> {
+/// A `size`×`size` kernel as a picture `[1, 1, size, size]` in [-1, 1] (largest tap white).
+fn kernel_picture(gpu: &Gpu, k: &[f32], size: usize) -> Result<Tensor> {
     let mx = k.iter().cloned().fold(f32::MIN, f32::max).max(1e-12);
-    k.iter().map(|v| 2.0 * v / mx - 1.0).collect()
+    let v: Vec<f32> = k.iter().map(|v| 2.0 * v / mx - 1.0).collect();
+    Tensor::from_slice(gpu, &[1, 1, size, size], &v)
 }
 
 /// Adds `sigma * n` (Gaussian noise from the stream `seed`) to a measurement.
@@ -686,7 +583,8 @@ pub fn add_noise(y: &Tensor, sigma: f64, seed: u64) -> Result<Tensor> {
 mod tests {
     use super::*;
 
-    /// The registry's flags are what the operators offer, and every registered name builds.
+    /// The registry's capabilities are what the operators offer and report, their pictures are
+    /// what their views do, and every registered name builds.
     #[test]
     fn task_registry_matches_the_operators() {
         let gpu = match Gpu::new() {
@@ -705,23 +603,102 @@ mod tests {
                 n => n.parse().unwrap(),
             };
             let c = if t.rgb_only { 3 } else { 1 };
-            let op = build(&gpu, &spec, [c, 32, 32]).unwrap_or_else(|e| panic!("{}: {e}", t.name));
-            assert_eq!(op.is_linear(), t.linear, "{}: linear flag", t.name);
+            let plan = resolve(&spec, [c, 32, 32]).unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            let desc = plan.describe();
+            let op = build_plan(&gpu, plan, [c, 32, 32]).unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            assert_eq!(op.describe(), desc, "{}: description", t.name);
+            assert_eq!(op.caps(), t.caps, "{}: the operator's caps", t.name);
+            assert_eq!(op.is_linear(), t.caps.linear, "{}: linear flag", t.name);
+            assert_eq!(op.unknown().is_some(), t.caps.blind, "{}: blind flag", t.name);
+            let mut ys = vec![1];
+            ys.extend(op.y_shape());
+            let y = Tensor::full(&gpu, &ys, 0.1).unwrap();
+            let shown = op.observation_image(&y).unwrap();
+            let picture = match &shown {
+                None => Picture::None,
+                Some(p) if op.measurement_from_image(p).is_err() => Picture::View,
+                Some(_) => Picture::Exact,
+            };
+            assert_eq!(picture, t.picture, "{}: picture", t.name);
             let Some(lin) = op.linear() else {
                 assert!(
-                    !t.svd && !t.pinv,
+                    !t.caps.svd && !t.caps.pinv,
                     "{}: a nonlinear task with linear structure",
                     t.name
                 );
                 continue;
             };
-            assert_eq!(lin.svd().unwrap().is_some(), t.svd, "{}: svd flag", t.name);
-            let mut ys = vec![1];
-            ys.extend(op.y_shape());
-            let y = Tensor::full(&gpu, &ys, 0.1).unwrap();
+            assert_eq!(lin.svd().unwrap().is_some(), t.caps.svd, "{}: svd flag", t.name);
             let own = lin.pinv(&y).unwrap().is_some();
-            assert_eq!(own || t.svd, t.pinv, "{}: pinv flag", t.name);
+            assert_eq!(own || t.caps.svd, t.caps.pinv, "{}: pinv flag", t.name);
         }
         assert!(build(&gpu, &"nope".parse().unwrap(), [1, 32, 32]).is_err());
+    }
+
+    fn plan(spec: &str, x_shape: [usize; 3]) -> Plan {
+        resolve(&spec.parse().unwrap(), x_shape).unwrap()
+    }
+
+    /// Each task's description spells out every parameter, defaults included, in its key order.
+    #[test]
+    fn descriptions_spell_out_every_parameter() {
+        for (spec, c, want) in [
+            ("denoise", 1, "denoise"),
+            ("inpaint-box", 1, "inpaint-box:x=8,y=8,w=16,h=16"),
+            ("inpaint-random", 1, "inpaint-random:p=0.7,seed=0"),
+            ("sr", 1, "sr:factor=4"),
+            ("sr-bicubic:factor=2", 1, "sr-bicubic:factor=2"),
+            ("deblur-gauss", 1, "deblur-gauss:size=9,sigma=1.5"),
+            (
+                "deblur-motion:seed=3",
+                1,
+                "deblur-motion:size=9,intensity=0.5,seed=3",
+            ),
+            ("deblur-blind", 1, "deblur-blind:size=9,init_sigma=1.5"),
+            ("colorize", 3, "colorize"),
+            ("cs", 1, "cs:ratio=0.25,seed=0"),
+            ("phase-retrieval", 1, "phase-retrieval:oversample=2"),
+            ("hdr", 1, "hdr:scale=2"),
+        ] {
+            assert_eq!(plan(spec, [c, 32, 32]).describe(), want);
+        }
+        assert_eq!(
+            plan("deblur-gauss", [3, 256, 256]).describe(),
+            "deblur-gauss:size=61,sigma=3"
+        );
+        let e = resolve(&"sr:size=3".parse().unwrap(), [1, 32, 32]).unwrap_err();
+        assert!(e.to_string().contains("it takes: factor"), "{e}");
+    }
+
+    /// The special rules some tasks carry in their definitions: a blind blur makes no observations
+    /// and restores those of a known blur of its size; compressed-sensing measurements are no
+    /// picture; a given task takes the parameters it leaves out from the record.
+    #[test]
+    fn tasks_carry_their_own_rules() {
+        let s = [1, 32, 32];
+        let e = plan("deblur-blind:size=5", s)
+            .check_measurable(false)
+            .unwrap_err();
+        assert!(e.to_string().contains("deblur-gauss:size=5"), "{e}");
+        let e = plan("cs", s).check_measurable(true).unwrap_err();
+        assert!(e.to_string().contains("not images"), "{e}");
+        plan("cs", s).check_measurable(false).unwrap();
+        plan("sr", s).check_measurable(true).unwrap();
+        let agree = |given: &str, recorded: &str| {
+            let (spec, a) = agreement(given.parse().unwrap(), &recorded.parse().unwrap(), s).unwrap();
+            (spec.params.len(), matches!(a, Agreement::Agrees))
+        };
+        assert_eq!(
+            agree("deblur-blind:size=5", "deblur-gauss:size=5,sigma=1"),
+            (1, true)
+        );
+        assert_eq!(agree("deblur-blind:size=5", "deblur-motion:size=5"), (1, true));
+        assert_eq!(agree("deblur-blind", "deblur-gauss:size=5,sigma=1"), (0, false));
+        assert_eq!(agree("deblur-blind:size=5", "sr"), (1, false));
+        assert_eq!(agree("sr", "sr:factor=2"), (1, true));
+        assert_eq!(agree("sr:factor=4", "sr:factor=2"), (1, false));
+        assert_eq!(agree("sr-bicubic", "sr:factor=4"), (0, false));
+        assert!(plan("inpaint-box", s).same(&plan("inpaint-box:x=8,y=8,w=16,h=16", s)));
+        assert!(!plan("inpaint-box", s).same(&plan("inpaint-box:x=7", s)));
     }
 }

@@ -2,11 +2,61 @@
 //! composition of recorded ops, so its vector-Jacobian product comes from the tape; neither has an
 //! adjoint, so only the solvers that take any forward model run them.
 
-use super::{Operator, View};
+use super::{Caps, Described, Kind, Operator, Picture, Resolved, TaskEntry, View};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops;
 use crate::tensor::Tensor;
+
+/// `phase-retrieval`: Fourier magnitudes of the zero-padded image.
+pub(super) const PHASE_RETRIEVAL: TaskEntry = TaskEntry {
+    name: "phase-retrieval",
+    about: "`oversample` 2: `y = |F(P x)|`, zero-padded to 2× the side (nonlinear)",
+    keys: &["oversample"],
+    caps: Caps::nonlinear(Kind::PhaseRetrieval),
+    rgb_only: false,
+    picture: Picture::View,
+    resolve: |spec, [_, h, w]| {
+        let oversample = spec.usize("oversample", 2, 1)?;
+        check_padding(h, w, oversample)?;
+        Ok(Resolved::new(
+            &[("oversample", &oversample)],
+            move |gpu, x_shape, task| Ok(Box::new(PhaseRetrieval::new(gpu, x_shape, oversample, task)?)),
+        ))
+    },
+};
+
+/// `hdr`: clipping after a gain.
+pub(super) const HDR: TaskEntry = TaskEntry {
+    name: "hdr",
+    about: "`scale` 2: `y = clip(scale · x, −1, 1)` (nonlinear)",
+    keys: &["scale"],
+    caps: Caps::nonlinear(Kind::Other),
+    rgb_only: false,
+    picture: Picture::Exact,
+    resolve: |spec, _| {
+        let scale = spec.f64("scale", 2.0, |s| (1.0..=100.0).contains(&s), "in [1, 100]")?;
+        Ok(Resolved::new(&[("scale", &scale)], move |_, x_shape, task| {
+            Ok(Box::new(Hdr::new(x_shape, scale, task)))
+        }))
+    },
+};
+
+/// The padded sides `oversample · H` and `oversample · W` must be powers of two the FFT takes.
+fn check_padding(h: usize, w: usize, oversample: usize) -> Result<()> {
+    for side in [h * oversample, w * oversample] {
+        if !side.is_power_of_two() || side > ops::MAX_FFT_SIDE {
+            return Err(Error::Input(format!(
+                "phase-retrieval:oversample={oversample} pads {h}x{w} images to {}x{}: the \
+                 padded side must be a power of two up to {}",
+                h * oversample,
+                w * oversample,
+                ops::MAX_FFT_SIDE
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// Fourier phase retrieval `y = |F(P x)|`: each channel zero-padded (centred) to `oversample`
 /// times its side, then the magnitude of its orthonormal 2-D DFT ([`ops::fft2`]). The DPS paper's
@@ -16,27 +66,19 @@ pub struct PhaseRetrieval {
     gpu: Gpu,
     x_shape: [usize; 3],
     oversample: usize,
+    task: Described,
 }
 
 impl PhaseRetrieval {
-    /// The operator for images `[C, H, W]` padded to `oversample · H × oversample · W`.
-    pub fn new(gpu: &Gpu, x_shape: [usize; 3], oversample: usize) -> Result<Self> {
-        let [_, h, w] = x_shape;
-        for side in [h * oversample, w * oversample] {
-            if !side.is_power_of_two() || side > ops::MAX_FFT_SIDE {
-                return Err(Error::Input(format!(
-                    "phase-retrieval:oversample={oversample} pads {h}x{w} images to {}x{}: the padded \
-                     side must be a power of two up to {} (images of 32x32 take 2 or 4, 256x256 take 2)",
-                    h * oversample,
-                    w * oversample,
-                    ops::MAX_FFT_SIDE
-                )));
-            }
-        }
+    /// The operator for images `[C, H, W]` padded to `oversample · H × oversample · W` (`task` as
+    /// [`super::build_plan`] gives it).
+    pub fn new(gpu: &Gpu, x_shape: [usize; 3], oversample: usize, task: Described) -> Result<Self> {
+        check_padding(x_shape[1], x_shape[2], oversample)?;
         Ok(PhaseRetrieval {
             gpu: gpu.clone(),
             x_shape,
             oversample,
+            task,
         })
     }
 
@@ -49,9 +91,7 @@ impl PhaseRetrieval {
 }
 
 impl Operator for PhaseRetrieval {
-    fn describe(&self) -> String {
-        format!("phase-retrieval:oversample={}", self.oversample)
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
     }
@@ -113,24 +153,20 @@ impl View for PhaseRetrieval {
 pub struct Hdr {
     x_shape: [usize; 3],
     scale: f64,
+    task: Described,
 }
 
 impl Hdr {
-    /// The operator for images `[C, H, W]`.
-    pub fn new(x_shape: [usize; 3], scale: f64) -> Self {
-        Hdr { x_shape, scale }
+    /// The operator for images `[C, H, W]` (`task` as [`super::build_plan`] gives it).
+    pub fn new(x_shape: [usize; 3], scale: f64, task: Described) -> Self {
+        Hdr { x_shape, scale, task }
     }
 }
 
 impl Operator for Hdr {
-    fn describe(&self) -> String {
-        format!("hdr:scale={}", self.scale)
-    }
+    described!();
     fn x_shape(&self) -> [usize; 3] {
         self.x_shape
-    }
-    fn y_shape(&self) -> Vec<usize> {
-        self.x_shape.to_vec()
     }
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         ops::clamp(&ops::scale(x, self.scale as f32)?, -1.0, 1.0)
