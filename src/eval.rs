@@ -242,6 +242,14 @@ impl Row {
         })
     }
 
+    /// The cell in words: `solver on image (task, S steps, seed N)`.
+    fn cell(&self) -> String {
+        format!(
+            "{} on {} ({}, {} steps, seed {})",
+            self.solver, self.image, self.task, self.steps, self.seed
+        )
+    }
+
     fn key(&self) -> Key {
         (
             self.task.clone(),
@@ -1061,14 +1069,10 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<Vec<Row>> {
             };
             if let Some((c, a, b)) = r.differs(w) {
                 return Err(Error::Input(format!(
-                    "--merge: {} holds {} on {} ({}, {} steps, seed {}) computed with {c} {a:?}, \
-                     but its sweep says {b:?}: refusing to merge rows whose settings disagree",
+                    "--merge: {} holds {} computed with {c} {a:?}, but its sweep says {b:?}: \
+                     refusing to merge rows whose settings disagree",
                     path.display(),
-                    r.solver,
-                    r.image,
-                    r.task,
-                    r.steps,
-                    r.seed
+                    r.cell()
                 )));
             }
             match got.get(&r.key()) {
@@ -1076,13 +1080,9 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<Vec<Row>> {
                     if prev.psnr.to_bits() != r.psnr.to_bits() || prev.ssim.to_bits() != r.ssim.to_bits() =>
                 {
                     return Err(Error::Input(format!(
-                        "--merge: {} holds two different results for {} on {} ({}, {} steps, seed {})",
+                        "--merge: {} holds two different results for {}",
                         path.display(),
-                        r.solver,
-                        r.image,
-                        r.task,
-                        r.steps,
-                        r.seed
+                        r.cell()
                     )));
                 }
                 Some(_) => {}

@@ -132,16 +132,17 @@ fn load_attention(ws: &mut Weights, p: &str, c: usize, heads: usize, new_order: 
         ))
     };
     let (q, k, v) = (part(0)?, part(1)?, part(2)?);
-    Ok(Attention::from_parts(
-        Some(GroupNorm::load(ws, &format!("{p}.norm"), c, GROUPS, EPS)?),
-        q,
-        k,
-        v,
-        Linear::load(ws, &format!("{p}.proj_out"), c, c)?,
+    // guided-diffusion's AttentionBlock: its fused qkv projection split into three
+    Ok(Attention {
+        group_norm: Some(GroupNorm::load(ws, &format!("{p}.norm"), c, GROUPS, EPS)?),
+        to_q: q,
+        to_k: k,
+        to_v: v,
+        to_out: Linear::load(ws, &format!("{p}.proj_out"), c, c)?,
         heads,
-        d,
-        1.0,
-    ))
+        dim_head: d,
+        rescale_output_factor: 1.0,
+    })
 }
 
 /// One layer of a `TimestepEmbedSequential`.

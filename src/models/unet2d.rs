@@ -101,34 +101,23 @@ impl UNet2DModel {
         let conv_in = Conv2d::load(ws, "conv_in", c.in_channels, c0, 3, c3)?;
         let head = |ch: usize| c.attention_head_dim.unwrap_or(ch);
         // one layer of a down or up block: its resnet, and its attention in an attention block
-        let layer = |ws: &mut Weights,
-                     p: &str,
-                     j: usize,
-                     cin: usize,
-                     cout: usize,
-                     attn: bool,
-                     resnets: &mut Vec<ResnetBlock2D>,
-                     attentions: &mut Vec<Attention>|
-         -> Result<()> {
-            resnets.push(ResnetBlock2D::load(
-                ws,
-                &format!("{p}.resnets.{j}"),
-                cin,
-                cout,
-                rc,
-            )?);
-            if attn {
-                attentions.push(Attention::load(
+        let layer = |ws: &mut Weights, p: &str, j: usize, cin: usize, cout: usize, attn: bool| {
+            let r = ResnetBlock2D::load(ws, &format!("{p}.resnets.{j}"), cin, cout, rc)?;
+            let a = if attn {
+                let p = format!("{p}.attentions.{j}");
+                Some(Attention::load(
                     ws,
-                    &format!("{p}.attentions.{j}"),
+                    &p,
                     cout,
                     head(cout),
                     Some(groups),
                     c.norm_eps,
                     1.0,
-                )?);
-            }
-            Ok(())
+                )?)
+            } else {
+                None
+            };
+            Ok::<_, crate::Error>((r, a))
         };
         let down_pad = if c.downsample_padding == 0 {
             [0, 1, 0, 1]
@@ -147,16 +136,9 @@ impl UNet2DModel {
             let mut attentions = Vec::new();
             for j in 0..c.layers_per_block {
                 let rin = if j == 0 { cin } else { cout };
-                layer(
-                    ws,
-                    &p,
-                    j,
-                    rin,
-                    cout,
-                    ty == "AttnDownBlock2D",
-                    &mut resnets,
-                    &mut attentions,
-                )?;
+                let (r, a) = layer(ws, &p, j, rin, cout, ty == "AttnDownBlock2D")?;
+                resnets.push(r);
+                attentions.extend(a);
             }
             let resample = if last {
                 None
@@ -223,16 +205,9 @@ impl UNet2DModel {
             for j in 0..n {
                 let skip = if j == n - 1 { cin } else { cout };
                 let rin = if j == 0 { prev } else { cout };
-                layer(
-                    ws,
-                    &p,
-                    j,
-                    rin + skip,
-                    cout,
-                    ty == "AttnUpBlock2D",
-                    &mut resnets,
-                    &mut attentions,
-                )?;
+                let (r, a) = layer(ws, &p, j, rin + skip, cout, ty == "AttnUpBlock2D")?;
+                resnets.push(r);
+                attentions.extend(a);
             }
             let resample = if last {
                 None

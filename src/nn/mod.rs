@@ -207,14 +207,22 @@ impl ResnetBlock2D {
 /// diffusers' `Attention` as UNet2DModel's blocks build it (`_from_deprecated_attn_block`): group norm,
 /// multi-head self-attention over the pixels, output projection, residual, and a rescale.
 pub struct Attention {
-    group_norm: Option<GroupNorm>,
-    to_q: Linear,
-    to_k: Linear,
-    to_v: Linear,
-    to_out: Linear,
-    heads: usize,
-    dim_head: usize,
-    rescale_output_factor: f32,
+    /// The input norm, if any.
+    pub group_norm: Option<GroupNorm>,
+    /// Query projection `[heads * dim_head, C]`.
+    pub to_q: Linear,
+    /// Key projection.
+    pub to_k: Linear,
+    /// Value projection.
+    pub to_v: Linear,
+    /// Output projection `[C, heads * dim_head]`.
+    pub to_out: Linear,
+    /// Number of heads.
+    pub heads: usize,
+    /// Channels per head.
+    pub dim_head: usize,
+    /// Divides the output (after the residual).
+    pub rescale_output_factor: f32,
 }
 
 impl Attention {
@@ -240,42 +248,19 @@ impl Attention {
             Some(g) => Some(GroupNorm::load(ws, &format!("{prefix}.group_norm"), c, g, eps)?),
             None => None,
         };
-        Ok(Attention::from_parts(
+        let lin = |ws: &mut Weights, name: &str, i: usize, o: usize| {
+            Linear::load(ws, &format!("{prefix}.{name}"), i, o)
+        };
+        Ok(Attention {
             group_norm,
-            Linear::load(ws, &format!("{prefix}.to_q"), c, inner)?,
-            Linear::load(ws, &format!("{prefix}.to_k"), c, inner)?,
-            Linear::load(ws, &format!("{prefix}.to_v"), c, inner)?,
-            Linear::load(ws, &format!("{prefix}.to_out.0"), inner, c)?,
+            to_q: lin(ws, "to_q", c, inner)?,
+            to_k: lin(ws, "to_k", c, inner)?,
+            to_v: lin(ws, "to_v", c, inner)?,
+            to_out: lin(ws, "to_out.0", inner, c)?,
             heads,
             dim_head,
             rescale_output_factor,
-        ))
-    }
-
-    /// An attention block from its parts: the optional input norm, the q, k, v and output projections
-    /// (`[heads * dim_head, C]` and `[C, heads * dim_head]`), and the output rescale. guided-diffusion's
-    /// `AttentionBlock` is built this way from its fused qkv projection.
-    #[allow(clippy::too_many_arguments)]
-    pub fn from_parts(
-        group_norm: Option<GroupNorm>,
-        to_q: Linear,
-        to_k: Linear,
-        to_v: Linear,
-        to_out: Linear,
-        heads: usize,
-        dim_head: usize,
-        rescale_output_factor: f32,
-    ) -> Self {
-        Attention {
-            group_norm,
-            to_q,
-            to_k,
-            to_v,
-            to_out,
-            heads,
-            dim_head,
-            rescale_output_factor,
-        }
+        })
     }
 
     /// Applies the block to `[B, C, H, W]`.
