@@ -18,8 +18,9 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…`; `measure=0` drops the replacement and
 //! the weights (plain DDPM particles).
 
+use super::params::solver_params;
 use super::smc::{ParticleSettings, ddim_mean, posterior, repeat_rows};
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps};
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
 use crate::ops;
@@ -27,51 +28,29 @@ use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// SMCDiff with DDPM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct SmcDiff {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// Particles, resampling and output.
-    pub particles: ParticleSettings,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl SmcDiff {
-    /// SMCDiff with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("smcdiff", sets);
-        let d = SmcDiff {
-            steps: steps.unwrap_or(100),
-            particles: ParticleSettings::parse(&mut p, 4, 1.0)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// SMCDiff with DDPM steps.
+    pub struct SmcDiff("smcdiff") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// Particles, resampling and output.
+        particles: ParticleSettings = set(ParticleSettings::new(4, 1.0));
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
 impl Solver for SmcDiff {
-    fn name(&self) -> &'static str {
-        "smcdiff"
-    }
+    solver_params!(@solver);
 
     fn gives_std(&self) -> bool {
         true
     }
 
-    fn settings(&self) -> Vec<(String, String)> {
-        let mut s = vec![("steps".into(), self.steps.to_string())];
-        s.extend(self.particles.pairs());
-        s.push(("measure".into(), (self.measure as u8).to_string()));
-        s
-    }
-
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let [b, c, h, w] = check_problem(&p)?;
-        require_linear(&p, "smcdiff")?;
+        require_linear(&p, Self::NAME)?;
         let gpu = p.model.gpu();
         // the mask: A applied to an all-ones image must be 0/1 and A must keep the image's shape
         let ones = Tensor::full(gpu, &[1, c, h, w], 1.0)?;
@@ -147,6 +126,6 @@ impl Solver for SmcDiff {
         };
         let spec = me.particles;
         let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
-        Ok(Run::particles("smcdiff", gpu, x, n, step, finish))
+        Ok(Run::particles(Self::NAME, gpu, x, n, step, finish))
     }
 }

@@ -74,8 +74,9 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…,clamp=0|1,balance=0|1,gram=…,twist=…`; `measure=0` drops
 //! the twist (plain DDPM particles with equal weights).
 
+use super::params::{show, solver_params};
 use super::smc::{ParticleSettings, chunked, posterior, repeat_rows, sq_dist};
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
 use crate::autograd;
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
@@ -84,44 +85,29 @@ use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// TDS with DDPM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct Tds {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// Particles, resampling and output.
-    pub particles: ParticleSettings,
-    /// Clamp the twisted estimate to [-1, 1] (the official `clip_twisted`).
-    pub clamp: bool,
-    /// Scale the twist's shift by `ρ = (1−ᾱ_s)/(1−ᾱ_t)` (see the module notes; `false`: official).
-    pub balance: bool,
-    /// `λ` of an isotropic twist variance `σ_y² + λ (1−ᾱ_t)/ᾱ_t`; 0 (the default) takes `A Aᵀ`
-    /// through the SVD where there is one, else `λ = ‖A Aᵀ‖` (1 for a nonlinear model); 1 is the
-    /// official variance (see the module notes).
-    pub gram: f64,
-    /// κ: the twist is the likelihood to the power κ, `exp(−κ ‖y − A x̂0‖² / (2 v_t))`, its
-    /// gradient κ times as strong (any positive twist keeps the weights exact; 1 is the paper's);
-    /// 0 picks `200 / steps` within [1, 10] for a linear operator, 1 otherwise (module notes).
-    pub twist: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl Tds {
-    /// TDS with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("tds", sets);
-        let d = Tds {
-            steps: steps.unwrap_or(100),
-            particles: ParticleSettings::parse(&mut p, 4, 1.0)?,
-            clamp: p.flag("clamp", true)?,
-            balance: p.flag("balance", true)?,
-            gram: p.f64("gram", 0.0, 0.0, 1e6)?,
-            twist: p.f64("twist", 0.0, 0.0, 1e4)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// TDS with DDPM steps.
+    pub struct Tds("tds") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// Particles, resampling and output.
+        particles: ParticleSettings = set(ParticleSettings::new(4, 1.0));
+        /// Clamp the twisted estimate to [-1, 1] (the official `clip_twisted`).
+        clamp: bool = set(true);
+        /// Scale the twist's shift by `ρ = (1−ᾱ_s)/(1−ᾱ_t)` (see the module notes; `false`:
+        /// official).
+        balance: bool = set(true);
+        /// κ: the twist is the likelihood to the power κ, `exp(−κ ‖y − A x̂0‖² / (2 v_t))`, its
+        /// gradient κ times as strong (any positive twist keeps the weights exact; 1 is the
+        /// paper's); 0 picks `200 / steps` within [1, 10] for a linear operator, 1 otherwise
+        /// (module notes).
+        twist: f64 = set(0.0, 0.0..=1e4), show = show::auto_if_zero;
+        /// `λ` of an isotropic twist variance `σ_y² + λ (1−ᾱ_t)/ᾱ_t`; 0 (the default) takes `A Aᵀ`
+        /// through the SVD where there is one, else `λ = ‖A Aᵀ‖` (1 for a nonlinear model); 1 is
+        /// the official variance (see the module notes).
+        gram: f64 = set(0.0, 0.0..=1e6), show = show::auto_if_zero;
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
@@ -147,25 +133,10 @@ struct State {
 }
 
 impl Solver for Tds {
-    fn name(&self) -> &'static str {
-        "tds"
-    }
+    solver_params!(@solver);
 
     fn gives_std(&self) -> bool {
         true
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        let mut s = vec![("steps".into(), self.steps.to_string())];
-        s.extend(self.particles.pairs());
-        s.push(("clamp".into(), (self.clamp as u8).to_string()));
-        s.push(("balance".into(), (self.balance as u8).to_string()));
-        // 0 is "auto" for both
-        let auto = |v: f64| if v > 0.0 { v.to_string() } else { "auto".into() };
-        s.push(("twist".into(), auto(self.twist)));
-        s.push(("gram".into(), auto(self.gram)));
-        s.push(("measure".into(), (self.measure as u8).to_string()));
-        s
     }
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
@@ -313,7 +284,7 @@ impl Solver for Tds {
         };
         let spec = me.particles;
         let finish = Box::new(move |x: Tensor| posterior(&x, &state.borrow().logw, &spec, seed));
-        Ok(Run::particles("tds", gpu, x, steps, step, finish))
+        Ok(Run::particles(Self::NAME, gpu, x, steps, step, finish))
     }
 }
 
