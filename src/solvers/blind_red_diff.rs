@@ -33,11 +33,12 @@
 //! 24.11, 20.64, 23.53; kernel error at the start 0.46, 0.42, 0.74).
 //! `--set lr=…,lambda=…,kernel_lr=…,measure=0|1`.
 
-use super::params::{show, solver_params};
+use super::params::show;
 use super::red_diff::{RedFit, initial_mean};
 use super::{Problem, RedDiff, Run, Solver, Stepped, check_blind_problem, timesteps};
 use crate::error::{Error, Result};
 use crate::ops::{self, Adam};
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {

@@ -33,12 +33,13 @@
 //!
 //! `--set preset=1k|light,ode=…,langevin=…,lr=…,tau=…`; `measure=0` drops the data term.
 
-use super::params::{Choice, show, solver_params};
+use super::params::{Choice, show};
 use super::{Problem, Run, Solver, Stepped, check_problem};
 use crate::autograd;
 use crate::diffusion::{Schedule, Timestep, randn};
 use crate::error::Result;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 /// σ_max and σ_min of the annealing grid, σ at the end of each inner ODE, and EDM's ρ.
@@ -127,7 +128,7 @@ fn nearest_t(sched: &Schedule, sigma: f64) -> usize {
     let ls = sigma.ln();
     (0..sched.len())
         .min_by(|&a, &b| {
-            let d = |t: usize| (super::ve_sigma(sched, Some(t)).ln() - ls).abs();
+            let d = |t: usize| (sched.ve_sigma(Some(t)).ln() - ls).abs();
             d(a).total_cmp(&d(b))
         })
         .unwrap_or(0)
@@ -148,7 +149,7 @@ fn levels(p: &Problem, sigmas: &[f64]) -> Result<Vec<Level>> {
         .map(|t| {
             Ok(Level {
                 t: Timestep::new(p.model.gpu(), t)?,
-                sigma: super::ve_sigma(sched, Some(t)),
+                sigma: sched.ve_sigma(Some(t)),
             })
         })
         .collect()
@@ -174,7 +175,7 @@ impl Solver for Daps {
         anneal.pop();
         let anneal: Vec<f64> = anneal
             .iter()
-            .map(|&s| super::ve_sigma(sched, Some(nearest_t(sched, s))))
+            .map(|&s| sched.ve_sigma(Some(nearest_t(sched, s))))
             .collect();
         // each level's inner ODE grid, snapped and made once
         let odes: Vec<Vec<Level>> = anneal

@@ -25,11 +25,11 @@
 //! `--set eta=…,plus=0|1,min_singular=…` (`plus=0`: treat y as exact, plain DDNM); `measure=0`
 //! ignores the measurement (plain DDIM with η).
 
-use super::params::solver_params;
 use super::spectral::{DdnmStep, ddnm_step};
 use super::{Problem, Run, Solver, SpectralRun};
 use crate::diffusion::randn;
 use crate::error::Result;
+use crate::solver_params;
 
 solver_params! {
     /// DDNM / DDNM+ in the operator's SVD space.

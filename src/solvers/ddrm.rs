@@ -24,11 +24,11 @@
 //! `--set eta=…,eta_b=…,min_singular=…`; `measure=0` ignores the measurement (every coordinate
 //! unseen: plain DDIM with η), the check that the measurement term does the work.
 
-use super::params::solver_params;
 use super::spectral::{DdrmStep, ddrm_step};
-use super::{Problem, Run, Solver, SpectralRun, ve_sigma};
+use super::{Problem, Run, Solver, SpectralRun};
 use crate::diffusion::randn;
 use crate::error::Result;
+use crate::solver_params;
 
 solver_params! {
     /// DDRM in the operator's SVD space.
@@ -53,7 +53,7 @@ impl Solver for Ddrm {
         let (p, me) = (*p, *self);
         let run = SpectralRun::new(&p, Self::NAME, self.min_singular, self.measure)?;
         let st = move |next: Option<usize>, init: bool| DdrmStep {
-            sigma_next: ve_sigma(p.schedule(), next),
+            sigma_next: p.schedule().ve_sigma(next),
             sigma_y: p.sigma_y,
             eta: me.eta,
             eta_b: me.eta_b,

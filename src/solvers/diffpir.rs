@@ -41,15 +41,14 @@
 //! `--set lambda=…,zeta=…,cg=…`; `measure=0` skips the proximal step (plain sampling with the same
 //! re-noising).
 
-use super::params::solver_params;
-use super::{
-    Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, singulars, timesteps_of, tweedie,
-};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, singulars, timesteps_of};
+use crate::diffusion::tweedie;
 use crate::diffusion::{randn, respace_quad};
 use crate::error::Result;
 use crate::operators::Linear;
 use crate::operators::Svd;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {
@@ -154,9 +153,9 @@ impl Solver for DiffPir {
                 });
             }
             let eps = p.model.eps(x, t)?;
-            let mut x0 = tweedie(&p, x, &eps, t.t, true)?;
+            let mut x0 = tweedie(p.schedule(), x, &eps, t.t, true)?;
             if me.measure && me.lambda > 0.0 {
-                let sbar2 = super::ve_sigma(sched, Some(t.t)).powi(2);
+                let sbar2 = sched.ve_sigma(Some(t.t)).powi(2);
                 x0 = prox.apply(&x0, me.lambda * sn2 / sbar2)?;
             }
             if next.is_none() {
@@ -187,7 +186,7 @@ fn renoise(
 ) -> Result<Tensor> {
     let sched = p.schedule();
     let ab_s = sched.alpha_bar(next);
-    let eps_hat = super::eps_from_x0(sched, x, x0, t)?;
+    let eps_hat = crate::diffusion::eps_from_x0(sched, x, x0, t)?;
     let z = randn(p.model.gpu(), x.shape(), seed, step, 1)?;
     let c = (1.0 - ab_s).sqrt();
     let noise = ops::axpby(

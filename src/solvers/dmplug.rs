@@ -31,12 +31,13 @@
 //! the Gaussian shell (off by default, as in the official code); `measure=0` drops the data term,
 //! so z stays at its draw and the result is a plain K-step DDIM sample.
 
-use super::params::{show, solver_params};
+use super::params::show;
 use super::{Problem, Run, Solver, Stepped, check_problem};
 use crate::autograd;
-use crate::diffusion::{Denoiser, Timestep, randn, respace};
+use crate::diffusion::{Denoiser, Timestep, randn, respace, tweedie};
 use crate::error::{Error, Result};
 use crate::ops::{self, Adam};
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {
@@ -172,11 +173,7 @@ impl<'a> DdimChain<'a> {
     pub fn step(&self, x: &Tensor, i: usize) -> Result<Tensor> {
         let (t, c0, cx) = &self.steps[i];
         let eps = self.model.eps(x, t)?;
-        let (a, b) = self.model.schedule().x0_coefficients(t.t);
-        let mut x0 = ops::axpby(a as f32, x, b as f32, &eps)?;
-        if self.clip {
-            x0 = ops::clamp(&x0, -1.0, 1.0)?;
-        }
+        let x0 = tweedie(self.model.schedule(), x, &eps, t.t, self.clip)?;
         ops::axpby(*c0, &x0, *cx, x)
     }
 

@@ -39,13 +39,15 @@
 //! The residual norm and the step size stay on the device: nothing is read back inside the loop
 //! except a NaN check every 50 steps.
 
-use super::params::{Choice, show, solver_params};
-use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
+use super::params::{Choice, show};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::autograd;
+use crate::diffusion::tweedie;
 use crate::diffusion::{Sampler, Timestep, sampler_step, sampler_step_learned};
 use crate::error::{Error, Result};
 use crate::operators::Kind;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {
@@ -168,13 +170,13 @@ pub(crate) fn dps_step(
     };
     if scale == 0.0 {
         let (eps, var) = p.model.eps_and_variance(x, t)?;
-        let x0 = tweedie(p, x, &eps, t.t, true)?;
+        let x0 = tweedie(p.schedule(), x, &eps, t.t, true)?;
         let x = ddpm(x, &eps, var)?;
         return Ok(Stepped { x, x0: Some(x0) });
     }
     let x = &x.tracked();
     let (eps, var) = p.model.eps_and_variance(x, t)?;
-    let x0 = tweedie(p, x, &eps, t.t, true)?;
+    let x0 = tweedie(p.schedule(), x, &eps, t.t, true)?;
     let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x0)?)?;
     let ss = ops::sumsq_rows(&r, x.shape()[0])?;
     // d‖r‖/d‖r‖² = 1 / (2‖r‖), times ζ: the cotangent of the per-sample sums of squares

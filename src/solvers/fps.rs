@@ -44,12 +44,13 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…,c=…,eta=…,filter=official|joint,pin=…`; `measure=0` drops the
 //! conditioning (plain DDPM particles).
 
-use super::params::{Choice, solver_params};
+use super::params::Choice;
 use super::smc::{KalmanStep, MIN_SINGULAR, ParticleSettings, Potential, ddim_mean, posterior, repeat_index};
 use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
-use crate::diffusion::randn;
+use crate::diffusion::{q_sample, randn};
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -187,14 +188,13 @@ fn start_official<'a>(
     let k = me.particles.fitting(gpu, [b, c, h, w])?;
     let n = tt.len();
     let sched = p.schedule();
-    let ab = |t: Option<usize>| sched.alpha_bar(t);
     let start = ops::mul_bcast(&randn(gpu, &shape, seed, 0, 4)?, &s_dev)?;
     let seq = bridge(&p, &tt, &ybar, &s_dev, seed, start, &|_, _| me.c)?;
     let mut plan = Vec::with_capacity(n);
     for i in 0..n {
         let (t, prev) = (tt[i].t, next_t(&tt, i));
-        let (ab_t, ab_p) = (ab(Some(t)), ab(prev));
-        let nu = transition_std(me.eta, ab_t, ab_p);
+        let tr = sched.transition(t, prev, me.eta);
+        let (nu, ab_p) = (tr.sigma, tr.ab_s);
         // N(ȳ_s; s x̄, ᾱ_s σ_y²) per coordinate: x̄_j ~ ȳ_s,j / s_j with variance ᾱ_s σ_y² / s_j²
         let next = Potential {
             active: observed.iter().map(|&o| o && prev.is_some()).collect(),
@@ -226,13 +226,6 @@ fn start_official<'a>(
     let spec = me.particles;
     let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
     Ok(Run::particles(Fps::NAME, gpu, x, n, step, finish))
-}
-
-/// The DDPM-family transition's standard deviation from ᾱ_t to ᾱ_prev with `eta`.
-fn transition_std(eta: f64, ab_t: f64, ab_p: f64) -> f64 {
-    eta * ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p))
-        .max(0.0)
-        .sqrt()
 }
 
 /// The joint filter: the measurement sequence drawn from its own reverse process, and each
@@ -275,10 +268,10 @@ fn start_joint<'a>(
     let pin_mask = vec_dev(&|_, j| pinned[j] as u8 as f64)?;
     let inv_s = vec_dev(&|s, j| if pinned[j] { 1.0 / s } else { 0.0 })?;
     let ab_first = ab(Some(tt[0].t));
-    let start = ops::axpby(
-        ab_first.sqrt() as f32,
+    let start = q_sample(
+        sched,
         &ybar,
-        (1.0 - ab_first).sqrt() as f32,
+        tt[0].t,
         &ops::mul_bcast(&randn(gpu, &shape, seed, 0, 4)?, &s_dev)?,
     )?;
     // the y process's own reverse step (the DDPM posterior): fresh share (1 − ᾱ_t/ᾱ_s)/(1 − ᾱ_t)
@@ -289,7 +282,7 @@ fn start_joint<'a>(
     let mut rho = Vec::with_capacity(n);
     for i in 0..n {
         let (t, prev) = (tt[i].t, next_t(&tt, i));
-        let nu = transition_std(me.eta, ab(Some(t)), ab(prev));
+        let nu = sched.transition(t, prev, me.eta).sigma;
         rho.push((ab(prev) / ab(Some(t))).sqrt() as f32);
         let gain = sv.iter().map(|&s| 1.0 / s.max(MIN_SINGULAR)).collect();
         let next = match prev {

@@ -24,11 +24,12 @@
 //! DDPM).
 
 use super::dps::dps_step;
-use super::params::{show, solver_params};
+use super::params::show;
 use super::{Dps, Problem, PseudoInverse, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::diffusion::randn;
 use crate::error::Result;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {

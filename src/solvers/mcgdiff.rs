@@ -34,11 +34,11 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…,kappa=…,eta=…`; `measure=0` drops the
 //! potentials (plain DDIM particles).
 
-use super::params::solver_params;
 use super::smc::{KalmanStep, MIN_SINGULAR, ParticleSettings, Potential, ddim_mean, posterior, repeat_rows};
 use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
+use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -129,11 +129,7 @@ impl Solver for McgDiff {
         let mut plan = Vec::with_capacity(n);
         for i in 0..n {
             let (t, prev) = (tt[i].t, next_t(&tt, i));
-            let (ab_t, ab_p) = (ab(Some(t)), ab(prev));
-            let nu = me.eta
-                * ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p))
-                    .max(0.0)
-                    .sqrt();
+            let nu = sched.transition(t, prev, me.eta).sigma;
             let at_prev;
             let next = match prev {
                 Some(tp) => {

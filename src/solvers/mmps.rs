@@ -42,12 +42,13 @@
 //!
 //! `--set cg=…,eta=…`; `measure=0` drops the guidance (plain DDIM).
 
-use super::params::solver_params;
-use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps, tweedie};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps};
 use crate::autograd;
+use crate::diffusion::tweedie;
 use crate::diffusion::{Sampler, Timestep, randn, sampler_step};
 use crate::error::Result;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {
@@ -92,7 +93,7 @@ pub fn likelihood_score(p: &Problem, x: &Tensor, t: &Timestep, cov: Covariance) 
     let sy2 = (p.sigma_y * p.sigma_y) as f32;
     let xt = x.tracked();
     let eps = p.model.eps(&xt, t)?;
-    let x0 = tweedie(p, &xt, &eps, t.t, false)?;
+    let x0 = tweedie(p.schedule(), &xt, &eps, t.t, false)?;
     let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x0.detach())?)?;
     // J v by a VJP on the tape (J is symmetric for a score model)
     let jvp = |v: &Tensor| -> Result<Tensor> { Ok(autograd::backward(&x0, v, &[&xt])?.remove(0)) };
@@ -144,10 +145,10 @@ pub(crate) fn moment_step(
             ops::axpby(1.0, &mo.eps, -sigma, &mo.score)?
         }
     };
-    let x0 = tweedie(p, x, &eps, t.t, sched.clip_sample)?;
+    let x0 = tweedie(p.schedule(), x, &eps, t.t, sched.clip_sample)?;
     // the step's ε from the (clamped) estimate, so that a guidance that overshoots the data range
     // is not carried into x_s through ε (diffusers' `use_clipped_model_output`)
-    let eps = super::eps_from_x0(sched, x, &x0, t.t)?;
+    let eps = crate::diffusion::eps_from_x0(sched, x, &x0, t.t)?;
     let x = sampler_step(x, &eps, sched, t.t, next, sampler, seed, step)?;
     Ok(Stepped { x, x0: Some(x0) })
 }

@@ -4,8 +4,13 @@
 //! A solver is started into a [`Run`] that the caller advances one step at a time, reading the
 //! current sample and the current estimate of x0 after any step ([`Solver::solve`] is the loop over
 //! it). The shared pieces live here: the step loop with its NaN checks and pacing, the respaced
-//! [`Timestep`]s, Tweedie's estimate with the clamp policy of the model's schedule, the operator's
-//! pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM.
+//! [`Timestep`]s, the operator's pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM;
+//! a solver's parameters are declared once ([`params`]). The diffusion maths every solver uses —
+//! [`Schedule::transition`], [`crate::diffusion::q_sample`], Tweedie's estimate with its clamp
+//! ([`crate::diffusion::tweedie`]) — lives in [`crate::diffusion`].
+//!
+//! Adding a solver: its file (a [`crate::solver_params!`] declaration, `impl Solver` with
+//! `solver_params!(@solver)` and `start`) and one [`REGISTRY`] entry.
 
 mod blind_red_diff;
 mod daps;
@@ -638,8 +643,7 @@ pub fn prior_mean(model: &dyn Denoiser, shape: [usize; 3]) -> Result<Tensor> {
     let [c, h, w] = shape;
     let x = crate::diffusion::randn(model.gpu(), &[DRAWS, c, h, w], 0x3EA4, 0, 1)?;
     let eps = model.eps(&x, &Timestep::new(model.gpu(), t)?)?;
-    let (a, b) = sched.x0_coefficients(t);
-    let x0 = ops::axpby(a as f32, &x, b as f32, &eps)?;
+    let x0 = crate::diffusion::tweedie(sched, &x, &eps, t, false)?;
     let mean = ops::scale(&ops::col_sum(&x0, c * h * w)?, 1.0 / DRAWS as f32)?;
     ops::clamp(&mean.reshape(&[1, c, h, w])?, -1.0, 1.0)
 }
@@ -694,27 +698,6 @@ pub(crate) fn singulars(p: &Problem, svd: &dyn Svd, min: f64, on: bool) -> Resul
     Tensor::from_slice(p.model.gpu(), &[s.len()], &s)
 }
 
-/// Tweedie's estimate `x̂0 = (x_t − sqrt(1−ᾱ_t) ε) / sqrt(ᾱ_t)`, clamped to [-1, 1] when
-/// `clamp` is set (each solver states its policy: most follow the schedule's `clip_sample`).
-/// Differentiable through the clamp.
-pub(crate) fn tweedie(p: &Problem, x: &Tensor, eps: &Tensor, t: usize, clamp: bool) -> Result<Tensor> {
-    let (a, b) = p.schedule().x0_coefficients(t);
-    let x0 = ops::axpby(a as f32, x, b as f32, eps)?;
-    if clamp { ops::clamp(&x0, -1.0, 1.0) } else { Ok(x0) }
-}
-
-/// The noise that takes `x0` to `x_t` at timestep `t`, `ε = (x_t − sqrt(ᾱ_t) x0) / sqrt(1 − ᾱ_t)`
-/// (the inverse of [`tweedie`]).
-pub(crate) fn eps_from_x0(sched: &Schedule, x: &Tensor, x0: &Tensor, t: usize) -> Result<Tensor> {
-    let ab = sched.alpha_bar(Some(t));
-    ops::axpby(
-        (1.0 / (1.0 - ab).sqrt()) as f32,
-        x,
-        (-(ab / (1.0 - ab)).sqrt()) as f32,
-        x0,
-    )
-}
-
 /// `A⁺`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ` from its SVD with singular values below
 /// `min` dropped. Resolved once per solve, so that a loop applying it uploads nothing.
 pub(crate) struct PseudoInverse<'a> {
@@ -756,10 +739,4 @@ impl<'a> PseudoInverse<'a> {
                 .ok_or_else(|| Error::Input(format!("{} gave no pseudo-inverse", self.op.describe()))),
         }
     }
-}
-
-/// σ of timestep `t` in variance-exploding units, `sqrt((1 − ᾱ_t) / ᾱ_t)` (0 at the end, `None`).
-pub(crate) fn ve_sigma(sched: &Schedule, t: Option<usize>) -> f64 {
-    let ab = sched.alpha_bar(t);
-    ((1.0 - ab) / ab).sqrt()
 }

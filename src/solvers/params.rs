@@ -1,4 +1,4 @@
-//! A solver's parameters, declared once: [`solver_params!`] turns one declaration per solver into
+//! A solver's parameters, declared once: [`crate::solver_params!`] turns one declaration per solver into
 //! its struct, the reading of its `--set` pairs with defaults and ranges, and the settings it prints,
 //! with its registry name written once ([`Declared::NAME`]). The switch every solver takes,
 //! `measure`, is read once for all by [`super::create_for`] (as `restarts` is) and handed over in the
@@ -136,7 +136,7 @@ pub struct Setup {
     pub measure: bool,
 }
 
-/// What [`solver_params!`] gives a solver: its registry name, its parameters read from `--set`
+/// What [`crate::solver_params!`] gives a solver: its registry name, its parameters read from `--set`
 /// pairs, and its settings as printed.
 pub trait Declared: Sized {
     /// The registry name (`--solver`).
@@ -233,7 +233,7 @@ impl<T: Choice> Param for T {
 }
 
 /// How a parameter is printed where not as its value type prints it (`show = ...` in
-/// [`solver_params!`]); `None` leaves it out of the settings.
+/// [`crate::solver_params!`]); `None` leaves it out of the settings.
 pub mod show {
     /// Four decimal places (step sizes whose default is computed: DPS's ζ, RED-Diff's rate).
     pub fn places4(v: &f64) -> Option<String> {
@@ -271,6 +271,7 @@ pub mod show {
 /// Defaults are expressions that may use the fields before them and, when the header names it
 /// (`struct Dps("dps", kind)`), the operator's [`crate::operators::Kind`]. An optional
 /// `check = f;` after the fields runs `f(&mut solver) -> Result<()>` once all are read.
+#[macro_export]
 macro_rules! solver_params {
     (@read $s:ident $p:ident $f:ident steps($d:expr)) => {
         $s.steps.unwrap_or($d)
@@ -332,7 +333,7 @@ macro_rules! solver_params {
                 mut p: $crate::solvers::params::Params,
             ) -> $crate::error::Result<Self> {
                 $(let $kind = setup.caps.kind;)?
-                $(let $field: $ty = $crate::solvers::params::solver_params!(@read setup p $field $src($($arg)*));)*
+                $(let $field: $ty = $crate::solver_params!(@read setup p $field $src($($arg)*));)*
                 p.finish()?;
                 #[allow(unused_mut)]
                 let mut s = $name { $($field),* };
@@ -342,10 +343,9 @@ macro_rules! solver_params {
 
             fn pairs(&self) -> Vec<(String, String)> {
                 let mut out: Vec<(String, String)> = Vec::new();
-                $(out.extend($crate::solvers::params::solver_params!(@show self $field $($show)?));)*
+                $(out.extend($crate::solver_params!(@show self $field $($show)?));)*
                 out
             }
         }
     };
 }
-pub(crate) use solver_params;

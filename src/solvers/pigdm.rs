@@ -43,15 +43,15 @@
 //! `--set w=…,eta=…,min_singular=…,awd=0|1,clamp=0|1`; `measure=0` drops the guidance and starts
 //! from noise (plain DDIM).
 
-use super::params::solver_params;
 use super::{
     Problem, PseudoInverse, Run, Solver, Stepped, check_problem, next_t, require_svd, singulars, timesteps,
-    tweedie,
 };
 use crate::autograd;
-use crate::diffusion::{Sampler, randn, sampler_step};
+use crate::diffusion::tweedie;
+use crate::diffusion::{Sampler, q_sample, randn, sampler_step};
 use crate::error::Result;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {
@@ -90,9 +90,8 @@ impl Solver for PiGdm {
         let uty = svd.ut(p.y)?.reshape(&shape)?;
         let z = randn(gpu, &shape, seed, 0, 1)?;
         let x = if guided {
-            let ab = p.schedule().alpha_bar(Some(tt[0].t));
             let x0 = PseudoInverse::new(&p, self.min_singular, Self::NAME)?.apply(p.y)?;
-            ops::axpby(ab.sqrt() as f32, &x0, (1.0 - ab).sqrt() as f32, &z)?
+            q_sample(p.schedule(), &x0, tt[0].t, &z)?
         } else {
             z
         };
@@ -102,13 +101,13 @@ impl Solver for PiGdm {
             let (sched, t, next, step) = (p.schedule(), &tt[i], next_t(&tt, i), i as u32 + 1);
             if !guided {
                 let eps = p.model.eps(x, t)?;
-                let x0 = tweedie(&p, x, &eps, t.t, sched.clip_sample)?;
+                let x0 = tweedie(p.schedule(), x, &eps, t.t, sched.clip_sample)?;
                 let x = sampler_step(x, &eps, sched, t.t, next, sampler, seed, step)?;
                 return Ok(Stepped { x, x0: Some(x0) });
             }
             let x = x.tracked();
             let eps = p.model.eps(&x, t)?;
-            let x0 = tweedie(&p, &x, &eps, t.t, me.clamp)?;
+            let x0 = tweedie(p.schedule(), &x, &eps, t.t, me.clamp)?;
             // h = V Σ (Σ² + c)⁻¹ Uᵀ (y − A x̂0), with Uᵀ A x̂0 = Σ Vᵀ x̂0
             let ab_t = sched.alpha_bar(Some(t.t));
             let c = p.sigma_y * p.sigma_y / (1.0 - ab_t);
@@ -118,7 +117,7 @@ impl Solver for PiGdm {
             let xs = sampler_step(&x, &eps, sched, t.t, next, sampler, seed, step)?;
             let mut coeff = me.w * sched.alpha_bar(next).sqrt() * ab_t.sqrt();
             if !me.awd {
-                coeff *= 1.0 - super::ve_sigma(sched, next) / super::ve_sigma(sched, Some(t.t));
+                coeff *= 1.0 - sched.ve_sigma(next) / sched.ve_sigma(Some(t.t));
             }
             Ok(Stepped {
                 x: ops::axpby(1.0, &xs, coeff as f32, &g)?,

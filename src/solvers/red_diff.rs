@@ -32,12 +32,13 @@
 //! `--set lr=…,lambda=…,measure=0|1`; `measure=0` drops the data term, leaving the prior's pull
 //! alone.
 
-use super::params::{show, solver_params};
+use super::params::show;
 use super::{Problem, Run, Solver, Stepped, check_problem, timesteps};
 use crate::autograd;
-use crate::diffusion::randn;
+use crate::diffusion::{q_sample, randn};
 use crate::error::{Error, Result};
 use crate::ops::{self, Adam};
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {
@@ -169,11 +170,10 @@ impl RedFit {
         seed: u64,
         step: u32,
     ) -> Result<Tensor> {
-        let ab = p.schedule().alpha_bar(Some(t.t));
         let noise = randn(p.model.gpu(), mu.shape(), seed, step, 0)?;
-        let xt = ops::axpby(ab.sqrt() as f32, mu, (1.0 - ab).sqrt() as f32, &noise)?;
+        let xt = q_sample(p.schedule(), mu, t.t, &noise)?;
         let eps = p.model.eps(&xt, t)?;
-        let w = self.lambda * ((1.0 - ab) / ab).sqrt() / self.d;
+        let w = self.lambda * p.schedule().ve_sigma(Some(t.t)) / self.d;
         ops::axpby(w as f32, &eps, -w as f32, &noise)
     }
 

@@ -30,12 +30,12 @@
 //!
 //! `--set k=…,r=…,sigma_min=…`; `measure=0` drops the likelihood term (unconditional annealed Langevin).
 
-use super::params::solver_params;
-use super::{Problem, Run, Solver, Stepped, check_problem, require_linear, timesteps_of, ve_sigma};
+use super::{Problem, Run, Solver, Stepped, check_problem, require_linear, timesteps_of};
 use crate::diffusion::Schedule;
-use crate::diffusion::randn;
+use crate::diffusion::{randn, tweedie_ve};
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 solver_params! {
@@ -78,7 +78,7 @@ impl Solver for ScoreAld {
         let gpu = p.model.gpu();
         let ts = levels(p.schedule(), self.levels, self.sigma_min)?;
         let tt = timesteps_of(&p, &ts)?;
-        let sig0 = ve_sigma(p.schedule(), Some(tt[0].t));
+        let sig0 = p.schedule().ve_sigma(Some(tt[0].t));
         let x = ops::scale(&randn(gpu, &shape, seed, 0, 1)?, sig0 as f32)?;
         let n = tt.len();
         // Tweedie's estimate x̂0 = x̃ − σ ε at level i, clamped when the schedule says so; the score
@@ -87,12 +87,7 @@ impl Solver for ScoreAld {
             let sched = p.schedule();
             let ab = sched.alpha_bar(Some(tt[i].t));
             let eps = p.model.eps(&ops::scale(x, ab.sqrt() as f32)?, &tt[i])?;
-            let x0 = ops::axpby(1.0, x, -ve_sigma(sched, Some(tt[i].t)) as f32, &eps)?;
-            if sched.clip_sample {
-                ops::clamp(&x0, -1.0, 1.0)
-            } else {
-                Ok(x0)
-            }
+            tweedie_ve(sched, x, &eps, tt[i].t, sched.clip_sample)
         });
         let (d1, levels) = (denoise.clone(), tt_sigmas(&p, &ts));
         let step = move |x: &Tensor, i: usize| {
@@ -122,7 +117,7 @@ impl Solver for ScoreAld {
 
 /// σ (variance-exploding units) of each level.
 fn tt_sigmas(p: &Problem, ts: &[usize]) -> Vec<f64> {
-    ts.iter().map(|&t| ve_sigma(p.schedule(), Some(t))).collect()
+    ts.iter().map(|&t| p.schedule().ve_sigma(Some(t))).collect()
 }
 
 /// `n` noise levels geometric in σ between the schedule's largest and `sigma_min` (at least its
@@ -135,7 +130,7 @@ fn levels(sched: &Schedule, n: usize, sigma_min: f64) -> Result<Vec<usize>> {
             "score-ald: {n} levels for a schedule of {len} timesteps (use 1 to {len})"
         )));
     }
-    let sig: Vec<f64> = (0..len).map(|t| ve_sigma(sched, Some(t))).collect();
+    let sig: Vec<f64> = (0..len).map(|t| sched.ve_sigma(Some(t))).collect();
     let (hi, lo) = (sig[len - 1].ln(), sig[0].max(sigma_min).min(sig[len - 1]).ln());
     let mut ts: Vec<usize> = Vec::with_capacity(n);
     for i in 0..n {

@@ -42,7 +42,7 @@ impl Choice for Output {
 }
 
 /// The four keys a particle solver takes, read and printed as one parameter (`particles: ParticleSettings
-/// = set(ParticleSettings::new(K, ESS))` in [`super::params::solver_params!`]).
+/// = set(ParticleSettings::new(K, ESS))` in [`crate::solver_params!`]).
 impl Param for ParticleSettings {
     fn read(p: &mut Params, _: &'static str, d: Self, _: impl RangeBounds<Self>) -> Result<Self> {
         Ok(ParticleSettings {
@@ -301,22 +301,13 @@ pub(crate) fn ddim_mean(
     chunk: usize,
 ) -> Result<(Tensor, f64, Tensor)> {
     let sched = p.schedule();
-    let (ab_t, ab_p) = (sched.alpha_bar(Some(t.t)), sched.alpha_bar(prev));
-    let nu = eta
-        * ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p))
-            .max(0.0)
-            .sqrt();
+    let tr = sched.transition(t.t, prev, eta);
     let outs = chunked(x, chunk, |xc, _| {
         let eps = p.model.eps(xc, t)?;
-        let x0 = super::tweedie(p, xc, &eps, t.t, sched.clip_sample)?;
-        let e = super::eps_from_x0(sched, xc, &x0, t.t)?;
-        let m = ops::axpby(
-            ab_p.sqrt() as f32,
-            &x0,
-            (1.0 - ab_p - nu * nu).max(0.0).sqrt() as f32,
-            &e,
-        )?;
+        let x0 = crate::diffusion::tweedie(sched, xc, &eps, t.t, sched.clip_sample)?;
+        let e = crate::diffusion::eps_from_x0(sched, xc, &x0, t.t)?;
+        let m = ops::axpby(tr.ab_s.sqrt() as f32, &x0, tr.c_eps as f32, &e)?;
         Ok(vec![m, x0])
     })?;
-    Ok((outs[0].clone(), nu, outs[1].clone()))
+    Ok((outs[0].clone(), tr.sigma, outs[1].clone()))
 }

@@ -18,12 +18,12 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…`; `measure=0` drops the replacement and
 //! the weights (plain DDPM particles).
 
-use super::params::solver_params;
 use super::smc::{ParticleSettings, ddim_mean, posterior, repeat_rows};
 use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps};
-use crate::diffusion::randn;
+use crate::diffusion::{q_sample_from, randn};
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -78,15 +78,11 @@ impl Solver for SmcDiff {
         // the forward trajectory of y, from the last timestep up to the first (shared by the particles)
         let shape = [b, c, h, w];
         let mut traj: Vec<Tensor> = Vec::with_capacity(n);
-        let mut prev_ab = 1.0;
         let mut cur = p.y.clone();
         for i in (0..n).rev() {
-            let ab = sched.alpha_bar(Some(tt[i].t));
-            let r = ab / prev_ab;
             let z = randn(gpu, &shape, seed, i as u32, 5)?;
-            cur = ops::axpby(r.sqrt() as f32, &cur, (1.0 - r).sqrt() as f32, &z)?;
+            cur = q_sample_from(sched, &cur, next_t(&tt, i), tt[i].t, &z)?;
             traj.push(cur.clone());
-            prev_ab = ab;
         }
         traj.reverse(); // traj[i] is y at tt[i]
         let traj: Vec<Tensor> = traj.iter().map(|t| repeat_rows(t, k)).collect::<Result<_>>()?;

@@ -74,13 +74,15 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…,clamp=0|1,balance=0|1,gram=…,twist=…`; `measure=0` drops
 //! the twist (plain DDPM particles with equal weights).
 
-use super::params::{show, solver_params};
+use super::params::show;
 use super::smc::{ParticleSettings, chunked, posterior, repeat_rows, sq_dist};
-use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::autograd;
 use crate::diffusion::randn;
+use crate::diffusion::tweedie;
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -203,7 +205,7 @@ impl Solver for Tds {
                 let yc = ops::particles::rows(&y, row, rows)?;
                 let xt = xc.tracked();
                 let eps = p.model.eps(&xt, t)?;
-                let x0 = tweedie(&p, &xt, &eps, t.t, sched.clip_sample)?;
+                let x0 = tweedie(p.schedule(), &xt, &eps, t.t, sched.clip_sample)?;
                 // r = y − A(x̂0) on the tape, so that the gradient takes any forward model: the
                 // VJP of r with −r is Jᵀ A'ᵀ r = −∇ ½‖r‖²
                 let r = ops::axpby(1.0, &yc, -1.0, &p.op.forward(&x0)?)?;
@@ -255,11 +257,9 @@ impl Solver for Tds {
                     x0: Some(x0),
                 });
             };
-            let ab_s = sched.alpha_bar(Some(next));
-            let beta = 1.0 - ab_t / ab_s;
-            let c1 = ab_s.sqrt() * beta / (1.0 - ab_t);
-            let c2 = (ab_t / ab_s).sqrt() * (1.0 - ab_s) / (1.0 - ab_t);
-            let var = beta * (1.0 - ab_s) / (1.0 - ab_t);
+            // the DDPM posterior q(x_s | x_t, x̂0) = N(c1 x̂0 + c2 x_t, var)
+            let tr = sched.transition(t.t, Some(next), 1.0);
+            let (ab_s, c1, c2, var) = (tr.ab_s, tr.c_x0, tr.c_x, tr.var);
             // x̂0_tw = x̂0 + ρ (1−ᾱ)/sqrt(ᾱ) ∇ log p̃, ∇ log p̃ = VJP(Aᵀ W r)
             let rho = if me.balance {
                 (1.0 - ab_s) / (1.0 - ab_t)

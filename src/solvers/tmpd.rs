@@ -21,9 +21,9 @@
 //! Defaults: 100 steps, DDIM η = 1 (ancestral). `--set eta=…`; `measure=0` drops the guidance.
 
 use super::mmps::{Covariance, moment_run};
-use super::params::solver_params;
 use super::{Problem, Run, Solver};
 use crate::error::Result;
+use crate::solver_params;
 
 solver_params! {
     /// TMPD with DDIM steps.
