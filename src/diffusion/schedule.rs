@@ -268,6 +268,23 @@ mod tests {
     }
 
     #[test]
+    fn transition_is_ddpm_at_eta_1_and_forward_noising_inverts_from_x0() {
+        let s = Schedule::ddpm_default();
+        let tr = s.transition(500, Some(480), 1.0);
+        assert!((tr.sigma - tr.var.sqrt()).abs() < 1e-12);
+        assert!((tr.c_eps * tr.c_eps + tr.sigma * tr.sigma + tr.ab_s - 1.0).abs() < 1e-12);
+        let end = s.transition(20, None, 0.3);
+        assert!(end.sigma == 0.0 && end.c_eps.abs() < 1e-12 && end.c_x.abs() < 1e-12);
+        let (a, b) = s.q_coefficients(None, 300);
+        let ab = s.alpha_bar(Some(300));
+        assert!(a == ab.sqrt() && b == (1.0 - ab).sqrt());
+        // two forward hops compose into one
+        let (a1, b1) = s.q_coefficients(None, 100);
+        let (a2, b2) = s.q_coefficients(Some(100), 300);
+        assert!((a1 * a2 - a).abs() < 1e-12 && ((a2 * b1).powi(2) + b2 * b2 - b * b).abs() < 1e-12);
+    }
+
+    #[test]
     fn respacing_is_strided_and_descending() {
         assert_eq!(respace(1000, 4).unwrap(), vec![750, 500, 250, 0]);
         assert_eq!(respace(10, 10).unwrap(), (0..10).rev().collect::<Vec<_>>());
