@@ -35,13 +35,13 @@ mod tds;
 mod tmpd;
 
 pub use blind_red_diff::BlindRedDiff;
-pub use daps::Daps;
+pub use daps::{Daps, Preset};
 pub use ddnm::Ddnm;
 pub use ddrm::Ddrm;
 pub use diffpir::{DataProximal, DiffPir};
 pub use dmplug::{DdimChain, DmPlug};
-pub use dps::Dps;
-pub use fps::Fps;
+pub use dps::{Dps, Variance};
+pub use fps::{Filter, Fps};
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
