@@ -1,8 +1,9 @@
-//! A solver's parameters, declared once: [`crate::solver_params!`] turns one declaration per solver into
-//! its struct, the reading of its `--set` pairs with defaults and ranges, and the settings it prints,
-//! with its registry name written once ([`Declared::NAME`]). The switch every solver takes,
-//! `measure`, is read once for all by [`super::create_for`] (as `restarts` is) and handed over in the
-//! [`Setup`].
+//! A solver's parameters, declared once: [`crate::solver_params!`] turns one declaration per
+//! solver into its struct, the reading of its `--set` pairs with defaults and ranges, and the
+//! settings it prints, with its registry name written once ([`Declared::NAME`]). The switch every
+//! solver takes, `measure`, is read once for all by [`super::create_for`] (as `restarts` is) and
+//! handed over in the [`Setup`]; a word parameter is a [`Choice`], the particle solvers' four keys
+//! one [`Param`] ([`super::smc::ParticleSettings`]).
 
 use super::Solver;
 use crate::error::{Error, Result};
@@ -92,11 +93,6 @@ impl Params {
                 self.solver
             ))),
         }
-    }
-
-    /// A word (a preset's name) with its default; the caller checks it against its choices.
-    pub fn word(&mut self, key: &str, default: &str) -> Result<String> {
-        Ok(self.raw(key)?.unwrap_or_else(|| default.to_string()))
     }
 
     /// A switch with its default, given as `1` or `0`.
