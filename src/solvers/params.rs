@@ -267,6 +267,9 @@ pub mod show {
 /// Defaults are expressions that may use the fields before them and, when the header names it
 /// (`struct Dps("dps", kind)`), the operator's [`crate::operators::Kind`]. An optional
 /// `check = f;` after the fields runs `f(&mut solver) -> Result<()>` once all are read.
+///
+/// Inside `impl Solver for ...`, `solver_params!(@solver);` writes `name` and `settings` from the
+/// declaration (`solver_params!(@particle_solver);` also `gives_std`, for a particle solver).
 #[macro_export]
 macro_rules! solver_params {
     (@read $s:ident $p:ident $f:ident steps($d:expr)) => {
@@ -295,6 +298,13 @@ macro_rules! solver_params {
 
         fn settings(&self) -> Vec<(String, String)> {
             $crate::solvers::params::Declared::pairs(self)
+        }
+    };
+    (@particle_solver) => {
+        $crate::solver_params!(@solver);
+
+        fn gives_std(&self) -> bool {
+            true
         }
     };
     (
@@ -372,6 +382,15 @@ mod tests {
             assert_eq!(again.settings(), printed, "{}", e.name);
             assert_eq!(again.name(), e.name);
         }
+    }
+
+    /// The particle solvers are those that say they give a standard deviation.
+    #[test]
+    fn particle_solvers_come_from_the_registry() {
+        assert_eq!(
+            super::super::particle_solvers(),
+            ["tds", "smcdiff", "mcgdiff", "fps"]
+        );
     }
 
     /// A word parameter names the solver and its words when given another.

@@ -41,11 +41,7 @@ solver_params! {
 }
 
 impl Solver for SmcDiff {
-    solver_params!(@solver);
-
-    fn gives_std(&self) -> bool {
-        true
-    }
+    solver_params!(@particle_solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
