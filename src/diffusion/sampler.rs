@@ -23,21 +23,14 @@ pub enum Sampler {
 /// Coefficients of `x_s = c_x0 x̂0 + c_x x_t + c_eps ε + σ z` for the step from `t` to `s` (`None`:
 /// the end of sampling, ᾱ = 1).
 pub fn step_coefficients(sched: &Schedule, t: usize, s: Option<usize>, sampler: Sampler) -> [f64; 4] {
-    let ab_t = sched.alpha_bar(Some(t));
-    let ab_s = sched.alpha_bar(s);
     match sampler {
         Sampler::Ddpm => {
-            let alpha = ab_t / ab_s;
-            let beta = 1.0 - alpha;
-            let c_x0 = ab_s.sqrt() * beta / (1.0 - ab_t);
-            let c_x = alpha.sqrt() * (1.0 - ab_s) / (1.0 - ab_t);
-            let var = (beta * (1.0 - ab_s) / (1.0 - ab_t)).max(0.0);
-            [c_x0, c_x, 0.0, var.sqrt()]
+            let tr = sched.transition(t, s, 1.0);
+            [tr.c_x0, tr.c_x, 0.0, tr.var.max(0.0).sqrt()]
         }
         Sampler::Ddim { eta } => {
-            let sigma = eta * ((1.0 - ab_s) / (1.0 - ab_t)).sqrt() * (1.0 - ab_t / ab_s).max(0.0).sqrt();
-            let c_eps = (1.0 - ab_s - sigma * sigma).max(0.0).sqrt();
-            [ab_s.sqrt(), 0.0, c_eps, sigma]
+            let tr = sched.transition(t, s, eta);
+            [tr.ab_s.sqrt(), 0.0, tr.c_eps, tr.sigma]
         }
     }
 }
@@ -142,11 +135,9 @@ pub fn sampler_step_learned(
     seed: u64,
     step: u32,
 ) -> Result<Tensor> {
-    let ab = sched.alpha_bar(Some(t));
-    let ab_s = sched.alpha_bar(s);
+    let tr = sched.transition(t, s, 1.0);
     let [c_x0, c_x, _, sigma] = step_coefficients(sched, t, s, Sampler::Ddpm);
-    let beta = 1.0 - ab / ab_s;
-    let post = beta * (1.0 - ab_s) / (1.0 - ab);
+    let (beta, post) = (tr.beta, tr.var);
     let c = if sigma > 0.0 && post > 0.0 {
         [c_x0, c_x, 0.0, sigma, post.ln(), beta.ln()]
     } else {

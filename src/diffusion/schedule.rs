@@ -152,6 +152,66 @@ impl Schedule {
         let ab = self.alphas_cumprod[t];
         (1.0 / ab.sqrt(), -(1.0 - ab).sqrt() / ab.sqrt())
     }
+
+    /// The forward process from timestep `s` (`None`: from x0) to a later `t`:
+    /// `x_t = a x_s + b ε` with `a = sqrt(ᾱ_t / ᾱ_s)`, `b = sqrt(1 − ᾱ_t / ᾱ_s)`.
+    pub fn q_coefficients(&self, s: Option<usize>, t: usize) -> (f64, f64) {
+        let r = self.alpha_bar(Some(t)) / self.alpha_bar(s);
+        (r.sqrt(), (1.0 - r).sqrt())
+    }
+
+    /// σ of timestep `t` in variance-exploding units, `sqrt((1 − ᾱ_t) / ᾱ_t)` (0 at the end,
+    /// `None`).
+    pub fn ve_sigma(&self, t: Option<usize>) -> f64 {
+        let ab = self.alpha_bar(t);
+        ((1.0 - ab) / ab).sqrt()
+    }
+
+    /// The reverse step from timestep `t` to the earlier `s` (`None`: the end of sampling, ᾱ = 1)
+    /// with DDIM's stochasticity `eta`: the DDPM posterior `q(x_s | x_t, x̂0)` and DDIM's update
+    /// (see [`Transition`]). The one place these coefficients are written.
+    pub fn transition(&self, t: usize, s: Option<usize>, eta: f64) -> Transition {
+        let ab_t = self.alpha_bar(Some(t));
+        let ab_s = self.alpha_bar(s);
+        let alpha = ab_t / ab_s;
+        let beta = 1.0 - alpha;
+        let sigma = eta * ((1.0 - ab_s) / (1.0 - ab_t)).sqrt() * (1.0 - ab_t / ab_s).max(0.0).sqrt();
+        Transition {
+            ab_t,
+            ab_s,
+            beta,
+            c_x0: ab_s.sqrt() * beta / (1.0 - ab_t),
+            c_x: alpha.sqrt() * (1.0 - ab_s) / (1.0 - ab_t),
+            var: beta * (1.0 - ab_s) / (1.0 - ab_t),
+            sigma,
+            c_eps: (1.0 - ab_s - sigma * sigma).max(0.0).sqrt(),
+        }
+    }
+}
+
+/// The coefficients of one reverse step from `x_t` to `x_s` ([`Schedule::transition`]).
+///
+/// DDPM (Ho et al. 2020): the posterior `q(x_s | x_t, x̂0) = N(c_x0 x̂0 + c_x x_t, var)`.
+/// DDIM (Song et al. 2021): `x_s = sqrt(ᾱ_s) x̂0 + c_eps ε + σ z`, with η = 1 giving DDPM's
+/// variance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transition {
+    /// ᾱ_t.
+    pub ab_t: f64,
+    /// ᾱ_s (1 at the end).
+    pub ab_s: f64,
+    /// β of the respaced step, `1 − ᾱ_t / ᾱ_s`.
+    pub beta: f64,
+    /// The DDPM posterior mean's coefficient of x̂0, `sqrt(ᾱ_s) β / (1 − ᾱ_t)`.
+    pub c_x0: f64,
+    /// The DDPM posterior mean's coefficient of x_t, `sqrt(ᾱ_t / ᾱ_s) (1 − ᾱ_s) / (1 − ᾱ_t)`.
+    pub c_x: f64,
+    /// The DDPM posterior variance β̃ = `β (1 − ᾱ_s) / (1 − ᾱ_t)` ("fixed small").
+    pub var: f64,
+    /// DDIM's σ: `η sqrt((1 − ᾱ_s) / (1 − ᾱ_t)) sqrt(1 − ᾱ_t / ᾱ_s)`.
+    pub sigma: f64,
+    /// DDIM's coefficient of ε: `sqrt(1 − ᾱ_s − σ²)`.
+    pub c_eps: f64,
 }
 
 /// `steps` timesteps out of `t_train`, evenly strided and descending, ending at 0 (diffusers'
@@ -205,6 +265,23 @@ mod tests {
         );
         let c = Schedule::cosine(1000);
         assert!(c.alphas_cumprod.windows(2).all(|w| w[1] < w[0]));
+    }
+
+    #[test]
+    fn transition_is_ddpm_at_eta_1_and_forward_noising_inverts_from_x0() {
+        let s = Schedule::ddpm_default();
+        let tr = s.transition(500, Some(480), 1.0);
+        assert!((tr.sigma - tr.var.sqrt()).abs() < 1e-12);
+        assert!((tr.c_eps * tr.c_eps + tr.sigma * tr.sigma + tr.ab_s - 1.0).abs() < 1e-12);
+        let end = s.transition(20, None, 0.3);
+        assert!(end.sigma == 0.0 && end.c_eps.abs() < 1e-12 && end.c_x.abs() < 1e-12);
+        let (a, b) = s.q_coefficients(None, 300);
+        let ab = s.alpha_bar(Some(300));
+        assert!(a == ab.sqrt() && b == (1.0 - ab).sqrt());
+        // two forward hops compose into one
+        let (a1, b1) = s.q_coefficients(None, 100);
+        let (a2, b2) = s.q_coefficients(Some(100), 300);
+        assert!((a1 * a2 - a).abs() < 1e-12 && ((a2 * b1).powi(2) + b2 * b2 - b * b).abs() < 1e-12);
     }
 
     #[test]

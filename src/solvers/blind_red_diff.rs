@@ -33,57 +33,32 @@
 //! 24.11, 20.64, 23.53; kernel error at the start 0.46, 0.42, 0.74).
 //! `--set lr=…,lambda=…,kernel_lr=…,measure=0|1`.
 
+use super::params::show;
 use super::red_diff::{RedFit, initial_mean};
-use super::{Params, Problem, RedDiff, Run, Solver, Stepped, check_blind_problem, timesteps};
+use super::{Problem, RedDiff, Run, Solver, Stepped, check_blind_problem, timesteps};
 use crate::error::{Error, Result};
 use crate::ops::{self, Adam};
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// Blind RED-Diff with Adam on the image and on the kernel.
-#[derive(Debug, Clone, Copy)]
-pub struct BlindRedDiff {
-    /// Number of timesteps (one joint step each).
-    pub steps: usize,
-    /// Adam's learning rate for μ.
-    pub lr: f64,
-    /// λ, the weight of the denoising regulariser.
-    pub lambda: f64,
-    /// Adam's learning rate for the kernel.
-    pub kernel_lr: f64,
-    /// Whether the data term is used (without it the kernel never moves).
-    pub measure: bool,
-}
-
-impl BlindRedDiff {
-    /// Blind RED-Diff with `steps` (default 100) and `--set lr=…,lambda=…,kernel_lr=…,measure=…`.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let steps = steps.unwrap_or(100);
-        let mut p = Params::new("blind-red-diff", sets);
-        let b = BlindRedDiff {
-            steps,
-            lr: p.f64("lr", RedDiff::default_lr(steps), 1e-6, 1e3)?,
-            lambda: p.f64("lambda", 0.25, 0.0, 1e4)?,
-            kernel_lr: p.f64("kernel_lr", 1e-2, 1e-8, 1.0)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(b)
+solver_params! {
+    /// Blind RED-Diff with Adam on the image and on the kernel.
+    pub struct BlindRedDiff("blind-red-diff") {
+        /// Number of timesteps (one joint step each).
+        steps: usize = steps(100);
+        /// Adam's learning rate for μ.
+        lr: f64 = set(RedDiff::default_lr(steps), 1e-6..=1e3), show = show::places4;
+        /// λ, the weight of the denoising regulariser.
+        lambda: f64 = set(0.25, 0.0..=1e4);
+        /// Adam's learning rate for the kernel.
+        kernel_lr: f64 = set(1e-2, 1e-8..=1.0);
+        /// Whether the data term is used (without it the kernel never moves).
+        measure: bool = measure(), show = show::hidden;
     }
 }
 
 impl Solver for BlindRedDiff {
-    fn name(&self) -> &'static str {
-        "blind-red-diff"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("lr".into(), format!("{:.4}", self.lr)),
-            ("lambda".into(), self.lambda.to_string()),
-            ("kernel_lr".into(), self.kernel_lr.to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let p = *p;
@@ -118,6 +93,6 @@ impl Solver for BlindRedDiff {
                 x0: Some(mu.clone()),
             })
         };
-        Ok(Run::new("blind-red-diff", p.model.gpu(), mu, n, step, None))
+        Ok(Run::new(Self::NAME, p.model.gpu(), mu, n, step, None))
     }
 }

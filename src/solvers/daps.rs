@@ -33,11 +33,13 @@
 //!
 //! `--set preset=1k|light,ode=…,langevin=…,lr=…,tau=…`; `measure=0` drops the data term.
 
-use super::{Params, Problem, Run, Solver, Stepped, check_problem};
+use super::params::{Choice, show};
+use super::{Problem, Run, Solver, Stepped, check_problem};
 use crate::autograd;
 use crate::diffusion::{Schedule, Timestep, randn};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
 /// σ_max and σ_min of the annealing grid, σ at the end of each inner ODE, and EDM's ρ.
@@ -48,21 +50,57 @@ const RHO: f64 = 7.0;
 /// Where the Langevin step size ends, relative to `lr`.
 const LR_MIN_RATIO: f64 = 0.01;
 
-/// DAPS with Langevin dynamics in x0 space.
-#[derive(Debug, Clone, Copy)]
-pub struct Daps {
+solver_params! {
+    /// DAPS with Langevin dynamics in x0 space.
+    pub struct Daps("daps", kind) {
+        /// The preset the defaults of `steps` and `ode` come from (printed as those).
+        preset: Preset = set(Preset::OneK), show = show::hidden;
+        /// Annealing levels.
+        steps: usize = steps(preset.levels());
+        /// Euler steps of the inner probability-flow ODE.
+        ode: usize = set(preset.ode(), 1..);
+        /// Langevin steps per level.
+        langevin: usize = set(100);
+        /// Langevin step size at the first level.
+        lr: f64 = set(Daps::default_lr(kind), 0.0..=1.0), show = show::exp;
+        /// τ of the data term.
+        tau: f64 = set(0.01, 1e-6..=1e3);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
+    }
+}
+
+/// DAPS's presets of annealing levels and ODE steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// The paper's DAPS-1K: 200 levels × 5 ODE steps.
+    OneK,
+    /// 25 levels × 2 ODE steps, for machines without a GPU.
+    Light,
+}
+
+impl Preset {
     /// Annealing levels.
-    pub steps: usize,
-    /// Euler steps of the inner probability-flow ODE.
-    pub ode: usize,
-    /// Langevin steps per level.
-    pub langevin: usize,
-    /// Langevin step size at the first level.
-    pub lr: f64,
-    /// τ of the data term.
-    pub tau: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
+    pub fn levels(self) -> usize {
+        match self {
+            Preset::OneK => 200,
+            Preset::Light => 25,
+        }
+    }
+
+    /// ODE steps per level.
+    pub fn ode(self) -> usize {
+        match self {
+            Preset::OneK => 5,
+            Preset::Light => 2,
+        }
+    }
+}
+
+impl Choice for Preset {
+    const WORDS: &'static [(&'static str, Self)] = &[("1k", Preset::OneK), ("light", Preset::Light)];
+    const EXPECTS: &'static str =
+        "the preset 1k (200 levels × 5 ODE steps, the paper's DAPS-1K) or light (25 × 2)";
 }
 
 impl Daps {
@@ -74,36 +112,6 @@ impl Daps {
             Kind::Inpainting { region: true } | Kind::Deblurring { motion: true } => 5e-5,
             _ => 1e-4,
         }
-    }
-
-    /// DAPS for a problem of `kind` with `steps` levels and `--set` parameters.
-    pub fn new(
-        kind: crate::operators::Kind,
-        steps: Option<usize>,
-        sets: &[(String, String)],
-    ) -> Result<Self> {
-        let mut p = Params::new("daps", sets);
-        let preset = p.word("preset", "1k")?;
-        let (levels, ode) = match preset.as_str() {
-            "1k" => (200, 5),
-            "light" => (25, 2),
-            other => {
-                return Err(Error::Input(format!(
-                    "--set preset={other}: daps has the presets 1k (200 levels × 5 ODE steps, the \
-                     paper's DAPS-1K) and light (25 × 2)"
-                )));
-            }
-        };
-        let d = Daps {
-            steps: steps.unwrap_or(levels),
-            ode: p.usize("ode", ode, 1)?,
-            langevin: p.usize("langevin", 100, 0)?,
-            lr: p.f64("lr", Self::default_lr(kind), 0.0, 1.0)?,
-            tau: p.f64("tau", 0.01, 1e-6, 1e3)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
     }
 }
 
@@ -120,7 +128,7 @@ fn nearest_t(sched: &Schedule, sigma: f64) -> usize {
     let ls = sigma.ln();
     (0..sched.len())
         .min_by(|&a, &b| {
-            let d = |t: usize| (super::ve_sigma(sched, Some(t)).ln() - ls).abs();
+            let d = |t: usize| (sched.ve_sigma(Some(t)).ln() - ls).abs();
             d(a).total_cmp(&d(b))
         })
         .unwrap_or(0)
@@ -141,7 +149,7 @@ fn levels(p: &Problem, sigmas: &[f64]) -> Result<Vec<Level>> {
         .map(|t| {
             Ok(Level {
                 t: Timestep::new(p.model.gpu(), t)?,
-                sigma: super::ve_sigma(sched, Some(t)),
+                sigma: sched.ve_sigma(Some(t)),
             })
         })
         .collect()
@@ -155,20 +163,7 @@ fn denoise(p: &Problem, x: &Tensor, l: &Level) -> Result<Tensor> {
 }
 
 impl Solver for Daps {
-    fn name(&self) -> &'static str {
-        "daps"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("ode".into(), self.ode.to_string()),
-            ("langevin".into(), self.langevin.to_string()),
-            ("lr".into(), format!("{:e}", self.lr)),
-            ("tau".into(), self.tau.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
@@ -180,7 +175,7 @@ impl Solver for Daps {
         anneal.pop();
         let anneal: Vec<f64> = anneal
             .iter()
-            .map(|&s| super::ve_sigma(sched, Some(nearest_t(sched, s))))
+            .map(|&s| sched.ve_sigma(Some(nearest_t(sched, s))))
             .collect();
         // each level's inner ODE grid, snapped and made once
         let odes: Vec<Vec<Level>> = anneal
@@ -227,7 +222,7 @@ impl Solver for Daps {
             };
             Ok(Stepped { x, x0: Some(x0) })
         };
-        Ok(Run::new("daps", gpu, x, n, step, None))
+        Ok(Run::new(Self::NAME, gpu, x, n, step, None))
     }
 }
 

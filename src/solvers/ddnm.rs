@@ -26,61 +26,35 @@
 //! ignores the measurement (plain DDIM with η).
 
 use super::spectral::{DdnmStep, ddnm_step};
-use super::{Params, Problem, Run, Solver, SpectralRun};
+use super::{Problem, Run, Solver, SpectralRun};
 use crate::diffusion::randn;
 use crate::error::Result;
+use crate::solver_params;
 
-/// DDNM / DDNM+ in the operator's SVD space.
-#[derive(Debug, Clone, Copy)]
-pub struct Ddnm {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// η.
-    pub eta: f64,
-    /// The noisy-case λ_t, γ_t (DDNM+).
-    pub plus: bool,
-    /// Singular values below this count as zero.
-    pub min_singular: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl Ddnm {
-    /// DDNM+ with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("ddnm", sets);
-        let d = Ddnm {
-            steps: steps.unwrap_or(100),
-            eta: p.f64("eta", 0.85, 0.0, 1.0)?,
-            plus: p.flag("plus", true)?,
-            min_singular: p.f64("min_singular", 3e-2, 0.0, f64::INFINITY)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// DDNM / DDNM+ in the operator's SVD space.
+    pub struct Ddnm("ddnm") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// η.
+        eta: f64 = set(0.85, 0.0..=1.0);
+        /// The noisy-case λ_t, γ_t (DDNM+).
+        plus: bool = set(true);
+        /// Singular values below this count as zero.
+        min_singular: f64 = set(3e-2, 0.0..);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
 impl Solver for Ddnm {
-    fn name(&self) -> &'static str {
-        "ddnm"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("eta".into(), self.eta.to_string()),
-            ("plus".into(), (self.plus as u8).to_string()),
-            ("min_singular".into(), self.min_singular.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
-        let run = SpectralRun::new(&p, "ddnm", self.min_singular, self.measure)?;
+        let run = SpectralRun::new(&p, Self::NAME, self.min_singular, self.measure)?;
         let x = randn(p.model.gpu(), &run.shape, seed, 0, 1)?;
-        run.run(&p, "ddnm", (x, self.steps), seed, move |sp, next| {
+        run.run(&p, Self::NAME, (x, self.steps), seed, move |sp, next| {
             let ab = p.schedule().alpha_bar(next);
             let st = DdnmStep {
                 a: ab.sqrt(),

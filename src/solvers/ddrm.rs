@@ -25,61 +25,35 @@
 //! unseen: plain DDIM with η), the check that the measurement term does the work.
 
 use super::spectral::{DdrmStep, ddrm_step};
-use super::{Params, Problem, Run, Solver, SpectralRun, ve_sigma};
+use super::{Problem, Run, Solver, SpectralRun};
 use crate::diffusion::randn;
 use crate::error::Result;
+use crate::solver_params;
 
-/// DDRM in the operator's SVD space.
-#[derive(Debug, Clone, Copy)]
-pub struct Ddrm {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// η (stochasticity of the unseen and less-noisy coordinates).
-    pub eta: f64,
-    /// η_b (weight of the measurement where it is noisier than `x_t`).
-    pub eta_b: f64,
-    /// Singular values below this count as zero.
-    pub min_singular: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl Ddrm {
-    /// DDRM with `steps` (default 20) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("ddrm", sets);
-        let d = Ddrm {
-            steps: steps.unwrap_or(20),
-            eta: p.f64("eta", 0.85, 0.0, 1.0)?,
-            eta_b: p.f64("eta_b", 1.0, 0.0, 1.0)?,
-            min_singular: p.f64("min_singular", 3e-2, 0.0, f64::INFINITY)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// DDRM in the operator's SVD space.
+    pub struct Ddrm("ddrm") {
+        /// Number of respaced steps.
+        steps: usize = steps(20);
+        /// η (stochasticity of the unseen and less-noisy coordinates).
+        eta: f64 = set(0.85, 0.0..=1.0);
+        /// η_b (weight of the measurement where it is noisier than `x_t`).
+        eta_b: f64 = set(1.0, 0.0..=1.0);
+        /// Singular values below this count as zero.
+        min_singular: f64 = set(3e-2, 0.0..);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
 impl Solver for Ddrm {
-    fn name(&self) -> &'static str {
-        "ddrm"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("eta".into(), self.eta.to_string()),
-            ("eta_b".into(), self.eta_b.to_string()),
-            ("min_singular".into(), self.min_singular.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
-        let run = SpectralRun::new(&p, "ddrm", self.min_singular, self.measure)?;
+        let run = SpectralRun::new(&p, Self::NAME, self.min_singular, self.measure)?;
         let st = move |next: Option<usize>, init: bool| DdrmStep {
-            sigma_next: ve_sigma(p.schedule(), next),
+            sigma_next: p.schedule().ve_sigma(next),
             sigma_y: p.sigma_y,
             eta: me.eta,
             eta_b: me.eta_b,
@@ -92,7 +66,7 @@ impl Solver for Ddrm {
         let x = run
             .svd
             .v(&ddrm_step(&run.inputs(&z, &z, &z), &st(Some(t0), true))?)?;
-        run.run(&p, "ddrm", (x, self.steps), seed, move |sp, next| {
+        run.run(&p, Self::NAME, (x, self.steps), seed, move |sp, next| {
             ddrm_step(sp, &st(next, false))
         })
     }

@@ -41,30 +41,30 @@
 //! `--set lambda=…,zeta=…,cg=…`; `measure=0` skips the proximal step (plain sampling with the same
 //! re-noising).
 
-use super::{
-    Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, singulars, timesteps_of,
-    tweedie,
-};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, singulars, timesteps_of};
+use crate::diffusion::tweedie;
 use crate::diffusion::{randn, respace_quad};
 use crate::error::Result;
 use crate::operators::Linear;
 use crate::operators::Svd;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// DiffPIR with its proximal data step.
-#[derive(Debug, Clone, Copy)]
-pub struct DiffPir {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// λ of ρ_t = λ σ_n² / σ̄_t².
-    pub lambda: f64,
-    /// ζ: the share of fresh noise in the re-noising.
-    pub zeta: f64,
-    /// Conjugate-gradient iterations of the proximal step (operators without an SVD).
-    pub cg: usize,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
+solver_params! {
+    /// DiffPIR with its proximal data step.
+    pub struct DiffPir("diffpir", kind) {
+        /// Number of respaced steps.
+        steps: usize = steps(20);
+        /// λ of ρ_t = λ σ_n² / σ̄_t².
+        lambda: f64 = set(DiffPir::defaults(kind).0, 0.0..=1e6);
+        /// ζ: the share of fresh noise in the re-noising.
+        zeta: f64 = set(DiffPir::defaults(kind).1, 0.0..=1.0);
+        /// Conjugate-gradient iterations of the proximal step (operators without an SVD).
+        cg: usize = set(20, 1..);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
+    }
 }
 
 impl DiffPir {
@@ -76,25 +76,6 @@ impl DiffPir {
             Kind::SuperResolution => (3.0, 1.0),
             _ => (7.0, 1.0),
         }
-    }
-
-    /// DiffPIR for a problem of `kind` with `steps` (default 20) and `--set` parameters.
-    pub fn new(
-        kind: crate::operators::Kind,
-        steps: Option<usize>,
-        sets: &[(String, String)],
-    ) -> Result<Self> {
-        let mut p = Params::new("diffpir", sets);
-        let (lambda, zeta) = Self::defaults(kind);
-        let d = DiffPir {
-            steps: steps.unwrap_or(20),
-            lambda: p.f64("lambda", lambda, 0.0, 1e6)?,
-            zeta: p.f64("zeta", zeta, 0.0, 1.0)?,
-            cg: p.usize("cg", 20, 1)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
     }
 }
 
@@ -115,7 +96,7 @@ impl<'a> DataProximal<'a> {
     /// Prepares the step for `p`; `cg` iterations where the operator has no SVD.
     pub fn new(p: &Problem<'a>, cg: usize) -> Result<Self> {
         let p = *p;
-        let lin = require_linear(&p, "diffpir")?;
+        let lin = require_linear(&p, DiffPir::NAME)?;
         let (spectral, aty) = match lin.svd()? {
             Some(svd) => {
                 let s = singulars(&p, svd, 0.0, true)?;
@@ -151,19 +132,7 @@ impl<'a> DataProximal<'a> {
 }
 
 impl Solver for DiffPir {
-    fn name(&self) -> &'static str {
-        "diffpir"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("lambda".into(), self.lambda.to_string()),
-            ("zeta".into(), self.zeta.to_string()),
-            ("cg".into(), self.cg.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
@@ -184,9 +153,9 @@ impl Solver for DiffPir {
                 });
             }
             let eps = p.model.eps(x, t)?;
-            let mut x0 = tweedie(&p, x, &eps, t.t, true)?;
+            let mut x0 = tweedie(p.schedule(), x, &eps, t.t, true)?;
             if me.measure && me.lambda > 0.0 {
-                let sbar2 = super::ve_sigma(sched, Some(t.t)).powi(2);
+                let sbar2 = sched.ve_sigma(Some(t.t)).powi(2);
                 x0 = prox.apply(&x0, me.lambda * sn2 / sbar2)?;
             }
             if next.is_none() {
@@ -198,7 +167,7 @@ impl Solver for DiffPir {
             let x = renoise(&p, x, &x0, t.t, next, me.zeta, seed, step)?;
             Ok(Stepped { x, x0: Some(x0) })
         };
-        Ok(Run::new("diffpir", gpu, x, n, step, None))
+        Ok(Run::new(Self::NAME, gpu, x, n, step, None))
     }
 }
 
@@ -217,7 +186,7 @@ fn renoise(
 ) -> Result<Tensor> {
     let sched = p.schedule();
     let ab_s = sched.alpha_bar(next);
-    let eps_hat = super::eps_from_x0(sched, x, x0, t)?;
+    let eps_hat = crate::diffusion::eps_from_x0(sched, x, x0, t)?;
     let z = randn(p.model.gpu(), x.shape(), seed, step, 1)?;
     let c = (1.0 - ab_s).sqrt();
     let noise = ops::axpby(

@@ -31,26 +31,29 @@
 //! the Gaussian shell (off by default, as in the official code); `measure=0` drops the data term,
 //! so z stays at its draw and the result is a plain K-step DDIM sample.
 
-use super::{Params, Problem, Run, Solver, Stepped, check_problem};
+use super::params::show;
+use super::{Problem, Run, Solver, Stepped, check_problem};
 use crate::autograd;
-use crate::diffusion::{Denoiser, Timestep, randn, respace};
+use crate::diffusion::{Denoiser, Timestep, randn, respace, tweedie};
 use crate::error::{Error, Result};
 use crate::ops::{self, Adam};
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// DMPlug with Adam on the device.
-#[derive(Debug, Clone, Copy)]
-pub struct DmPlug {
-    /// Adam iterations.
-    pub steps: usize,
-    /// Adam's learning rate.
-    pub lr: f64,
-    /// Number of DDIM steps in the chain.
-    pub k: usize,
-    /// Weight of the noise-shell regulariser (0: off).
-    pub reg: f64,
-    /// Whether the data term is used.
-    pub measure: bool,
+solver_params! {
+    /// DMPlug with Adam on the device.
+    pub struct DmPlug("dmplug") {
+        /// Adam iterations.
+        steps: usize = steps(100);
+        /// Adam's learning rate.
+        lr: f64 = set(DmPlug::default_lr(steps), 1e-6..=1e3), show = show::places4;
+        /// Number of DDIM steps in the chain.
+        k: usize = set(3, 1..);
+        /// Weight of the noise-shell regulariser (0: off).
+        reg: f64 = set(0.0, 0.0..=1e6);
+        /// Whether the data term is used.
+        measure: bool = measure(), show = show::hidden;
+    }
 }
 
 impl DmPlug {
@@ -58,36 +61,10 @@ impl DmPlug {
     pub fn default_lr(steps: usize) -> f64 {
         0.01 * (5000.0 / steps.max(1) as f64).powf(0.3)
     }
-
-    /// DMPlug with `steps` iterations (default 100) and `--set lr=…,k=…,reg=…,measure=…`.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let steps = steps.unwrap_or(100);
-        let mut p = Params::new("dmplug", sets);
-        let d = DmPlug {
-            steps,
-            lr: p.f64("lr", Self::default_lr(steps), 1e-6, 1e3)?,
-            k: p.usize("k", 3, 1)?,
-            reg: p.f64("reg", 0.0, 0.0, 1e6)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
-    }
 }
 
 impl Solver for DmPlug {
-    fn name(&self) -> &'static str {
-        "dmplug"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("lr".into(), format!("{:.4}", self.lr)),
-            ("k".into(), self.k.to_string()),
-            ("reg".into(), self.reg.to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let p = *p;
@@ -126,7 +103,7 @@ impl Solver for DmPlug {
         };
         let finish = move |z: Tensor| ops::clamp(&chain2.sample(&z)?, -1.0, 1.0);
         Ok(Run::new(
-            "dmplug",
+            Self::NAME,
             gpu,
             z,
             self.steps,
@@ -196,11 +173,7 @@ impl<'a> DdimChain<'a> {
     pub fn step(&self, x: &Tensor, i: usize) -> Result<Tensor> {
         let (t, c0, cx) = &self.steps[i];
         let eps = self.model.eps(x, t)?;
-        let (a, b) = self.model.schedule().x0_coefficients(t.t);
-        let mut x0 = ops::axpby(a as f32, x, b as f32, &eps)?;
-        if self.clip {
-            x0 = ops::clamp(&x0, -1.0, 1.0)?;
-        }
+        let x0 = tweedie(self.model.schedule(), x, &eps, t.t, self.clip)?;
         ops::axpby(*c0, &x0, *cx, x)
     }
 

@@ -39,24 +39,51 @@
 //! The residual norm and the step size stay on the device: nothing is read back inside the loop
 //! except a NaN check every 50 steps.
 
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
+use super::params::{Choice, show};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::autograd;
+use crate::diffusion::tweedie;
 use crate::diffusion::{Sampler, Timestep, sampler_step, sampler_step_learned};
 use crate::error::{Error, Result};
 use crate::operators::Kind;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// DPS with DDPM ancestral sampling.
-#[derive(Debug, Clone, Copy)]
-pub struct Dps {
-    /// Number of (respaced) DDPM steps.
-    pub steps: usize,
-    /// The guidance scale ζ.
-    pub scale: f64,
-    /// `Some(true)`: the model's learned variance; `Some(false)`: the fixed small variance;
-    /// `None`: learned when the model has it.
-    pub variance: Option<bool>,
+solver_params! {
+    /// DPS with DDPM ancestral sampling.
+    pub struct Dps("dps", kind) {
+        /// Number of (respaced) DDPM steps.
+        steps: usize = steps(1000);
+        /// The guidance scale ζ (0 when the measurement is off).
+        scale: f64 = set(Dps::default_scale_for(kind, steps), 0.0..=1e4), show = show::places4;
+        /// Whether the measurement is used at all (printed as `scale`: 0 when off).
+        measure: bool = measure(), show = show::hidden;
+        /// Which variance the DDPM step takes.
+        variance: Variance = set(Variance::Auto);
+    }
+    check = Dps::measure_off;
+}
+
+/// The variance of DPS's DDPM step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variance {
+    /// The model's learned variance when it has one, else the fixed one.
+    Auto,
+    /// The model's learned variance (as the official code).
+    Learned,
+    /// The fixed "small" DDPM posterior variance.
+    Fixed,
+}
+
+impl Choice for Variance {
+    const WORDS: &'static [(&'static str, Self)] = &[
+        ("auto", Variance::Auto),
+        ("learned", Variance::Learned),
+        ("fixed", Variance::Fixed),
+    ];
+    const EXPECTS: &'static str =
+        "learned (the model's own, as the official code) or fixed (the DDPM posterior variance)";
 }
 
 impl Dps {
@@ -78,68 +105,37 @@ impl Dps {
         }
     }
 
-    /// DPS for a problem of `kind` with `steps` (default 1000) and `--set scale=...`.
-    pub fn new(kind: Kind, steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let steps = steps.unwrap_or(1000);
-        let mut p = Params::new("dps", sets);
-        let base =
-            Self::default_scale(kind) * (1000.0 / steps.max(1) as f64).powf(Self::few_step_exponent(kind));
-        let mut scale = p.f64("scale", base, 0.0, 1e4)?;
-        if !p.flag("measure", true)? {
-            scale = 0.0;
+    /// The default ζ for a problem of `kind` at `steps`: the official value scaled by the
+    /// few-step rule.
+    pub fn default_scale_for(kind: Kind, steps: usize) -> f64 {
+        Self::default_scale(kind) * (1000.0 / steps.max(1) as f64).powf(Self::few_step_exponent(kind))
+    }
+
+    /// `measure=0` switches the guidance off: ζ = 0 (plain DDPM sampling).
+    fn measure_off(&mut self) -> Result<()> {
+        if !self.measure {
+            self.scale = 0.0;
         }
-        let variance = match p.word("variance", "auto")?.as_str() {
-            "auto" => None,
-            "learned" => Some(true),
-            "fixed" => Some(false),
-            v => {
-                return Err(Error::Input(format!(
-                    "--set variance={v}: dps expects learned (the model's own, as the official code) or fixed (the DDPM posterior variance)"
-                )));
-            }
-        };
-        p.finish()?;
-        Ok(Dps {
-            steps,
-            scale,
-            variance,
-        })
+        Ok(())
     }
 }
 
 impl Solver for Dps {
-    fn name(&self) -> &'static str {
-        "dps"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("scale".into(), format!("{:.4}", self.scale)),
-            (
-                "variance".into(),
-                match self.variance {
-                    None => "auto",
-                    Some(true) => "learned",
-                    Some(false) => "fixed",
-                }
-                .into(),
-            ),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, scale) = (*p, self.scale);
         let shape = check_problem(&p)?;
         let learned = match self.variance {
-            Some(true) if !p.model.learns_variance() => {
+            Variance::Learned if !p.model.learns_variance() => {
                 return Err(Error::Input(format!(
                     "--set variance=learned: {} does not predict its variance; use variance=fixed",
                     p.model.describe()
                 )));
             }
-            Some(v) => v,
-            None => p.model.learns_variance(),
+            Variance::Learned => true,
+            Variance::Fixed => false,
+            Variance::Auto => p.model.learns_variance(),
         };
         let tt = timesteps(&p, self.steps)?;
         let x = crate::diffusion::randn(p.model.gpu(), &shape, seed, 0, 1)?;
@@ -147,7 +143,7 @@ impl Solver for Dps {
         let step = move |x: &Tensor, i: usize| {
             dps_step(&p, x, &tt[i], next_t(&tt, i), scale, learned, seed, i as u32 + 1)
         };
-        Ok(Run::new("dps", p.model.gpu(), x, n, step, None))
+        Ok(Run::new(Self::NAME, p.model.gpu(), x, n, step, None))
     }
 }
 
@@ -174,13 +170,13 @@ pub(crate) fn dps_step(
     };
     if scale == 0.0 {
         let (eps, var) = p.model.eps_and_variance(x, t)?;
-        let x0 = tweedie(p, x, &eps, t.t, true)?;
+        let x0 = tweedie(p.schedule(), x, &eps, t.t, true)?;
         let x = ddpm(x, &eps, var)?;
         return Ok(Stepped { x, x0: Some(x0) });
     }
     let x = &x.tracked();
     let (eps, var) = p.model.eps_and_variance(x, t)?;
-    let x0 = tweedie(p, x, &eps, t.t, true)?;
+    let x0 = tweedie(p.schedule(), x, &eps, t.t, true)?;
     let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x0)?)?;
     let ss = ops::sumsq_rows(&r, x.shape()[0])?;
     // d‖r‖/d‖r‖² = 1 / (2‖r‖), times ζ: the cotangent of the per-sample sums of squares

@@ -44,32 +44,35 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…,c=…,eta=…,filter=official|joint,pin=…`; `measure=0` drops the
 //! conditioning (plain DDPM particles).
 
-use super::smc::{KalmanStep, ParticleSettings, Potential, ddim_mean, posterior, repeat_index};
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
-use crate::diffusion::randn;
+use super::params::Choice;
+use super::smc::{KalmanStep, MIN_SINGULAR, ParticleSettings, Potential, ddim_mean, posterior, repeat_index};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
+use crate::diffusion::{q_sample, randn};
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// FPS-SMC with DDPM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct Fps {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// Particles, resampling and output.
-    pub particles: ParticleSettings,
-    /// The bridge's share of fresh noise (`c_rate`; the joint filter sets its own each step).
-    pub c: f64,
-    /// DDIM η of the particles' transition (1: DDPM).
-    pub eta: f64,
-    /// Which weights and proposals the particles use.
-    pub filter: Filter,
-    /// The joint filter pins coordinates with `σ_y ≤ pin · s_j`.
-    pub pin: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
+solver_params! {
+    /// FPS-SMC with DDPM steps.
+    pub struct Fps("fps") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// Particles, resampling and output.
+        particles: ParticleSettings = set(ParticleSettings::new(5, 1.0));
+        /// The bridge's share of fresh noise (`c_rate`; the joint filter sets its own each step).
+        c: f64 = set(0.95, 0.0..=1.0);
+        /// DDIM η of the particles' transition (1: DDPM).
+        eta: f64 = set(1.0, 0.01..=1.0);
+        /// Which weights and proposals the particles use.
+        filter: Filter = set(Filter::Official);
+        /// The joint filter pins coordinates with `σ_y ≤ pin · s_j`.
+        pin: f64 = set(1.0, 0.0..);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
+    }
 }
 
 /// FPS's two filters of the measurement sequence.
@@ -82,63 +85,19 @@ pub enum Filter {
     Official,
 }
 
-impl Fps {
-    /// FPS with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("fps", sets);
-        let d = Fps {
-            steps: steps.unwrap_or(100),
-            particles: ParticleSettings::parse(&mut p, 5, 1.0)?,
-            c: p.f64("c", 0.95, 0.0, 1.0)?,
-            eta: p.f64("eta", 1.0, 0.01, 1.0)?,
-            filter: match p.word("filter", "official")?.as_str() {
-                "joint" => Filter::Joint,
-                "official" => Filter::Official,
-                f => {
-                    return Err(Error::Input(format!(
-                        "--set filter={f}: expects joint (exact as the particles grow) or official (the paper's weights)"
-                    )));
-                }
-            },
-            pin: p.f64("pin", 1.0, 0.0, f64::INFINITY)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
-    }
+impl Choice for Filter {
+    const WORDS: &'static [(&'static str, Self)] =
+        &[("joint", Filter::Joint), ("official", Filter::Official)];
+    const EXPECTS: &'static str = "joint (exact as the particles grow) or official (the paper's weights)";
 }
 
-/// Singular values below this count as unobserved.
-const MIN_SINGULAR: f64 = 1e-6;
-
 impl Solver for Fps {
-    fn name(&self) -> &'static str {
-        "fps"
-    }
-
-    fn gives_std(&self) -> bool {
-        true
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        let mut s = vec![("steps".into(), self.steps.to_string())];
-        s.extend(self.particles.pairs());
-        s.push(("c".into(), self.c.to_string()));
-        s.push(("eta".into(), self.eta.to_string()));
-        let f = match self.filter {
-            Filter::Joint => "joint",
-            Filter::Official => "official",
-        };
-        s.push(("filter".into(), f.into()));
-        s.push(("pin".into(), self.pin.to_string()));
-        s.push(("measure".into(), (self.measure as u8).to_string()));
-        s
-    }
+    solver_params!(@particle_solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let [b, c, h, w] = check_problem(&p)?;
-        let svd = require_svd(&p, "fps")?;
+        let svd = require_svd(&p, Self::NAME)?;
         if me.measure && p.sigma_y <= 0.0 {
             return Err(Error::Input(
                 "fps weighs particles by the Gaussian likelihood of the measurement: give --sigma-y > 0"
@@ -225,14 +184,13 @@ fn start_official<'a>(
     let k = me.particles.fitting(gpu, [b, c, h, w])?;
     let n = tt.len();
     let sched = p.schedule();
-    let ab = |t: Option<usize>| sched.alpha_bar(t);
     let start = ops::mul_bcast(&randn(gpu, &shape, seed, 0, 4)?, &s_dev)?;
     let seq = bridge(&p, &tt, &ybar, &s_dev, seed, start, &|_, _| me.c)?;
     let mut plan = Vec::with_capacity(n);
     for i in 0..n {
         let (t, prev) = (tt[i].t, next_t(&tt, i));
-        let (ab_t, ab_p) = (ab(Some(t)), ab(prev));
-        let nu = transition_std(me.eta, ab_t, ab_p);
+        let tr = sched.transition(t, prev, me.eta);
+        let (nu, ab_p) = (tr.sigma, tr.ab_s);
         // N(ȳ_s; s x̄, ᾱ_s σ_y²) per coordinate: x̄_j ~ ȳ_s,j / s_j with variance ᾱ_s σ_y² / s_j²
         let next = Potential {
             active: observed.iter().map(|&o| o && prev.is_some()).collect(),
@@ -263,14 +221,7 @@ fn start_official<'a>(
     };
     let spec = me.particles;
     let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
-    Ok(Run::particles("fps", gpu, x, n, step, finish))
-}
-
-/// The DDPM-family transition's standard deviation from ᾱ_t to ᾱ_prev with `eta`.
-fn transition_std(eta: f64, ab_t: f64, ab_p: f64) -> f64 {
-    eta * ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p))
-        .max(0.0)
-        .sqrt()
+    Ok(Run::particles(Fps::NAME, gpu, x, n, step, finish))
 }
 
 /// The joint filter: the measurement sequence drawn from its own reverse process, and each
@@ -313,10 +264,10 @@ fn start_joint<'a>(
     let pin_mask = vec_dev(&|_, j| pinned[j] as u8 as f64)?;
     let inv_s = vec_dev(&|s, j| if pinned[j] { 1.0 / s } else { 0.0 })?;
     let ab_first = ab(Some(tt[0].t));
-    let start = ops::axpby(
-        ab_first.sqrt() as f32,
+    let start = q_sample(
+        sched,
         &ybar,
-        (1.0 - ab_first).sqrt() as f32,
+        tt[0].t,
         &ops::mul_bcast(&randn(gpu, &shape, seed, 0, 4)?, &s_dev)?,
     )?;
     // the y process's own reverse step (the DDPM posterior): fresh share (1 − ᾱ_t/ᾱ_s)/(1 − ᾱ_t)
@@ -327,7 +278,7 @@ fn start_joint<'a>(
     let mut rho = Vec::with_capacity(n);
     for i in 0..n {
         let (t, prev) = (tt[i].t, next_t(&tt, i));
-        let nu = transition_std(me.eta, ab(Some(t)), ab(prev));
+        let nu = sched.transition(t, prev, me.eta).sigma;
         rho.push((ab(prev) / ab(Some(t))).sqrt() as f32);
         let gain = sv.iter().map(|&s| 1.0 / s.max(MIN_SINGULAR)).collect();
         let next = match prev {
@@ -394,5 +345,5 @@ fn start_joint<'a>(
     };
     let spec = me.particles;
     let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
-    Ok(Run::particles("fps", gpu, x, n, step, finish))
+    Ok(Run::particles(Fps::NAME, gpu, x, n, step, finish))
 }

@@ -24,59 +24,30 @@
 //! DDPM).
 
 use super::dps::dps_step;
-use super::{Dps, Params, Problem, PseudoInverse, Run, Solver, Stepped, check_problem, next_t, timesteps};
+use super::params::show;
+use super::{Dps, Problem, PseudoInverse, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::diffusion::randn;
 use crate::error::Result;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// MCG: DPS with a projection onto the noised measurements.
-pub struct Mcg {
-    /// Number of respaced DDPM steps.
-    pub steps: usize,
-    /// The gradient step ζ.
-    pub scale: f64,
-    /// Singular values below this count as zero (operators without their own `A⁺`).
-    pub min_singular: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl Mcg {
-    /// MCG for a problem of `kind` with `steps` (default 1000) and `--set` parameters.
-    pub fn new(
-        kind: crate::operators::Kind,
-        steps: Option<usize>,
-        sets: &[(String, String)],
-    ) -> Result<Self> {
-        let steps = steps.unwrap_or(1000);
-        let mut p = Params::new("mcg", sets);
-        let base =
-            Dps::default_scale(kind) * (1000.0 / steps.max(1) as f64).powf(Dps::few_step_exponent(kind));
-        let d = Mcg {
-            steps,
-            scale: p.f64("scale", base, 0.0, 1e4)?,
-            min_singular: p.f64("min_singular", 3e-2, 0.0, f64::INFINITY)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// MCG: DPS with a projection onto the noised measurements.
+    pub struct Mcg("mcg", kind) {
+        /// Number of respaced DDPM steps.
+        steps: usize = steps(1000);
+        /// The gradient step ζ (DPS's default for the problem and the steps).
+        scale: f64 = set(Dps::default_scale_for(kind, steps), 0.0..=1e4), show = show::places4;
+        /// Singular values below this count as zero (operators without their own `A⁺`).
+        min_singular: f64 = set(3e-2, 0.0..);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
 impl Solver for Mcg {
-    fn name(&self) -> &'static str {
-        "mcg"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("scale".into(), format!("{:.4}", self.scale)),
-            ("min_singular".into(), self.min_singular.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let p = *p;
@@ -85,7 +56,7 @@ impl Solver for Mcg {
         let tt = timesteps(&p, self.steps)?;
         // resolved before the first step: an operator without A⁺ fails here
         let pinv = if self.measure {
-            Some(PseudoInverse::new(&p, self.min_singular, "mcg")?)
+            Some(PseudoInverse::new(&p, self.min_singular, Self::NAME)?)
         } else {
             None
         };
@@ -107,6 +78,6 @@ impl Solver for Mcg {
                 x0: out.x0,
             })
         };
-        Ok(Run::new("mcg", gpu, x, n, step, None))
+        Ok(Run::new(Self::NAME, gpu, x, n, step, None))
     }
 }

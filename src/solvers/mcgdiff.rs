@@ -34,70 +34,38 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…,kappa=…,eta=…`; `measure=0` drops the
 //! potentials (plain DDIM particles).
 
-use super::smc::{KalmanStep, ParticleSettings, Potential, ddim_mean, posterior, repeat_rows};
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
+use super::smc::{KalmanStep, MIN_SINGULAR, ParticleSettings, Potential, ddim_mean, posterior, repeat_rows};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
 use crate::diffusion::randn;
 use crate::error::{Error, Result};
+use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// MCGdiff with DDIM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct McgDiff {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// Particles, resampling and output.
-    pub particles: ParticleSettings,
-    /// The potentials' floor variance κ.
-    pub kappa: f64,
-    /// DDIM η.
-    pub eta: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl McgDiff {
-    /// MCGdiff with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("mcgdiff", sets);
-        let d = McgDiff {
-            steps: steps.unwrap_or(100),
-            particles: ParticleSettings::parse(&mut p, 16, 1.0)?,
-            kappa: p.f64("kappa", 1e-4, 1e-8, 1.0)?,
-            eta: p.f64("eta", 1.0, 0.01, 1.0)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// MCGdiff with DDIM steps.
+    pub struct McgDiff("mcgdiff") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// Particles, resampling and output.
+        particles: ParticleSettings = set(ParticleSettings::new(16, 1.0));
+        /// The potentials' floor variance κ.
+        kappa: f64 = set(1e-4, 1e-8..=1.0);
+        /// DDIM η.
+        eta: f64 = set(1.0, 0.01..=1.0);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
-
-/// Singular values below this count as unobserved.
-const MIN_SINGULAR: f64 = 1e-6;
 
 impl Solver for McgDiff {
-    fn name(&self) -> &'static str {
-        "mcgdiff"
-    }
-
-    fn gives_std(&self) -> bool {
-        true
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        let mut s = vec![("steps".into(), self.steps.to_string())];
-        s.extend(self.particles.pairs());
-        s.push(("kappa".into(), self.kappa.to_string()));
-        s.push(("eta".into(), self.eta.to_string()));
-        s.push(("measure".into(), (self.measure as u8).to_string()));
-        s
-    }
+    solver_params!(@particle_solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let [b, c, h, w] = check_problem(&p)?;
-        let svd = require_svd(&p, "mcgdiff")?;
+        let svd = require_svd(&p, Self::NAME)?;
         if me.measure && p.sigma_y <= 0.0 {
             return Err(Error::Input(
                 "mcgdiff places each coordinate's measurement at the time its noise matches σ_y: give --sigma-y > 0"
@@ -157,11 +125,7 @@ impl Solver for McgDiff {
         let mut plan = Vec::with_capacity(n);
         for i in 0..n {
             let (t, prev) = (tt[i].t, next_t(&tt, i));
-            let (ab_t, ab_p) = (ab(Some(t)), ab(prev));
-            let nu = me.eta
-                * ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p))
-                    .max(0.0)
-                    .sqrt();
+            let nu = sched.transition(t, prev, me.eta).sigma;
             let at_prev;
             let next = match prev {
                 Some(tp) => {
@@ -190,6 +154,6 @@ impl Solver for McgDiff {
         };
         let spec = me.particles;
         let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
-        Ok(Run::particles("mcgdiff", gpu, x, n, step, finish))
+        Ok(Run::particles(Self::NAME, gpu, x, n, step, finish))
     }
 }

@@ -42,40 +42,26 @@
 //!
 //! `--set cg=…,eta=…`; `measure=0` drops the guidance (plain DDIM).
 
-use super::{
-    Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps, tweedie,
-};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps};
 use crate::autograd;
+use crate::diffusion::tweedie;
 use crate::diffusion::{Sampler, Timestep, randn, sampler_step};
 use crate::error::Result;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// MMPS with DDIM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct Mmps {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// Conjugate-gradient iterations per step.
-    pub cg: usize,
-    /// DDIM η.
-    pub eta: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl Mmps {
-    /// MMPS with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("mmps", sets);
-        let m = Mmps {
-            steps: steps.unwrap_or(100),
-            cg: p.usize("cg", 1, 1)?,
-            eta: p.f64("eta", 1.0, 0.0, 1.0)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(m)
+solver_params! {
+    /// MMPS with DDIM steps.
+    pub struct Mmps("mmps") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// Conjugate-gradient iterations per step.
+        cg: usize = set(1, 1..);
+        /// DDIM η.
+        eta: f64 = set(1.0, 0.0..=1.0);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
@@ -107,7 +93,7 @@ pub fn likelihood_score(p: &Problem, x: &Tensor, t: &Timestep, cov: Covariance) 
     let sy2 = (p.sigma_y * p.sigma_y) as f32;
     let xt = x.tracked();
     let eps = p.model.eps(&xt, t)?;
-    let x0 = tweedie(p, &xt, &eps, t.t, false)?;
+    let x0 = tweedie(p.schedule(), &xt, &eps, t.t, false)?;
     let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&x0.detach())?)?;
     // J v by a VJP on the tape (J is symmetric for a score model)
     let jvp = |v: &Tensor| -> Result<Tensor> { Ok(autograd::backward(&x0, v, &[&xt])?.remove(0)) };
@@ -159,31 +145,20 @@ pub(crate) fn moment_step(
             ops::axpby(1.0, &mo.eps, -sigma, &mo.score)?
         }
     };
-    let x0 = tweedie(p, x, &eps, t.t, sched.clip_sample)?;
+    let x0 = tweedie(p.schedule(), x, &eps, t.t, sched.clip_sample)?;
     // the step's ε from the (clamped) estimate, so that a guidance that overshoots the data range
     // is not carried into x_s through ε (diffusers' `use_clipped_model_output`)
-    let eps = super::eps_from_x0(sched, x, &x0, t.t)?;
+    let eps = crate::diffusion::eps_from_x0(sched, x, &x0, t.t)?;
     let x = sampler_step(x, &eps, sched, t.t, next, sampler, seed, step)?;
     Ok(Stepped { x, x0: Some(x0) })
 }
 
 impl Solver for Mmps {
-    fn name(&self) -> &'static str {
-        "mmps"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("cg".into(), self.cg.to_string()),
-            ("eta".into(), self.eta.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let cov = self.measure.then_some(Covariance::Cg(self.cg));
-        moment_run("mmps", p, self.steps, cov, self.eta, seed)
+        moment_run(Self::NAME, p, self.steps, cov, self.eta, seed)
     }
 }
 

@@ -4,8 +4,13 @@
 //! A solver is started into a [`Run`] that the caller advances one step at a time, reading the
 //! current sample and the current estimate of x0 after any step ([`Solver::solve`] is the loop over
 //! it). The shared pieces live here: the step loop with its NaN checks and pacing, the respaced
-//! [`Timestep`]s, Tweedie's estimate with the clamp policy of the model's schedule, the operator's
-//! pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM.
+//! [`Timestep`]s, the operator's pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM;
+//! a solver's parameters are declared once ([`params`]). The diffusion maths every solver uses —
+//! [`Schedule::transition`], [`crate::diffusion::q_sample`], Tweedie's estimate with its clamp
+//! ([`crate::diffusion::tweedie`]) — lives in [`crate::diffusion`].
+//!
+//! Adding a solver: its file (a [`crate::solver_params!`] declaration, `impl Solver` with
+//! `solver_params!(@solver)` and `start`) and one [`REGISTRY`] entry.
 
 mod blind_red_diff;
 mod daps;
@@ -18,6 +23,7 @@ mod fps;
 mod mcg;
 mod mcgdiff;
 pub mod mmps;
+pub mod params;
 mod pigdm;
 mod red_diff;
 mod restarts;
@@ -29,16 +35,17 @@ mod tds;
 mod tmpd;
 
 pub use blind_red_diff::BlindRedDiff;
-pub use daps::Daps;
+pub use daps::{Daps, Preset};
 pub use ddnm::Ddnm;
 pub use ddrm::Ddrm;
 pub use diffpir::{DataProximal, DiffPir};
 pub use dmplug::{DdimChain, DmPlug};
-pub use dps::Dps;
-pub use fps::Fps;
+pub use dps::{Dps, Variance};
+pub use fps::{Filter, Fps};
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
+pub use params::{Choice, Declared, Param, Params, Setup};
 pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
 pub use restarts::Restarts;
@@ -53,6 +60,7 @@ use crate::error::{Error, Result};
 use crate::operators::{Caps, Kind, Linear, Operator, Svd, task_entry, task_names};
 use crate::ops;
 use crate::tensor::Tensor;
+use params::boxed;
 
 /// An inverse problem: recover `x` from `y = A x + σ_y n` with the model as the prior.
 #[derive(Clone, Copy)]
@@ -111,8 +119,9 @@ pub trait Solver {
     }
 }
 
-/// A solver's constructor: `(what the operator offers, steps, --set pairs)`.
-pub type CreateFn = fn(&Caps, Option<usize>, &[(String, String)]) -> Result<Box<dyn Solver>>;
+/// A solver's constructor: its parameters from what the operator offers, `--steps` and `measure`
+/// (the [`Setup`]) and its `--set` pairs ([`Params`]); [`params::boxed`] for a declared solver.
+pub type CreateFn = fn(&Setup, Params) -> Result<Box<dyn Solver>>;
 
 /// One registry entry: a solver's name, what it needs from the operator, and its constructor.
 pub struct SolverEntry {
@@ -128,7 +137,7 @@ pub struct SolverEntry {
     /// hosts with their own reasons; [`check_min_steps`] is the check.
     pub min_steps: usize,
     /// Builds it for an operator (some defaults depend on its [`Kind`]) with `steps` and `--set`
-    /// pairs.
+    /// pairs: [`params::boxed`] of its declared type.
     pub create: CreateFn,
 }
 
@@ -136,123 +145,123 @@ pub struct SolverEntry {
 /// here.
 pub const REGISTRY: &[SolverEntry] = &[
     SolverEntry {
-        name: "dps",
+        name: Dps::NAME,
         summary: "Diffusion Posterior Sampling (VJP through the denoiser)",
         runs: |t| !t.blind,
         min_steps: 10,
-        create: |c, steps, sets| Ok(Box::new(Dps::new(c.kind, steps, sets)?)),
+        create: boxed::<Dps>,
     },
     SolverEntry {
-        name: "ddrm",
+        name: Ddrm::NAME,
         summary: "DDRM (the operator's SVD)",
         runs: |t| t.svd,
         min_steps: 3,
-        create: |_, steps, sets| Ok(Box::new(Ddrm::new(steps, sets)?)),
+        create: boxed::<Ddrm>,
     },
     SolverEntry {
-        name: "ddnm",
+        name: Ddnm::NAME,
         summary: "DDNM / DDNM+ (the operator's SVD)",
         runs: |t| t.svd,
         min_steps: 3,
-        create: |_, steps, sets| Ok(Box::new(Ddnm::new(steps, sets)?)),
+        create: boxed::<Ddnm>,
     },
     SolverEntry {
-        name: "pigdm",
+        name: PiGdm::NAME,
         summary: "PiGDM (SVD + VJP)",
         runs: |t| t.svd,
         min_steps: 12,
-        create: |_, steps, sets| Ok(Box::new(PiGdm::new(steps, sets)?)),
+        create: boxed::<PiGdm>,
     },
     SolverEntry {
-        name: "mcg",
+        name: Mcg::NAME,
         summary: "MCG (pseudo-inverse + VJP)",
         runs: |t| t.pinv,
         min_steps: 3,
-        create: |c, steps, sets| Ok(Box::new(Mcg::new(c.kind, steps, sets)?)),
+        create: boxed::<Mcg>,
     },
     SolverEntry {
-        name: "score-ald",
+        name: ScoreAld::NAME,
         summary: "annealed Langevin (A and its adjoint only)",
         runs: |t| !t.blind && t.linear,
         min_steps: 20,
-        create: |_, steps, sets| Ok(Box::new(ScoreAld::new(steps, sets)?)),
+        create: boxed::<ScoreAld>,
     },
     SolverEntry {
-        name: "red-diff",
+        name: RedDiff::NAME,
         summary: "RED-Diff: Adam on a mean, denoiser residual as regulariser (A's VJP only)",
         runs: |t| !t.blind,
         min_steps: 4,
-        create: |_, steps, sets| Ok(Box::new(RedDiff::new(steps, sets)?)),
+        create: boxed::<RedDiff>,
     },
     SolverEntry {
-        name: "dmplug",
+        name: DmPlug::NAME,
         summary: "DMPlug: Adam on the noise of a K-step DDIM chain (VJP through K UNet passes)",
         runs: |t| !t.blind,
         min_steps: 12,
-        create: |_, steps, sets| Ok(Box::new(DmPlug::new(steps, sets)?)),
+        create: boxed::<DmPlug>,
     },
     SolverEntry {
-        name: "mmps",
+        name: Mmps::NAME,
         summary: "MMPS: moment-matching likelihood by conjugate gradients on VJPs",
         runs: |t| !t.blind && t.linear,
         min_steps: 4,
-        create: |_, steps, sets| Ok(Box::new(Mmps::new(steps, sets)?)),
+        create: boxed::<Mmps>,
     },
     SolverEntry {
-        name: "tmpd",
+        name: Tmpd::NAME,
         summary: "TMPD: moment matching with the row-sum (diagonal) covariance",
         runs: |t| !t.blind && t.linear,
         min_steps: 8,
-        create: |_, steps, sets| Ok(Box::new(Tmpd::new(steps, sets)?)),
+        create: boxed::<Tmpd>,
     },
     SolverEntry {
-        name: "diffpir",
+        name: DiffPir::NAME,
         summary: "DiffPIR: half-quadratic splitting with the operator's proximal step",
         runs: |t| !t.blind && t.linear,
         min_steps: 3,
-        create: |c, steps, sets| Ok(Box::new(DiffPir::new(c.kind, steps, sets)?)),
+        create: boxed::<DiffPir>,
     },
     SolverEntry {
-        name: "daps",
+        name: Daps::NAME,
         summary: "DAPS: decoupled annealing, Langevin in x0 space (A's VJP only)",
         runs: |t| !t.blind,
         min_steps: 4,
-        create: |c, steps, sets| Ok(Box::new(Daps::new(c.kind, steps, sets)?)),
+        create: boxed::<Daps>,
     },
     SolverEntry {
-        name: "tds",
+        name: Tds::NAME,
         summary: "TDS: twisted SMC, K particles with DPS-style proposals and exact weights (VJP)",
         runs: |t| !t.blind,
         min_steps: 6,
-        create: |_, steps, sets| Ok(Box::new(Tds::new(steps, sets)?)),
+        create: boxed::<Tds>,
     },
     SolverEntry {
-        name: "smcdiff",
+        name: SmcDiff::NAME,
         summary: "SMCDiff: particles with the observed pixels replaced, weighted by the model (inpainting)",
         runs: |t| matches!(t.kind, Kind::Inpainting { .. }),
         min_steps: 3,
-        create: |_, steps, sets| Ok(Box::new(SmcDiff::new(steps, sets)?)),
+        create: boxed::<SmcDiff>,
     },
     SolverEntry {
-        name: "mcgdiff",
+        name: McgDiff::NAME,
         summary: "MCGdiff: particle filter in the SVD basis, measurements placed at their noise level",
         runs: |t| t.svd,
         min_steps: 3,
-        create: |_, steps, sets| Ok(Box::new(McgDiff::new(steps, sets)?)),
+        create: boxed::<McgDiff>,
     },
     SolverEntry {
-        name: "fps",
+        name: Fps::NAME,
         summary: "FPS: particles filtering a backward-bridged measurement sequence through the SVD",
         runs: |t| t.svd,
         min_steps: 4,
-        create: |_, steps, sets| Ok(Box::new(Fps::new(steps, sets)?)),
+        create: boxed::<Fps>,
     },
     SolverEntry {
-        name: "blind-red-diff",
+        name: BlindRedDiff::NAME,
         summary: "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
         runs: |t| t.blind,
         min_steps: 1,
-        create: |_, steps, sets| Ok(Box::new(BlindRedDiff::new(steps, sets)?)),
+        create: boxed::<BlindRedDiff>,
     },
 ];
 
@@ -280,9 +289,19 @@ pub fn check_min_steps(solver: &dyn Solver) -> Result<()> {
     }
 }
 
-/// The particle solvers: those that give a posterior standard deviation.
+/// The particle solvers: those that give a posterior standard deviation
+/// ([`Solver::gives_std`]).
 pub fn particle_solvers() -> Vec<&'static str> {
-    vec!["tds", "smcdiff", "mcgdiff", "fps"]
+    let setup = Setup {
+        caps: Caps::linear(Kind::Other),
+        steps: Some(1),
+        measure: true,
+    };
+    REGISTRY
+        .iter()
+        .filter(|e| (e.create)(&setup, Params::new(e.name, &[])).is_ok_and(|s| s.gives_std()))
+        .map(|e| e.name)
+        .collect()
 }
 
 /// The names of the registered solvers.
@@ -452,106 +471,6 @@ impl<'a> Run<'a> {
     }
 }
 
-/// `--set key=value` parameters with checking: every key must be used.
-pub struct Params {
-    kv: Vec<(String, String)>,
-    used: Vec<String>,
-    solver: &'static str,
-}
-
-impl Params {
-    /// Wraps the pairs given on the command line.
-    pub fn new(solver: &'static str, kv: &[(String, String)]) -> Self {
-        Params {
-            kv: kv.to_vec(),
-            used: Vec::new(),
-            solver,
-        }
-    }
-
-    /// The text given for `key` (an error when it is given twice), marking the key used.
-    fn raw(&mut self, key: &str) -> Result<Option<String>> {
-        self.used.push(key.to_string());
-        let mut hits = self.kv.iter().filter(|(k, _)| k == key);
-        let first = hits.next().map(|(_, v)| v.clone());
-        if hits.next().is_some() {
-            return Err(Error::Input(format!(
-                "--set {key} is given twice for {}; give each parameter once",
-                self.solver
-            )));
-        }
-        Ok(first)
-    }
-
-    /// The value of `key` parsed as `T`, or `default` when not given.
-    fn parsed<T: std::str::FromStr>(&mut self, key: &str, default: T, expects: &str) -> Result<T> {
-        match self.raw(key)? {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| Error::Input(format!("--set {key}={v}: {} expects {expects}", self.solver))),
-        }
-    }
-
-    /// A real parameter with its default, finite and within `[lo, hi]` (`hi` may be infinite).
-    pub fn f64(&mut self, key: &str, default: f64, lo: f64, hi: f64) -> Result<f64> {
-        let range = if hi.is_infinite() {
-            format!("a finite number of at least {lo}")
-        } else {
-            format!("a number in [{lo}, {hi}]")
-        };
-        match self.raw(key)? {
-            None => Ok(default),
-            Some(v) => match v.parse::<f64>() {
-                Ok(x) if x.is_finite() && x >= lo && x <= hi => Ok(x),
-                _ => Err(Error::Input(format!(
-                    "--set {key}={v}: {} expects {range}",
-                    self.solver
-                ))),
-            },
-        }
-    }
-
-    /// A count with its default, at least `min`.
-    pub fn usize(&mut self, key: &str, default: usize, min: usize) -> Result<usize> {
-        match self.parsed(key, default, &format!("a whole number of at least {min}"))? {
-            n if n >= min => Ok(n),
-            n => Err(Error::Input(format!(
-                "--set {key}={n}: {} expects a whole number of at least {min}",
-                self.solver
-            ))),
-        }
-    }
-
-    /// A word (a preset's name) with its default; the caller checks it against its choices.
-    pub fn word(&mut self, key: &str, default: &str) -> Result<String> {
-        Ok(self.raw(key)?.unwrap_or_else(|| default.to_string()))
-    }
-
-    /// A switch with its default, given as `1` or `0`.
-    pub fn flag(&mut self, key: &str, default: bool) -> Result<bool> {
-        match self.parsed::<u8>(key, default as u8, "1 or 0")? {
-            v @ (0 | 1) => Ok(v == 1),
-            v => Err(Error::Input(format!(
-                "--set {key}={v}: {} expects 1 or 0",
-                self.solver
-            ))),
-        }
-    }
-
-    /// Errors on keys that no parameter used.
-    pub fn finish(self) -> Result<()> {
-        if let Some((k, _)) = self.kv.iter().find(|(k, _)| !self.used.contains(k)) {
-            return Err(Error::Input(format!(
-                "--set {k}: {} has no such parameter (it takes: {})",
-                self.solver,
-                self.used.join(", ")
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// Builds a solver by name for one of the registered tasks (`task` is its name, or a whole task
 /// spec), with `steps` overriding its default number of steps and `sets` its parameters: [`create_for`]
 /// with the task's [`Caps`].
@@ -613,11 +532,19 @@ pub fn create_for(
             .filter(|&n| n >= 1)
             .ok_or_else(|| Error::Input(format!("--set restarts={v}: expects a whole number, at least 1")))?;
     }
+    // the switch every solver takes, read here once
+    let mut p = Params::new(e.name, &rest);
+    let measure = p.shared_flag("measure", true)?;
     // with the measurement off there is nothing to choose by: one run
-    if rest.iter().any(|(k, v)| k == "measure" && v.trim() == "0") {
+    if !measure {
         n = 1;
     }
-    let inner = (e.create)(caps, steps, &rest)?;
+    let setup = Setup {
+        caps: *caps,
+        steps,
+        measure,
+    };
+    let inner = (e.create)(&setup, p)?;
     Ok(if n > 1 {
         Box::new(Restarts { inner, n })
     } else {
@@ -716,8 +643,7 @@ pub fn prior_mean(model: &dyn Denoiser, shape: [usize; 3]) -> Result<Tensor> {
     let [c, h, w] = shape;
     let x = crate::diffusion::randn(model.gpu(), &[DRAWS, c, h, w], 0x3EA4, 0, 1)?;
     let eps = model.eps(&x, &Timestep::new(model.gpu(), t)?)?;
-    let (a, b) = sched.x0_coefficients(t);
-    let x0 = ops::axpby(a as f32, &x, b as f32, &eps)?;
+    let x0 = crate::diffusion::tweedie(sched, &x, &eps, t, false)?;
     let mean = ops::scale(&ops::col_sum(&x0, c * h * w)?, 1.0 / DRAWS as f32)?;
     ops::clamp(&mean.reshape(&[1, c, h, w])?, -1.0, 1.0)
 }
@@ -772,27 +698,6 @@ pub(crate) fn singulars(p: &Problem, svd: &dyn Svd, min: f64, on: bool) -> Resul
     Tensor::from_slice(p.model.gpu(), &[s.len()], &s)
 }
 
-/// Tweedie's estimate `x̂0 = (x_t − sqrt(1−ᾱ_t) ε) / sqrt(ᾱ_t)`, clamped to [-1, 1] when
-/// `clamp` is set (each solver states its policy: most follow the schedule's `clip_sample`).
-/// Differentiable through the clamp.
-pub(crate) fn tweedie(p: &Problem, x: &Tensor, eps: &Tensor, t: usize, clamp: bool) -> Result<Tensor> {
-    let (a, b) = p.schedule().x0_coefficients(t);
-    let x0 = ops::axpby(a as f32, x, b as f32, eps)?;
-    if clamp { ops::clamp(&x0, -1.0, 1.0) } else { Ok(x0) }
-}
-
-/// The noise that takes `x0` to `x_t` at timestep `t`, `ε = (x_t − sqrt(ᾱ_t) x0) / sqrt(1 − ᾱ_t)`
-/// (the inverse of [`tweedie`]).
-pub(crate) fn eps_from_x0(sched: &Schedule, x: &Tensor, x0: &Tensor, t: usize) -> Result<Tensor> {
-    let ab = sched.alpha_bar(Some(t));
-    ops::axpby(
-        (1.0 / (1.0 - ab).sqrt()) as f32,
-        x,
-        (-(ab / (1.0 - ab)).sqrt()) as f32,
-        x0,
-    )
-}
-
 /// `A⁺`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ` from its SVD with singular values below
 /// `min` dropped. Resolved once per solve, so that a loop applying it uploads nothing.
 pub(crate) struct PseudoInverse<'a> {
@@ -834,10 +739,4 @@ impl<'a> PseudoInverse<'a> {
                 .ok_or_else(|| Error::Input(format!("{} gave no pseudo-inverse", self.op.describe()))),
         }
     }
-}
-
-/// σ of timestep `t` in variance-exploding units, `sqrt((1 − ᾱ_t) / ᾱ_t)` (0 at the end, `None`).
-pub(crate) fn ve_sigma(sched: &Schedule, t: Option<usize>) -> f64 {
-    let ab = sched.alpha_bar(t);
-    ((1.0 - ab) / ab).sqrt()
 }

@@ -44,74 +44,45 @@
 //! from noise (plain DDIM).
 
 use super::{
-    Params, Problem, PseudoInverse, Run, Solver, Stepped, check_problem, next_t, require_svd, singulars,
-    timesteps, tweedie,
+    Problem, PseudoInverse, Run, Solver, Stepped, check_problem, next_t, require_svd, singulars, timesteps,
 };
 use crate::autograd;
-use crate::diffusion::{Sampler, randn, sampler_step};
+use crate::diffusion::tweedie;
+use crate::diffusion::{Sampler, q_sample, randn, sampler_step};
 use crate::error::Result;
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// ΠGDM with DDIM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct PiGdm {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// Guidance weight w.
-    pub w: f64,
-    /// DDIM η.
-    pub eta: f64,
-    /// Singular values below this count as zero.
-    pub min_singular: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-    /// The official `awd`: the guidance added in full at every step (`true`, the official config),
-    /// or entering through ε as the DDIM step does, which scales it with the step: `(1 − σ_s/σ_t)`.
-    pub awd: bool,
-    /// Clamp Tweedie's x̂0 to [-1, 1] before the residual (the VJP flows through the clamp).
-    pub clamp: bool,
-}
-
-impl PiGdm {
-    /// ΠGDM with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("pigdm", sets);
-        let d = PiGdm {
-            steps: steps.unwrap_or(100),
-            w: p.f64("w", 6.0, 0.0, 1e4)?,
-            eta: p.f64("eta", 0.0, 0.0, 1.0)?,
-            min_singular: p.f64("min_singular", 3e-2, 0.0, f64::INFINITY)?,
-            measure: p.flag("measure", true)?,
-            clamp: p.flag("clamp", true)?,
-            awd: p.flag("awd", false)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// ΠGDM with DDIM steps.
+    pub struct PiGdm("pigdm") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// Guidance weight w.
+        w: f64 = set(6.0, 0.0..=1e4);
+        /// DDIM η.
+        eta: f64 = set(0.0, 0.0..=1.0);
+        /// Singular values below this count as zero.
+        min_singular: f64 = set(3e-2, 0.0..);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
+        /// Clamp Tweedie's x̂0 to [-1, 1] before the residual (the VJP flows through the clamp).
+        clamp: bool = set(true);
+        /// The official `awd`: the guidance added in full at every step (`true`, the official
+        /// config), or entering through ε as the DDIM step does, which scales it with the step:
+        /// `(1 − σ_s/σ_t)`.
+        awd: bool = set(false);
     }
 }
 
 impl Solver for PiGdm {
-    fn name(&self) -> &'static str {
-        "pigdm"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("w".into(), self.w.to_string()),
-            ("eta".into(), self.eta.to_string()),
-            ("min_singular".into(), self.min_singular.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-            ("clamp".into(), (self.clamp as u8).to_string()),
-            ("awd".into(), (self.awd as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let shape = check_problem(&p)?;
-        let svd = require_svd(&p, "pigdm")?;
+        let svd = require_svd(&p, Self::NAME)?;
         let gpu = p.model.gpu();
         let tt = timesteps(&p, self.steps)?;
         let guided = self.measure && self.w != 0.0;
@@ -119,9 +90,8 @@ impl Solver for PiGdm {
         let uty = svd.ut(p.y)?.reshape(&shape)?;
         let z = randn(gpu, &shape, seed, 0, 1)?;
         let x = if guided {
-            let ab = p.schedule().alpha_bar(Some(tt[0].t));
-            let x0 = PseudoInverse::new(&p, self.min_singular, "pigdm")?.apply(p.y)?;
-            ops::axpby(ab.sqrt() as f32, &x0, (1.0 - ab).sqrt() as f32, &z)?
+            let x0 = PseudoInverse::new(&p, self.min_singular, Self::NAME)?.apply(p.y)?;
+            q_sample(p.schedule(), &x0, tt[0].t, &z)?
         } else {
             z
         };
@@ -131,13 +101,13 @@ impl Solver for PiGdm {
             let (sched, t, next, step) = (p.schedule(), &tt[i], next_t(&tt, i), i as u32 + 1);
             if !guided {
                 let eps = p.model.eps(x, t)?;
-                let x0 = tweedie(&p, x, &eps, t.t, sched.clip_sample)?;
+                let x0 = tweedie(p.schedule(), x, &eps, t.t, sched.clip_sample)?;
                 let x = sampler_step(x, &eps, sched, t.t, next, sampler, seed, step)?;
                 return Ok(Stepped { x, x0: Some(x0) });
             }
             let x = x.tracked();
             let eps = p.model.eps(&x, t)?;
-            let x0 = tweedie(&p, &x, &eps, t.t, me.clamp)?;
+            let x0 = tweedie(p.schedule(), &x, &eps, t.t, me.clamp)?;
             // h = V Σ (Σ² + c)⁻¹ Uᵀ (y − A x̂0), with Uᵀ A x̂0 = Σ Vᵀ x̂0
             let ab_t = sched.alpha_bar(Some(t.t));
             let c = p.sigma_y * p.sigma_y / (1.0 - ab_t);
@@ -147,13 +117,13 @@ impl Solver for PiGdm {
             let xs = sampler_step(&x, &eps, sched, t.t, next, sampler, seed, step)?;
             let mut coeff = me.w * sched.alpha_bar(next).sqrt() * ab_t.sqrt();
             if !me.awd {
-                coeff *= 1.0 - super::ve_sigma(sched, next) / super::ve_sigma(sched, Some(t.t));
+                coeff *= 1.0 - sched.ve_sigma(next) / sched.ve_sigma(Some(t.t));
             }
             Ok(Stepped {
                 x: ops::axpby(1.0, &xs, coeff as f32, &g)?,
                 x0: Some(x0),
             })
         };
-        Ok(Run::new("pigdm", gpu, x, n, step, None))
+        Ok(Run::new(Self::NAME, gpu, x, n, step, None))
     }
 }

@@ -32,24 +32,27 @@
 //! `--set lr=…,lambda=…,measure=0|1`; `measure=0` drops the data term, leaving the prior's pull
 //! alone.
 
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, timesteps};
+use super::params::show;
+use super::{Problem, Run, Solver, Stepped, check_problem, timesteps};
 use crate::autograd;
-use crate::diffusion::randn;
+use crate::diffusion::{q_sample, randn};
 use crate::error::{Error, Result};
 use crate::ops::{self, Adam};
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// RED-Diff with Adam on the device.
-#[derive(Debug, Clone, Copy)]
-pub struct RedDiff {
-    /// Number of timesteps (one Adam step each).
-    pub steps: usize,
-    /// Adam's learning rate.
-    pub lr: f64,
-    /// λ, the weight of the denoising regulariser.
-    pub lambda: f64,
-    /// Whether the data term is used.
-    pub measure: bool,
+solver_params! {
+    /// RED-Diff with Adam on the device.
+    pub struct RedDiff("red-diff") {
+        /// Number of timesteps (one Adam step each).
+        steps: usize = steps(100);
+        /// Adam's learning rate.
+        lr: f64 = set(RedDiff::default_lr(steps), 1e-6..=1e3), show = show::places4;
+        /// λ, the weight of the denoising regulariser.
+        lambda: f64 = set(0.25, 0.0..=1e4);
+        /// Whether the data term is used.
+        measure: bool = measure(), show = show::hidden;
+    }
 }
 
 impl RedDiff {
@@ -57,34 +60,10 @@ impl RedDiff {
     pub fn default_lr(steps: usize) -> f64 {
         (0.1 * (1000.0 / steps.max(1) as f64).powf(0.3)).min(0.2)
     }
-
-    /// RED-Diff with `steps` (default 100) and `--set lr=…,lambda=…,measure=…`.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let steps = steps.unwrap_or(100);
-        let mut p = Params::new("red-diff", sets);
-        let r = RedDiff {
-            steps,
-            lr: p.f64("lr", Self::default_lr(steps), 1e-6, 1e3)?,
-            lambda: p.f64("lambda", 0.25, 0.0, 1e4)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(r)
-    }
 }
 
 impl Solver for RedDiff {
-    fn name(&self) -> &'static str {
-        "red-diff"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("lr".into(), format!("{:.4}", self.lr)),
-            ("lambda".into(), self.lambda.to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let p = *p;
@@ -100,7 +79,7 @@ impl Solver for RedDiff {
                 x0: Some(mu.clone()),
             })
         };
-        Ok(Run::new("red-diff", p.model.gpu(), mu, n, step, None))
+        Ok(Run::new(Self::NAME, p.model.gpu(), mu, n, step, None))
     }
 }
 
@@ -191,11 +170,10 @@ impl RedFit {
         seed: u64,
         step: u32,
     ) -> Result<Tensor> {
-        let ab = p.schedule().alpha_bar(Some(t.t));
         let noise = randn(p.model.gpu(), mu.shape(), seed, step, 0)?;
-        let xt = ops::axpby(ab.sqrt() as f32, mu, (1.0 - ab).sqrt() as f32, &noise)?;
+        let xt = q_sample(p.schedule(), mu, t.t, &noise)?;
         let eps = p.model.eps(&xt, t)?;
-        let w = self.lambda * ((1.0 - ab) / ab).sqrt() / self.d;
+        let w = self.lambda * p.schedule().ve_sigma(Some(t.t)) / self.d;
         ops::axpby(w as f32, &eps, -w as f32, &noise)
     }
 

@@ -30,73 +30,55 @@
 //!
 //! `--set k=…,r=…,sigma_min=…`; `measure=0` drops the likelihood term (unconditional annealed Langevin).
 
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, require_linear, timesteps_of, ve_sigma};
+use super::{Problem, Run, Solver, Stepped, check_problem, require_linear, timesteps_of};
 use crate::diffusion::Schedule;
-use crate::diffusion::randn;
+use crate::diffusion::{randn, tweedie_ve};
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 
-/// Annealed Langevin dynamics with the measurement's likelihood gradient.
-#[derive(Debug, Clone, Copy)]
-pub struct ScoreAld {
-    /// Number of noise levels (respaced timesteps).
-    pub levels: usize,
-    /// Langevin steps per level.
-    pub k: usize,
-    /// Step ratio r (α_i = r σ_i²).
-    pub r: f64,
-    /// The smallest noise level σ_L (variance-exploding units).
-    pub sigma_min: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
+solver_params! {
+    /// Annealed Langevin dynamics with the measurement's likelihood gradient.
+    pub struct ScoreAld("score-ald") {
+        /// Number of noise levels (respaced timesteps).
+        levels: usize = steps(100);
+        /// Langevin steps per level.
+        k: usize = set(2, 1..);
+        /// Step ratio r (α_i = r σ_i²).
+        r: f64 = set(0.5, 1e-6..=100.0);
+        /// The smallest noise level σ_L (variance-exploding units).
+        sigma_min: f64 = set(0.3, 1e-4..=100.0);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
+    }
+    check = ScoreAld::check_ratio;
 }
 
 impl ScoreAld {
-    /// Score-ALD with `levels` (default 100) and `--set` parameters.
-    pub fn new(levels: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("score-ald", sets);
-        let d = ScoreAld {
-            levels: levels.unwrap_or(100),
-            k: p.usize("k", 2, 1)?,
-            r: p.f64("r", 0.5, 1e-6, 100.0)?,
-            sigma_min: p.f64("sigma_min", 0.3, 1e-4, 100.0)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        if d.k == 0 || !(d.r > 0.0 && d.r < 1.0) {
+    /// The step ratio must be below 1 (the range admits more, for the error to say why).
+    fn check_ratio(&mut self) -> Result<()> {
+        if self.k == 0 || !(self.r > 0.0 && self.r < 1.0) {
             return Err(Error::Input(format!(
                 "score-ald k={} r={}: k must be at least 1 and r in (0, 1)",
-                d.k, d.r
+                self.k, self.r
             )));
         }
-        Ok(d)
+        Ok(())
     }
 }
 
 impl Solver for ScoreAld {
-    fn name(&self) -> &'static str {
-        "score-ald"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("levels".into(), self.levels.to_string()),
-            ("k".into(), self.k.to_string()),
-            ("r".into(), self.r.to_string()),
-            ("sigma_min".into(), self.sigma_min.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let shape = check_problem(&p)?;
-        let lin = require_linear(&p, "score-ald")?;
+        let lin = require_linear(&p, Self::NAME)?;
         let gpu = p.model.gpu();
         let ts = levels(p.schedule(), self.levels, self.sigma_min)?;
         let tt = timesteps_of(&p, &ts)?;
-        let sig0 = ve_sigma(p.schedule(), Some(tt[0].t));
+        let sig0 = p.schedule().ve_sigma(Some(tt[0].t));
         let x = ops::scale(&randn(gpu, &shape, seed, 0, 1)?, sig0 as f32)?;
         let n = tt.len();
         // Tweedie's estimate x̂0 = x̃ − σ ε at level i, clamped when the schedule says so; the score
@@ -105,12 +87,7 @@ impl Solver for ScoreAld {
             let sched = p.schedule();
             let ab = sched.alpha_bar(Some(tt[i].t));
             let eps = p.model.eps(&ops::scale(x, ab.sqrt() as f32)?, &tt[i])?;
-            let x0 = ops::axpby(1.0, x, -ve_sigma(sched, Some(tt[i].t)) as f32, &eps)?;
-            if sched.clip_sample {
-                ops::clamp(&x0, -1.0, 1.0)
-            } else {
-                Ok(x0)
-            }
+            tweedie_ve(sched, x, &eps, tt[i].t, sched.clip_sample)
         });
         let (d1, levels) = (denoise.clone(), tt_sigmas(&p, &ts));
         let step = move |x: &Tensor, i: usize| {
@@ -134,13 +111,13 @@ impl Solver for ScoreAld {
         };
         // the result: Tweedie's estimate at the last level
         let finish = move |x: Tensor| ops::clamp(&denoise(&x, n - 1)?, -1.0, 1.0);
-        Ok(Run::new("score-ald", gpu, x, n, step, Some(Box::new(finish))))
+        Ok(Run::new(Self::NAME, gpu, x, n, step, Some(Box::new(finish))))
     }
 }
 
 /// σ (variance-exploding units) of each level.
 fn tt_sigmas(p: &Problem, ts: &[usize]) -> Vec<f64> {
-    ts.iter().map(|&t| ve_sigma(p.schedule(), Some(t))).collect()
+    ts.iter().map(|&t| p.schedule().ve_sigma(Some(t))).collect()
 }
 
 /// `n` noise levels geometric in σ between the schedule's largest and `sigma_min` (at least its
@@ -153,7 +130,7 @@ fn levels(sched: &Schedule, n: usize, sigma_min: f64) -> Result<Vec<usize>> {
             "score-ald: {n} levels for a schedule of {len} timesteps (use 1 to {len})"
         )));
     }
-    let sig: Vec<f64> = (0..len).map(|t| ve_sigma(sched, Some(t))).collect();
+    let sig: Vec<f64> = (0..len).map(|t| sched.ve_sigma(Some(t))).collect();
     let (hi, lo) = (sig[len - 1].ln(), sig[0].max(sigma_min).min(sig[len - 1]).ln());
     let mut ts: Vec<usize> = Vec::with_capacity(n);
     for i in 0..n {

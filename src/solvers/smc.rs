@@ -3,11 +3,16 @@
 //! repeated per particle, the model evaluated in chunks that fit the device, and the result — one
 //! particle drawn by weight, or the weighted mean — with the weighted per-pixel standard deviation.
 
-use super::Params;
+use super::params::{Choice, Param, Params};
 use crate::error::{Error, Result};
 use crate::ops;
 use crate::ops::particles::{gather_rows, resample, resample_uniform, weighted_moments};
 use crate::tensor::Tensor;
+use std::ops::RangeBounds;
+
+/// Singular values below this count as unobserved (the particle filters in the SVD basis:
+/// MCGdiff, FPS).
+pub(crate) const MIN_SINGULAR: f64 = 1e-6;
 
 /// Which picture a particle run returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,27 +36,44 @@ pub struct ParticleSettings {
     pub chunk: usize,
 }
 
-impl ParticleSettings {
-    /// Reads `particles`, `ess`, `output` (`sample` | `mean`) and `chunk` with the solver's defaults.
-    pub fn parse(p: &mut Params, k: usize, ess: f64) -> Result<Self> {
-        let k = p.usize("particles", k, 1)?;
-        let ess = p.f64("ess", ess, 0.0, 1.0)?;
-        let output = match p.word("output", "sample")?.as_str() {
-            "sample" => Output::Sample,
-            "mean" => Output::Mean,
-            o => {
-                return Err(Error::Input(format!(
-                    "--set output={o}: expects sample (one particle drawn by weight) or mean (the weighted mean)"
-                )));
-            }
-        };
-        let chunk = p.usize("chunk", 0, 0)?;
+impl Choice for Output {
+    const WORDS: &'static [(&'static str, Self)] = &[("sample", Output::Sample), ("mean", Output::Mean)];
+    const EXPECTS: &'static str = "sample (one particle drawn by weight) or mean (the weighted mean)";
+}
+
+/// The four keys a particle solver takes, read and printed as one parameter (`particles: ParticleSettings
+/// = set(ParticleSettings::new(K, ESS))` in [`crate::solver_params!`]).
+impl Param for ParticleSettings {
+    fn read(p: &mut Params, _: &'static str, d: Self, _: impl RangeBounds<Self>) -> Result<Self> {
         Ok(ParticleSettings {
+            k: usize::read(p, "particles", d.k, 1..)?,
+            ess: f64::read(p, "ess", d.ess, 0.0..=1.0)?,
+            output: Output::read(p, "output", d.output, ..)?,
+            chunk: usize::read(p, "chunk", d.chunk, 0..)?,
+        })
+    }
+
+    fn pairs(&self, _: &str) -> Vec<(String, String)> {
+        [
+            self.k.pairs("particles"),
+            self.ess.pairs("ess"),
+            self.output.pairs("output"),
+            self.chunk.pairs("chunk"),
+        ]
+        .concat()
+    }
+}
+
+impl ParticleSettings {
+    /// The defaults of a solver: `k` particles, resampling under `ess · K`, one sample drawn by
+    /// weight, the model's passes unchunked.
+    pub const fn new(k: usize, ess: f64) -> Self {
+        ParticleSettings {
             k,
             ess,
-            output,
-            chunk,
-        })
+            output: Output::Sample,
+            chunk: 0,
+        }
     }
 
     /// K, once it is known that all particles' images (`[B K, C, H, W]`, one buffer) fit the device's
@@ -77,24 +99,6 @@ impl ParticleSettings {
             )));
         }
         Ok(self.k)
-    }
-
-    /// The settings as `key=value` pairs.
-    pub fn pairs(&self) -> Vec<(String, String)> {
-        vec![
-            ("particles".into(), self.k.to_string()),
-            ("ess".into(), self.ess.to_string()),
-            (
-                "output".into(),
-                if self.output == Output::Mean {
-                    "mean"
-                } else {
-                    "sample"
-                }
-                .into(),
-            ),
-            ("chunk".into(), self.chunk.to_string()),
-        ]
     }
 
     /// Resamples where the ESS fell under the threshold: the particles' ancestors and the new log
@@ -297,22 +301,13 @@ pub(crate) fn ddim_mean(
     chunk: usize,
 ) -> Result<(Tensor, f64, Tensor)> {
     let sched = p.schedule();
-    let (ab_t, ab_p) = (sched.alpha_bar(Some(t.t)), sched.alpha_bar(prev));
-    let nu = eta
-        * ((1.0 - ab_p) / (1.0 - ab_t) * (1.0 - ab_t / ab_p))
-            .max(0.0)
-            .sqrt();
+    let tr = sched.transition(t.t, prev, eta);
     let outs = chunked(x, chunk, |xc, _| {
         let eps = p.model.eps(xc, t)?;
-        let x0 = super::tweedie(p, xc, &eps, t.t, sched.clip_sample)?;
-        let e = super::eps_from_x0(sched, xc, &x0, t.t)?;
-        let m = ops::axpby(
-            ab_p.sqrt() as f32,
-            &x0,
-            (1.0 - ab_p - nu * nu).max(0.0).sqrt() as f32,
-            &e,
-        )?;
+        let x0 = crate::diffusion::tweedie(sched, xc, &eps, t.t, sched.clip_sample)?;
+        let e = crate::diffusion::eps_from_x0(sched, xc, &x0, t.t)?;
+        let m = ops::axpby(tr.ab_s.sqrt() as f32, &x0, tr.c_eps as f32, &e)?;
         Ok(vec![m, x0])
     })?;
-    Ok((outs[0].clone(), nu, outs[1].clone()))
+    Ok((outs[0].clone(), tr.sigma, outs[1].clone()))
 }

@@ -19,59 +19,34 @@
 //! the weights (plain DDPM particles).
 
 use super::smc::{ParticleSettings, ddim_mean, posterior, repeat_rows};
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps};
-use crate::diffusion::randn;
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_linear, timesteps};
+use crate::diffusion::{q_sample_from, randn};
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// SMCDiff with DDPM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct SmcDiff {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// Particles, resampling and output.
-    pub particles: ParticleSettings,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl SmcDiff {
-    /// SMCDiff with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("smcdiff", sets);
-        let d = SmcDiff {
-            steps: steps.unwrap_or(100),
-            particles: ParticleSettings::parse(&mut p, 4, 1.0)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// SMCDiff with DDPM steps.
+    pub struct SmcDiff("smcdiff") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// Particles, resampling and output.
+        particles: ParticleSettings = set(ParticleSettings::new(4, 1.0));
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
 impl Solver for SmcDiff {
-    fn name(&self) -> &'static str {
-        "smcdiff"
-    }
-
-    fn gives_std(&self) -> bool {
-        true
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        let mut s = vec![("steps".into(), self.steps.to_string())];
-        s.extend(self.particles.pairs());
-        s.push(("measure".into(), (self.measure as u8).to_string()));
-        s
-    }
+    solver_params!(@particle_solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let [b, c, h, w] = check_problem(&p)?;
-        require_linear(&p, "smcdiff")?;
+        require_linear(&p, Self::NAME)?;
         let gpu = p.model.gpu();
         // the mask: A applied to an all-ones image must be 0/1 and A must keep the image's shape
         let ones = Tensor::full(gpu, &[1, c, h, w], 1.0)?;
@@ -99,15 +74,11 @@ impl Solver for SmcDiff {
         // the forward trajectory of y, from the last timestep up to the first (shared by the particles)
         let shape = [b, c, h, w];
         let mut traj: Vec<Tensor> = Vec::with_capacity(n);
-        let mut prev_ab = 1.0;
         let mut cur = p.y.clone();
         for i in (0..n).rev() {
-            let ab = sched.alpha_bar(Some(tt[i].t));
-            let r = ab / prev_ab;
             let z = randn(gpu, &shape, seed, i as u32, 5)?;
-            cur = ops::axpby(r.sqrt() as f32, &cur, (1.0 - r).sqrt() as f32, &z)?;
+            cur = q_sample_from(sched, &cur, next_t(&tt, i), tt[i].t, &z)?;
             traj.push(cur.clone());
-            prev_ab = ab;
         }
         traj.reverse(); // traj[i] is y at tt[i]
         let traj: Vec<Tensor> = traj.iter().map(|t| repeat_rows(t, k)).collect::<Result<_>>()?;
@@ -147,6 +118,6 @@ impl Solver for SmcDiff {
         };
         let spec = me.particles;
         let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
-        Ok(Run::particles("smcdiff", gpu, x, n, step, finish))
+        Ok(Run::particles(Self::NAME, gpu, x, n, step, finish))
     }
 }

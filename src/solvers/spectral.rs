@@ -2,7 +2,8 @@
 //! scalars of each method and the launch of its `shaders/spectral.wgsl` kernel, with f64 references
 //! in [`reference`](mod@reference)) and the step loop that maps ε and Tweedie's x̂0 to spectral coordinates and back.
 
-use super::{Problem, Run, Stepped, next_t, require_svd, singulars, timesteps, tweedie};
+use super::{Problem, Run, Stepped, next_t, require_svd, singulars, timesteps};
+use crate::diffusion::tweedie;
 use crate::error::Result;
 use crate::operators::Svd;
 use crate::ops::{self, Spectral};
@@ -118,7 +119,7 @@ impl<'a> SpectralRun<'a> {
         let n = tt.len();
         let step = move |x: &Tensor, i: usize| {
             let eps = p.model.eps(x, &tt[i])?;
-            let x0 = tweedie(&p, x, &eps, tt[i].t, p.schedule().clip_sample)?;
+            let x0 = tweedie(p.schedule(), x, &eps, tt[i].t, p.schedule().clip_sample)?;
             let (x0b, eb) = (self.svd.vt(&x0)?, self.svd.vt(&eps)?);
             let z = crate::diffusion::randn(p.model.gpu(), &self.shape, seed, i as u32 + 1, 1)?;
             let x = self

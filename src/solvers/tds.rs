@@ -74,54 +74,42 @@
 //! `--set particles=…,ess=…,output=sample|mean,chunk=…,clamp=0|1,balance=0|1,gram=…,twist=…`; `measure=0` drops
 //! the twist (plain DDPM particles with equal weights).
 
+use super::params::show;
 use super::smc::{ParticleSettings, chunked, posterior, repeat_rows, sq_dist};
-use super::{Params, Problem, Run, Solver, Stepped, check_problem, next_t, timesteps, tweedie};
+use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::autograd;
 use crate::diffusion::randn;
+use crate::diffusion::tweedie;
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// TDS with DDPM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct Tds {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// Particles, resampling and output.
-    pub particles: ParticleSettings,
-    /// Clamp the twisted estimate to [-1, 1] (the official `clip_twisted`).
-    pub clamp: bool,
-    /// Scale the twist's shift by `ρ = (1−ᾱ_s)/(1−ᾱ_t)` (see the module notes; `false`: official).
-    pub balance: bool,
-    /// `λ` of an isotropic twist variance `σ_y² + λ (1−ᾱ_t)/ᾱ_t`; 0 (the default) takes `A Aᵀ`
-    /// through the SVD where there is one, else `λ = ‖A Aᵀ‖` (1 for a nonlinear model); 1 is the
-    /// official variance (see the module notes).
-    pub gram: f64,
-    /// κ: the twist is the likelihood to the power κ, `exp(−κ ‖y − A x̂0‖² / (2 v_t))`, its
-    /// gradient κ times as strong (any positive twist keeps the weights exact; 1 is the paper's);
-    /// 0 picks `200 / steps` within [1, 10] for a linear operator, 1 otherwise (module notes).
-    pub twist: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl Tds {
-    /// TDS with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("tds", sets);
-        let d = Tds {
-            steps: steps.unwrap_or(100),
-            particles: ParticleSettings::parse(&mut p, 4, 1.0)?,
-            clamp: p.flag("clamp", true)?,
-            balance: p.flag("balance", true)?,
-            gram: p.f64("gram", 0.0, 0.0, 1e6)?,
-            twist: p.f64("twist", 0.0, 0.0, 1e4)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// TDS with DDPM steps.
+    pub struct Tds("tds") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// Particles, resampling and output.
+        particles: ParticleSettings = set(ParticleSettings::new(4, 1.0));
+        /// Clamp the twisted estimate to [-1, 1] (the official `clip_twisted`).
+        clamp: bool = set(true);
+        /// Scale the twist's shift by `ρ = (1−ᾱ_s)/(1−ᾱ_t)` (see the module notes; `false`:
+        /// official).
+        balance: bool = set(true);
+        /// κ: the twist is the likelihood to the power κ, `exp(−κ ‖y − A x̂0‖² / (2 v_t))`, its
+        /// gradient κ times as strong (any positive twist keeps the weights exact; 1 is the
+        /// paper's); 0 picks `200 / steps` within [1, 10] for a linear operator, 1 otherwise
+        /// (module notes).
+        twist: f64 = set(0.0, 0.0..=1e4), show = show::auto_if_zero;
+        /// `λ` of an isotropic twist variance `σ_y² + λ (1−ᾱ_t)/ᾱ_t`; 0 (the default) takes `A Aᵀ`
+        /// through the SVD where there is one, else `λ = ‖A Aᵀ‖` (1 for a nonlinear model); 1 is
+        /// the official variance (see the module notes).
+        gram: f64 = set(0.0, 0.0..=1e6), show = show::auto_if_zero;
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
@@ -147,26 +135,7 @@ struct State {
 }
 
 impl Solver for Tds {
-    fn name(&self) -> &'static str {
-        "tds"
-    }
-
-    fn gives_std(&self) -> bool {
-        true
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        let mut s = vec![("steps".into(), self.steps.to_string())];
-        s.extend(self.particles.pairs());
-        s.push(("clamp".into(), (self.clamp as u8).to_string()));
-        s.push(("balance".into(), (self.balance as u8).to_string()));
-        // 0 is "auto" for both
-        let auto = |v: f64| if v > 0.0 { v.to_string() } else { "auto".into() };
-        s.push(("twist".into(), auto(self.twist)));
-        s.push(("gram".into(), auto(self.gram)));
-        s.push(("measure".into(), (self.measure as u8).to_string()));
-        s
-    }
+    solver_params!(@particle_solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
@@ -232,7 +201,7 @@ impl Solver for Tds {
                 let yc = ops::particles::rows(&y, row, rows)?;
                 let xt = xc.tracked();
                 let eps = p.model.eps(&xt, t)?;
-                let x0 = tweedie(&p, &xt, &eps, t.t, sched.clip_sample)?;
+                let x0 = tweedie(p.schedule(), &xt, &eps, t.t, sched.clip_sample)?;
                 // r = y − A(x̂0) on the tape, so that the gradient takes any forward model: the
                 // VJP of r with −r is Jᵀ A'ᵀ r = −∇ ½‖r‖²
                 let r = ops::axpby(1.0, &yc, -1.0, &p.op.forward(&x0)?)?;
@@ -284,11 +253,9 @@ impl Solver for Tds {
                     x0: Some(x0),
                 });
             };
-            let ab_s = sched.alpha_bar(Some(next));
-            let beta = 1.0 - ab_t / ab_s;
-            let c1 = ab_s.sqrt() * beta / (1.0 - ab_t);
-            let c2 = (ab_t / ab_s).sqrt() * (1.0 - ab_s) / (1.0 - ab_t);
-            let var = beta * (1.0 - ab_s) / (1.0 - ab_t);
+            // the DDPM posterior q(x_s | x_t, x̂0) = N(c1 x̂0 + c2 x_t, var)
+            let tr = sched.transition(t.t, Some(next), 1.0);
+            let (ab_s, c1, c2, var) = (tr.ab_s, tr.c_x0, tr.c_x, tr.var);
             // x̂0_tw = x̂0 + ρ (1−ᾱ)/sqrt(ᾱ) ∇ log p̃, ∇ log p̃ = VJP(Aᵀ W r)
             let rho = if me.balance {
                 (1.0 - ab_s) / (1.0 - ab_t)
@@ -313,7 +280,7 @@ impl Solver for Tds {
         };
         let spec = me.particles;
         let finish = Box::new(move |x: Tensor| posterior(&x, &state.borrow().logw, &spec, seed));
-        Ok(Run::particles("tds", gpu, x, steps, step, finish))
+        Ok(Run::particles(Self::NAME, gpu, x, steps, step, finish))
     }
 }
 

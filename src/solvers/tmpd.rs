@@ -21,49 +21,27 @@
 //! Defaults: 100 steps, DDIM η = 1 (ancestral). `--set eta=…`; `measure=0` drops the guidance.
 
 use super::mmps::{Covariance, moment_run};
-use super::{Params, Problem, Run, Solver};
+use super::{Problem, Run, Solver};
 use crate::error::Result;
+use crate::solver_params;
 
-/// TMPD with DDIM steps.
-#[derive(Debug, Clone, Copy)]
-pub struct Tmpd {
-    /// Number of respaced steps.
-    pub steps: usize,
-    /// DDIM η.
-    pub eta: f64,
-    /// Whether the measurement is used at all.
-    pub measure: bool,
-}
-
-impl Tmpd {
-    /// TMPD with `steps` (default 100) and `--set` parameters.
-    pub fn new(steps: Option<usize>, sets: &[(String, String)]) -> Result<Self> {
-        let mut p = Params::new("tmpd", sets);
-        let d = Tmpd {
-            steps: steps.unwrap_or(100),
-            eta: p.f64("eta", 1.0, 0.0, 1.0)?,
-            measure: p.flag("measure", true)?,
-        };
-        p.finish()?;
-        Ok(d)
+solver_params! {
+    /// TMPD with DDIM steps.
+    pub struct Tmpd("tmpd") {
+        /// Number of respaced steps.
+        steps: usize = steps(100);
+        /// DDIM η.
+        eta: f64 = set(1.0, 0.0..=1.0);
+        /// Whether the measurement is used at all.
+        measure: bool = measure();
     }
 }
 
 impl Solver for Tmpd {
-    fn name(&self) -> &'static str {
-        "tmpd"
-    }
-
-    fn settings(&self) -> Vec<(String, String)> {
-        vec![
-            ("steps".into(), self.steps.to_string()),
-            ("eta".into(), self.eta.to_string()),
-            ("measure".into(), (self.measure as u8).to_string()),
-        ]
-    }
+    solver_params!(@solver);
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let cov = self.measure.then_some(Covariance::RowSum);
-        moment_run("tmpd", p, self.steps, cov, self.eta, seed)
+        moment_run(Self::NAME, p, self.steps, cov, self.eta, seed)
     }
 }
