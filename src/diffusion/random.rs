@@ -2,6 +2,7 @@
 //! (element, step, stream, 0), computed on the GPU by `shaders/diffusion.wgsl`.
 
 use crate::error::Result;
+use crate::gpu::params::DiffusionParams;
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
 
@@ -40,10 +41,16 @@ pub fn randn(gpu: &crate::Gpu, shape: &[usize], seed: u64, step: u32, stream: u3
     let scratch = Tensor::empty(gpu, &[1])?; // the entry point reads nothing; a buffer may not be bound read and read-write at once
     let n = crate::ops::u32_of(out.numel(), "random tensor")?;
     let (lo, hi) = seed_words(seed);
-    let params = [n, lo, hi, step, stream, 0, 0, 0, 0, 0, 0, 0];
     gpu.dispatch(
         &KernelId::new("diffusion.wgsl", "randn"),
-        &params,
+        &DiffusionParams {
+            n,
+            seed_lo: lo,
+            seed_hi: hi,
+            step,
+            stream,
+            ..Default::default()
+        },
         &[
             scratch.bind(Access::Read),
             scratch.bind(Access::Read),

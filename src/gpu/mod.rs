@@ -7,6 +7,7 @@
 
 mod adapter;
 mod kernel;
+pub mod params;
 mod pool;
 mod stream;
 
@@ -422,12 +423,14 @@ impl Gpu {
         self.lock_stream().submits
     }
 
-    /// Records a compute dispatch of `kernel` with `params` (a small block of 32-bit words, at most 64)
-    /// and the storage `buffers` (bound at bindings 1.. in order; the parameters are binding 0).
+    /// Records a compute dispatch of `kernel` with `params` (binding 0: a `#[repr(C)]` plain-data
+    /// struct laid out as the kernel's WGSL parameter struct, at most 256 bytes; the crate's are in
+    /// [`params`], checked against their WGSL by a naga test) and the storage `buffers` (bound at
+    /// bindings 1.. in order).
     pub fn dispatch(
         &self,
         kernel: &KernelId,
-        params: &[u32],
+        params: &impl bytemuck::Pod,
         buffers: &[(&wgpu::Buffer, u64, Access)],
         groups: [u32; 3],
     ) -> Result<()> {
@@ -450,7 +453,7 @@ impl Gpu {
     pub(crate) fn dispatch_flops(
         &self,
         kernel: &KernelId,
-        params: &[u32],
+        params: &impl bytemuck::Pod,
         buffers: &[(&wgpu::Buffer, u64, Access)],
         groups: [u32; 3],
         flops: u64,
@@ -465,7 +468,7 @@ impl Gpu {
     pub(crate) fn dispatch_counted(
         &self,
         kernel: &KernelId,
-        params: &[u32],
+        params: &impl bytemuck::Pod,
         buffers: &[(&wgpu::Buffer, u64, u64, Access)],
         groups: [u32; 3],
         flops: u64,
@@ -484,6 +487,7 @@ impl Gpu {
         if groups.contains(&0) {
             return Ok(());
         }
+        let params = bytemuck::bytes_of(params);
         let access: Vec<Access> = buffers.iter().map(|b| b.3).collect();
         let pipeline = self.inner.pipelines.get(kernel, &access)?;
         let tag = self.inner.profile.as_ref().map(|_| {

@@ -5,6 +5,7 @@
 use super::grad::{Op, record};
 use super::{MatmulSpec, matmul, softmax_rows, u32_of};
 use crate::error::{Error, Result};
+use crate::gpu::params::AttentionCpuParams;
 use crate::gpu::{Access, KernelId};
 use crate::tensor::Tensor;
 
@@ -176,16 +177,14 @@ fn launch(
     let u = |v: usize| u32_of(v, "attention");
     let per = s.per_window();
     for w in 0..s.bh.div_ceil(per) {
-        let params = [
-            u(s.bh)?,
-            u(s.d)?,
-            u(s.hw)?,
-            u(w * per)?,
-            s.alpha.to_bits(),
-            0,
-            0,
-            0,
-        ];
+        let params = AttentionCpuParams {
+            bh: u(s.bh)?,
+            d: u(s.d)?,
+            hw: u(s.hw)?,
+            b0: u(w * per)?,
+            alpha: s.alpha,
+            ..Default::default()
+        };
         let mut bind: Vec<(&wgpu::Buffer, u64, u64, Access)> = Vec::new();
         for t in ins {
             let b = t.bind(Access::Read);
