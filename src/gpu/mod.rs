@@ -13,7 +13,8 @@ mod stream;
 
 pub use adapter::{AdapterSummary, list_adapters};
 pub use kernel::{
-    Access, KernelId, SMALL_TILES, SUBGROUP, ShaderModuleInfo, WIDE_TILE_WORKGROUP_BYTES, shader_modules,
+    Access, INCLUDES, KernelId, SMALL_TILES, SUBGROUP, ShaderModuleInfo, WIDE_TILE_WORKGROUP_BYTES,
+    shader_modules, validate_shader,
 };
 pub use pool::PoolStats;
 pub(crate) use pool::PooledBuffer;
@@ -411,6 +412,17 @@ impl Gpu {
     /// Resets the pool's peak-bytes counter to the bytes in use now.
     pub fn reset_peak(&self) {
         self.inner.pool.reset_peak();
+    }
+
+    /// Registers a WGSL module of the host's under `name` (e.g. `"my_kernels.wgsl"`), so its entry
+    /// points dispatch like the built-in ones: `gpu.dispatch(&KernelId::new(name, entry), &params,
+    /// ...)`, with the parameters at binding 0 and the buffers at 1.. (see [`Gpu::dispatch`]). The
+    /// module may pull in the crate's shared WGSL with `//!include NAME` ([`INCLUDES`]: the Philox
+    /// generator, the GEMM tile, the reductions). It is parsed and validated by naga now, so a broken
+    /// module is an error here that shows the offending line, not at the first dispatch. A built-in
+    /// name is refused, and so is a second registration of `name` with another source.
+    pub fn register_shader(&self, name: &'static str, source: &str) -> Result<()> {
+        self.inner.pipelines.register(name, source)
     }
 
     /// Number of distinct compute pipelines compiled so far.

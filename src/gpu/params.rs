@@ -192,6 +192,10 @@ kernel_params! {
         inv_sqrt_ab: f32, sqrt_1m_ab: f32, c_x0: f32, c_x: f32, c_eps: f32, sigma: f32,
         log_lo: f32, log_hi: f32,
     }
+    /// The Gaussian stream.
+    RandomParams = "random.wgsl" P {
+        n: u32, seed_lo: u32, seed_hi: u32, step: u32, stream: u32, _p0: u32, _p1: u32, _p2: u32,
+    }
     /// The elementwise kernels (and their vec4 forms in `elementwise_v4.wgsl`).
     ElementwiseParams = "elementwise.wgsl" P {
         n: u32, a: f32, b: f32, inner: u32, c1: u32, c2: u32, flag: u32, e: f32,
@@ -290,77 +294,13 @@ mod tests {
     /// is reported as a mismatch.
     #[test]
     fn a_mismatched_struct_is_reported() {
-        #[repr(C)]
-        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-        struct Swapped {
-            len: u32,
-            rows: u32,
-            _p0: u32,
-            _p1: u32,
-        }
-        impl KernelParams for Swapped {
-            const WGSL: (&'static str, &'static str) = ("reduce.wgsl", "P");
-            fn members() -> Vec<Member> {
-                vec![
-                    Member {
-                        name: "len",
-                        offset: offset_of!(Swapped, len),
-                        size: 4,
-                    },
-                    Member {
-                        name: "rows",
-                        offset: offset_of!(Swapped, rows),
-                        size: 4,
-                    },
-                    Member {
-                        name: "_p0",
-                        offset: offset_of!(Swapped, _p0),
-                        size: 4,
-                    },
-                    Member {
-                        name: "_p1",
-                        offset: offset_of!(Swapped, _p1),
-                        size: 4,
-                    },
-                ]
-            }
-        }
-        #[repr(C)]
-        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-        struct Missing {
-            rows: u32,
-            len: u32,
-            s: f32,
-        }
-        impl KernelParams for Missing {
-            const WGSL: (&'static str, &'static str) = ("cg.wgsl", "P");
-            fn members() -> Vec<Member> {
-                vec![
-                    Member {
-                        name: "rows",
-                        offset: offset_of!(Missing, rows),
-                        size: 4,
-                    },
-                    Member {
-                        name: "len",
-                        offset: offset_of!(Missing, len),
-                        size: 4,
-                    },
-                    Member {
-                        name: "s",
-                        offset: offset_of!(Missing, s),
-                        size: 4,
-                    },
-                ]
-            }
-        }
         let src = |f| super::super::kernel::shader_source(f).unwrap();
-        let e = check_layout(&Layout::of::<Swapped>(), &src("reduce.wgsl")).unwrap_err();
+        let e = check_layout(&Layout::of::<wrong::Swapped>(), &src("reduce.wgsl")).unwrap_err();
         assert!(
             e.contains("member 0: WGSL `rows`") && e.contains("member 1: WGSL `len`"),
             "{e}"
         );
-        let e = check_layout(&Layout::of::<Missing>(), &src("cg.wgsl")).unwrap_err();
+        let e = check_layout(&Layout::of::<wrong::Missing>(), &src("cg.wgsl")).unwrap_err();
         assert!(
             e.contains("size: WGSL 16 bytes, Rust 12") && e.contains("`_p0` missing in Rust"),
             "{e}"
@@ -378,5 +318,20 @@ mod tests {
                 .unwrap_err()
                 .contains("no struct Q")
         );
+    }
+}
+
+/// Deliberately wrong parameter structs, declared the way the real ones are, for the test that the
+/// checker reports them.
+#[cfg(test)]
+#[allow(dead_code)]
+mod wrong {
+    use super::*;
+
+    kernel_params! {
+        /// reduce.wgsl's P with `rows` and `len` swapped.
+        Swapped = "reduce.wgsl" P { len: u32, rows: u32, _p0: u32, _p1: u32 }
+        /// cg.wgsl's P without its padding member.
+        Missing = "cg.wgsl" P { rows: u32, len: u32, s: f32 }
     }
 }

@@ -507,7 +507,7 @@ pub fn resolve(spec: &TaskSpec, x_shape: [usize; 3]) -> Result<Plan> {
             let seed = spec.u64("seed", 0)?;
             let m: Vec<f32> = (0..h * w)
                 .map(|i| {
-                    let r = crate::diffusion::philox4x32_10(
+                    let r = crate::ops::random::philox4x32_10(
                         [i as u32, 0, 7, 0],
                         [seed as u32, (seed >> 32) as u32],
                     );
@@ -678,7 +678,7 @@ pub fn add_noise(y: &Tensor, sigma: f64, seed: u64) -> Result<Tensor> {
     if sigma == 0.0 {
         return Ok(y.clone());
     }
-    let n = crate::diffusion::randn(y.gpu(), y.shape(), seed, 0, 2)?;
+    let n = crate::ops::random::randn(y.gpu(), y.shape(), seed, 0, 2)?;
     crate::ops::axpby(1.0, y, sigma as f32, &n)
 }
 

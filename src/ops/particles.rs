@@ -3,8 +3,8 @@
 //! particle `k` of group `g` in row `g K + k` of a batch. Log weights, the effective sample size,
 //! systematic resampling and the weighted moments stay on the device; nothing is read back.
 
+use super::random::philox4x32_10;
 use super::u32_of;
-use crate::diffusion::philox4x32_10;
 use crate::error::{Error, Result};
 use crate::gpu::params::{ParticleRowsParams, ParticlesParams};
 use crate::gpu::{Access, KernelId, grid1d};
