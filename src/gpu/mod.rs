@@ -16,6 +16,12 @@ pub use kernel::{
     Access, INCLUDES, KernelId, SMALL_TILES, SUBGROUP, ShaderModuleInfo, WIDE_TILE_WORKGROUP_BYTES,
     shader_modules, validate_shader,
 };
+
+/// The constants shared by the WGSL generators (`shaders/gen_*.py`) and the launchers, from the one
+/// file both read (`shaders/constants.rs`).
+pub mod shader_consts {
+    include!("../../shaders/constants.rs");
+}
 pub use pool::PoolStats;
 pub(crate) use pool::PooledBuffer;
 

@@ -12,8 +12,9 @@ use crate::tensor::Tensor;
 const FILE: &str = "attention_cpu.wgsl";
 /// Floats in one uniform window (64 KiB).
 const WINDOW: usize = 16384;
-/// Channels a head the fused kernels take at most.
-const MAX_D: usize = 8;
+/// Channels a head the fused kernels take at most (shared with the generator of attention_cpu.wgsl
+/// through shaders/constants.rs).
+const MAX_D: usize = crate::gpu::shader_consts::ATTENTION_MAX_D;
 
 /// The sizes of an attention: `bh` (batch x heads) blocks of `d` channels x `hw` tokens, and the
 /// scale `alpha` of the scores (`1 / sqrt(d)`).

@@ -183,12 +183,9 @@ pub(crate) fn conv2d_flipped(
     Ok(Some(out))
 }
 
-/// Output channels an invocation of `conv2d_direct3` computes.
-const DIRECT_ROWS: usize = 32;
-/// Output channels an invocation of `conv2d_direct3_r4` computes: 3x3 weights with at most this
-/// many output channels (a model's last layer, the input gradient of its first) take it, instead of
-/// wasting 31 of 32 rows.
-const FEW_ROWS: usize = 4;
+// Output channels an invocation of `conv2d_direct3` / `conv2d_direct3_r4` computes, and invocations
+// a workgroup: shared with the generator of conv2d_direct.wgsl through shaders/constants.rs.
+use crate::gpu::shader_consts::{DIRECT_ROWS, DIRECT_WORKGROUP, FEW_ROWS};
 /// Floats in one uniform window of packed weights (64 KiB).
 const WINDOW: usize = 16384;
 
@@ -363,7 +360,7 @@ fn direct3(
         "conv2d_direct1"
     };
     let quads = xs[0] * os[2] * os[3].div_ceil(8);
-    let groups = u(quads.div_ceil(16))?;
+    let groups = u(quads.div_ceil(DIRECT_WORKGROUP))?;
     let max = gpu.limits().max_compute_workgroups_per_dimension;
     let (gx, gz) = if groups <= max {
         (groups, 1)
