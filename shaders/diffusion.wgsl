@@ -1,8 +1,7 @@
-// Diffusion kernels: the counter-based Gaussian stream and the fused sampler update.
+// Diffusion kernels: the fused sampler update.
 //
-// Randomness is Philox4x32-10 (Salmon et al. 2011, "Parallel random numbers: as easy as 1, 2, 3"),
-// keyed by the 64-bit seed, with the counter (element index, step, stream, 0): the same seed gives the
-// same numbers on any device, in any dispatch order. Two 32-bit outputs make one normal by Box-Muller.
+// Its noise is the Gaussian stream of random.wgsl: Philox4x32-10 (philox.inc) keyed by the 64-bit
+// seed, with the counter (element index, step, stream, 0).
 
 struct P {
     n: u32,
@@ -27,48 +26,14 @@ struct P {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> var_v: array<f32>; // learned-variance outputs in [-1, 1]
 
-fn mulhilo(a: u32, b: u32) -> vec2<u32> {
-    let al = a & 0xffffu;
-    let ah = a >> 16u;
-    let bl = b & 0xffffu;
-    let bh = b >> 16u;
-    let ll = al * bl;
-    let m1 = ah * bl;
-    let m2 = al * bh;
-    let mid = (ll >> 16u) + (m1 & 0xffffu) + (m2 & 0xffffu);
-    let hi = ah * bh + (m1 >> 16u) + (m2 >> 16u) + (mid >> 16u);
-    return vec2<u32>(hi, a * b);
-}
-
-fn philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-    var c = ctr;
-    var k = key;
-    for (var r = 0u; r < 10u; r++) {
-        let p0 = mulhilo(0xD2511F53u, c.x);
-        let p1 = mulhilo(0xCD9E8D57u, c.z);
-        c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
-        k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
-    }
-    return c;
-}
+//!include philox.inc
 
 fn normal(i: u32) -> f32 {
-    let r = philox(vec4<u32>(i, p.step, p.stream, 0u), vec2<u32>(p.seed_lo, p.seed_hi));
-    let u1 = (f32(r.x >> 8u) + 1.0) * 5.9604644775390625e-8; // (0, 1]
-    let u2 = f32(r.y >> 8u) * 5.9604644775390625e-8;          // [0, 1)
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    return philox_normal(vec4<u32>(i, p.step, p.stream, 0u), vec2<u32>(p.seed_lo, p.seed_hi));
 }
 
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 256u;
-}
-
-// out = standard normal samples
-@compute @workgroup_size(256)
-fn randn(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat(gid, nwg);
-    if (i >= p.n) { return; }
-    out[i] = normal(i);
 }
 
 // The DDPM / DDIM update from x_t and the model's eps, with Tweedie's x0_hat formed (and clipped) inline.

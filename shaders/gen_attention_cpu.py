@@ -6,13 +6,16 @@ turns indexed private arrays into per-lane gathers).
     python3 shaders/gen_attention_cpu.py            # rewrites shaders/attention_cpu.wgsl
     python3 shaders/gen_attention_cpu.py --check    # exits 1 if the file is not what this writes
 
-D must match MAX_D in src/ops/attention.rs.
+D (channels a head) is ATTENTION_MAX_D of shaders/constants.rs, which src/ops/attention.rs reads too.
 """
 
 import os
 import sys
 
-D = 8
+sys.dont_write_bytecode = True  # no __pycache__ in shaders/
+from shader_consts import consts, write_or_check
+
+D = consts()["ATTENTION_MAX_D"]
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "attention_cpu.wgsl")
 def qs(prefix, arr, base):
     return "\n".join(f"    let {prefix}{i} = select(0.0, {arr}[{base} + min({i}u, p.d - 1u) * p.hw], {i}u < p.d);" for i in range(D))
@@ -124,6 +127,4 @@ fn attn_dkv(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wi
 {chr(10).join(f"    if ({i}u < p.d) {{ r0[base + {i}u * p.hw] = p.alpha * dk{i}; r1[base + {i}u * p.hw] = dv{i}; }}" for i in range(D))}
 }}
 """
-if "--check" in sys.argv:
-    sys.exit(0 if open(PATH).read() == src else 1)
-open(PATH, "w").write(src)
+write_or_check(PATH, src, sys.argv)

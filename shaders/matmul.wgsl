@@ -3,7 +3,7 @@
 // with A[b, m, k] = a[b*sab + m*sam + k*sak] and B[b, k, n] = bm[b*sbb + k*sbk + n*sbn], so transposes
 // and head splits are strides, not copies. The output is contiguous [batch, M, N].
 //
-// Tiling: a workgroup of TY x TX threads computes a (8*TY) x (8*TX) output tile; each thread an 8x8
+// Tiling (gemm_tile.inc, shared with conv2d.wgsl): a workgroup of TY x TX threads computes a (8*TY) x (8*TX) output tile; each thread an 8x8
 // block (rows ty*4.. and (ty+TY)*4.., columns tx*4.. and (tx+TX)*4..) in sixteen named vec4
 // accumulators. BK = 8 deep slices of A and B are staged in workgroup memory as vec4 rows over m and
 // over n, whatever the strides: each thread gathers four consecutive m (or n) of one k and stores one
@@ -26,10 +26,7 @@ struct P {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-const BK: u32 = 8u;
-
-var<workgroup> As: array<vec4<f32>, 256>;  // [BK][BM/4], BM <= 128
-var<workgroup> Bs: array<vec4<f32>, 1024>; // [BK][BN/4], BN <= 512
+//!include gemm_tile.inc
 
 // A[b, m0 + m4*4 .. +4, k0 .. k0 + BK] into As; ap = BM/4 vec4 per k row.
 fn load_a(batch: u32, m0: u32, k0: u32, tid: u32, nt: u32, ap: u32) {
@@ -112,159 +109,57 @@ fn bias4(col0: u32) -> vec4<f32> {
     return bv;
 }
 
-// The whole product for one workgroup of ty_n x tx_n threads (constants at every call site).
-fn mm(tid: u32, wid: vec3<u32>, ty_n: u32, tx_n: u32) {
-    let nt = ty_n * tx_n;
-    let ap = 2u * ty_n;
-    let bp = 2u * tx_n;
-    let ty = tid / tx_n;
-    let tx = tid % tx_n;
-    let batch = wid.z;
-    let m0 = wid.y * 8u * ty_n;
-    let n0 = wid.x * 8u * tx_n;
+fn gemm_depth() -> u32 {
+    return p.k;
+}
 
-    var c0 = vec4<f32>(0.0); var c1 = vec4<f32>(0.0); var c2 = vec4<f32>(0.0); var c3 = vec4<f32>(0.0);
-    var c4 = vec4<f32>(0.0); var c5 = vec4<f32>(0.0); var c6 = vec4<f32>(0.0); var c7 = vec4<f32>(0.0);
-    var d0 = vec4<f32>(0.0); var d1 = vec4<f32>(0.0); var d2 = vec4<f32>(0.0); var d3 = vec4<f32>(0.0);
-    var d4 = vec4<f32>(0.0); var d5 = vec4<f32>(0.0); var d6 = vec4<f32>(0.0); var d7 = vec4<f32>(0.0);
+fn gemm_load(wid: vec3<u32>, m0: u32, n0: u32, k0: u32, tid: u32, nt: u32, ap: u32, bp: u32) {
+    load_a(wid.z, m0, k0, tid, nt, ap);
+    load_b(wid.z, n0, k0, tid, nt, bp);
+}
 
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
-        load_a(batch, m0, k0, tid, nt, ap);
-        load_b(batch, n0, k0, tid, nt, bp);
-        workgroupBarrier();
-        for (var kk = 0u; kk < BK; kk++) {
-            let a0 = As[kk * ap + ty];
-            let a1 = As[kk * ap + ty + ty_n];
-            let b0 = Bs[kk * bp + tx];
-            let b1 = Bs[kk * bp + tx + tx_n];
-            c0 += a0.x * b0; d0 += a0.x * b1;
-            c1 += a0.y * b0; d1 += a0.y * b1;
-            c2 += a0.z * b0; d2 += a0.z * b1;
-            c3 += a0.w * b0; d3 += a0.w * b1;
-            c4 += a1.x * b0; d4 += a1.x * b1;
-            c5 += a1.y * b0; d5 += a1.y * b1;
-            c6 += a1.z * b0; d6 += a1.z * b1;
-            c7 += a1.w * b0; d7 += a1.w * b1;
-        }
-        workgroupBarrier();
-    }
-
-    let r0 = m0 + ty * 4u;
-    let r1 = m0 + (ty + ty_n) * 4u;
-    let col0 = n0 + tx * 4u;
-    let col1 = n0 + (tx + tx_n) * 4u;
-    let bv0 = bias4(col0);
-    let bv1 = bias4(col1);
-    store4(batch, r0, col0, c0, bv0); store4(batch, r0, col1, d0, bv1);
-    store4(batch, r0 + 1u, col0, c1, bv0); store4(batch, r0 + 1u, col1, d1, bv1);
-    store4(batch, r0 + 2u, col0, c2, bv0); store4(batch, r0 + 2u, col1, d2, bv1);
-    store4(batch, r0 + 3u, col0, c3, bv0); store4(batch, r0 + 3u, col1, d3, bv1);
-    store4(batch, r1, col0, c4, bv0); store4(batch, r1, col1, d4, bv1);
-    store4(batch, r1 + 1u, col0, c5, bv0); store4(batch, r1 + 1u, col1, d5, bv1);
-    store4(batch, r1 + 2u, col0, c6, bv0); store4(batch, r1 + 2u, col1, d6, bv1);
-    store4(batch, r1 + 3u, col0, c7, bv0); store4(batch, r1 + 3u, col1, d7, bv1);
+// The 4x4 output block at (row0, col0) of product wid.z: row q is c[q].
+fn gemm_store(wid: vec3<u32>, row0: u32, col0: u32, c: mat4x4<f32>) {
+    let bv = bias4(col0);
+    store4(wid.z, row0, col0, c[0], bv);
+    store4(wid.z, row0 + 1u, col0, c[1], bv);
+    store4(wid.z, row0 + 2u, col0, c[2], bv);
+    store4(wid.z, row0 + 3u, col0, c[3], bv);
 }
 
 @compute @workgroup_size(256)
 fn matmul_t16x16(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    mm(tid, wid, 16u, 16u);
+    gemm_tile(tid, wid, 16u, 16u);
 }
 
 @compute @workgroup_size(256)
 fn matmul_t4x64(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    mm(tid, wid, 4u, 64u);
+    gemm_tile(tid, wid, 4u, 64u);
 }
 
 @compute @workgroup_size(128)
 fn matmul_t2x64(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    mm(tid, wid, 2u, 64u);
+    gemm_tile(tid, wid, 2u, 64u);
 }
 
-// Wide variant for CPU adapters (lavapipe/llvmpipe): 8 x 8 threads, each a 16x16 block (rows
-// (ty + 8r)*4.., columns (tx + 8j)*4..) in sixteen mat4x4 accumulators (column q of c_rj is row q of
-// the 4x4 block), 128x128 tiles. llvmpipe runs eight invocations as SIMD lanes and performs every
-// load whose address varies across lanes (workgroup or storage memory alike) lane by lane, one
-// scalar at a time; the cost is the number of loaded scalars per multiply-add, 1/8 here against 1/4
-// for the 8x8 blocks, which makes this about twice as fast there. On a real GPU the 256 accumulators
-// would spill, so the launcher picks this entry point only for CPU adapters.
-fn store_mat(batch: u32, row0: u32, col0: u32, c: mat4x4<f32>, bv: vec4<f32>) {
-    store4(batch, row0, col0, c[0], bv);
-    store4(batch, row0 + 1u, col0, c[1], bv);
-    store4(batch, row0 + 2u, col0, c[2], bv);
-    store4(batch, row0 + 3u, col0, c[3], bv);
-}
+
 
 // 8x64 tiles for CPU adapters: one 8-lane SIMD group a workgroup, for products of at most 8 rows and
 // 64 columns (attention's P.V with 8-channel heads over 64 tokens), which a 16x512 tile mostly wastes.
 @compute @workgroup_size(8)
 fn matmul_t1x8(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    mm(tid, wid, 1u, 8u);
+    gemm_tile(tid, wid, 1u, 8u);
 }
 
 // 64x64 tiles for CPU adapters: products of at most 64 x 64 (attention's scores over 64 tokens).
 @compute @workgroup_size(64)
 fn matmul_t8x8(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    mm(tid, wid, 8u, 8u);
+    gemm_tile(tid, wid, 8u, 8u);
 }
 
 @compute @workgroup_size(64)
 fn matmul_t8x8w(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-    let ty = tid / 8u;
-    let tx = tid % 8u;
-    let batch = wid.z;
-    let m0 = wid.y * 128u;
-    let n0 = wid.x * 128u;
-    var c00 = mat4x4<f32>(); var c01 = mat4x4<f32>(); var c02 = mat4x4<f32>(); var c03 = mat4x4<f32>();
-    var c10 = mat4x4<f32>(); var c11 = mat4x4<f32>(); var c12 = mat4x4<f32>(); var c13 = mat4x4<f32>();
-    var c20 = mat4x4<f32>(); var c21 = mat4x4<f32>(); var c22 = mat4x4<f32>(); var c23 = mat4x4<f32>();
-    var c30 = mat4x4<f32>(); var c31 = mat4x4<f32>(); var c32 = mat4x4<f32>(); var c33 = mat4x4<f32>();
-    for (var k0 = 0u; k0 < p.k; k0 += BK) {
-        load_a(batch, m0, k0, tid, 64u, 32u);
-        load_b(batch, n0, k0, tid, 64u, 32u);
-        workgroupBarrier();
-        for (var kk = 0u; kk < BK; kk++) {
-            let a0 = As[kk * 32u + ty + 0u];
-            let a1 = As[kk * 32u + ty + 8u];
-            let a2 = As[kk * 32u + ty + 16u];
-            let a3 = As[kk * 32u + ty + 24u];
-            let b0 = Bs[kk * 32u + tx + 0u];
-            let b1 = Bs[kk * 32u + tx + 8u];
-            let b2 = Bs[kk * 32u + tx + 16u];
-            let b3 = Bs[kk * 32u + tx + 24u];
-            c00 += mat4x4<f32>(a0.x * b0, a0.y * b0, a0.z * b0, a0.w * b0);
-            c01 += mat4x4<f32>(a0.x * b1, a0.y * b1, a0.z * b1, a0.w * b1);
-            c02 += mat4x4<f32>(a0.x * b2, a0.y * b2, a0.z * b2, a0.w * b2);
-            c03 += mat4x4<f32>(a0.x * b3, a0.y * b3, a0.z * b3, a0.w * b3);
-            c10 += mat4x4<f32>(a1.x * b0, a1.y * b0, a1.z * b0, a1.w * b0);
-            c11 += mat4x4<f32>(a1.x * b1, a1.y * b1, a1.z * b1, a1.w * b1);
-            c12 += mat4x4<f32>(a1.x * b2, a1.y * b2, a1.z * b2, a1.w * b2);
-            c13 += mat4x4<f32>(a1.x * b3, a1.y * b3, a1.z * b3, a1.w * b3);
-            c20 += mat4x4<f32>(a2.x * b0, a2.y * b0, a2.z * b0, a2.w * b0);
-            c21 += mat4x4<f32>(a2.x * b1, a2.y * b1, a2.z * b1, a2.w * b1);
-            c22 += mat4x4<f32>(a2.x * b2, a2.y * b2, a2.z * b2, a2.w * b2);
-            c23 += mat4x4<f32>(a2.x * b3, a2.y * b3, a2.z * b3, a2.w * b3);
-            c30 += mat4x4<f32>(a3.x * b0, a3.y * b0, a3.z * b0, a3.w * b0);
-            c31 += mat4x4<f32>(a3.x * b1, a3.y * b1, a3.z * b1, a3.w * b1);
-            c32 += mat4x4<f32>(a3.x * b2, a3.y * b2, a3.z * b2, a3.w * b2);
-            c33 += mat4x4<f32>(a3.x * b3, a3.y * b3, a3.z * b3, a3.w * b3);
-        }
-        workgroupBarrier();
-    }
-
-    let r0 = m0 + ty * 4u;
-    let c0 = n0 + tx * 4u;
-    let bv0 = bias4(c0);
-    let bv1 = bias4(c0 + 32u);
-    let bv2 = bias4(c0 + 64u);
-    let bv3 = bias4(c0 + 96u);
-    store_mat(batch, r0, c0, c00, bv0); store_mat(batch, r0, c0 + 32u, c01, bv1);
-    store_mat(batch, r0, c0 + 64u, c02, bv2); store_mat(batch, r0, c0 + 96u, c03, bv3);
-    store_mat(batch, r0 + 32u, c0, c10, bv0); store_mat(batch, r0 + 32u, c0 + 32u, c11, bv1);
-    store_mat(batch, r0 + 32u, c0 + 64u, c12, bv2); store_mat(batch, r0 + 32u, c0 + 96u, c13, bv3);
-    store_mat(batch, r0 + 64u, c0, c20, bv0); store_mat(batch, r0 + 64u, c0 + 32u, c21, bv1);
-    store_mat(batch, r0 + 64u, c0 + 64u, c22, bv2); store_mat(batch, r0 + 64u, c0 + 96u, c23, bv3);
-    store_mat(batch, r0 + 96u, c0, c30, bv0); store_mat(batch, r0 + 96u, c0 + 32u, c31, bv1);
-    store_mat(batch, r0 + 96u, c0 + 64u, c32, bv2); store_mat(batch, r0 + 96u, c0 + 96u, c33, bv3);
+    gemm_tile_8x8w(tid, wid);
 }
 
 // Small products on CPU adapters (the time embedding's Linear layers, a batch of one): one invocation

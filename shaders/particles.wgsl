@@ -35,31 +35,7 @@ const NEG: f32 = -3.0e38;
 var<workgroup> red: array<f32, 256>;
 var<workgroup> red2: array<f32, 256>;
 
-fn mulhilo(a: u32, b: u32) -> vec2<u32> {
-    let al = a & 0xffffu;
-    let ah = a >> 16u;
-    let bl = b & 0xffffu;
-    let bh = b >> 16u;
-    let ll = al * bl;
-    let m1 = ah * bl;
-    let m2 = al * bh;
-    let mid = (ll >> 16u) + (m1 & 0xffffu) + (m2 & 0xffffu);
-    let hi = ah * bh + (m1 >> 16u) + (m2 >> 16u) + (mid >> 16u);
-    return vec2<u32>(hi, a * b);
-}
-
-// Philox4x32-10, as in diffusion.wgsl (the host reference is diffusion::random::philox4x32_10).
-fn philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-    var c = ctr;
-    var k = key;
-    for (var r = 0u; r < 10u; r++) {
-        let p0 = mulhilo(0xD2511F53u, c.x);
-        let p1 = mulhilo(0xCD9E8D57u, c.z);
-        c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
-        k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
-    }
-    return c;
-}
+//!include philox.inc
 
 fn finite(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;

@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::PooledBuffer;
+use crate::gpu::params::ElementwiseParams;
 use crate::gpu::{Access, Gpu, KernelId, grid1d};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,16 +74,6 @@ pub(crate) struct GradNode {
     pub(crate) inputs: Vec<Tensor>,
     /// The op's output values (without the node, so no cycle).
     pub(crate) out: Option<Tensor>,
-}
-
-/// The `struct P` of `shaders/elementwise.wgsl` as its `fill` entry reads it: the output size and the
-/// value (its `a`); the other six words unused.
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct FillParams {
-    n: u32,
-    value: f32,
-    unused: [u32; 6],
 }
 
 static NEXT_NODE: AtomicU64 = AtomicU64::new(1);
@@ -210,31 +201,36 @@ impl Tensor {
     /// A tensor filled with `value`, on the device.
     pub fn full(gpu: &Gpu, shape: &[usize], value: f32) -> Result<Tensor> {
         let t = Tensor::empty(gpu, shape)?;
-        // `fill` of `shaders/elementwise.wgsl`, launched here so that tensors need nothing from `ops`;
-        // its layout has two read bindings it does not read: bind a scratch value (a buffer may not be
-        // bound read-only and read-write in one dispatch)
-        let n = u32::try_from(t.numel()).map_err(|_| Error::TooLarge {
+        t.fill(value)?;
+        Ok(t)
+    }
+
+    /// Sets every value to `value`, on the device: `fill` of `shaders/elementwise.wgsl`, launched
+    /// here so that tensors need nothing from `ops`.
+    pub fn fill(&self, value: f32) -> Result<()> {
+        let n = u32::try_from(self.numel()).map_err(|_| Error::TooLarge {
             what: "elementwise output".to_string(),
-            bytes: t.numel() as u64,
+            bytes: self.numel() as u64,
             limit: u32::MAX as u64,
         })?;
-        let p = FillParams {
+        let p = ElementwiseParams {
             n,
-            value,
-            unused: [0; 6],
+            a: value,
+            ..Default::default()
         };
-        let scratch = Tensor::empty(gpu, &[1])?;
-        gpu.dispatch(
+        // the entry point reads nothing, but its layout has two read bindings: bind a scratch value
+        // (a buffer may not be bound read-only and read-write in one dispatch)
+        let scratch = Tensor::empty(&self.gpu, &[1])?;
+        self.gpu.dispatch(
             &KernelId::new("elementwise.wgsl", "fill"),
-            bytemuck::cast_slice(&[p]),
+            &p,
             &[
                 scratch.bind(Access::Read),
                 scratch.bind(Access::Read),
-                t.bind(Access::ReadWrite),
+                self.bind(Access::ReadWrite),
             ],
-            grid1d(t.numel(), 256),
-        )?;
-        Ok(t)
+            grid1d(self.numel(), 256),
+        )
     }
 
     /// Copies the values back to the host (submits pending work and waits for it).

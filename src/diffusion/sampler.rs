@@ -77,23 +77,22 @@ fn launch_step(
     x.expect_shape(eps.shape(), "sampler step: eps must have the shape of x")?;
     let ab = sched.alpha_bar(Some(t));
     let (lo, hi) = seed_words(seed);
-    let f = |v: f64| (v as f32).to_bits();
-    let params = [
-        crate::ops::u32_of(x.numel(), "sampler step")?,
-        lo,
-        hi,
+    let params = crate::gpu::params::DiffusionParams {
+        n: crate::ops::u32_of(x.numel(), "sampler step")?,
+        seed_lo: lo,
+        seed_hi: hi,
         step,
-        0,
-        sched.clip_sample as u32,
-        f(1.0 / ab.sqrt()),
-        f((1.0 - ab).sqrt()),
-        f(c[0]),
-        f(c[1]),
-        f(c[2]),
-        f(c[3]),
-        f(c[4]),
-        f(c[5]),
-    ];
+        stream: 0,
+        clip: sched.clip_sample as u32,
+        inv_sqrt_ab: (1.0 / ab.sqrt()) as f32,
+        sqrt_1m_ab: (1.0 - ab).sqrt() as f32,
+        c_x0: c[0] as f32,
+        c_x: c[1] as f32,
+        c_eps: c[2] as f32,
+        sigma: c[3] as f32,
+        log_lo: c[4] as f32,
+        log_hi: c[5] as f32,
+    };
     let out = Tensor::empty(x.gpu(), x.shape())?;
     let mut bindings = vec![
         x.bind(Access::Read),

@@ -5,10 +5,12 @@ use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// A compute kernel: an entry point in one of the WGSL files of `shaders/`.
+/// A compute kernel: an entry point in one of the WGSL files of `shaders/` ([`SHADERS`]) or in a
+/// module a host registered ([`crate::Gpu::register_shader`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KernelId {
-    /// File name in `shaders/`, e.g. `"conv2d.wgsl"`.
+    /// File name in `shaders/`, e.g. `"conv2d.wgsl"` (with a variant suffix such as `#small`), or the
+    /// name a module was registered under.
     pub file: &'static str,
     /// The `@compute` entry point.
     pub entry: &'static str,
@@ -32,7 +34,8 @@ pub enum Access {
     Uniform,
 }
 
-/// Every WGSL file of the crate, embedded at compile time.
+/// Every WGSL file of the crate, embedded at compile time (a host adds its own modules at run time
+/// with [`crate::Gpu::register_shader`]).
 pub const SHADERS: &[(&str, &str)] = &[
     ("elementwise.wgsl", include_str!("../../shaders/elementwise.wgsl")),
     ("conv2d.wgsl", include_str!("../../shaders/conv2d.wgsl")),
@@ -57,6 +60,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
     ("reduce.wgsl", include_str!("../../shaders/reduce.wgsl")),
     ("diffusion.wgsl", include_str!("../../shaders/diffusion.wgsl")),
+    ("random.wgsl", include_str!("../../shaders/random.wgsl")),
     ("spectral.wgsl", include_str!("../../shaders/spectral.wgsl")),
     ("texture.wgsl", include_str!("../../shaders/texture.wgsl")),
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
@@ -103,25 +107,76 @@ pub const SUBGROUP: &str = "#subgroup";
 /// The reductions a shader file pulls in with a line `//!include reduce_workgroup.inc`.
 const REDUCE_INCLUDE: &str = "//!include reduce_workgroup.inc";
 
-/// The WGSL source of `file`: `name.wgsl`, or a variant of it — `name.wgsl#small` (small GEMM
-/// tiles), `conv2d_direct.wgsl#out4`, `name.wgsl#subgroup` (subgroup reductions, for files that
-/// include the workgroup ones).
-pub(crate) fn shader_source(file: &str) -> Option<String> {
-    let reduce = |src: &str, subgroup: bool| {
-        if subgroup {
-            let s = src.replace(REDUCE_INCLUDE, include_str!("../../shaders/reduce_subgroup.inc"));
-            if cfg!(target_arch = "wasm32") {
-                format!("enable subgroups;\n{s}")
-            } else {
-                s
+/// What a line `//!include NAME` of a WGSL module may pull in (from `shaders/`): the reductions
+/// (`reduce_workgroup.inc`, swapped for `reduce_subgroup.inc` in the [`SUBGROUP`] variant), the
+/// Philox generator (`philox.inc`) and the GEMM tile (`gemm_tile.inc`). Registered modules
+/// ([`crate::Gpu::register_shader`]) may include them too.
+pub const INCLUDES: &[(&str, &str)] = &[
+    (
+        "reduce_workgroup.inc",
+        include_str!("../../shaders/reduce_workgroup.inc"),
+    ),
+    (
+        "reduce_subgroup.inc",
+        include_str!("../../shaders/reduce_subgroup.inc"),
+    ),
+    ("philox.inc", include_str!("../../shaders/philox.inc")),
+    ("gemm_tile.inc", include_str!("../../shaders/gemm_tile.inc")),
+];
+
+/// `src` with every line `//!include NAME` replaced by the file `NAME` of [`INCLUDES`] (itself
+/// resolved), and `reduce_workgroup.inc` read as `reduce_subgroup.inc` where `subgroup`. Each file
+/// is pulled in once per module (a repeated include is dropped). Errors name an unknown include.
+pub(crate) fn resolve_includes(src: &str, subgroup: bool) -> std::result::Result<String, String> {
+    fn go(
+        src: &str,
+        subgroup: bool,
+        seen: &mut Vec<String>,
+        out: &mut String,
+    ) -> std::result::Result<(), String> {
+        for line in src.split_inclusive('\n') {
+            let Some(name) = line.trim().strip_prefix("//!include ") else {
+                out.push_str(line);
+                continue;
+            };
+            let name = match name.trim() {
+                "reduce_workgroup.inc" if subgroup => "reduce_subgroup.inc",
+                n => n,
+            };
+            if seen.iter().any(|s| s == name) {
+                continue;
             }
-        } else {
-            src.replace(REDUCE_INCLUDE, include_str!("../../shaders/reduce_workgroup.inc"))
+            let body = INCLUDES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|i| i.1)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = INCLUDES.iter().map(|i| i.0).collect();
+                    format!(
+                        "//!include {name}: no such include (there are {})",
+                        known.join(", ")
+                    )
+                })?;
+            seen.push(name.to_string());
+            go(body, subgroup, seen, out)?;
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
         }
-    };
+        Ok(())
+    }
+    let mut out = String::with_capacity(src.len());
+    go(src, subgroup, &mut Vec::new(), &mut out)?;
+    Ok(out)
+}
+
+/// The WGSL source of `file`, includes resolved: `name.wgsl`, or a variant of it — `name.wgsl#small`
+/// (small GEMM tiles), `conv2d_direct.wgsl#out4`, `name.wgsl#subgroup` (subgroup reductions, for
+/// files that include the workgroup ones).
+pub(crate) fn shader_source(file: &str) -> Option<String> {
     let base_of = |b: &str| SHADERS.iter().find(|(n, _)| *n == b).map(|s| s.1);
     if let Some(base) = file.strip_suffix(OUT4) {
-        let src = base_of(base)?;
+        let src = resolve_includes(base_of(base)?, false).ok()?;
         let (a, b) = (src.find(OUT_BEGIN)?, src.find(OUT_END)?);
         return Some(format!(
             "{}{}{}",
@@ -132,13 +187,21 @@ pub(crate) fn shader_source(file: &str) -> Option<String> {
     }
     if let Some(base) = file.strip_suffix(SUBGROUP) {
         let src = base_of(base)?;
-        return src.contains(REDUCE_INCLUDE).then(|| reduce(src, true));
+        if !src.contains(REDUCE_INCLUDE) {
+            return None;
+        }
+        let s = resolve_includes(src, true).ok()?;
+        return Some(if cfg!(target_arch = "wasm32") {
+            format!("enable subgroups;\n{s}")
+        } else {
+            s
+        });
     }
     let (base, small) = match file.strip_suffix(SMALL_TILES) {
         Some(b) => (b, true),
         None => (file, false),
     };
-    let src = reduce(base_of(base)?, false);
+    let src = resolve_includes(base_of(base)?, false).ok()?;
     Some(if small {
         src.replace("array<vec4<f32>, 1024>", "array<vec4<f32>, 256>")
     } else {
@@ -152,7 +215,7 @@ pub(crate) fn shader_source(file: &str) -> Option<String> {
 pub struct ShaderModuleInfo {
     /// The name kernels use for it (`matmul.wgsl#small`, say).
     pub file: String,
-    /// Its WGSL source, variant applied.
+    /// Its WGSL source, variant applied and includes resolved: the whole module.
     pub source: String,
     /// Its `@compute` entry points.
     pub entry_points: Vec<String>,
@@ -167,11 +230,12 @@ pub struct ShaderModuleInfo {
 pub fn shader_modules() -> Result<Vec<ShaderModuleInfo>> {
     let mut out = Vec::new();
     for (name, src) in SHADERS {
+        let whole = resolve_includes(src, false).map_err(|e| Error::Gpu(format!("{name}: {e}")))?;
         let mut files = vec![name.to_string()];
-        if src.contains("array<vec4<f32>, 1024>") {
+        if whole.contains("array<vec4<f32>, 1024>") {
             files.push(format!("{name}{SMALL_TILES}"));
         }
-        if src.contains(OUT_BEGIN) {
+        if whole.contains(OUT_BEGIN) {
             files.push(format!("{name}{OUT4}"));
         }
         if src.contains(REDUCE_INCLUDE) {
@@ -193,6 +257,37 @@ pub fn shader_modules() -> Result<Vec<ShaderModuleInfo>> {
     Ok(out)
 }
 
+/// Parses and validates a host's WGSL module with naga (includes resolved), as
+/// [`crate::Gpu::register_shader`] does before accepting it: the whole module, ready to compile.
+pub fn validate_shader(name: &str, source: &str) -> Result<String> {
+    let whole = resolve_includes(source, false).map_err(|e| Error::Gpu(format!("shader {name}: {e}")))?;
+    let module = naga::front::wgsl::parse_str(&whole).map_err(|e| {
+        Error::Gpu(format!(
+            "shader {name} does not parse: {}",
+            e.emit_to_string(&whole)
+        ))
+    })?;
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .map_err(|e| {
+        Error::Gpu(format!(
+            "shader {name} is not valid: {}",
+            e.emit_to_string(&whole)
+        ))
+    })?;
+    if !module
+        .entry_points
+        .iter()
+        .any(|e| e.stage == naga::ShaderStage::Compute)
+    {
+        return Err(Error::Gpu(format!("shader {name} has no @compute entry point")));
+    }
+    Ok(whole)
+}
+
 pub(crate) struct Pipeline {
     pub(crate) pipeline: wgpu::ComputePipeline,
     pub(crate) layout: wgpu::BindGroupLayout,
@@ -202,6 +297,8 @@ type PipelineKey = (KernelId, Vec<Access>);
 
 pub(crate) struct PipelineCache {
     device: wgpu::Device,
+    /// Modules a host registered ([`crate::Gpu::register_shader`]): name -> whole source.
+    registered: Mutex<HashMap<&'static str, String>>,
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
 }
@@ -210,8 +307,31 @@ impl PipelineCache {
     pub(crate) fn new(device: wgpu::Device) -> Self {
         PipelineCache {
             device,
+            registered: Mutex::default(),
             modules: Mutex::default(),
             pipelines: Mutex::default(),
+        }
+    }
+
+    /// Registers a host's module under `name` (validated by [`validate_shader`]). A built-in name is
+    /// refused; registering a name again is accepted only with the same source.
+    pub(crate) fn register(&self, name: &'static str, source: &str) -> Result<()> {
+        if shader_source(name).is_some() {
+            return Err(Error::Gpu(format!(
+                "shader {name}: a built-in module has that name; register it under another"
+            )));
+        }
+        let whole = validate_shader(name, source)?;
+        let mut reg = self.registered.lock().unwrap_or_else(|p| p.into_inner());
+        match reg.get(name) {
+            Some(old) if *old != whole => Err(Error::Gpu(format!(
+                "shader {name} is already registered with another source"
+            ))),
+            Some(_) => Ok(()),
+            None => {
+                reg.insert(name, whole);
+                Ok(())
+            }
         }
     }
 
@@ -239,8 +359,18 @@ impl PipelineCache {
         let module = {
             let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
             if !modules.contains_key(kernel.file) {
-                let src = shader_source(kernel.file)
-                    .ok_or_else(|| Error::Gpu(format!("unknown shader file {}", kernel.file)))?;
+                let registered = self
+                    .registered
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(kernel.file)
+                    .cloned();
+                let src = registered.or_else(|| shader_source(kernel.file)).ok_or_else(|| {
+                    Error::Gpu(format!(
+                        "unknown shader file {} (neither built in nor registered with Gpu::register_shader)",
+                        kernel.file
+                    ))
+                })?;
                 let m = dev.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(kernel.file),
                     source: wgpu::ShaderSource::Wgsl(src.into()),
@@ -337,7 +467,40 @@ mod tests {
             if f.ends_with(".wgsl") {
                 assert!(SHADERS.iter().any(|(n, _)| *n == f), "{f} is not in SHADERS");
             }
+            if f.ends_with(".inc") && f != "conv2d_direct_out4.inc" {
+                assert!(
+                    super::INCLUDES.iter().any(|(n, _)| *n == f),
+                    "{f} is not in INCLUDES"
+                );
+            }
         }
+    }
+
+    /// Includes resolve once each, nested and in variants; an unknown one is an error naming it;
+    /// the shared Philox and GEMM tile are included where they were copied before.
+    #[test]
+    fn includes_resolve() {
+        let unresolved = |s: &str| s.lines().any(|l| l.trim().starts_with("//!include"));
+        let src = "//!include philox.inc\n//!include philox.inc\nfn f() {}\n";
+        let out = super::resolve_includes(src, false).unwrap();
+        assert_eq!(out.matches("fn philox(").count(), 1);
+        assert!(out.ends_with("fn f() {}\n"));
+        let e = super::resolve_includes("//!include nope.inc\n", false).unwrap_err();
+        assert!(e.contains("nope.inc") && e.contains("philox.inc"), "{e}");
+        for (file, inc) in [
+            ("diffusion.wgsl", "philox.inc"),
+            ("particles.wgsl", "philox.inc"),
+            ("random.wgsl", "philox.inc"),
+            ("conv2d.wgsl", "gemm_tile.inc"),
+            ("matmul.wgsl", "gemm_tile.inc"),
+        ] {
+            let raw = SHADERS.iter().find(|s| s.0 == file).unwrap().1;
+            assert!(raw.contains(&format!("//!include {inc}")), "{file}");
+            let whole = super::shader_source(file).unwrap();
+            assert!(!unresolved(&whole), "{file}");
+        }
+        let sg = super::shader_source("softmax.wgsl#subgroup").unwrap();
+        assert!(sg.contains("subgroup") && !unresolved(&sg));
     }
 
     /// What every entry point needs (workgroup memory, invocations, storage bindings), computed with

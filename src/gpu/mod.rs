@@ -7,13 +7,21 @@
 
 mod adapter;
 mod kernel;
+pub mod params;
 mod pool;
 mod stream;
 
 pub use adapter::{AdapterSummary, list_adapters};
 pub use kernel::{
-    Access, KernelId, SMALL_TILES, SUBGROUP, ShaderModuleInfo, WIDE_TILE_WORKGROUP_BYTES, shader_modules,
+    Access, INCLUDES, KernelId, SMALL_TILES, SUBGROUP, ShaderModuleInfo, WIDE_TILE_WORKGROUP_BYTES,
+    shader_modules, validate_shader,
 };
+
+/// The constants shared by the WGSL generators (`shaders/gen_*.py`) and the launchers, from the one
+/// file both read (`shaders/constants.rs`).
+pub mod shader_consts {
+    include!("../../shaders/constants.rs");
+}
 pub use pool::PoolStats;
 pub(crate) use pool::PooledBuffer;
 
@@ -412,6 +420,17 @@ impl Gpu {
         self.inner.pool.reset_peak();
     }
 
+    /// Registers a WGSL module of the host's under `name` (e.g. `"my_kernels.wgsl"`), so its entry
+    /// points dispatch like the built-in ones: `gpu.dispatch(&KernelId::new(name, entry), &params,
+    /// ...)`, with the parameters at binding 0 and the buffers at 1.. (see [`Gpu::dispatch`]). The
+    /// module may pull in the crate's shared WGSL with `//!include NAME` ([`INCLUDES`]: the Philox
+    /// generator, the GEMM tile, the reductions). It is parsed and validated by naga now, so a broken
+    /// module is an error here that shows the offending line, not at the first dispatch. A built-in
+    /// name is refused, and so is a second registration of `name` with another source.
+    pub fn register_shader(&self, name: &'static str, source: &str) -> Result<()> {
+        self.inner.pipelines.register(name, source)
+    }
+
     /// Number of distinct compute pipelines compiled so far.
     pub fn pipeline_count(&self) -> usize {
         self.inner.pipelines.len()
@@ -422,12 +441,14 @@ impl Gpu {
         self.lock_stream().submits
     }
 
-    /// Records a compute dispatch of `kernel` with `params` (a small block of 32-bit words, at most 64)
-    /// and the storage `buffers` (bound at bindings 1.. in order; the parameters are binding 0).
+    /// Records a compute dispatch of `kernel` with `params` (binding 0: a `#[repr(C)]` plain-data
+    /// struct laid out as the kernel's WGSL parameter struct, at most 256 bytes; the crate's are in
+    /// [`params`], checked against their WGSL by a naga test) and the storage `buffers` (bound at
+    /// bindings 1.. in order).
     pub fn dispatch(
         &self,
         kernel: &KernelId,
-        params: &[u32],
+        params: &impl bytemuck::Pod,
         buffers: &[(&wgpu::Buffer, u64, Access)],
         groups: [u32; 3],
     ) -> Result<()> {
@@ -450,7 +471,7 @@ impl Gpu {
     pub(crate) fn dispatch_flops(
         &self,
         kernel: &KernelId,
-        params: &[u32],
+        params: &impl bytemuck::Pod,
         buffers: &[(&wgpu::Buffer, u64, Access)],
         groups: [u32; 3],
         flops: u64,
@@ -465,7 +486,7 @@ impl Gpu {
     pub(crate) fn dispatch_counted(
         &self,
         kernel: &KernelId,
-        params: &[u32],
+        params: &impl bytemuck::Pod,
         buffers: &[(&wgpu::Buffer, u64, u64, Access)],
         groups: [u32; 3],
         flops: u64,
@@ -484,6 +505,7 @@ impl Gpu {
         if groups.contains(&0) {
             return Ok(());
         }
+        let params = bytemuck::bytes_of(params);
         let access: Vec<Access> = buffers.iter().map(|b| b.3).collect();
         let pipeline = self.inner.pipelines.get(kernel, &access)?;
         let tag = self.inner.profile.as_ref().map(|_| {

@@ -157,19 +157,18 @@ impl Stream {
         &mut self,
         device: &wgpu::Device,
         pipeline: Arc<Pipeline>,
-        params: &[u32],
+        params: &[u8],
         buffers: &[(&wgpu::Buffer, u64, u64, Access)],
         groups: [u32; 3],
         tag: Option<Tag>,
     ) {
         assert!(
-            params.len() as u64 * 4 <= PARAM_BYTES,
+            params.len() as u64 <= PARAM_BYTES,
             "kernel parameter block too large"
         );
         let offset = self.dispatches * self.align;
         self.params.resize((offset + self.align) as usize, 0);
-        self.params[offset as usize..offset as usize + params.len() * 4]
-            .copy_from_slice(bytemuck::cast_slice(params));
+        self.params[offset as usize..offset as usize + params.len()].copy_from_slice(params);
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {

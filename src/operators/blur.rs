@@ -30,8 +30,8 @@ pub fn gaussian_kernel(size: usize, sigma: f64) -> Vec<f32> {
 pub fn motion_kernel(size: usize, intensity: f64, seed: u64) -> Vec<f32> {
     let steps = 4 * size;
     let key = [seed as u32, (seed >> 32) as u32];
-    let normal = |i: u32| crate::diffusion::randn_host(seed, 0, 9, i);
-    let uni = crate::diffusion::philox4x32_10([0, 0, 10, 0], key)[0] as f64 / 4294967296.0;
+    let normal = |i: u32| crate::ops::random::randn_host(seed, 0, 9, i);
+    let uni = crate::ops::random::philox4x32_10([0, 0, 10, 0], key)[0] as f64 / 4294967296.0;
     let mut heading = uni * std::f64::consts::TAU;
     let (mut px, mut py) = (0f64, 0f64);
     let mut pts = Vec::with_capacity(steps);

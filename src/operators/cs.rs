@@ -76,7 +76,7 @@ impl WalshHadamard {
             });
         }
         let key = [seed as u32, (seed >> 32) as u32];
-        let rnd = |i: u32, s: u32| crate::diffusion::philox4x32_10([i, 0, s, 0], key)[0];
+        let rnd = |i: u32, s: u32| crate::ops::random::philox4x32_10([i, 0, s, 0], key)[0];
         // Fisher–Yates on the row indices, then keep the first m
         let mut rows: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {

@@ -51,8 +51,10 @@ pub(super) const INPAINT_RANDOM: TaskEntry = TaskEntry {
         let seed = spec.u64("seed", 0)?;
         let m: Vec<f32> = (0..h * w)
             .map(|i| {
-                let r =
-                    crate::diffusion::philox4x32_10([i as u32, 0, 7, 0], [seed as u32, (seed >> 32) as u32]);
+                let r = crate::ops::random::philox4x32_10(
+                    [i as u32, 0, 7, 0],
+                    [seed as u32, (seed >> 32) as u32],
+                );
                 if (r[0] as f64 / 4294967296.0) < p {
                     0.0
                 } else {

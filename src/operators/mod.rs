@@ -575,7 +575,7 @@ pub fn add_noise(y: &Tensor, sigma: f64, seed: u64) -> Result<Tensor> {
     if sigma == 0.0 {
         return Ok(y.clone());
     }
-    let n = crate::diffusion::randn(y.gpu(), y.shape(), seed, 0, 2)?;
+    let n = crate::ops::random::randn(y.gpu(), y.shape(), seed, 0, 2)?;
     crate::ops::axpby(1.0, y, sigma as f32, &n)
 }
 

@@ -5,14 +5,16 @@
 use super::grad::record;
 use super::{MatmulSpec, matmul, softmax_rows, u32_of};
 use crate::error::{Error, Result};
+use crate::gpu::params::AttentionCpuParams;
 use crate::gpu::{Access, KernelId};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 const FILE: &str = "attention_cpu.wgsl";
 /// Floats in one uniform window (64 KiB).
 const WINDOW: usize = 16384;
-/// Channels a head the fused kernels take at most.
-const MAX_D: usize = 8;
+/// Channels a head the fused kernels take at most (shared with the generator of attention_cpu.wgsl
+/// through shaders/constants.rs).
+const MAX_D: usize = crate::gpu::shader_consts::ATTENTION_MAX_D;
 
 /// The sizes of an attention: `bh` (batch x heads) blocks of `d` channels x `hw` tokens, and the
 /// scale `alpha` of the scores (`1 / sqrt(d)`).
@@ -176,16 +178,14 @@ fn launch(
     let u = |v: usize| u32_of(v, "attention");
     let per = s.per_window();
     for w in 0..s.bh.div_ceil(per) {
-        let params = [
-            u(s.bh)?,
-            u(s.d)?,
-            u(s.hw)?,
-            u(w * per)?,
-            s.alpha.to_bits(),
-            0,
-            0,
-            0,
-        ];
+        let params = AttentionCpuParams {
+            bh: u(s.bh)?,
+            d: u(s.d)?,
+            hw: u(s.hw)?,
+            b0: u(w * per)?,
+            alpha: s.alpha,
+            ..Default::default()
+        };
         let mut bind: Vec<(&wgpu::Buffer, u64, u64, Access)> = Vec::new();
         for t in ins {
             let b = t.bind(Access::Read);

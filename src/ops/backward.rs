@@ -5,28 +5,26 @@
 use super::norm::vec4_group_norm;
 use super::{Conv2dSpec, MatmulSpec, matmul, u32_of};
 use crate::error::{Error, Result};
+use crate::gpu::params::{Conv2dGradParams, ElementwiseGradParams, GroupNormCpuParams, NormGradParams};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
 
-fn conv_params(xs: &[usize], ws: &[usize], ho: usize, wo: usize, spec: Conv2dSpec) -> [u32; 16] {
-    [
-        xs[0] as u32,
-        xs[1] as u32,
-        xs[2] as u32,
-        xs[3] as u32,
-        ws[0] as u32,
-        ho as u32,
-        wo as u32,
-        ws[2] as u32,
-        ws[3] as u32,
-        spec.stride as u32,
-        spec.pad[0] as u32,
-        spec.pad[2] as u32,
-        0,
-        0,
-        0,
-        0,
-    ]
+fn conv_params(xs: &[usize], ws: &[usize], ho: usize, wo: usize, spec: Conv2dSpec) -> Conv2dGradParams {
+    Conv2dGradParams {
+        batch: xs[0] as u32,
+        cin: xs[1] as u32,
+        h: xs[2] as u32,
+        w: xs[3] as u32,
+        cout: ws[0] as u32,
+        ho: ho as u32,
+        wo: wo as u32,
+        kh: ws[2] as u32,
+        kw: ws[3] as u32,
+        stride: spec.stride as u32,
+        pad_t: spec.pad[0] as u32,
+        pad_l: spec.pad[2] as u32,
+        ..Default::default()
+    }
 }
 
 /// Gradient of [`super::conv2d`] with respect to its input of shape `x_shape`: a transposed
@@ -170,16 +168,16 @@ fn elementwise_grad(
     rows: usize,
 ) -> Result<()> {
     let u = |v: usize| u32_of(v, entry);
-    let params = [
-        u(n)?,
-        a.to_bits(),
-        u(inner)?,
-        u(c1)?,
-        u(c2)?,
-        u(off)?,
+    let params = ElementwiseGradParams {
+        n: u(n)?,
+        a,
+        inner: u(inner)?,
+        c1: u(c1)?,
+        c2: u(c2)?,
+        off: u(off)?,
         flag,
-        u(rows)?,
-    ];
+        rows: u(rows)?,
+    };
     // split_channels in vec4s where the pixels per channel come in fours (CPU adapters)
     let v4 = entry == "split_channels"
         && inner.is_multiple_of(4)
@@ -372,39 +370,49 @@ pub(crate) fn group_norm_grad(
         None => Tensor::empty(g, &[nb * groups * 2])?,
     };
     let u = |v: usize| u32_of(v, "group norm backward");
-    let pr = [
-        u(c)?,
-        u(hw)?,
-        u(groups)?,
-        fused_silu as u32,
-        eps.to_bits(),
-        u(nb)?,
-        given.is_some() as u32,
-        0,
-    ];
+    let pr = NormGradParams {
+        c: u(c)?,
+        hw: u(hw)?,
+        groups: u(groups)?,
+        silu: fused_silu as u32,
+        eps,
+        batch: u(nb)?,
+        ..Default::default()
+    };
     let ins = [
         x.bind(Access::Read),
         dy.bind(Access::Read),
         gamma.bind(Access::Read),
         beta.bind(Access::Read),
     ];
-    g.dispatch(
-        &if v4 {
-            KernelId::new("groupnorm_cpu.wgsl", "groupnorm_dx_v4")
-        } else {
-            KernelId::new("norm_grad.wgsl", "groupnorm_dx")
-        },
-        &pr,
-        &[
-            ins[0],
-            ins[1],
-            ins[2],
-            ins[3],
-            dx.bind(Access::ReadWrite),
-            stats.bind(Access::ReadWrite),
-        ],
-        [u(nb * groups)?, 1, 1],
-    )?;
+    let bind = [
+        ins[0],
+        ins[1],
+        ins[2],
+        ins[3],
+        dx.bind(Access::ReadWrite),
+        stats.bind(Access::ReadWrite),
+    ];
+    let grid = [u(nb * groups)?, 1, 1];
+    if v4 {
+        let p = GroupNormCpuParams {
+            c: pr.c,
+            hw: pr.hw,
+            groups: pr.groups,
+            silu: pr.silu,
+            eps,
+            given: given.is_some() as u32,
+            ..Default::default()
+        };
+        g.dispatch(
+            &KernelId::new("groupnorm_cpu.wgsl", "groupnorm_dx_v4"),
+            &p,
+            &bind,
+            grid,
+        )?;
+    } else {
+        g.dispatch(&KernelId::new("norm_grad.wgsl", "groupnorm_dx"), &pr, &bind, grid)?;
+    }
     if !params {
         return Ok((dx, None));
     }
@@ -434,7 +442,13 @@ pub fn softmax_backward(y: &Tensor, dy: &Tensor, scale: f32) -> Result<Tensor> {
     let rows = y.numel() / len;
     let dx = Tensor::empty(y.gpu(), y.shape())?;
     let u = |v: usize| u32_of(v, "softmax backward");
-    let pr = [0, 0, 1, 0, 0, u(rows)?, u(len)?, scale.to_bits()];
+    let pr = NormGradParams {
+        groups: 1,
+        batch: u(rows)?,
+        len: u(len)?,
+        scale,
+        ..Default::default()
+    };
     // CPU adapters: a row per invocation (no barriers); GPUs: a workgroup per row
     let cpu = y.gpu().cpu_kernels();
     let (entry, grid) = if cpu {

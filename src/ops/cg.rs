@@ -6,6 +6,7 @@
 
 use super::u32_of;
 use crate::error::{Error, Result};
+use crate::gpu::params::CgParams;
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
 
@@ -24,7 +25,11 @@ pub fn dot_rows(x: &Tensor, y: &Tensor, rows: usize) -> Result<Tensor> {
     // the kernel binds five inputs; the ratio operands are unused here
     x.gpu().dispatch(
         &KernelId::new("cg.wgsl", "dot_rows"),
-        &[u32_of(rows, "rows")?, u32_of(len, "row length")?, 0, 0],
+        &CgParams {
+            rows: u32_of(rows, "rows")?,
+            len: u32_of(len, "row length")?,
+            ..Default::default()
+        },
         &[
             x.bind(Access::Read),
             y.bind(Access::Read),
@@ -52,12 +57,12 @@ pub fn axpy_ratio(x: &Tensor, s: f32, num: &Tensor, den: &Tensor, y: &Tensor) ->
     let out = Tensor::empty(x.gpu(), x.shape())?;
     x.gpu().dispatch(
         &KernelId::new("cg.wgsl", "axpy_ratio"),
-        &[
-            u32_of(rows, "rows")?,
-            u32_of(x.numel() / rows, "row length")?,
-            s.to_bits(),
-            0,
-        ],
+        &CgParams {
+            rows: u32_of(rows, "rows")?,
+            len: u32_of(x.numel() / rows, "row length")?,
+            s,
+            ..Default::default()
+        },
         &[
             x.bind(Access::Read),
             y.bind(Access::Read),

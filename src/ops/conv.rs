@@ -3,6 +3,7 @@
 use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
+use crate::gpu::params::{Conv2dDirectParams, Conv2dParams};
 use crate::gpu::{Access, KernelId};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 use std::sync::{Arc, OnceLock};
@@ -71,24 +72,22 @@ pub fn conv2d_packed(
     let (ho, wo) = spec.out_size(xs[2], xs[3], ws[2], ws[3])?;
     let out = Tensor::empty(x.gpu(), &[xs[0], ws[0], ho, wo])?;
     let ncols = u32_of(xs[0] * ho * wo, "conv2d output pixels")?;
-    let params = [
-        xs[0] as u32,
-        xs[1] as u32,
-        xs[2] as u32,
-        xs[3] as u32,
-        ws[0] as u32,
-        ho as u32,
-        wo as u32,
-        ws[2] as u32,
-        ws[3] as u32,
-        spec.stride as u32,
-        spec.pad[0] as u32,
-        spec.pad[2] as u32,
-        bias.is_some() as u32,
-        0,
-        0,
-        0,
-    ];
+    let params = Conv2dParams {
+        batch: xs[0] as u32,
+        cin: xs[1] as u32,
+        h: xs[2] as u32,
+        w: xs[3] as u32,
+        cout: ws[0] as u32,
+        ho: ho as u32,
+        wo: wo as u32,
+        kh: ws[2] as u32,
+        kw: ws[3] as u32,
+        stride: spec.stride as u32,
+        pad_t: spec.pad[0] as u32,
+        pad_l: spec.pad[2] as u32,
+        has_bias: bias.is_some() as u32,
+        ..Default::default()
+    };
     let gpu = x.gpu();
     let b = bias.unwrap_or(w);
     let bindings = [
@@ -165,34 +164,28 @@ pub(crate) fn conv2d_flipped(
     let xs = x.shape();
     let (ho, wo) = spec.out_size(xs[2], xs[3], wt[2], wt[3])?;
     let out = Tensor::empty(gpu, &[xs[0], wt[0], ho, wo])?;
-    let params = [
-        xs[0] as u32,
-        xs[1] as u32,
-        xs[2] as u32,
-        xs[3] as u32,
-        wt[0] as u32,
-        ho as u32,
-        wo as u32,
-        wt[2] as u32,
-        wt[3] as u32,
-        1,
-        pad[0] as u32,
-        pad[2] as u32,
-        0,
-        0,
-        0,
-        0,
-    ];
+    let params = Conv2dParams {
+        batch: xs[0] as u32,
+        cin: xs[1] as u32,
+        h: xs[2] as u32,
+        w: xs[3] as u32,
+        cout: wt[0] as u32,
+        ho: ho as u32,
+        wo: wo as u32,
+        kh: wt[2] as u32,
+        kw: wt[3] as u32,
+        stride: 1,
+        pad_t: pad[0] as u32,
+        pad_l: pad[2] as u32,
+        ..Default::default()
+    };
     direct3(x, w, None, &out, &params, pw)?;
     Ok(Some(out))
 }
 
-/// Output channels an invocation of `conv2d_direct3` computes.
-const DIRECT_ROWS: usize = 32;
-/// Output channels an invocation of `conv2d_direct3_r4` computes: 3x3 weights with at most this
-/// many output channels (a model's last layer, the input gradient of its first) take it, instead of
-/// wasting 31 of 32 rows.
-const FEW_ROWS: usize = 4;
+// Output channels an invocation of `conv2d_direct3` / `conv2d_direct3_r4` computes, and invocations
+// a workgroup: shared with the generator of conv2d_direct.wgsl through shaders/constants.rs.
+use crate::gpu::shader_consts::{DIRECT_ROWS, DIRECT_WORKGROUP, FEW_ROWS};
 /// Floats in one uniform window of packed weights (64 KiB).
 const WINDOW: usize = 16384;
 
@@ -273,17 +266,19 @@ impl PackedWeights {
         let total = n_co * n_ci * WINDOW;
         let buf = gpu.uniform_scratch(total as u64 * 4);
         let u = |v: usize| u32_of(v, "conv2d weight packing");
-        let mut pp = [0u32; 24];
-        pp[1] = u(cin)?;
-        pp[4] = u(cout)?;
-        pp[7] = u(k)?;
-        pp[8] = u(k)?;
-        pp[16] = u(ci_chunk)?;
-        pp[17] = u(co_chunk)?;
-        pp[18] = u(n_ci)?;
-        pp[20] = u(total)?;
-        pp[21] = flip as u32;
-        pp[22] = u(rows)?;
+        let pp = Conv2dDirectParams {
+            cin: u(cin)?,
+            cout: u(cout)?,
+            kh: u(k)?,
+            kw: u(k)?,
+            ci_chunk: u(ci_chunk)?,
+            co_chunk: u(co_chunk)?,
+            n_ci: u(n_ci)?,
+            total: u(total)?,
+            flip: flip as u32,
+            rows: u(rows)?,
+            ..Default::default()
+        };
         let wb = w.bind(Access::Read);
         gpu.dispatch_counted(
             &KernelId::new("conv2d_direct.wgsl", "pack_weights"),
@@ -317,7 +312,7 @@ fn direct3(
     w: &Tensor,
     bias: Option<&Tensor>,
     out: &Tensor,
-    params: &[u32; 16],
+    params: &Conv2dParams,
     pw: &PackedWeights,
 ) -> Result<()> {
     let gpu = x.gpu();
@@ -326,21 +321,36 @@ fn direct3(
     let (cin, cout, co_chunk, ci_chunk) = (pw.cin, pw.cout, pw.co_chunk, pw.ci_chunk);
     let (n_co, n_ci) = (cout.div_ceil(co_chunk), cin.div_ceil(ci_chunk));
     let u = |v: usize| u32_of(v, "conv2d");
-    let mut pp = [0u32; 24];
-    pp[..16].copy_from_slice(params);
-    pp[16] = u(ci_chunk)?;
-    pp[17] = u(co_chunk)?;
-    pp[18] = u(n_ci)?;
+    let p = params;
+    let mut pp = Conv2dDirectParams {
+        batch: p.batch,
+        cin: p.cin,
+        h: p.h,
+        w: p.w,
+        cout: p.cout,
+        ho: p.ho,
+        wo: p.wo,
+        kh: p.kh,
+        kw: p.kw,
+        stride: p.stride,
+        pad_t: p.pad_t,
+        pad_l: p.pad_l,
+        has_bias: p.has_bias,
+        ci_chunk: u(ci_chunk)?,
+        co_chunk: u(co_chunk)?,
+        n_ci: u(n_ci)?,
+        ..Default::default()
+    };
     let wb = w.bind(Access::Read);
     // rows of whole vec4s in and out, aligned (3x3: one column of left padding; 1x1: none): the
     // vec4 memory access of conv2d_direct_out4.inc
-    let out4 = os[3].is_multiple_of(4) && xs[3].is_multiple_of(4) && params[11] == (pw.k == 3) as u32;
+    let out4 = os[3].is_multiple_of(4) && xs[3].is_multiple_of(4) && params.pad_l == (pw.k == 3) as u32;
     let file = if out4 {
         "conv2d_direct.wgsl#out4"
     } else {
         "conv2d_direct.wgsl"
     };
-    let entry = if params[9] == 2 {
+    let entry = if params.stride == 2 {
         "conv2d_direct3s2"
     } else if pw.k == 3 && pw.rows == FEW_ROWS {
         "conv2d_direct3_r4"
@@ -350,7 +360,7 @@ fn direct3(
         "conv2d_direct1"
     };
     let quads = xs[0] * os[2] * os[3].div_ceil(8);
-    let groups = u(quads.div_ceil(16))?;
+    let groups = u(quads.div_ceil(DIRECT_WORKGROUP))?;
     let max = gpu.limits().max_compute_workgroups_per_dimension;
     let (gx, gz) = if groups <= max {
         (groups, 1)
@@ -363,10 +373,10 @@ fn direct3(
     for a in 0..n_co {
         for c in 0..n_ci {
             let (ci0, co0) = (c * ci_chunk, a * co_chunk);
-            pp[13] = u(ci0)?;
-            pp[14] = u(ci_chunk.min(cin - ci0))?;
-            pp[15] = u(co0)?;
-            pp[19] = (c == 0) as u32;
+            pp.ci0 = u(ci0)?;
+            pp.ci_n = u(ci_chunk.min(cin - ci0))?;
+            pp.co0 = u(co0)?;
+            pp.first = (c == 0) as u32;
             let rows = co_chunk.min(cout - co0);
             let flops = 2 * (xs[0] * os[2] * os[3] * rows * ci_chunk.min(cin - ci0) * pw.k * pw.k) as u64;
             gpu.dispatch_counted(
@@ -397,7 +407,7 @@ fn direct3(
 fn gemm(
     x: &Tensor,
     ws: &[usize],
-    params: &[u32; 16],
+    params: &Conv2dParams,
     bindings: &[(&wgpu::Buffer, u64, Access); 4],
     ncols: u32,
 ) -> Result<()> {

@@ -3,6 +3,7 @@
 use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
+use crate::gpu::params::ElementwiseParams;
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
@@ -22,17 +23,32 @@ fn launch(
     flag: u32,
 ) -> Result<()> {
     let n = u32_of(out.numel(), "elementwise output")?;
-    let params = [n, a.to_bits(), b.to_bits(), inner, c1, c2, flag, 0];
+    let params = ElementwiseParams {
+        n,
+        a,
+        b,
+        inner,
+        c1,
+        c2,
+        flag,
+        e: 0.0,
+    };
     launch_p(entry, x, y, out, params)
 }
 
-fn launch_p(entry: &'static str, x: &Tensor, y: &Tensor, out: &Tensor, params: [u32; 8]) -> Result<()> {
+fn launch_p(
+    entry: &'static str,
+    x: &Tensor,
+    y: &Tensor,
+    out: &Tensor,
+    params: ElementwiseParams,
+) -> Result<()> {
     let n = out.numel();
     // the vec4 forms where every bound size is a multiple of four (see `vec4_elementwise`)
     let whole = |v: usize| v.is_multiple_of(4);
     let v4 = match entry {
         "axpby" | "affine" | "silu" => whole(n) && whole(x.numel()) && whole(y.numel()),
-        "add_bcast" | "concat" => whole(params[3] as usize) && whole(y.numel()),
+        "add_bcast" | "concat" => whole(params.inner as usize) && whole(y.numel()),
         _ => false,
     } && vec4_elementwise(out.gpu());
     out.gpu().dispatch(
@@ -98,10 +114,7 @@ pub fn scale(x: &Tensor, s: f32) -> Result<Tensor> {
 
 /// Fills `t` with `value` (writes in place; used to initialise fresh tensors).
 pub fn fill(t: &Tensor, value: f32) -> Result<()> {
-    // the fill entry point reads nothing, but its layout has two read bindings: bind a scratch value
-    // (a buffer may not be bound read-only and read-write in one dispatch)
-    let scratch = Tensor::empty(t.gpu(), &[1])?;
-    launch("fill", &scratch, &scratch, t, value, 0.0, 0, 0, 0, 0)
+    t.fill(value)
 }
 
 /// SiLU: `x * sigmoid(x)`.
@@ -266,7 +279,13 @@ pub fn pow(x: &Tensor, a: f32, p: f32, e: f32) -> Result<Tensor> {
         x,
         x,
         &out,
-        [n, a.to_bits(), p.to_bits(), 0, 0, 0, 0, e.to_bits()],
+        ElementwiseParams {
+            n,
+            a,
+            b: p,
+            e,
+            ..Default::default()
+        },
     )?;
     Ok(out)
 }

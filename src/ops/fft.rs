@@ -10,6 +10,7 @@
 use super::grad::record;
 use super::u32_of;
 use crate::error::{Error, Result};
+use crate::gpu::params::FftParams;
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
@@ -63,16 +64,15 @@ fn line_pass(
     let groups = grid1d(lines, 1);
     x.gpu().dispatch(
         &KernelId::new("fft.wgsl", "fft_line"),
-        &[
-            n as u32,
-            log2n,
-            lines32,
-            u32_of(inner, "fft stride")?,
-            sign.to_bits(),
-            scale.to_bits(),
-            0,
-            0,
-        ],
+        &FftParams {
+            a: n as u32,
+            b: log2n,
+            c: lines32,
+            d: u32_of(inner, "fft stride")?,
+            e: sign,
+            f: scale,
+            ..Default::default()
+        },
         &[
             x.bind(Access::Read),
             x.bind(Access::Read),
@@ -84,7 +84,7 @@ fn line_pass(
 
 fn launch(
     entry: &'static str,
-    params: [u32; 8],
+    params: FftParams,
     x: &Tensor,
     aux: &Tensor,
     out: &Tensor,
@@ -117,7 +117,14 @@ pub fn embed_complex(x: &Tensor, nh: usize, nw: usize) -> Result<Tensor> {
     shape.extend([nh, nw, 2]);
     let out = Tensor::empty(x.gpu(), &shape)?;
     let count = rows * nh * nw;
-    let p = [h, w, nh, nw, 0, 0, count, 0].map(|v| v as u32);
+    let p = FftParams {
+        a: h as u32,
+        b: w as u32,
+        c: nh as u32,
+        d: nw as u32,
+        count: count as u32,
+        ..Default::default()
+    };
     u32_of(2 * count, "embedded tensor")?;
     launch("embed", p, x, x, &out, count)?;
     Ok(record(out, &[x], EmbedComplex))
@@ -137,7 +144,14 @@ pub fn crop_real(z: &Tensor, h: usize, w: usize) -> Result<Tensor> {
     shape.extend([h, w]);
     let out = Tensor::empty(z.gpu(), &shape)?;
     let count = rows * h * w;
-    let p = [h, w, nh, nw, 0, 0, count, 0].map(|v| v as u32);
+    let p = FftParams {
+        a: h as u32,
+        b: w as u32,
+        c: nh as u32,
+        d: nw as u32,
+        count: count as u32,
+        ..Default::default()
+    };
     launch("crop_real", p, z, z, &out, count)?;
     Ok(record(out, &[z], CropReal))
 }
@@ -152,7 +166,11 @@ pub fn cabs(z: &Tensor) -> Result<Tensor> {
     }
     let out = Tensor::empty(z.gpu(), &s[..s.len() - 1])?;
     let n = out.numel();
-    launch("cabs", [u32_of(n, "cabs")?, 0, 0, 0, 0, 0, 0, 0], z, z, &out, n)?;
+    let p = FftParams {
+        a: u32_of(n, "cabs")?,
+        ..Default::default()
+    };
+    launch("cabs", p, z, z, &out, n)?;
     Ok(record(out, &[z], Cabs))
 }
 
@@ -161,14 +179,11 @@ pub fn cabs_backward(z: &Tensor, g: &Tensor) -> Result<Tensor> {
     g.expect_shape(&z.shape()[..z.shape().len() - 1], "cabs backward: g")?;
     let out = Tensor::empty(z.gpu(), z.shape())?;
     let n = g.numel();
-    launch(
-        "cabs_grad",
-        [u32_of(n, "cabs")?, 0, 0, 0, 0, 0, 0, 0],
-        g,
-        z,
-        &out,
-        n,
-    )?;
+    let p = FftParams {
+        a: u32_of(n, "cabs")?,
+        ..Default::default()
+    };
+    launch("cabs_grad", p, g, z, &out, n)?;
     Ok(out)
 }
 

@@ -3,6 +3,7 @@
 use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
+use crate::gpu::params::MatmulParams;
 use crate::gpu::{Access, KernelId};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
@@ -87,24 +88,22 @@ pub fn matmul(a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: MatmulSpec) -
     // Neighbouring invocations gather along whichever of (m, k) / (k, n) is closer in memory.
     let a_kfast = s.a_strides[2] <= s.a_strides[1];
     let b_kfast = s.b_strides[1] < s.b_strides[2];
-    let params = [
-        u(s.m)?,
-        u(s.n)?,
-        u(s.k)?,
-        bias.is_some() as u32,
-        u(s.a_strides[0])?,
-        u(s.a_strides[1])?,
-        u(s.a_strides[2])?,
-        s.alpha.to_bits(),
-        u(s.b_strides[0])?,
-        u(s.b_strides[1])?,
-        u(s.b_strides[2])?,
-        a_kfast as u32,
-        b_kfast as u32,
-        0,
-        0,
-        0,
-    ];
+    let params = MatmulParams {
+        m: u(s.m)?,
+        n: u(s.n)?,
+        k: u(s.k)?,
+        has_bias: bias.is_some() as u32,
+        sab: u(s.a_strides[0])?,
+        sam: u(s.a_strides[1])?,
+        sak: u(s.a_strides[2])?,
+        alpha: s.alpha,
+        sbb: u(s.b_strides[0])?,
+        sbk: u(s.b_strides[1])?,
+        sbn: u(s.b_strides[2])?,
+        a_kfast: a_kfast as u32,
+        b_kfast: b_kfast as u32,
+        ..Default::default()
+    };
     // Output tile (rows x columns) of one workgroup. On CPU adapters (llvmpipe), where every varying
     // load costs a scalar per lane, the wide entry point's 16x16 blocks per thread halve the loads
     // per multiply-add; real GPUs keep the 8x8 blocks.

@@ -15,6 +15,7 @@ mod matmul;
 mod norm;
 mod optim;
 pub mod particles;
+pub mod random;
 mod reduce;
 pub mod reference;
 pub mod reference_grad;

@@ -3,6 +3,7 @@
 use super::grad::{record, want};
 use super::u32_of;
 use crate::error::{Error, Result};
+use crate::gpu::params::{GroupNormCpuParams, GroupNormParams, SoftmaxParams};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
@@ -39,16 +40,7 @@ pub fn group_norm(
     } else {
         None
     };
-    let params = [
-        c as u32,
-        u32_of(hw, "group norm")?,
-        groups as u32,
-        fuse_silu as u32,
-        eps.to_bits(),
-        stats.is_some() as u32,
-        0,
-        0,
-    ];
+    let (c32, hw32, g32) = (c as u32, u32_of(hw, "group norm")?, groups as u32);
     let grid = [u32_of(s[0] * groups, "group norm groups")?, 1, 1];
     if v4 {
         let scratch;
@@ -61,7 +53,15 @@ pub fn group_norm(
         };
         x.gpu().dispatch(
             &KernelId::new("groupnorm_cpu.wgsl", "groupnorm_v4"),
-            &params,
+            &GroupNormCpuParams {
+                c: c32,
+                hw: hw32,
+                groups: g32,
+                silu: fuse_silu as u32,
+                eps,
+                keep: stats.is_some() as u32,
+                ..Default::default()
+            },
             &[
                 x.bind(Access::Read),
                 x.bind(Access::Read),
@@ -81,7 +81,14 @@ pub fn group_norm(
         };
         x.gpu().dispatch(
             &KernelId::new(file, "groupnorm"),
-            &params,
+            &GroupNormParams {
+                c: c32,
+                hw: hw32,
+                groups: g32,
+                silu: fuse_silu as u32,
+                eps,
+                ..Default::default()
+            },
             &[
                 x.bind(Access::Read),
                 gamma.bind(Access::Read),
@@ -119,12 +126,12 @@ pub fn softmax_rows(x: &Tensor, scale: f32) -> Result<Tensor> {
         .ok_or_else(|| Error::Shape("softmax of a scalar".into()))?;
     let rows = x.numel() / len;
     let out = Tensor::empty(x.gpu(), x.shape())?;
-    let params = [
-        u32_of(rows, "softmax rows")?,
-        u32_of(len, "softmax row")?,
-        scale.to_bits(),
-        0,
-    ];
+    let params = SoftmaxParams {
+        rows: u32_of(rows, "softmax rows")?,
+        len: u32_of(len, "softmax row")?,
+        scale,
+        ..Default::default()
+    };
     // CPU adapters: a row per invocation (no barriers); GPUs: a workgroup per row
     let cpu = x.gpu().cpu_kernels();
     let (entry, g) = if cpu {

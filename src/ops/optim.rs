@@ -3,6 +3,7 @@
 
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
+use crate::gpu::params::{OptimParams, SimplexParams};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
 
@@ -63,23 +64,18 @@ impl Adam {
         let c1 = 1.0 / (1.0 - (self.b1 as f64).powi(self.t));
         let c2 = 1.0 / (1.0 - (self.b2 as f64).powi(self.t));
         let n = u32_of(x.numel(), "Adam parameter")?;
-        let params = [
-            n,
-            0,
-            0,
-            0,
-            self.lr.to_bits(),
-            self.b1.to_bits(),
-            self.b2.to_bits(),
-            self.eps.to_bits(),
-            (c1 as f32).to_bits(),
-            (c2 as f32).to_bits(),
-            0,
-            0,
-        ];
         x.gpu().dispatch(
             &KernelId::new("optim.wgsl", "adam"),
-            &params,
+            &OptimParams {
+                n,
+                lr: self.lr,
+                b1: self.b1,
+                b2: self.b2,
+                eps: self.eps,
+                c1: c1 as f32,
+                c2: c2 as f32,
+                ..Default::default()
+            },
             &[
                 g.bind(Access::Read),
                 x.bind(Access::ReadWrite),
@@ -106,7 +102,11 @@ pub fn project_simplex(k: &Tensor, rows: usize) -> Result<()> {
     let scratch = Tensor::empty(k.gpu(), &[1])?;
     k.gpu().dispatch(
         &KernelId::new("simplex.wgsl", "project_simplex"),
-        &[n, r, 0, 0],
+        &SimplexParams {
+            n,
+            rows: r,
+            ..Default::default()
+        },
         &[scratch.bind(Access::Read), k.bind(Access::ReadWrite)],
         [r, 1, 1],
     )

@@ -3,9 +3,10 @@
 //! particle `k` of group `g` in row `g K + k` of a batch. Log weights, the effective sample size,
 //! systematic resampling and the weighted moments stay on the device; nothing is read back.
 
+use super::random::philox4x32_10;
 use super::u32_of;
-use crate::diffusion::philox4x32_10;
 use crate::error::{Error, Result};
+use crate::gpu::params::{ParticleRowsParams, ParticlesParams};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
 
@@ -47,16 +48,16 @@ pub fn resample(logw: &Tensor, k: usize, threshold: f64, seed: u64, step: u32) -
     let force = threshold > 1.0;
     gpu.dispatch(
         &KernelId::new("particles.wgsl", "resample"),
-        &[
-            u32_of(k, "particles per group")?,
-            u32_of(groups, "particle groups")?,
-            lo,
-            hi,
+        &ParticlesParams {
+            k: u32_of(k, "particles per group")?,
+            groups: u32_of(groups, "particle groups")?,
+            seed_lo: lo,
+            seed_hi: hi,
             step,
-            force as u32,
-            (threshold.min(1.0) as f32).to_bits(),
-            0,
-        ],
+            force: force as u32,
+            threshold: threshold.min(1.0) as f32,
+            ..Default::default()
+        },
         &[
             logw.bind(Access::Read),
             out.ancestors.bind(Access::ReadWrite),
@@ -96,7 +97,11 @@ pub fn gather_rows(x: &Tensor, idx: &Tensor) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), &shape)?;
     x.gpu().dispatch(
         &KernelId::new("particle_rows.wgsl", "gather_rows"),
-        &[u32_of(rows, "rows")?, u32_of(len, "row length")?, 0, 0],
+        &ParticleRowsParams {
+            rows: u32_of(rows, "rows")?,
+            len: u32_of(len, "row length")?,
+            ..Default::default()
+        },
         &[
             x.bind(Access::Read),
             idx.bind(Access::Read),
@@ -126,12 +131,12 @@ pub fn weighted_moments(x: &Tensor, logw: &Tensor, k: usize) -> Result<(Tensor, 
     let std = Tensor::empty(x.gpu(), &shape)?;
     x.gpu().dispatch(
         &KernelId::new("particle_rows.wgsl", "weighted_moments"),
-        &[
-            u32_of(groups, "groups")?,
-            u32_of(len, "row length")?,
-            u32_of(k, "group size")?,
-            0,
-        ],
+        &ParticleRowsParams {
+            rows: u32_of(groups, "groups")?,
+            len: u32_of(len, "row length")?,
+            k: u32_of(k, "group size")?,
+            ..Default::default()
+        },
         &[
             x.bind(Access::Read),
             logw.bind(Access::Read),

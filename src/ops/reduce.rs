@@ -3,6 +3,7 @@
 use super::grad::record;
 use super::u32_of;
 use crate::error::{Error, Result};
+use crate::gpu::params::ReduceParams;
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
@@ -17,7 +18,11 @@ fn rows_op(entry: &'static str, x: &Tensor, rows: usize) -> Result<Tensor> {
     let out = Tensor::empty(x.gpu(), &[rows])?;
     x.gpu().dispatch(
         &KernelId::new("reduce.wgsl", entry),
-        &[u32_of(rows, "rows")?, u32_of(len, "row length")?, 0, 0],
+        &ReduceParams {
+            rows: u32_of(rows, "rows")?,
+            len: u32_of(len, "row length")?,
+            ..Default::default()
+        },
         &[x.bind(Access::Read), out.bind(Access::ReadWrite)],
         grid1d(rows, 1),
     )?;

@@ -5,6 +5,7 @@
 
 use super::u32_of;
 use crate::error::{Error, Result};
+use crate::gpu::params::SpectralParams;
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
 
@@ -45,18 +46,17 @@ pub(crate) fn check(sp: &Spectral) -> Result<()> {
 /// Runs the per-coordinate kernel `entry` of `spectral.wgsl` with its mode switch and five scalars.
 pub(crate) fn launch(entry: &'static str, sp: &Spectral, mode: u32, f: [f64; 5]) -> Result<Tensor> {
     let out = Tensor::empty(sp.x0.gpu(), sp.x0.shape())?;
-    let b = |v: f64| (v as f32).to_bits();
-    let params = [
-        u32_of(sp.x0.numel(), "spectral step")?,
-        u32_of(sp.s.numel(), "singular values")?,
+    let params = SpectralParams {
+        n: u32_of(sp.x0.numel(), "spectral step")?,
+        inner: u32_of(sp.s.numel(), "singular values")?,
         mode,
-        0,
-        b(f[0]),
-        b(f[1]),
-        b(f[2]),
-        b(f[3]),
-        b(f[4]),
-    ];
+        pad: 0,
+        a: f[0] as f32,
+        sig: f[1] as f32,
+        sigma_y: f[2] as f32,
+        eta: f[3] as f32,
+        eta_b: f[4] as f32,
+    };
     sp.x0.gpu().dispatch(
         &KernelId::new("spectral.wgsl", entry),
         &params,

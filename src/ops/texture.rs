@@ -4,6 +4,7 @@
 //! the command encoder and converted by one kernel: nothing passes through the CPU.
 
 use crate::error::{Error, Result};
+use crate::gpu::params::TextureParams;
 use crate::gpu::{Access, Gpu, KernelId, grid1d};
 use crate::ops::u32_of;
 use crate::tensor::Tensor;
@@ -47,17 +48,22 @@ fn check(t: &wgpu::Texture, channels: usize, usage: wgpu::TextureUsages) -> Resu
     Ok((texel, fmt, row_bytes))
 }
 
-fn params(t: &wgpu::Texture, row_bytes: u32, fmt: u32, channels: usize, offset: usize) -> Result<[u32; 8]> {
-    Ok([
-        t.width(),
-        t.height(),
-        row_bytes / 4,
+fn params(
+    t: &wgpu::Texture,
+    row_bytes: u32,
+    fmt: u32,
+    channels: usize,
+    offset: usize,
+) -> Result<TextureParams> {
+    Ok(TextureParams {
+        w: t.width(),
+        h: t.height(),
+        row_words: row_bytes / 4,
         fmt,
-        channels as u32,
-        u32_of(offset, "image offset")?,
-        0,
-        0,
-    ])
+        channels: channels as u32,
+        offset: u32_of(offset, "image offset")?,
+        ..Default::default()
+    })
 }
 
 /// A 2-D texture as a tensor `[1, channels, H, W]` in [-1, 1] (`x = 2v − 1`; one channel reads red).

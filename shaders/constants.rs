@@ -1,0 +1,17 @@
+// Constants shared by the WGSL generators and the launchers: shaders/gen_*.py read them from this
+// file (each `const NAME: usize = VALUE;` line), and src/gpu/kernel.rs includes it as
+// `crate::gpu::shader_consts`. Change a value here, then rerun the generator (its `--check`, run by
+// .ci/run, fails until the committed .wgsl matches).
+
+/// Channels a head the fused attention kernels of CPU adapters unroll (`attention_cpu.wgsl`; heads
+/// with more channels take the composed attention).
+pub const ATTENTION_MAX_D: usize = 8;
+/// Output channels an invocation of `conv2d_direct3` (and `conv2d_direct3s2`) computes.
+pub const DIRECT_ROWS: usize = 32;
+/// Output channels an invocation of `conv2d_direct3_r4` computes: 3x3 weights with at most this
+/// many output channels (a model's last layer, the input gradient of its first) take it, instead of
+/// wasting 31 of 32 rows.
+pub const FEW_ROWS: usize = 4;
+/// Invocations in a workgroup of the direct convolutions (each computes eight output pixels, as two
+/// vec4s).
+pub const DIRECT_WORKGROUP: usize = 16;
