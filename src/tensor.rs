@@ -13,6 +13,15 @@ use crate::gpu::{Access, Gpu, KernelId, grid1d};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The bindings of a dispatch in order: the tensors read, then after `=>` those written
+/// (`binds!(x, w => out)`).
+macro_rules! binds {
+    ($($r:expr),* => $($w:expr),+) => {
+        [$($r.bind($crate::gpu::Access::Read),)* $($w.bind($crate::gpu::Access::ReadWrite)),+]
+    };
+}
+pub(crate) use binds;
+
 /// The gradients of an op's inputs, in the order of its inputs: `None` where an input's gradient was
 /// not asked for or does not exist.
 pub type InputGrads = Vec<Option<Tensor>>;
@@ -224,11 +233,7 @@ impl Tensor {
         self.gpu.dispatch(
             &KernelId::new("elementwise.wgsl", "fill"),
             &p,
-            &[
-                scratch.bind(Access::Read),
-                scratch.bind(Access::Read),
-                self.bind(Access::ReadWrite),
-            ],
+            &binds!(scratch, scratch => self),
             grid1d(self.numel(), 256),
         )
     }

@@ -247,14 +247,23 @@ impl GaussianDenoiser {
     }
 }
 
-impl Denoiser for GaussianDenoiser {
-    fn gpu(&self) -> &Gpu {
-        &self.gpu
-    }
+/// `gpu()` and `schedule()` of a [`Denoiser`] that keeps them in fields named `gpu` and `schedule`
+/// (the models here, and a host's own denoiser): `impl Denoiser for Mine { denoiser_fields!(); ... }`.
+#[macro_export]
+macro_rules! denoiser_fields {
+    () => {
+        fn gpu(&self) -> &$crate::gpu::Gpu {
+            &self.gpu
+        }
 
-    fn schedule(&self) -> &Schedule {
-        &self.schedule
-    }
+        fn schedule(&self) -> &$crate::diffusion::Schedule {
+            &self.schedule
+        }
+    };
+}
+
+impl Denoiser for GaussianDenoiser {
+    crate::denoiser_fields!();
 
     fn check_input(&self, shape: &[usize]) -> Result<()> {
         if shape.len() != 4 || shape[0] == 0 || shape[1..] != self.shape {

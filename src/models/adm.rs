@@ -427,13 +427,7 @@ impl AdmUNet {
 }
 
 impl Denoiser for AdmUNet {
-    fn gpu(&self) -> &Gpu {
-        &self.gpu
-    }
-
-    fn schedule(&self) -> &Schedule {
-        &self.schedule
-    }
+    crate::denoiser_fields!();
 
     fn check_input(&self, shape: &[usize]) -> Result<()> {
         AdmUNet::check_input(self, shape)

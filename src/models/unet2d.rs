@@ -337,13 +337,7 @@ impl UNet2DModel {
 }
 
 impl Denoiser for UNet2DModel {
-    fn gpu(&self) -> &Gpu {
-        &self.gpu
-    }
-
-    fn schedule(&self) -> &Schedule {
-        &self.schedule
-    }
+    crate::denoiser_fields!();
 
     fn check_input(&self, shape: &[usize]) -> Result<()> {
         UNet2DModel::check_input(self, shape)

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::gpu::params::{Conv2dGradParams, ElementwiseGradParams, GroupNormCpuParams, NormGradParams};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
+use crate::tensor::binds;
 
 fn conv_params(xs: &[usize], ws: &[usize], ho: usize, wo: usize, spec: Conv2dSpec) -> Conv2dGradParams {
     Conv2dGradParams {
@@ -90,11 +91,7 @@ pub(crate) fn conv2d_input_grad(
     dy.gpu().dispatch_flops(
         &KernelId::new("conv2d_grad.wgsl", "conv2d_dx"),
         &conv_params(x_shape, ws, ho, wo, spec),
-        &[
-            dy.bind(Access::Read),
-            w.bind(Access::Read),
-            dx.bind(Access::ReadWrite),
-        ],
+        &binds!(dy, w => dx),
         [ncols.div_ceil(64), (x_shape[1] as u32).div_ceil(64), 1],
         flops,
     )?;
@@ -115,11 +112,7 @@ fn flip_transpose(
     dy.gpu().dispatch(
         &KernelId::new("conv2d_grad.wgsl", "flip_transpose"),
         &conv_params(x_shape, ws, ho, wo, spec),
-        &[
-            dy.bind(Access::Read),
-            w.bind(Access::Read),
-            wt.bind(Access::ReadWrite),
-        ],
+        &binds!(dy, w => wt),
         grid1d(w.numel(), 256),
     )?;
     Ok(wt)
@@ -141,11 +134,7 @@ pub fn conv2d_backward_weight(
     dy.gpu().dispatch_flops(
         &KernelId::new("conv2d_grad.wgsl", "conv2d_dw"),
         &conv_params(xs, w_shape, ho, wo, spec),
-        &[
-            dy.bind(Access::Read),
-            x.bind(Access::Read),
-            dw.bind(Access::ReadWrite),
-        ],
+        &binds!(dy, x => dw),
         [ncols.div_ceil(64), (w_shape[0] as u32).div_ceil(64), 1],
         flops,
     )?;
@@ -190,11 +179,7 @@ fn elementwise_grad(
     out.gpu().dispatch(
         &KernelId::new(file, entry),
         &params,
-        &[
-            x.bind(Access::Read),
-            dy.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &binds!(x, dy => out),
         grid1d(n, 256),
     )
 }
@@ -459,13 +444,7 @@ pub fn softmax_backward(y: &Tensor, dy: &Tensor, scale: f32) -> Result<Tensor> {
     y.gpu().dispatch(
         &KernelId::new("norm_grad.wgsl", entry),
         &pr,
-        &[
-            y.bind(Access::Read),
-            dy.bind(Access::Read),
-            y.bind(Access::Read),
-            y.bind(Access::Read),
-            dx.bind(Access::ReadWrite),
-        ],
+        &binds!(y, dy, y, y => dx),
         grid,
     )?;
     Ok(dx)

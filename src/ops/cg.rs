@@ -7,8 +7,9 @@
 use super::u32_of;
 use crate::error::{Error, Result};
 use crate::gpu::params::CgParams;
-use crate::gpu::{Access, KernelId, grid1d};
+use crate::gpu::{KernelId, grid1d};
 use crate::tensor::Tensor;
+use crate::tensor::binds;
 
 /// Per-sample inner products `out[r] = ⟨x_r, y_r⟩` of two tensors viewed as `rows` equal rows.
 pub fn dot_rows(x: &Tensor, y: &Tensor, rows: usize) -> Result<Tensor> {
@@ -30,13 +31,7 @@ pub fn dot_rows(x: &Tensor, y: &Tensor, rows: usize) -> Result<Tensor> {
             len: u32_of(len, "row length")?,
             ..Default::default()
         },
-        &[
-            x.bind(Access::Read),
-            y.bind(Access::Read),
-            x.bind(Access::Read),
-            x.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &binds!(x, y, x, x => out),
         grid1d(rows, 1),
     )?;
     Ok(out)
@@ -63,13 +58,7 @@ pub fn axpy_ratio(x: &Tensor, s: f32, num: &Tensor, den: &Tensor, y: &Tensor) ->
             s,
             ..Default::default()
         },
-        &[
-            x.bind(Access::Read),
-            y.bind(Access::Read),
-            num.bind(Access::Read),
-            den.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &binds!(x, y, num, den => out),
         grid1d(x.numel(), 256),
     )?;
     Ok(out)

@@ -4,7 +4,8 @@ use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
 use crate::gpu::params::ElementwiseParams;
-use crate::gpu::{Access, KernelId, grid1d};
+use crate::gpu::{KernelId, grid1d};
+use crate::tensor::binds;
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 const FILE: &str = "elementwise.wgsl";
@@ -54,11 +55,7 @@ fn launch_p(
     out.gpu().dispatch(
         &KernelId::new(if v4 { FILE_V4 } else { FILE }, entry),
         &params,
-        &[
-            x.bind(Access::Read),
-            y.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &binds!(x, y => out),
         grid1d(if v4 { n / 4 } else { n }, 256),
     )
 }

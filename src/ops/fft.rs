@@ -11,7 +11,8 @@ use super::grad::record;
 use super::u32_of;
 use crate::error::{Error, Result};
 use crate::gpu::params::FftParams;
-use crate::gpu::{Access, KernelId, grid1d};
+use crate::gpu::{KernelId, grid1d};
+use crate::tensor::binds;
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 /// The longest side a transform takes (one line per workgroup, held in workgroup memory).
@@ -73,11 +74,7 @@ fn line_pass(
             f: scale,
             ..Default::default()
         },
-        &[
-            x.bind(Access::Read),
-            x.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &binds!(x, x => out),
         groups,
     )
 }
@@ -93,11 +90,7 @@ fn launch(
     x.gpu().dispatch(
         &KernelId::new("fft.wgsl", entry),
         &params,
-        &[
-            x.bind(Access::Read),
-            aux.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &binds!(x, aux => out),
         grid1d(n, 256),
     )
 }
@@ -117,17 +110,22 @@ pub fn embed_complex(x: &Tensor, nh: usize, nw: usize) -> Result<Tensor> {
     shape.extend([nh, nw, 2]);
     let out = Tensor::empty(x.gpu(), &shape)?;
     let count = rows * nh * nw;
-    let p = FftParams {
+    let p = window_params(h, w, nh, nw, count);
+    u32_of(2 * count, "embedded tensor")?;
+    launch("embed", p, x, x, &out, count)?;
+    Ok(record(out, &[x], Window { embed: true }))
+}
+
+/// The parameters of the window kernels: an `h × w` image in a `nh × nw` frame, `count` outputs.
+fn window_params(h: usize, w: usize, nh: usize, nw: usize, count: usize) -> FftParams {
+    FftParams {
         a: h as u32,
         b: w as u32,
         c: nh as u32,
         d: nw as u32,
         count: count as u32,
         ..Default::default()
-    };
-    u32_of(2 * count, "embedded tensor")?;
-    launch("embed", p, x, x, &out, count)?;
-    Ok(record(out, &[x], EmbedComplex))
+    }
 }
 
 /// The real part of the centred `h × w` window of a complex `[..., nh, nw, 2]`: `[..., h, w]`.
@@ -144,16 +142,9 @@ pub fn crop_real(z: &Tensor, h: usize, w: usize) -> Result<Tensor> {
     shape.extend([h, w]);
     let out = Tensor::empty(z.gpu(), &shape)?;
     let count = rows * h * w;
-    let p = FftParams {
-        a: h as u32,
-        b: w as u32,
-        c: nh as u32,
-        d: nw as u32,
-        count: count as u32,
-        ..Default::default()
-    };
+    let p = window_params(h, w, nh, nw, count);
     launch("crop_real", p, z, z, &out, count)?;
-    Ok(record(out, &[z], CropReal))
+    Ok(record(out, &[z], Window { embed: false }))
 }
 
 /// `|z|` of a complex tensor `[..., 2]`: `[...]`. Its gradient is `g z / |z|` (0 where `z = 0`).
@@ -202,31 +193,25 @@ impl BackwardOp for Fft2 {
     }
 }
 
-/// [`embed_complex`]: the adjoint is [`crop_real`] to the input's size.
-struct EmbedComplex;
-
-impl BackwardOp for EmbedComplex {
-    fn name(&self) -> &'static str {
-        "embed_complex"
-    }
-
-    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
-        let s = x[0].shape();
-        Ok(vec![Some(crop_real(g, s[s.len() - 2], s[s.len() - 1])?)])
-    }
+/// [`embed_complex`] (`embed`) or [`crop_real`]: each is the adjoint of the other, to the input's
+/// size.
+struct Window {
+    embed: bool,
 }
 
-/// [`crop_real`]: the adjoint is [`embed_complex`] to the input's size.
-struct CropReal;
-
-impl BackwardOp for CropReal {
+impl BackwardOp for Window {
     fn name(&self) -> &'static str {
-        "crop_real"
+        if self.embed { "embed_complex" } else { "crop_real" }
     }
 
     fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
         let s = x[0].shape();
-        Ok(vec![Some(embed_complex(g, s[s.len() - 3], s[s.len() - 2])?)])
+        let n = s.len();
+        Ok(vec![Some(if self.embed {
+            crop_real(g, s[n - 2], s[n - 1])?
+        } else {
+            embed_complex(g, s[n - 3], s[n - 2])?
+        })])
     }
 }
 

@@ -5,6 +5,7 @@ use super::u32_of;
 use crate::error::{Error, Result};
 use crate::gpu::params::{GroupNormCpuParams, GroupNormParams, SoftmaxParams};
 use crate::gpu::{Access, KernelId, grid1d};
+use crate::tensor::binds;
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 
 /// Group normalisation of `x` `[N, C, ...]` with per-channel `gamma` and `beta`, as
@@ -62,14 +63,7 @@ pub fn group_norm(
                 keep: stats.is_some() as u32,
                 ..Default::default()
             },
-            &[
-                x.bind(Access::Read),
-                x.bind(Access::Read),
-                gamma.bind(Access::Read),
-                beta.bind(Access::Read),
-                out.bind(Access::ReadWrite),
-                st.bind(Access::ReadWrite),
-            ],
+            &binds!(x, x, gamma, beta => out, st),
             grid,
         )?;
     } else {
@@ -89,12 +83,7 @@ pub fn group_norm(
                 eps,
                 ..Default::default()
             },
-            &[
-                x.bind(Access::Read),
-                gamma.bind(Access::Read),
-                beta.bind(Access::Read),
-                out.bind(Access::ReadWrite),
-            ],
+            &binds!(x, gamma, beta => out),
             grid,
         )?;
     }

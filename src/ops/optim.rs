@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::gpu::params::{OptimParams, SimplexParams};
 use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
+use crate::tensor::binds;
 
 /// Adam (Kingma & Ba 2015, Algorithm 1) with its state on the device: one fused kernel per step
 /// updates both moments and the parameter. The defaults are the paper's (β₁ 0.9, β₂ 0.999,
@@ -76,12 +77,7 @@ impl Adam {
                 c2: c2 as f32,
                 ..Default::default()
             },
-            &[
-                g.bind(Access::Read),
-                x.bind(Access::ReadWrite),
-                self.m.bind(Access::ReadWrite),
-                self.v.bind(Access::ReadWrite),
-            ],
+            &binds!(g => x, self.m, self.v),
             grid1d(x.numel(), 256),
         )
     }

@@ -7,8 +7,9 @@ use super::random::philox4x32_10;
 use super::u32_of;
 use crate::error::{Error, Result};
 use crate::gpu::params::{ParticleRowsParams, ParticlesParams};
-use crate::gpu::{Access, KernelId, grid1d};
+use crate::gpu::{KernelId, grid1d};
 use crate::tensor::Tensor;
+use crate::tensor::binds;
 
 /// What [`resample`] gives: the ancestor of every particle and the weights after the step.
 #[derive(Debug, Clone)]
@@ -58,13 +59,7 @@ pub fn resample(logw: &Tensor, k: usize, threshold: f64, seed: u64, step: u32) -
             threshold: threshold.min(1.0) as f32,
             ..Default::default()
         },
-        &[
-            logw.bind(Access::Read),
-            out.ancestors.bind(Access::ReadWrite),
-            out.log_weights.bind(Access::ReadWrite),
-            out.ess.bind(Access::ReadWrite),
-            cdf.bind(Access::ReadWrite),
-        ],
+        &binds!(logw => out.ancestors, out.log_weights, out.ess, cdf),
         [u32_of(groups, "particle groups")?, 1, 1],
     )?;
     Ok(out)
@@ -102,11 +97,7 @@ pub fn gather_rows(x: &Tensor, idx: &Tensor) -> Result<Tensor> {
             len: u32_of(len, "row length")?,
             ..Default::default()
         },
-        &[
-            x.bind(Access::Read),
-            idx.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &binds!(x, idx => out),
         grid1d(out.numel(), 256),
     )?;
     Ok(out)
@@ -137,12 +128,7 @@ pub fn weighted_moments(x: &Tensor, logw: &Tensor, k: usize) -> Result<(Tensor, 
             k: u32_of(k, "group size")?,
             ..Default::default()
         },
-        &[
-            x.bind(Access::Read),
-            logw.bind(Access::Read),
-            mean.bind(Access::ReadWrite),
-            std.bind(Access::ReadWrite),
-        ],
+        &binds!(x, logw => mean, std),
         grid1d(mean.numel(), 256),
     )?;
     Ok((mean, std))

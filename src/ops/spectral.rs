@@ -6,8 +6,9 @@
 use super::u32_of;
 use crate::error::{Error, Result};
 use crate::gpu::params::SpectralParams;
-use crate::gpu::{Access, KernelId, grid1d};
+use crate::gpu::{KernelId, grid1d};
 use crate::tensor::Tensor;
+use crate::tensor::binds;
 
 /// The spectral inputs of one step, all of one shape except `s` (one sample's singular values).
 #[derive(Clone, Copy)]
@@ -60,14 +61,7 @@ pub(crate) fn launch(entry: &'static str, sp: &Spectral, mode: u32, f: [f64; 5])
     sp.x0.gpu().dispatch(
         &KernelId::new("spectral.wgsl", entry),
         &params,
-        &[
-            sp.x0.bind(Access::Read),
-            sp.uty.bind(Access::Read),
-            sp.ebar.bind(Access::Read),
-            sp.z.bind(Access::Read),
-            sp.s.bind(Access::Read),
-            out.bind(Access::ReadWrite),
-        ],
+        &binds!(sp.x0, sp.uty, sp.ebar, sp.z, sp.s => out),
         grid1d(sp.x0.numel(), 256),
     )?;
     Ok(out)
