@@ -1,4 +1,4 @@
 //! The random numbers of the samplers: the generator lives below `ops` ([`crate::ops::random`]);
 //! its public paths under `diffusion` are kept.
 
-pub use crate::ops::random::{philox4x32_10, randn, randn_host, seed_words};
+pub use crate::ops::random::{philox4x32_10, randn, randn_host};

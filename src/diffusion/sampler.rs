@@ -1,10 +1,8 @@
 //! Unconditional ancestral (DDPM) and DDIM sampling, entirely on the GPU.
 
 use super::denoiser::{Denoiser, Timestep};
-use super::random::seed_words;
 use super::schedule::{Schedule, respace};
 use crate::error::{Error, Result};
-use crate::gpu::{Access, KernelId, grid1d};
 use crate::tensor::Tensor;
 
 /// The reverse-process update.
@@ -49,74 +47,9 @@ pub fn sampler_step(
     step: u32,
 ) -> Result<Tensor> {
     let [c_x0, c_x, c_eps, sigma] = step_coefficients(sched, t, s, sampler);
-    launch_step(
-        x,
-        eps,
-        None,
-        sched,
-        t,
-        seed,
-        step,
-        [c_x0, c_x, c_eps, sigma, 0.0, 0.0],
-    )
-}
-
-/// The fused update kernel: `sampler_step` with `c = [c_x0, c_x, c_eps, σ, 0, 0]`, or
-/// `sampler_step_learned` (with the variance output `v`) with `c = [c_x0, c_x, 0, σ, ln β̃, ln β]`.
-#[allow(clippy::too_many_arguments)]
-fn launch_step(
-    x: &Tensor,
-    eps: &Tensor,
-    v: Option<&Tensor>,
-    sched: &Schedule,
-    t: usize,
-    seed: u64,
-    step: u32,
-    c: [f64; 6],
-) -> Result<Tensor> {
-    x.expect_shape(eps.shape(), "sampler step: eps must have the shape of x")?;
     let ab = sched.alpha_bar(Some(t));
-    let (lo, hi) = seed_words(seed);
-    let params = crate::gpu::params::DiffusionParams {
-        n: crate::ops::u32_of(x.numel(), "sampler step")?,
-        seed_lo: lo,
-        seed_hi: hi,
-        step,
-        stream: 0,
-        clip: sched.clip_sample as u32,
-        inv_sqrt_ab: (1.0 / ab.sqrt()) as f32,
-        sqrt_1m_ab: (1.0 - ab).sqrt() as f32,
-        c_x0: c[0] as f32,
-        c_x: c[1] as f32,
-        c_eps: c[2] as f32,
-        sigma: c[3] as f32,
-        log_lo: c[4] as f32,
-        log_hi: c[5] as f32,
-    };
-    let out = Tensor::empty(x.gpu(), x.shape())?;
-    let mut bindings = vec![
-        x.bind(Access::Read),
-        eps.bind(Access::Read),
-        out.bind(Access::ReadWrite),
-    ];
-    let entry = match v {
-        Some(v) => {
-            x.expect_shape(
-                v.shape(),
-                "sampler step: the variance output must have the shape of x",
-            )?;
-            bindings.push(v.bind(Access::Read));
-            "sampler_step_learned"
-        }
-        None => "sampler_step",
-    };
-    x.gpu().dispatch(
-        &KernelId::new("diffusion.wgsl", entry),
-        &params,
-        &bindings,
-        grid1d(x.numel(), 256),
-    )?;
-    Ok(out)
+    let c = [c_x0, c_x, c_eps, sigma, 0.0, 0.0];
+    crate::ops::sampler_update(x, eps, None, ab, sched.clip_sample, seed, step, c)
 }
 
 /// The DDPM step from `x_t` to `x_s` with the model's learned variance (guided-diffusion's
@@ -142,7 +75,8 @@ pub fn sampler_step_learned(
     } else {
         [c_x0, c_x, 0.0, 0.0, 0.0, 0.0]
     };
-    launch_step(x, eps, Some(v), sched, t, seed, step, c)
+    let ab = sched.alpha_bar(Some(t));
+    crate::ops::sampler_update(x, eps, Some(v), ab, sched.clip_sample, seed, step, c)
 }
 
 /// Checks a batch for NaN or infinity with one small readback (a per-sample sum of squares).
