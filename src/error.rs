@@ -28,6 +28,97 @@ pub enum Error {
     Input(String),
     /// A numerical blow-up (NaN or infinity) during a computation.
     NonFinite(String),
+    /// A bad value of one of the user's settings: which ([`Setting`]), then the rest of the sentence
+    /// (`rest` starts with its own separator, e.g. `": ddrm expects a number in [0, 1]"`). The
+    /// library names the setting in words; the command line by its flag ([`Error::on_command_line`]).
+    Setting {
+        /// The setting, with the value given.
+        setting: Setting,
+        /// What is wrong with it and what to do, continuing the sentence.
+        rest: String,
+    },
+}
+
+/// A user setting an [`Error::Setting`] is about, with the value given (empty where the setting as
+/// a whole is meant).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setting {
+    /// A solver parameter: `key` or `key=value`.
+    SolverParam(String),
+    /// The number of steps.
+    Steps(String),
+    /// The measurement noise σ_y.
+    SigmaY(String),
+    /// The architecture of a guided-diffusion checkpoint (a preset or a JSON file).
+    ModelConfig(String),
+}
+
+impl Setting {
+    /// The setting as the library says it (`solver parameter eta=2`, `steps 0`).
+    pub fn words(&self) -> String {
+        let (name, v) = self.parts();
+        [name, v]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The setting as the command line says it (`--set eta=2`, `--steps 0`).
+    pub fn flag(&self) -> String {
+        let flag = match self {
+            Setting::SolverParam(_) => "--set",
+            Setting::Steps(_) => "--steps",
+            Setting::SigmaY(_) => "--sigma-y",
+            Setting::ModelConfig(_) => "--model-config",
+        };
+        let (_, v) = self.parts();
+        if v.is_empty() {
+            flag.to_string()
+        } else {
+            format!("{flag} {v}")
+        }
+    }
+
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Setting::SolverParam(v) => ("solver parameter", v),
+            Setting::Steps(v) => ("steps", v),
+            Setting::SigmaY(v) => ("sigma_y", v),
+            Setting::ModelConfig(v) => ("model config", v),
+        }
+    }
+}
+
+impl Error {
+    /// A bad value of `setting`; `rest` continues the sentence after it.
+    pub fn setting(setting: Setting, rest: impl Into<String>) -> Error {
+        Error::Setting {
+            setting,
+            rest: rest.into(),
+        }
+    }
+
+    /// The error with `ctx` (where it happened) added: after a setting's sentence, so that the
+    /// setting still leads; before any other message.
+    pub fn in_context(self, ctx: &str) -> Error {
+        match self {
+            Error::Setting { setting, rest } => Error::Setting {
+                setting,
+                rest: format!("{rest} ({ctx})"),
+            },
+            e => Error::Input(format!("{ctx}: {e}")),
+        }
+    }
+
+    /// The message as the command line prints it: settings named by their flags.
+    pub fn on_command_line(&self) -> String {
+        match self {
+            Error::Setting { setting, rest } => format!("{}{rest}", setting.flag()),
+            e => e.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -45,6 +136,7 @@ impl fmt::Display for Error {
             Error::Io(m) => write!(f, "{m}"),
             Error::Input(m) => write!(f, "{m}"),
             Error::NonFinite(m) => write!(f, "numerical blow-up: {m}"),
+            Error::Setting { setting, rest } => write!(f, "{}{rest}", setting.words()),
         }
     }
 }

@@ -523,7 +523,7 @@ fn plan(sw: &Sweep) -> Result<(Vec<Job>, Vec<Unit>)> {
                 .collect();
             for &n in &sw.steps {
                 let solver = solvers::create(s, &names[t], Some(n), &sets)
-                    .map_err(|e| Error::Input(format!("eval: {s} on {task}: {e}")))?;
+                    .map_err(|e| e.in_context(&format!("eval: {s} on {task}")))?;
                 solvers::check_min_steps(solver.as_ref())?;
                 let settings = join_settings(&solver.settings());
                 for seed in 0..sw.seeds {

@@ -42,6 +42,6 @@ pub mod pt;
 pub mod solvers;
 pub mod tensor;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, Setting};
 pub use gpu::Gpu;
 pub use tensor::Tensor;

@@ -237,7 +237,7 @@ fn main() -> ExitCode {
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", e.on_command_line());
             ExitCode::FAILURE
         }
     }

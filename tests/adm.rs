@@ -105,7 +105,7 @@ fn bad_checkpoints_and_configs_are_clear_errors() {
     let bare = dir.join("weights.pt");
     std::fs::write(&bare, &bytes).unwrap();
     let e = err(&bare, None);
-    assert!(e.contains("--model-config") && e.contains("ffhq_10m"), "{e}");
+    assert!(e.contains("model config") && e.contains("ffhq_10m"), "{e}");
     // the other fixture's configuration: names or shapes do not match
     let other = fixture("adm/small64/config.json");
     let e = err(&fixture("adm/small32/model.pt"), Some(other.to_str().unwrap()));

@@ -283,8 +283,14 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
     // the likelihood-weighted particle solvers need measurement noise
     let p0 = Problem { sigma_y: 0.0, ..p };
     let s = solvers::create("tds", "deblur-motion", Some(2), &[]).unwrap();
-    let e = s.solve(&p0, 0, &mut |_, _| {}).err().unwrap().to_string();
-    assert!(e.contains("--sigma-y > 0"), "tds: {e}");
+    let e = s.solve(&p0, 0, &mut |_, _| {}).err().unwrap();
+    // a structured error: the command line names the setting by its flag
+    assert!(
+        matches!(&e, tweedie::Error::Setting { setting: tweedie::Setting::SigmaY(v), .. } if v == "0")
+            && e.on_command_line().starts_with("--sigma-y 0: ")
+            && e.to_string().contains("σ_y > 0"),
+        "tds: {e}"
+    );
     // an operator with an unknown kernel: only the blind solver takes it, and it takes nothing else
     let blind = operators::build(&g, &"deblur-blind".parse().unwrap(), [1, 32, 32]).unwrap();
     let pb = Problem {

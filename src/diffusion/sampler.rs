@@ -2,7 +2,7 @@
 
 use super::denoiser::{Denoiser, Timestep};
 use super::schedule::{Schedule, respace};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::tensor::Tensor;
 
 /// The reverse-process update.
@@ -110,11 +110,14 @@ pub fn sample(
 ) -> Result<Tensor> {
     model.check_input(shape)?;
     if steps < MIN_SAMPLE_STEPS {
-        return Err(Error::Input(format!(
-            "--steps {steps}: sampling takes at least {MIN_SAMPLE_STEPS} steps (the respaced chain \
+        return Err(Error::setting(
+            Setting::Steps(steps.to_string()),
+            format!(
+                ": sampling takes at least {MIN_SAMPLE_STEPS} steps (the respaced chain \
              starts at t = T - T/steps, so with fewer it starts at or near t = 0 and returns the \
              starting noise)"
-        )));
+            ),
+        ));
     }
     let sched = model.schedule();
     let ts = respace(sched.len(), steps)?;

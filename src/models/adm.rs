@@ -375,7 +375,7 @@ impl AdmUNet {
         let limit = self.gpu.max_binding_bytes();
         if bytes > limit {
             return Err(Error::Input(format!(
-                "a batch of {} at {}x{} needs {what} of {} MiB in one buffer, over this device's limit of {} MiB per binding; use a smaller batch (e.g. --batch 1) or a device with larger bindings",
+                "a batch of {} at {}x{} needs {what} of {} MiB in one buffer, over this device's limit of {} MiB per binding; use a smaller batch (e.g. 1) or a device with larger bindings",
                 shape[0],
                 shape[3],
                 shape[2],

@@ -12,7 +12,7 @@ pub use config::UNet2DConfig;
 pub use unet2d::UNet2DModel;
 
 use crate::diffusion::{Denoiser, Schedule, Timestep};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::gpu::Gpu;
 use crate::nn::Weights;
 use crate::tensor::Tensor;
@@ -35,10 +35,13 @@ impl Model {
     pub fn load(gpu: &Gpu, path: &Path, config: Option<&str>) -> Result<Model> {
         if path.is_dir() {
             if config.is_some() {
-                return Err(Error::Input(format!(
-                    "--model-config is for guided-diffusion checkpoint files; {} is a diffusers directory with its own config.json",
-                    path.display()
-                )));
+                return Err(Error::setting(
+                    Setting::ModelConfig(String::new()),
+                    format!(
+                        " is for guided-diffusion checkpoint files; {} is a diffusers directory with its own config.json",
+                        path.display()
+                    ),
+                ));
             }
             return Ok(Model::Diffusers(Box::new(UNet2DModel::load(gpu, path)?)));
         }
@@ -159,10 +162,10 @@ fn adm_config_for(path: &Path, config: Option<&str>) -> Result<AdmConfig> {
         }
         let p = Path::new(c);
         if !p.is_file() {
-            return Err(Error::Input(format!(
-                "--model-config {c} is neither a preset ({}) nor a JSON file",
-                preset_names()
-            )));
+            return Err(Error::setting(
+                Setting::ModelConfig(c.to_string()),
+                format!(" is neither a preset ({}) nor a JSON file", preset_names()),
+            ));
         }
         return from_file(p);
     }
@@ -179,12 +182,15 @@ fn adm_config_for(path: &Path, config: Option<&str>) -> Result<AdmConfig> {
     if let Some(cfg) = AdmConfig::preset(name) {
         return Ok(cfg);
     }
-    Err(Error::Input(format!(
-        "{} is a checkpoint file without a configuration: pass --model-config with a preset ({}) or a JSON of guided-diffusion's create_model arguments, or put one at {}",
-        path.display(),
-        preset_names(),
-        beside.display()
-    )))
+    Err(Error::setting(
+        Setting::ModelConfig(String::new()),
+        format!(
+            " is needed: {} is a checkpoint file without a configuration; give a preset ({}) or a JSON of guided-diffusion's create_model arguments, or put one at {}",
+            path.display(),
+            preset_names(),
+            beside.display()
+        ),
+    ))
 }
 
 fn preset_names() -> String {

@@ -330,7 +330,7 @@ impl Plan {
         }
         if picture && self.picture() == Picture::None {
             return Err(Error::Input(format!(
-                "{} measurements are not images: write them with --out y.safetensors",
+                "{} measurements are not images: write them to a .safetensors file",
                 self.describe()
             )));
         }

@@ -17,9 +17,9 @@ mod optim;
 pub mod particles;
 pub mod random;
 mod reduce;
-mod sampler;
 pub mod reference;
 pub mod reference_grad;
+mod sampler;
 mod spectral;
 mod texture;
 

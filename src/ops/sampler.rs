@@ -66,4 +66,3 @@ pub fn sampler_update(
     )?;
     Ok(out)
 }
-

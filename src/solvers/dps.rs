@@ -44,7 +44,7 @@ use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::autograd;
 use crate::diffusion::tweedie;
 use crate::diffusion::{Sampler, Timestep, sampler_step, sampler_step_learned};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::operators::Kind;
 use crate::ops;
 use crate::solver_params;
@@ -128,10 +128,13 @@ impl Solver for Dps {
         let shape = check_problem(&p)?;
         let learned = match self.variance {
             Variance::Learned if !p.model.learns_variance() => {
-                return Err(Error::Input(format!(
-                    "--set variance=learned: {} does not predict its variance; use variance=fixed",
-                    p.model.describe()
-                )));
+                return Err(Error::setting(
+                    Setting::SolverParam("variance=learned".into()),
+                    format!(
+                        ": {} does not predict its variance; use variance=fixed",
+                        p.model.describe()
+                    ),
+                ));
             }
             Variance::Learned => true,
             Variance::Fixed => false,

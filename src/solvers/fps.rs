@@ -48,7 +48,7 @@ use super::params::Choice;
 use super::smc::{KalmanStep, MIN_SINGULAR, ParticleSettings, Potential, ddim_mean, posterior, repeat_index};
 use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
 use crate::diffusion::{q_sample, randn};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::ops;
 use crate::solver_params;
 use crate::tensor::Tensor;
@@ -99,9 +99,9 @@ impl Solver for Fps {
         let [b, c, h, w] = check_problem(&p)?;
         let svd = require_svd(&p, Self::NAME)?;
         if me.measure && p.sigma_y <= 0.0 {
-            return Err(Error::Input(
-                "fps weighs particles by the Gaussian likelihood of the measurement: give --sigma-y > 0"
-                    .into(),
+            return Err(Error::setting(
+                Setting::SigmaY(p.sigma_y.to_string()),
+                ": fps weighs particles by the Gaussian likelihood of the measurement, which needs σ_y > 0",
             ));
         }
         let sv: Vec<f64> = svd.singulars().iter().map(|&v| v as f64).collect();

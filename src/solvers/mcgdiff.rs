@@ -37,7 +37,7 @@
 use super::smc::{KalmanStep, MIN_SINGULAR, ParticleSettings, Potential, ddim_mean, posterior, repeat_rows};
 use super::{Problem, Run, Solver, Stepped, check_problem, next_t, require_svd, timesteps};
 use crate::diffusion::randn;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::solver_params;
 use crate::tensor::Tensor;
 use std::cell::RefCell;
@@ -67,9 +67,9 @@ impl Solver for McgDiff {
         let [b, c, h, w] = check_problem(&p)?;
         let svd = require_svd(&p, Self::NAME)?;
         if me.measure && p.sigma_y <= 0.0 {
-            return Err(Error::Input(
-                "mcgdiff places each coordinate's measurement at the time its noise matches σ_y: give --sigma-y > 0"
-                    .into(),
+            return Err(Error::setting(
+                Setting::SigmaY(p.sigma_y.to_string()),
+                ": mcgdiff places each coordinate's measurement at the time its noise matches σ_y, which needs σ_y > 0",
             ));
         }
         let gpu = p.model.gpu();

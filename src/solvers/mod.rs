@@ -56,7 +56,7 @@ pub use tds::Tds;
 pub use tmpd::Tmpd;
 
 use crate::diffusion::{Denoiser, Schedule, Timestep, check_finite};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::operators::{Caps, Kind, Linear, Operator, Svd, task_entry, task_names};
 use crate::ops;
 use crate::tensor::Tensor;
@@ -281,10 +281,13 @@ pub fn check_min_steps(solver: &dyn Solver) -> Result<()> {
         .find(|(k, _)| k == "steps" || k == "levels")
         .and_then(|(_, v)| v.parse::<usize>().ok());
     match (steps, min_steps(name)) {
-        (Some(s), Some(min)) if s < min => Err(Error::Input(format!(
-            "--steps {s}: {name} takes at least {min} steps; with fewer its chain ends in noise or \
+        (Some(s), Some(min)) if s < min => Err(Error::setting(
+            Setting::Steps(s.to_string()),
+            format!(
+                ": {name} takes at least {min} steps; with fewer its chain ends in noise or \
              more than 2 dB below the trivial estimate (README, \"Bad input\")"
-        ))),
+            ),
+        )),
         _ => Ok(()),
     }
 }
@@ -501,7 +504,10 @@ pub fn create_for(
     sets: &[(String, String)],
 ) -> Result<Box<dyn Solver>> {
     if steps == Some(0) {
-        return Err(Error::Input("--steps 0: a solver takes at least 1 step".into()));
+        return Err(Error::setting(
+            Setting::Steps("0".into()),
+            ": a solver takes at least 1 step",
+        ));
     }
     let Some(e) = REGISTRY.iter().find(|e| e.name == name) else {
         return Err(Error::Input(format!(
@@ -520,17 +526,25 @@ pub fn create_for(
     if let Some(i) = rest.iter().position(|(k, _)| k == "restarts") {
         let (_, v) = rest.remove(i);
         if !takes_any {
-            return Err(Error::Input(format!(
-                "--set restarts: {name} does not take it; the solvers that do: {}",
-                nonlinear_solvers().join(", ")
-            )));
+            return Err(Error::setting(
+                Setting::SolverParam("restarts".into()),
+                format!(
+                    ": {name} does not take it; the solvers that do: {}",
+                    nonlinear_solvers().join(", ")
+                ),
+            ));
         }
         n = v
             .trim()
             .parse::<usize>()
             .ok()
             .filter(|&n| n >= 1)
-            .ok_or_else(|| Error::Input(format!("--set restarts={v}: expects a whole number, at least 1")))?;
+            .ok_or_else(|| {
+                Error::setting(
+                    Setting::SolverParam(format!("restarts={v}")),
+                    ": expects a whole number, at least 1",
+                )
+            })?;
     }
     // the switch every solver takes, read here once
     let mut p = Params::new(e.name, &rest);
@@ -573,12 +587,12 @@ pub(crate) fn next_t(tt: &[Timestep], i: usize) -> Option<usize> {
 pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
     if p.op.unknown().is_some() {
         return Err(Error::Input(format!(
-            "{} has an unknown kernel, and only a blind solver estimates it: use --solver {}; \
+            "{} has an unknown kernel, and only a blind solver estimates it: use the solver {}; \
              to deblur with a known kernel give deblur-gauss or deblur-motion",
             p.op.describe(),
             REGISTRY
                 .iter()
-                .filter(|e| e.name.starts_with("blind"))
+                .filter(|e| (e.runs)(&p.op.caps()))
                 .map(|e| e.name)
                 .collect::<Vec<_>>()
                 .join(" or ")

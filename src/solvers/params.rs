@@ -6,7 +6,7 @@
 //! one [`Param`] ([`super::smc::ParticleSettings`]).
 
 use super::Solver;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::operators::Caps;
 use std::ops::{Bound, RangeBounds};
 
@@ -33,10 +33,10 @@ impl Params {
         let mut hits = self.kv.iter().filter(|(k, _)| k == key);
         let first = hits.next().map(|(_, v)| v.clone());
         if hits.next().is_some() {
-            return Err(Error::Input(format!(
-                "--set {key} is given twice for {}; give each parameter once",
-                self.solver
-            )));
+            return Err(Error::setting(
+                Setting::SolverParam(key.to_string()),
+                format!(" is given twice for {}; give each parameter once", self.solver),
+            ));
         }
         Ok(first)
     }
@@ -59,9 +59,12 @@ impl Params {
     fn parsed<T: std::str::FromStr>(&mut self, key: &str, default: T, expects: &str) -> Result<T> {
         match self.raw(key)? {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| Error::Input(format!("--set {key}={v}: {} expects {expects}", self.solver))),
+            Some(v) => v.parse().map_err(|_| {
+                Error::setting(
+                    Setting::SolverParam(format!("{key}={v}")),
+                    format!(": {} expects {expects}", self.solver),
+                )
+            }),
         }
     }
 
@@ -76,10 +79,10 @@ impl Params {
             None => Ok(default),
             Some(v) => match v.parse::<f64>() {
                 Ok(x) if x.is_finite() && x >= lo && x <= hi => Ok(x),
-                _ => Err(Error::Input(format!(
-                    "--set {key}={v}: {} expects {range}",
-                    self.solver
-                ))),
+                _ => Err(Error::setting(
+                    Setting::SolverParam(format!("{key}={v}")),
+                    format!(": {} expects {range}", self.solver),
+                )),
             },
         }
     }
@@ -88,10 +91,10 @@ impl Params {
     pub fn usize(&mut self, key: &str, default: usize, min: usize) -> Result<usize> {
         match self.parsed(key, default, &format!("a whole number of at least {min}"))? {
             n if n >= min => Ok(n),
-            n => Err(Error::Input(format!(
-                "--set {key}={n}: {} expects a whole number of at least {min}",
-                self.solver
-            ))),
+            n => Err(Error::setting(
+                Setting::SolverParam(format!("{key}={n}")),
+                format!(": {} expects a whole number of at least {min}", self.solver),
+            )),
         }
     }
 
@@ -99,21 +102,24 @@ impl Params {
     pub fn flag(&mut self, key: &str, default: bool) -> Result<bool> {
         match self.parsed::<u8>(key, default as u8, "1 or 0")? {
             v @ (0 | 1) => Ok(v == 1),
-            v => Err(Error::Input(format!(
-                "--set {key}={v}: {} expects 1 or 0",
-                self.solver
-            ))),
+            v => Err(Error::setting(
+                Setting::SolverParam(format!("{key}={v}")),
+                format!(": {} expects 1 or 0", self.solver),
+            )),
         }
     }
 
     /// Errors on keys that no parameter used.
     pub fn finish(self) -> Result<()> {
         if let Some((k, _)) = self.kv.iter().find(|(k, _)| !self.used.contains(k)) {
-            return Err(Error::Input(format!(
-                "--set {k}: {} has no such parameter (it takes: {})",
-                self.solver,
-                self.used.join(", ")
-            )));
+            return Err(Error::setting(
+                Setting::SolverParam(k.to_string()),
+                format!(
+                    ": {} has no such parameter (it takes: {})",
+                    self.solver,
+                    self.used.join(", ")
+                ),
+            ));
         }
         Ok(())
     }
@@ -219,7 +225,12 @@ impl<T: Choice> Param for T {
             .iter()
             .find(|(k, _)| *k == w)
             .map(|&(_, v)| v)
-            .ok_or_else(|| Error::Input(format!("--set {key}={w}: {} expects {}", p.solver, T::EXPECTS)))
+            .ok_or_else(|| {
+                Error::setting(
+                    Setting::SolverParam(format!("{key}={w}")),
+                    format!(": {} expects {}", p.solver, T::EXPECTS),
+                )
+            })
     }
 
     fn pairs(&self, key: &str) -> Vec<(String, String)> {

@@ -80,7 +80,7 @@ use super::{Problem, Run, Solver, Stepped, check_problem, next_t, timesteps};
 use crate::autograd;
 use crate::diffusion::randn;
 use crate::diffusion::tweedie;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::ops;
 use crate::solver_params;
 use crate::tensor::Tensor;
@@ -141,8 +141,9 @@ impl Solver for Tds {
         let (p, me) = (*p, *self);
         let [b, c, h, w] = check_problem(&p)?;
         if me.measure && p.sigma_y <= 0.0 {
-            return Err(Error::Input(
-                "tds weighs particles by the Gaussian likelihood N(y; A x, σ_y²): give --sigma-y > 0".into(),
+            return Err(Error::setting(
+                Setting::SigmaY(p.sigma_y.to_string()),
+                ": tds weighs particles by the Gaussian likelihood N(y; A x, σ_y²), which needs σ_y > 0",
             ));
         }
         let gpu = p.model.gpu();
@@ -307,7 +308,7 @@ fn gram_norm(
     }
     if !(lambda.is_finite() && lambda > 0.0) {
         return Err(Error::Input(format!(
-            "tds: ‖A Aᵀ‖ of {} came out {lambda}; give the twist's scale with --set gram=…",
+            "tds: ‖A Aᵀ‖ of {} came out {lambda}; give the twist's scale as the solver parameter gram",
             op.describe()
         )));
     }
