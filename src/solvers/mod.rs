@@ -568,23 +568,23 @@ pub fn create_for(
 
 /// The respaced timesteps of a run, each with its device tensor (made before the loop, so the loop
 /// uploads nothing).
-pub(crate) fn timesteps(p: &Problem, steps: usize) -> Result<Vec<Timestep>> {
+pub fn timesteps(p: &Problem, steps: usize) -> Result<Vec<Timestep>> {
     timesteps_of(p, &crate::diffusion::respace(p.schedule().len(), steps)?)
 }
 
 /// [`Timestep`]s for the given indices.
-pub(crate) fn timesteps_of(p: &Problem, ts: &[usize]) -> Result<Vec<Timestep>> {
+pub fn timesteps_of(p: &Problem, ts: &[usize]) -> Result<Vec<Timestep>> {
     ts.iter().map(|&t| Timestep::new(p.model.gpu(), t)).collect()
 }
 
 /// The timestep after step `i` (`None` after the last).
-pub(crate) fn next_t(tt: &[Timestep], i: usize) -> Option<usize> {
+pub fn next_t(tt: &[Timestep], i: usize) -> Option<usize> {
     tt.get(i + 1).map(|t| t.t)
 }
 
 /// Checks the measurements against the operator and the model, and that the operator is fully known
 /// (only the blind solvers estimate part of it: they call [`check_blind_problem`]).
-pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
+pub fn check_problem(p: &Problem) -> Result<[usize; 4]> {
     if p.op.unknown().is_some() {
         return Err(Error::Input(format!(
             "{} has an unknown kernel, and only a blind solver estimates it: use the solver {}; \
@@ -602,7 +602,7 @@ pub(crate) fn check_problem(p: &Problem) -> Result<[usize; 4]> {
 }
 
 /// [`check_problem`] that accepts an operator with unknown parameters.
-pub(crate) fn check_blind_problem(p: &Problem) -> Result<[usize; 4]> {
+pub fn check_blind_problem(p: &Problem) -> Result<[usize; 4]> {
     let [c, h, w] = p.op.x_shape();
     let b = p.y.shape()[0];
     let mut want = vec![b];
@@ -676,7 +676,7 @@ pub fn nonlinear_solvers() -> Vec<&'static str> {
 }
 
 /// The operator as a linear one, or an error that names the solvers that take a nonlinear task.
-pub(crate) fn require_linear<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Linear> {
+pub fn require_linear<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Linear> {
     p.op.linear().ok_or_else(|| {
         Error::Input(format!(
             "{solver} needs a linear operator (Aᵀ), and {} is nonlinear; solvers that take any \
@@ -688,7 +688,7 @@ pub(crate) fn require_linear<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dy
 }
 
 /// The operator's SVD, or an error that says which operators have one.
-pub(crate) fn require_svd<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Svd> {
+pub fn require_svd<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn Svd> {
     require_linear(p, solver)?.svd()?.ok_or_else(|| {
         Error::Input(format!(
             "{solver} works in the operator's SVD space, and {} has no SVD; operators with one: {}. \
@@ -703,7 +703,7 @@ pub(crate) fn require_svd<'a>(p: &Problem<'a>, solver: &str) -> Result<&'a dyn S
 /// The singular values on the device, those below `min` set to zero (DDRM's `ZERO` threshold:
 /// directions the measurement barely sees are treated as unseen); all zero when `on` is false,
 /// which switches the measurement off.
-pub(crate) fn singulars(p: &Problem, svd: &dyn Svd, min: f64, on: bool) -> Result<Tensor> {
+pub fn singulars(p: &Problem, svd: &dyn Svd, min: f64, on: bool) -> Result<Tensor> {
     let s: Vec<f32> = svd
         .singulars()
         .iter()
@@ -714,7 +714,7 @@ pub(crate) fn singulars(p: &Problem, svd: &dyn Svd, min: f64, on: bool) -> Resul
 
 /// `A⁺`: the operator's own pseudo-inverse, or `V Σ⁺ Uᵀ` from its SVD with singular values below
 /// `min` dropped. Resolved once per solve, so that a loop applying it uploads nothing.
-pub(crate) struct PseudoInverse<'a> {
+pub struct PseudoInverse<'a> {
     op: &'a dyn Linear,
     /// The SVD and its thresholded singular values, when the operator has no `A⁺` of its own.
     spectral: Option<(&'a dyn Svd, Tensor)>,
