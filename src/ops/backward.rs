@@ -11,21 +11,8 @@ use crate::tensor::Tensor;
 use crate::tensor::binds;
 
 fn conv_params(xs: &[usize], ws: &[usize], ho: usize, wo: usize, spec: Conv2dSpec) -> Conv2dGradParams {
-    Conv2dGradParams {
-        batch: xs[0] as u32,
-        cin: xs[1] as u32,
-        h: xs[2] as u32,
-        w: xs[3] as u32,
-        cout: ws[0] as u32,
-        ho: ho as u32,
-        wo: wo as u32,
-        kh: ws[2] as u32,
-        kw: ws[3] as u32,
-        stride: spec.stride as u32,
-        pad_t: spec.pad[0] as u32,
-        pad_l: spec.pad[2] as u32,
-        ..Default::default()
-    }
+    // the gradient kernels' struct is the forward's, its bias word unused
+    bytemuck::cast(super::conv::conv_geometry(xs, ws, ho, wo, spec.stride, spec.pad))
 }
 
 /// Gradient of [`super::conv2d`] with respect to its input of shape `x_shape`: a transposed

@@ -8,6 +8,34 @@ use crate::gpu::{Access, KernelId};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 use std::sync::{Arc, OnceLock};
 
+/// The geometry words of the convolution kernels (`conv2d.wgsl`, and `conv2d_grad.wgsl`, whose
+/// struct has the same layout): input `xs`, weight `ws`, output `ho × wo`, stride and padding; no
+/// bias.
+pub(crate) fn conv_geometry(
+    xs: &[usize],
+    ws: &[usize],
+    ho: usize,
+    wo: usize,
+    stride: usize,
+    pad: [usize; 4],
+) -> Conv2dParams {
+    Conv2dParams {
+        batch: xs[0] as u32,
+        cin: xs[1] as u32,
+        h: xs[2] as u32,
+        w: xs[3] as u32,
+        cout: ws[0] as u32,
+        ho: ho as u32,
+        wo: wo as u32,
+        kh: ws[2] as u32,
+        kw: ws[3] as u32,
+        stride: stride as u32,
+        pad_t: pad[0] as u32,
+        pad_l: pad[2] as u32,
+        ..Default::default()
+    }
+}
+
 /// Stride and padding of a convolution. Padding is `[top, bottom, left, right]` so that diffusers'
 /// asymmetric downsample padding `(0, 1, 0, 1)` is expressible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,20 +101,8 @@ pub fn conv2d_packed(
     let out = Tensor::empty(x.gpu(), &[xs[0], ws[0], ho, wo])?;
     let ncols = u32_of(xs[0] * ho * wo, "conv2d output pixels")?;
     let params = Conv2dParams {
-        batch: xs[0] as u32,
-        cin: xs[1] as u32,
-        h: xs[2] as u32,
-        w: xs[3] as u32,
-        cout: ws[0] as u32,
-        ho: ho as u32,
-        wo: wo as u32,
-        kh: ws[2] as u32,
-        kw: ws[3] as u32,
-        stride: spec.stride as u32,
-        pad_t: spec.pad[0] as u32,
-        pad_l: spec.pad[2] as u32,
         has_bias: bias.is_some() as u32,
-        ..Default::default()
+        ..conv_geometry(xs, ws, ho, wo, spec.stride, spec.pad)
     };
     let gpu = x.gpu();
     let b = bias.unwrap_or(w);
@@ -164,21 +180,7 @@ pub(crate) fn conv2d_flipped(
     let xs = x.shape();
     let (ho, wo) = spec.out_size(xs[2], xs[3], wt[2], wt[3])?;
     let out = Tensor::empty(gpu, &[xs[0], wt[0], ho, wo])?;
-    let params = Conv2dParams {
-        batch: xs[0] as u32,
-        cin: xs[1] as u32,
-        h: xs[2] as u32,
-        w: xs[3] as u32,
-        cout: wt[0] as u32,
-        ho: ho as u32,
-        wo: wo as u32,
-        kh: wt[2] as u32,
-        kw: wt[3] as u32,
-        stride: 1,
-        pad_t: pad[0] as u32,
-        pad_l: pad[2] as u32,
-        ..Default::default()
-    };
+    let params = conv_geometry(xs, &wt, ho, wo, 1, pad);
     direct3(x, w, None, &out, &params, pw)?;
     Ok(Some(out))
 }
