@@ -432,3 +432,116 @@ fn bad_regions_formats_and_usages_are_errors_before_gpu_work() {
     gpu.flush().unwrap();
     assert_eq!(gpu.submit_count(), submits, "an error recorded GPU work");
 }
+
+/// The linear values of an sRGB texture are the device's own: a host shader's `textureLoad` of an
+/// `rgba8unorm-srgb` texture (the hardware's sRGB decode) gives the same values as
+/// `texture_to_tensor_with(.., linear: true)`: both name the stored code value (the device's decode
+/// is an approximation, tweedie's the exact function).
+#[test]
+fn linear_reads_match_the_devices_own_srgb_decode() {
+    let (device, queue) = host();
+    let gpu = Gpu::from_device(device.clone(), queue.clone(), &common::options()).unwrap();
+    let usage =
+        wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING;
+    let tex = texture(&device, F::Rgba8UnormSrgb, 1, usage);
+    let mut bytes = pattern(23, (W * H * 4) as usize);
+    // every code value appears (in the red channel of the first 256 texels)
+    for v in 0..256 {
+        bytes[v * 4] = v as u8;
+    }
+    fill(&queue, &tex, &bytes);
+    let n = (W * H) as usize;
+    let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("host srgb load"),
+        source: wgpu::ShaderSource::Wgsl(
+            "@group(0) @binding(0) var t: texture_2d<f32>;
+             @group(0) @binding(1) var<storage, read_write> o: array<f32>;
+             @compute @workgroup_size(64)
+             fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+                 let d = textureDimensions(t);
+                 if (g.x >= d.x * d.y) { return; }
+                 let v = textureLoad(t, vec2<u32>(g.x % d.x, g.x / d.x), 0);
+                 let n = d.x * d.y;
+                 for (var c = 0u; c < 3u; c++) { o[c * n + g.x] = 2.0 * v[c] - 1.0; }
+             }"
+            .into(),
+        ),
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: None,
+        layout: None,
+        module: &shader,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    let size = (3 * n * 4) as u64;
+    let out = device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        mapped_at_creation: false,
+    });
+    let read = device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let view = tex.create_view(&Default::default());
+    let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(&view),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: out.as_entire_binding(),
+            },
+        ],
+    });
+    let mut enc = device.create_command_encoder(&Default::default());
+    {
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups((n as u32).div_ceil(64), 1, 1);
+    }
+    enc.copy_buffer_to_buffer(&out, 0, &read, 0, size);
+    queue.submit([enc.finish()]);
+    read.map_async(wgpu::MapMode::Read, .., |r| r.expect("map"));
+    device.poll(wgpu::PollType::wait_indefinitely()).expect("poll");
+    let hw: Vec<f32> = bytemuck::cast_slice(&read.get_mapped_range(..).expect("mapped")).to_vec();
+    let opts = TextureOptions {
+        region: None,
+        linear: true,
+    };
+    let ours = ops::texture_to_tensor_with(&gpu, &tex, 3, &opts)
+        .unwrap()
+        .to_vec()
+        .unwrap();
+    // Devices decode sRGB with their own approximation (lavapipe's is off by up to ~3e-5 near 0):
+    // both decodes must re-encode to the stored code value, tweedie's within 1e-3 of one, the
+    // device's within 0.5 (it still names that code value).
+    let mut worst = 0.0f64;
+    for i in 0..3 * n {
+        let b = bytes[(i % n) * 4 + i / n] as f64;
+        let code = |x: f32| srgb_encode(((x as f64 + 1.0) / 2.0).max(0.0)) * 255.0;
+        worst = worst.max((code(hw[i]) - b).abs());
+        assert!(
+            (code(ours[i]) - b).abs() < 1e-3,
+            "value {i}: tweedie {} for code {b}",
+            ours[i]
+        );
+        assert!(
+            (code(hw[i]) - b).abs() < 0.5,
+            "value {i}: device {} vs tweedie {} for code {b}",
+            hw[i],
+            ours[i]
+        );
+    }
+    println!("device decode: at most {worst:.4} code values from the stored one");
+}
