@@ -207,7 +207,7 @@ fn round_trip_8bit(
     let back = back.to_vec().unwrap();
     for i in 0..n {
         let (x, y) = (r.origin[0] as usize + i % w, r.origin[1] as usize + i / w);
-        let at = (((r.layer as usize * H as usize + y) * W as usize + x) * 4) as usize;
+        let at = ((r.layer as usize * H as usize + y) * W as usize + x) * 4;
         for c in 0..3 {
             let byte = after[at + if bgra { 2 - c } else { c }];
             let p = byte as f64 / 255.0;
