@@ -129,7 +129,7 @@ fn texture_round_trips_are_exact_for_8_bit_images() {
         let _ = texel;
     }
     // wrong format, size and channels are errors
-    let bad = texture(&device, wgpu::TextureFormat::Bgra8Unorm, w, h);
+    let bad = texture(&device, wgpu::TextureFormat::Rgba8Snorm, w, h);
     assert!(
         ops::texture_to_tensor(&gpu, &bad, 3)
             .unwrap_err()

@@ -618,16 +618,19 @@ impl Gpu {
         self.lock_stream().record_copy(src, src_off, dst, dst_off, size);
     }
 
-    /// Records a whole-texture copy to (`to_buffer`) or from a buffer with `row_bytes` per row.
+    /// Records a copy of a texture region (mip 0; `origin.z` is the array layer) to (`to_buffer`) or
+    /// from a buffer with `row_bytes` per row.
     pub(crate) fn copy_texture(
         &self,
         texture: &wgpu::Texture,
         buffer: &wgpu::Buffer,
         row_bytes: u32,
+        origin: wgpu::Origin3d,
+        size: wgpu::Extent3d,
         to_buffer: bool,
     ) {
         self.lock_stream()
-            .record_texture_copy(texture, buffer, row_bytes, to_buffer);
+            .record_texture_copy(texture, buffer, row_bytes, origin, size, to_buffer);
     }
 
     /// Submits everything recorded so far (does not wait for it).

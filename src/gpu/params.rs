@@ -248,7 +248,7 @@ kernel_params! {
     }
     /// Texture packing and unpacking.
     TextureParams = "texture.wgsl" P {
-        w: u32, h: u32, row_words: u32, fmt: u32, channels: u32, offset: u32, _p0: u32, _p1: u32,
+        w: u32, h: u32, row_words: u32, fmt: u32, channels: u32, offset: u32, swap: u32, linear: u32,
     }
 }
 

@@ -70,11 +70,14 @@ enum Cmd {
         dst_off: u64,
         size: u64,
     },
-    /// Whole-texture copy between a texture (mip 0, layer 0) and a buffer with `row_bytes` per row.
+    /// Copy between a region of a texture (mip 0; `origin.z` is the array layer) and a buffer with
+    /// `row_bytes` per row.
     TextureCopy {
         texture: wgpu::Texture,
         buffer: wgpu::Buffer,
         row_bytes: u32,
+        origin: wgpu::Origin3d,
+        size: wgpu::Extent3d,
         to_buffer: bool,
     },
 }
@@ -225,12 +228,16 @@ impl Stream {
         texture: &wgpu::Texture,
         buffer: &wgpu::Buffer,
         row_bytes: u32,
+        origin: wgpu::Origin3d,
+        size: wgpu::Extent3d,
         to_buffer: bool,
     ) {
         self.cmds.push(Cmd::TextureCopy {
             texture: texture.clone(),
             buffer: buffer.clone(),
             row_bytes,
+            origin,
+            size,
             to_buffer,
         });
     }
@@ -269,9 +276,14 @@ impl Stream {
                     texture,
                     buffer,
                     row_bytes,
+                    origin,
+                    size,
                     to_buffer,
                 } => {
-                    let tex = texture.as_image_copy();
+                    let tex = wgpu::TexelCopyTextureInfo {
+                        origin: *origin,
+                        ..texture.as_image_copy()
+                    };
                     let buf = wgpu::TexelCopyBufferInfo {
                         buffer,
                         layout: wgpu::TexelCopyBufferLayout {
@@ -280,15 +292,10 @@ impl Stream {
                             rows_per_image: None,
                         },
                     };
-                    let size = wgpu::Extent3d {
-                        width: texture.width(),
-                        height: texture.height(),
-                        depth_or_array_layers: 1,
-                    };
                     if *to_buffer {
-                        enc.copy_texture_to_buffer(tex, buf, size);
+                        enc.copy_texture_to_buffer(tex, buf, *size);
                     } else {
-                        enc.copy_buffer_to_texture(buf, tex, size);
+                        enc.copy_buffer_to_texture(buf, tex, *size);
                     }
                     i += 1;
                 }
