@@ -3,7 +3,9 @@
 //!
 //! A solver is started into a [`Run`] that the caller advances one step at a time, reading the
 //! current sample and the current estimate of x0 after any step ([`Solver::solve`] is the loop over
-//! it). The shared pieces live here: the step loop with its NaN checks and pacing, the respaced
+//! it). [`OwnedRun`] is the same run owning its problem (the model, operator and measurements in
+//! `Arc`s): it is `Send`, so a host can start it on one thread and step it on another. The shared
+//! pieces live here: the step loop with its NaN checks and pacing, the respaced
 //! [`Timestep`]s, the operator's pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM;
 //! a solver's parameters are declared once ([`params`]). The diffusion maths every solver uses —
 //! [`Schedule::transition`], [`crate::diffusion::q_sample`], Tweedie's estimate with its clamp
@@ -23,6 +25,7 @@ mod fps;
 mod mcg;
 mod mcgdiff;
 pub mod mmps;
+mod owned;
 pub mod params;
 mod pigdm;
 mod red_diff;
@@ -45,6 +48,7 @@ pub use fps::{Filter, Fps};
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
+pub use owned::OwnedRun;
 pub use params::{Choice, Declared, Param, Params, Setup};
 pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
@@ -84,7 +88,7 @@ impl Problem<'_> {
 }
 
 /// A posterior sampler or estimator.
-pub trait Solver {
+pub trait Solver: Send + Sync {
     /// The registry name.
     fn name(&self) -> &'static str;
     /// The settings in effect, as `key=value` pairs (for logs and tables).
@@ -332,11 +336,11 @@ pub struct Stepped {
     pub x0: Option<Tensor>,
 }
 
-type StepFn<'a> = Box<dyn FnMut(&Tensor, usize) -> Result<Stepped> + 'a>;
-type FinishFn<'a> = Box<dyn FnOnce(Tensor) -> Result<Tensor> + 'a>;
+type StepFn<'a> = Box<dyn FnMut(&Tensor, usize) -> Result<Stepped> + Send + 'a>;
+type FinishFn<'a> = Box<dyn FnOnce(Tensor) -> Result<Tensor> + Send + 'a>;
 /// Maps the last state of a particle run to the result and the per-pixel posterior standard
 /// deviation.
-pub(crate) type PosteriorFn<'a> = Box<dyn FnOnce(Tensor) -> Result<(Tensor, Tensor)> + 'a>;
+pub(crate) type PosteriorFn<'a> = Box<dyn FnOnce(Tensor) -> Result<(Tensor, Tensor)> + Send + 'a>;
 
 /// A solver run in progress: the host advances it with [`Run::step`] and may read the current
 /// sample and estimate after any step. Runs of different solvers (or of one solver on different
@@ -361,7 +365,7 @@ impl<'a> Run<'a> {
         gpu: &crate::gpu::Gpu,
         x: Tensor,
         steps: usize,
-        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + 'a,
+        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + Send + 'a,
         finish: Option<FinishFn<'a>>,
     ) -> Run<'a> {
         Run {
@@ -384,7 +388,7 @@ impl<'a> Run<'a> {
         gpu: &crate::gpu::Gpu,
         x: Tensor,
         steps: usize,
-        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + 'a,
+        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + Send + 'a,
         posterior: PosteriorFn<'a>,
     ) -> Run<'a> {
         let mut run = Run::new(name, gpu, x, steps, step, None);
