@@ -1,6 +1,7 @@
 //! Owned, sendable runs (issue #31): a run that owns its model, operator and measurements is started
 //! on one thread, moved to another, stepped and finished there, and gives the same bits as the
-//! borrowed run stepped on one thread. Public API only.
+//! borrowed run stepped on one thread; a run without pacing and checks reads nothing back until the
+//! host reads the result. Public API only.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use tweedie::diffusion::Denoiser;
 use tweedie::models::UNet2DModel;
 use tweedie::operators::{self, Operator, TaskSpec};
-use tweedie::solvers::{self, OwnedRun, Problem, Run};
+use tweedie::solvers::{self, OwnedRun, Problem, Run, RunOptions};
 use tweedie::{Gpu, Tensor};
 
 fn assert_send<T: Send>() {}
@@ -61,7 +62,16 @@ fn a_dps_run_started_on_one_thread_finishes_on_another_with_the_same_bits() {
     let want = bits(&run.finish().unwrap());
 
     // the owned route: started here, a few steps here, the rest and the finish on a worker thread
-    let mut owned = OwnedRun::start(solver.as_ref(), model.clone(), op.clone(), y.clone(), 0.05, 7).unwrap();
+    let mut owned = OwnedRun::start(
+        solver.as_ref(),
+        model.clone(),
+        op.clone(),
+        y.clone(),
+        0.05,
+        7,
+        RunOptions::default(),
+    )
+    .unwrap();
     drop((model, op, y)); // the run keeps what it needs
     for _ in 0..3 {
         assert!(owned.step().unwrap());
@@ -79,4 +89,47 @@ fn a_dps_run_started_on_one_thread_finishes_on_another_with_the_same_bits() {
         got == want,
         "the owned run on another thread differs from the borrowed run"
     );
+}
+
+/// With `pace: false, check_every: None` a whole 20-step DDRM and DPS run records and submits with
+/// no host readback until the host reads the result ([`Gpu::readbacks`] counts them); `finish`
+/// reads (its NaN check), and the result is the paced, checked run's to the bit.
+#[test]
+fn unpaced_unchecked_runs_read_nothing_back_until_finish() {
+    let gpu = common::gpu();
+    let (model, op, y) = problem(&gpu);
+    let quiet = RunOptions {
+        pace: false,
+        check_every: None,
+    };
+    for name in ["ddrm", "dps"] {
+        let solver = solvers::create(name, "inpaint-box", Some(20), &[]).unwrap();
+        let p = Problem {
+            model: model.as_ref(),
+            op: op.as_ref(),
+            y: &y,
+            sigma_y: 0.05,
+        };
+        let want = bits(&solver.solve(&p, 7, &mut |_, _| {}).unwrap());
+        let before = gpu.readbacks();
+        let mut run = OwnedRun::start(
+            solver.as_ref(),
+            model.clone(),
+            op.clone(),
+            y.clone(),
+            0.05,
+            7,
+            quiet,
+        )
+        .unwrap();
+        let mut steps = 0;
+        while run.step().unwrap() {
+            steps += 1;
+        }
+        assert_eq!(steps, 20);
+        assert_eq!(gpu.readbacks(), before, "{name}: a readback before finish");
+        let out = run.finish().unwrap();
+        assert!(gpu.readbacks() > before, "{name}: finish checks the result");
+        assert!(bits(&out) == want, "{name}: options changed the numbers");
+    }
 }

@@ -102,6 +102,15 @@ pub trait Solver: Send + Sync {
     /// returns a run positioned before its first step. Errors here are about the problem (shapes,
     /// an operator the method cannot use); nothing has been computed on the model yet.
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>>;
+    /// [`Solver::start`] with the host's [`RunOptions`]; with checks on
+    /// (`check_every: Some(_)`, the default) the measurements are read back first and checked for
+    /// NaN ([`check_measurements`]), with them off nothing is read back until the host reads.
+    fn start_with<'a>(&self, p: &Problem<'a>, seed: u64, options: RunOptions) -> Result<Run<'a>> {
+        if options.check_every.is_some() {
+            check_measurements(p)?;
+        }
+        Ok(self.start(p, seed)?.with_options(options))
+    }
     /// Restores the batch: [`Solver::start`], then every step; `progress(done, total)` is called
     /// after each.
     fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
@@ -115,7 +124,7 @@ pub trait Solver: Send + Sync {
         seed: u64,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<(Tensor, Option<Tensor>)> {
-        let mut run = self.start(p, seed)?;
+        let mut run = self.start_with(p, seed, RunOptions::default())?;
         while run.step()? {
             progress(run.done(), run.steps());
         }
@@ -342,6 +351,29 @@ type FinishFn<'a> = Box<dyn FnOnce(Tensor) -> Result<Tensor> + Send + 'a>;
 /// deviation.
 pub(crate) type PosteriorFn<'a> = Box<dyn FnOnce(Tensor) -> Result<(Tensor, Tensor)> + Send + 'a>;
 
+/// How a [`Run`] waits and checks, chosen by the host when it starts the run
+/// ([`Solver::start_with`], [`OwnedRun::start`]). The default is the command line's: paced, and
+/// checked for NaN every 50 steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// After each step, wait until the previous step's work is done (the device at most one step
+    /// ahead of the host). Off, a step only submits its work and never waits.
+    pub pace: bool,
+    /// Read the sample back and check it for NaN every this many steps (and the measurements at
+    /// the start); `None`: no readback before the host reads (the result is still checked in
+    /// [`Run::finish`]).
+    pub check_every: Option<usize>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            pace: true,
+            check_every: Some(50),
+        }
+    }
+}
+
 /// A solver run in progress: the host advances it with [`Run::step`] and may read the current
 /// sample and estimate after any step. Runs of different solvers (or of one solver on different
 /// problems) on one device are independent and may be interleaved step by step.
@@ -355,6 +387,7 @@ pub struct Run<'a> {
     step: StepFn<'a>,
     finish: Option<FinishFn<'a>>,
     posterior: Option<PosteriorFn<'a>>,
+    options: RunOptions,
 }
 
 impl<'a> Run<'a> {
@@ -378,6 +411,7 @@ impl<'a> Run<'a> {
             step: Box::new(step),
             finish,
             posterior: None,
+            options: RunOptions::default(),
         }
     }
 
@@ -396,8 +430,20 @@ impl<'a> Run<'a> {
         run
     }
 
-    /// Takes the next step; `Ok(false)` when every step was taken already. The device is kept at
-    /// most one step ahead of the host, and the sample is checked for NaN every 50 steps.
+    /// The run with `options` ([`RunOptions`]) for the steps still to take.
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options the run steps with.
+    pub fn options(&self) -> RunOptions {
+        self.options
+    }
+
+    /// Takes the next step; `Ok(false)` when every step was taken already. By default
+    /// ([`RunOptions`]) the device is kept at most one step ahead of the host, and the sample is
+    /// checked for NaN every 50 steps.
     pub fn step(&mut self) -> Result<bool> {
         if self.done >= self.steps {
             return Ok(false);
@@ -407,13 +453,19 @@ impl<'a> Run<'a> {
         self.x = out.x.detach();
         self.x0 = out.x0.map(|t| t.detach());
         self.done += 1;
-        if self.done.is_multiple_of(50) {
+        if let Some(every) = self.options.check_every
+            && self.done.is_multiple_of(every.max(1))
+        {
             check_finite(
                 &self.x,
                 &format!("{} step {} of {}", self.name, self.done, self.steps),
             )?;
         }
-        self.gpu.pace()?;
+        if self.options.pace {
+            self.gpu.pace()?;
+        } else {
+            self.gpu.submit()?;
+        }
         Ok(true)
     }
 
@@ -625,6 +677,12 @@ pub fn check_blind_problem(p: &Problem) -> Result<[usize; 4]> {
             p.sigma_y
         )));
     }
+    Ok([b, c, h, w])
+}
+
+/// Reads the measurements back and checks that they are finite (what [`Solver::start_with`] does
+/// with checks on; the problem checks of [`check_problem`] read nothing back).
+pub fn check_measurements(p: &Problem) -> Result<()> {
     let y = p.y.to_vec()?;
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
         return Err(Error::Input(format!(
@@ -633,7 +691,7 @@ pub fn check_blind_problem(p: &Problem) -> Result<[usize; 4]> {
             i / p.op.m().max(1)
         )));
     }
-    Ok([b, c, h, w])
+    Ok(())
 }
 
 /// The trivial estimate a solver must beat: the operator's own ([`Operator::trivial`]: `A⁺ y`, the

@@ -4,7 +4,7 @@
 //! same solver code as the borrowed [`Run`]: [`OwnedRun::start`] calls [`Solver::start`] on a
 //! [`Problem`] that points into the `Arc`s it keeps.
 
-use super::{Problem, Run, Solver};
+use super::{Problem, Run, RunOptions, Solver};
 use crate::diffusion::Denoiser;
 use crate::error::Result;
 use crate::operators::Operator;
@@ -24,7 +24,8 @@ pub struct OwnedRun {
 
 impl OwnedRun {
     /// Starts `solver` on the problem `y = A x + σ_y n` ([`Solver::start`] on a [`Problem`] made of
-    /// these), keeping the model, the operator and `y` alive for as long as the run lives.
+    /// these) with the host's [`RunOptions`] ([`Solver::start_with`]), keeping the model, the
+    /// operator and `y` alive for as long as the run lives.
     pub fn start(
         solver: &(dyn Solver + 'static),
         model: Arc<dyn Denoiser>,
@@ -32,6 +33,7 @@ impl OwnedRun {
         y: Tensor,
         sigma_y: f64,
         seed: u64,
+        options: RunOptions,
     ) -> Result<OwnedRun> {
         let y = Arc::new(y);
         let p = Problem {
@@ -40,7 +42,7 @@ impl OwnedRun {
             y: &y,
             sigma_y,
         };
-        let run = solver.start(&p, seed)?;
+        let run = solver.start_with(&p, seed, options)?;
         // SAFETY: `Run<'a>` only differs from `Run<'static>` in a lifetime (same layout), and the
         // lifetime is only ever used for the data the run borrows, which is
         // - what `p` points to: the insides of the three `Arc`s, heap allocations that do not move
