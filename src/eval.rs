@@ -897,7 +897,7 @@ pub fn run(
                 y: &y,
                 sigma_y: spec.sigma_y,
             };
-            let mut run = match solver.start(&p, j.seed) {
+            let mut run = match solver.start_with(&p, j.seed, solvers::RunOptions::default()) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("eval: {} on {task}: {e}", j.solver);

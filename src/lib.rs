@@ -20,7 +20,8 @@
 //! Embedding in a host wgpu application: [`Gpu::from_device`] wraps the host's device (any limits at
 //! or above `wgpu::Limits::default()`), [`Tensor::from_buffer`] and [`ops::texture_to_tensor`] /
 //! [`ops::tensor_to_texture`] move data without the CPU, and [`solvers::Solver::start`] gives a
-//! [`solvers::Run`] the host advances one step at a time. See `examples/embed.rs` and the README's
+//! [`solvers::Run`] the host advances one step at a time ([`solvers::OwnedRun`]: the same run owning
+//! the model, operator and measurements, `Send`, for a worker thread). See `examples/embed.rs` and the README's
 //! "Embedding" section for what a host must do to share the device.
 
 #![warn(missing_docs)]

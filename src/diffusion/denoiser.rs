@@ -35,7 +35,7 @@ impl Timestep {
 
 /// An ε-prediction diffusion prior on the variance-preserving process
 /// `x_t = sqrt(ᾱ_t) x_0 + sqrt(1 − ᾱ_t) ε`.
-pub trait Denoiser {
+pub trait Denoiser: Send + Sync {
     /// The device the model computes on.
     fn gpu(&self) -> &Gpu;
     /// The noise schedule the model was trained with.

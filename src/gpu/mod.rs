@@ -189,6 +189,8 @@ pub(crate) struct GpuInner {
     pub(crate) cpu_kernels: bool,
     /// Reductions use subgroup operations.
     pub(crate) subgroups: bool,
+    /// Host readbacks so far ([`Gpu::readbacks`]).
+    pub(crate) readbacks: std::sync::atomic::AtomicU64,
 }
 
 impl Gpu {
@@ -360,6 +362,7 @@ impl Gpu {
                 error,
                 cpu_kernels,
                 subgroups,
+                readbacks: Default::default(),
             }),
         })
     }
@@ -650,6 +653,23 @@ impl Gpu {
         self.check_error()
     }
 
+    /// How many times results were read back to the host on this device so far ([`Tensor::to_vec`]
+    /// and everything built on it: each one waits for the device). A host that must never stall
+    /// counts them around its frame.
+    ///
+    /// [`Tensor::to_vec`]: crate::Tensor::to_vec
+    pub fn readbacks(&self) -> u64 {
+        self.inner.readbacks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Submits the work recorded so far without waiting for it (nor for any earlier work).
+    pub fn submit(&self) -> Result<()> {
+        let mut s = self.lock_stream();
+        s.flush(&self.inner)?;
+        drop(s);
+        self.check_error()
+    }
+
     /// Submits the work recorded so far and waits until the work submitted at the previous `pace` has
     /// finished. Called once per sampler or solver step, it keeps the device at most one step ahead of
     /// the host (so progress reports mean something) without idling it between steps.
@@ -686,6 +706,9 @@ impl Gpu {
     /// Copies `size` bytes of `buffer` back to the host, after all recorded work. The one place where
     /// results leave the device.
     pub(crate) fn read_bytes(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        self.inner
+            .readbacks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("tweedie readback"),
             size,

@@ -52,8 +52,8 @@ use crate::error::{Error, Result, Setting};
 use crate::ops;
 use crate::solver_params;
 use crate::tensor::Tensor;
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::Mutex;
 
 solver_params! {
     /// FPS-SMC with DDPM steps.
@@ -203,7 +203,7 @@ fn start_official<'a>(
         plan.push(KalmanStep::new(gpu, nu, &next, None)?);
     }
     let x = randn(gpu, &[b * k, c, h, w], seed, 0, 1)?;
-    let logw = Rc::new(RefCell::new(Tensor::full(gpu, &[b * k], 0.0)?));
+    let logw = Arc::new(Mutex::new(Tensor::full(gpu, &[b * k], 0.0)?));
     let lw = logw.clone();
     let rep = repeat_index(gpu, b, k)?;
     let step = move |x: &Tensor, i: usize| {
@@ -211,7 +211,7 @@ fn start_official<'a>(
         let (m, _, x0) = ddim_mean(&p, x, t, prev, me.eta, me.particles.chunk)?;
         let (xbar, mbar) = (svd.vt(x)?, svd.vt(&m)?);
         let ys = ops::particles::gather_rows(&seq[(i + 1).min(n - 1)], &rep)?;
-        let mut l = lw.borrow_mut();
+        let mut l = lw.lock().unwrap();
         let (xn, logw) = plan[i].apply(&xbar, &mbar, &ys, &ys, &l, &me.particles, seed, i as u32)?;
         *l = logw;
         Ok(Stepped {
@@ -220,7 +220,7 @@ fn start_official<'a>(
         })
     };
     let spec = me.particles;
-    let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
+    let finish = Box::new(move |x: Tensor| posterior(&x, &logw.lock().unwrap(), &spec, seed));
     Ok(Run::particles(Fps::NAME, gpu, x, n, step, finish))
 }
 
@@ -311,7 +311,7 @@ fn start_joint<'a>(
     let xbar = ops::add(&free, &pinned_x)?;
     let logw = ops::scale(&ops::sumsq_rows(&pinned_x, b * k)?, -0.5)?;
     let x = svd.v(&xbar)?;
-    let logw = Rc::new(RefCell::new(logw));
+    let logw = Arc::new(Mutex::new(logw));
     let lw = logw.clone();
     let y0 = ops::particles::gather_rows(&ybar, &rep)?;
     let step = move |x: &Tensor, i: usize| {
@@ -326,7 +326,7 @@ fn start_joint<'a>(
         };
         let resid = ops::axpby(1.0, &yt, -1.0, &ops::mul_bcast(&xbar, &s_dev)?)?;
         let target = ops::axpby(1.0, &ys, -rho[i], &resid)?;
-        let mut l = lw.borrow_mut();
+        let mut l = lw.lock().unwrap();
         let (xn, logw) = match prev {
             Some(_) => plan[i].apply(&xbar, &mbar, &target, &target, &l, &me.particles, seed, i as u32)?,
             None => {
@@ -344,6 +344,6 @@ fn start_joint<'a>(
         })
     };
     let spec = me.particles;
-    let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
+    let finish = Box::new(move |x: Tensor| posterior(&x, &logw.lock().unwrap(), &spec, seed));
     Ok(Run::particles(Fps::NAME, gpu, x, n, step, finish))
 }

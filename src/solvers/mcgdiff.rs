@@ -40,8 +40,8 @@ use crate::diffusion::randn;
 use crate::error::{Error, Result, Setting};
 use crate::solver_params;
 use crate::tensor::Tensor;
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::Mutex;
 
 solver_params! {
     /// MCGdiff with DDIM steps.
@@ -138,13 +138,13 @@ impl Solver for McgDiff {
         }
         let ybar = repeat_rows(&svd.ut(p.y)?.reshape(&[b, c, h, w])?, k)?;
         let x = randn(gpu, &[b * k, c, h, w], seed, 0, 1)?;
-        let logw = Rc::new(RefCell::new(Tensor::full(gpu, &[b * k], 0.0)?));
+        let logw = Arc::new(Mutex::new(Tensor::full(gpu, &[b * k], 0.0)?));
         let lw = logw.clone();
         let step = move |x: &Tensor, i: usize| {
             let (t, prev) = (&tt[i], next_t(&tt, i));
             let (m, _, x0) = ddim_mean(&p, x, t, prev, me.eta, me.particles.chunk)?;
             let (xbar, mbar) = (svd.vt(x)?, svd.vt(&m)?);
-            let mut l = lw.borrow_mut();
+            let mut l = lw.lock().unwrap();
             let (xn, logw) = plan[i].apply(&xbar, &mbar, &ybar, &ybar, &l, &me.particles, seed, i as u32)?;
             *l = logw;
             Ok(Stepped {
@@ -153,7 +153,7 @@ impl Solver for McgDiff {
             })
         };
         let spec = me.particles;
-        let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
+        let finish = Box::new(move |x: Tensor| posterior(&x, &logw.lock().unwrap(), &spec, seed));
         Ok(Run::particles(Self::NAME, gpu, x, n, step, finish))
     }
 }

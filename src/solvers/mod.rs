@@ -3,7 +3,9 @@
 //!
 //! A solver is started into a [`Run`] that the caller advances one step at a time, reading the
 //! current sample and the current estimate of x0 after any step ([`Solver::solve`] is the loop over
-//! it). The shared pieces live here: the step loop with its NaN checks and pacing, the respaced
+//! it). [`OwnedRun`] is the same run owning its problem (the model, operator and measurements in
+//! `Arc`s): it is `Send`, so a host can start it on one thread and step it on another. The shared
+//! pieces live here: the step loop with its NaN checks and pacing, the respaced
 //! [`Timestep`]s, the operator's pseudo-inverse and the spectral (SVD-space) loop of DDRM and DDNM;
 //! a solver's parameters are declared once ([`params`]). The diffusion maths every solver uses —
 //! [`Schedule::transition`], [`crate::diffusion::q_sample`], Tweedie's estimate with its clamp
@@ -23,6 +25,7 @@ mod fps;
 mod mcg;
 mod mcgdiff;
 pub mod mmps;
+mod owned;
 pub mod params;
 mod pigdm;
 mod red_diff;
@@ -45,6 +48,7 @@ pub use fps::{Filter, Fps};
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
+pub use owned::OwnedRun;
 pub use params::{Choice, Declared, Param, Params, Setup};
 pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
@@ -84,7 +88,7 @@ impl Problem<'_> {
 }
 
 /// A posterior sampler or estimator.
-pub trait Solver {
+pub trait Solver: Send + Sync {
     /// The registry name.
     fn name(&self) -> &'static str;
     /// The settings in effect, as `key=value` pairs (for logs and tables).
@@ -98,6 +102,15 @@ pub trait Solver {
     /// returns a run positioned before its first step. Errors here are about the problem (shapes,
     /// an operator the method cannot use); nothing has been computed on the model yet.
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>>;
+    /// [`Solver::start`] with the host's [`RunOptions`]; with checks on
+    /// (`check_every: Some(_)`, the default) the measurements are read back first and checked for
+    /// NaN ([`check_measurements`]), with them off nothing is read back until the host reads.
+    fn start_with<'a>(&self, p: &Problem<'a>, seed: u64, options: RunOptions) -> Result<Run<'a>> {
+        if options.check_every.is_some() {
+            check_measurements(p)?;
+        }
+        Ok(self.start(p, seed)?.with_options(options))
+    }
     /// Restores the batch: [`Solver::start`], then every step; `progress(done, total)` is called
     /// after each.
     fn solve(&self, p: &Problem, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<Tensor> {
@@ -111,7 +124,7 @@ pub trait Solver {
         seed: u64,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<(Tensor, Option<Tensor>)> {
-        let mut run = self.start(p, seed)?;
+        let mut run = self.start_with(p, seed, RunOptions::default())?;
         while run.step()? {
             progress(run.done(), run.steps());
         }
@@ -332,11 +345,34 @@ pub struct Stepped {
     pub x0: Option<Tensor>,
 }
 
-type StepFn<'a> = Box<dyn FnMut(&Tensor, usize) -> Result<Stepped> + 'a>;
-type FinishFn<'a> = Box<dyn FnOnce(Tensor) -> Result<Tensor> + 'a>;
+type StepFn<'a> = Box<dyn FnMut(&Tensor, usize) -> Result<Stepped> + Send + 'a>;
+type FinishFn<'a> = Box<dyn FnOnce(Tensor) -> Result<Tensor> + Send + 'a>;
 /// Maps the last state of a particle run to the result and the per-pixel posterior standard
 /// deviation.
-pub(crate) type PosteriorFn<'a> = Box<dyn FnOnce(Tensor) -> Result<(Tensor, Tensor)> + 'a>;
+pub(crate) type PosteriorFn<'a> = Box<dyn FnOnce(Tensor) -> Result<(Tensor, Tensor)> + Send + 'a>;
+
+/// How a [`Run`] waits and checks, chosen by the host when it starts the run
+/// ([`Solver::start_with`], [`OwnedRun::start`]). The default is the command line's: paced, and
+/// checked for NaN every 50 steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// After each step, wait until the previous step's work is done (the device at most one step
+    /// ahead of the host). Off, a step only submits its work and never waits.
+    pub pace: bool,
+    /// Read the sample back and check it for NaN every this many steps (and the measurements at
+    /// the start); `None`: no readback before the host reads (the result is still checked in
+    /// [`Run::finish`]).
+    pub check_every: Option<usize>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            pace: true,
+            check_every: Some(50),
+        }
+    }
+}
 
 /// A solver run in progress: the host advances it with [`Run::step`] and may read the current
 /// sample and estimate after any step. Runs of different solvers (or of one solver on different
@@ -351,6 +387,7 @@ pub struct Run<'a> {
     step: StepFn<'a>,
     finish: Option<FinishFn<'a>>,
     posterior: Option<PosteriorFn<'a>>,
+    options: RunOptions,
 }
 
 impl<'a> Run<'a> {
@@ -361,7 +398,7 @@ impl<'a> Run<'a> {
         gpu: &crate::gpu::Gpu,
         x: Tensor,
         steps: usize,
-        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + 'a,
+        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + Send + 'a,
         finish: Option<FinishFn<'a>>,
     ) -> Run<'a> {
         Run {
@@ -374,6 +411,7 @@ impl<'a> Run<'a> {
             step: Box::new(step),
             finish,
             posterior: None,
+            options: RunOptions::default(),
         }
     }
 
@@ -384,7 +422,7 @@ impl<'a> Run<'a> {
         gpu: &crate::gpu::Gpu,
         x: Tensor,
         steps: usize,
-        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + 'a,
+        step: impl FnMut(&Tensor, usize) -> Result<Stepped> + Send + 'a,
         posterior: PosteriorFn<'a>,
     ) -> Run<'a> {
         let mut run = Run::new(name, gpu, x, steps, step, None);
@@ -392,8 +430,20 @@ impl<'a> Run<'a> {
         run
     }
 
-    /// Takes the next step; `Ok(false)` when every step was taken already. The device is kept at
-    /// most one step ahead of the host, and the sample is checked for NaN every 50 steps.
+    /// The run with `options` ([`RunOptions`]) for the steps still to take.
+    pub fn with_options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options the run steps with.
+    pub fn options(&self) -> RunOptions {
+        self.options
+    }
+
+    /// Takes the next step; `Ok(false)` when every step was taken already. By default
+    /// ([`RunOptions`]) the device is kept at most one step ahead of the host, and the sample is
+    /// checked for NaN every 50 steps.
     pub fn step(&mut self) -> Result<bool> {
         if self.done >= self.steps {
             return Ok(false);
@@ -403,13 +453,19 @@ impl<'a> Run<'a> {
         self.x = out.x.detach();
         self.x0 = out.x0.map(|t| t.detach());
         self.done += 1;
-        if self.done.is_multiple_of(50) {
+        if let Some(every) = self.options.check_every
+            && self.done.is_multiple_of(every.max(1))
+        {
             check_finite(
                 &self.x,
                 &format!("{} step {} of {}", self.name, self.done, self.steps),
             )?;
         }
-        self.gpu.pace()?;
+        if self.options.pace {
+            self.gpu.pace()?;
+        } else {
+            self.gpu.submit()?;
+        }
         Ok(true)
     }
 
@@ -621,6 +677,12 @@ pub fn check_blind_problem(p: &Problem) -> Result<[usize; 4]> {
             p.sigma_y
         )));
     }
+    Ok([b, c, h, w])
+}
+
+/// Reads the measurements back and checks that they are finite (what [`Solver::start_with`] does
+/// with checks on; the problem checks of [`check_problem`] read nothing back).
+pub fn check_measurements(p: &Problem) -> Result<()> {
     let y = p.y.to_vec()?;
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
         return Err(Error::Input(format!(
@@ -629,7 +691,7 @@ pub fn check_blind_problem(p: &Problem) -> Result<[usize; 4]> {
             i / p.op.m().max(1)
         )));
     }
-    Ok([b, c, h, w])
+    Ok(())
 }
 
 /// The trivial estimate a solver must beat: the operator's own ([`Operator::trivial`]: `A⁺ y`, the

@@ -14,8 +14,8 @@ use super::{Problem, Run, Solver, Stepped};
 use crate::error::{Error, Result};
 use crate::ops;
 use crate::tensor::Tensor;
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::Mutex;
 
 /// One run's result and, for a particle solver, its posterior spread.
 type Finished = (Tensor, Option<Tensor>);
@@ -49,7 +49,7 @@ impl Solver for Restarts {
         let per = first.steps();
         let x = first.sample().clone();
         // each run's result and, for a particle solver, its posterior spread
-        let results: Rc<RefCell<Vec<Finished>>> = Rc::default();
+        let results: Arc<Mutex<Vec<Finished>>> = Arc::default();
         let kept = results.clone();
         // every run is started here (cheap: no model pass), so that a problem error comes now
         let mut runs: Vec<Option<Run<'a>>> = vec![Some(first)];
@@ -67,14 +67,14 @@ impl Solver for Restarts {
             };
             if run.is_finished() {
                 let done = runs[i / per].take().expect("finished once");
-                kept.borrow_mut().push(done.finish_with_std()?);
+                kept.lock().unwrap().push(done.finish_with_std()?);
             }
             Ok(out)
         };
         let (name, gpu, steps) = (self.inner.name(), p.model.gpu(), per * self.n);
         if self.inner.gives_std() {
             let posterior = Box::new(move |_x: Tensor| {
-                let r = results.borrow();
+                let r = results.lock().unwrap();
                 let xs: Vec<Tensor> = r.iter().map(|(x, _)| x.clone()).collect();
                 let stds: Option<Vec<Tensor>> = r.iter().map(|(_, s)| s.clone()).collect();
                 let pick = best_rows(&p, &xs)?;
@@ -84,7 +84,7 @@ impl Solver for Restarts {
             return Ok(Run::particles(name, gpu, x, steps, step, posterior));
         }
         let finish = Box::new(move |_x: Tensor| {
-            let xs: Vec<Tensor> = results.borrow().iter().map(|(x, _)| x.clone()).collect();
+            let xs: Vec<Tensor> = results.lock().unwrap().iter().map(|(x, _)| x.clone()).collect();
             pick_rows(&xs, &best_rows(&p, &xs)?)
         });
         Ok(Run::new(name, gpu, x, steps, step, Some(finish)))

@@ -83,7 +83,7 @@ impl Solver for ScoreAld {
         let n = tt.len();
         // Tweedie's estimate x̂0 = x̃ − σ ε at level i, clamped when the schedule says so; the score
         // is (x̂0 − x̃) / σ², so with clip_sample the chain follows the clamped estimate
-        let denoise = std::rc::Rc::new(move |x: &Tensor, i: usize| -> Result<Tensor> {
+        let denoise = std::sync::Arc::new(move |x: &Tensor, i: usize| -> Result<Tensor> {
             let sched = p.schedule();
             let ab = sched.alpha_bar(Some(tt[i].t));
             let eps = p.model.eps(&ops::scale(x, ab.sqrt() as f32)?, &tt[i])?;

@@ -25,8 +25,8 @@ use crate::error::{Error, Result};
 use crate::ops;
 use crate::solver_params;
 use crate::tensor::Tensor;
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::Mutex;
 
 solver_params! {
     /// SMCDiff with DDPM steps.
@@ -87,7 +87,7 @@ impl Solver for SmcDiff {
             ops::add(&ops::mul_bcast(yt, &mk)?, &ops::mul_bcast(x, &fr)?)
         };
         let x = replace(&randn(gpu, &[b * k, c, h, w], seed, 0, 1)?, &traj[0])?;
-        let logw = Rc::new(RefCell::new(Tensor::full(gpu, &[b * k], 0.0)?));
+        let logw = Arc::new(Mutex::new(Tensor::full(gpu, &[b * k], 0.0)?));
         let lw = logw.clone();
         let yrep = repeat_rows(p.y, k)?;
         let step = move |x: &Tensor, i: usize| {
@@ -105,7 +105,7 @@ impl Solver for SmcDiff {
             // log N(M ⊙ y_s; M ⊙ μ, ν²) per particle (constants dropped)
             let r = ops::mul_bcast(&ops::axpby(1.0, ys, -1.0, &mu)?, &mask)?;
             let incr = ops::scale(&ops::sumsq_rows(&r, b * k)?, (-0.5 / (nu * nu)) as f32)?;
-            let mut l = lw.borrow_mut();
+            let mut l = lw.lock().unwrap();
             let (anc, logw) = me.particles.resample(&ops::add(&l, &incr)?, seed, i as u32)?;
             *l = logw;
             let mu = ops::particles::gather_rows(&mu, &anc)?;
@@ -117,7 +117,7 @@ impl Solver for SmcDiff {
             })
         };
         let spec = me.particles;
-        let finish = Box::new(move |x: Tensor| posterior(&x, &logw.borrow(), &spec, seed));
+        let finish = Box::new(move |x: Tensor| posterior(&x, &logw.lock().unwrap(), &spec, seed));
         Ok(Run::particles(Self::NAME, gpu, x, n, step, finish))
     }
 }

@@ -112,7 +112,7 @@ impl<'a> SpectralRun<'a> {
         name: &'static str,
         (x, steps): (Tensor, usize),
         seed: u64,
-        update: impl Fn(&ops::Spectral, Option<usize>) -> Result<Tensor> + 'a,
+        update: impl Fn(&ops::Spectral, Option<usize>) -> Result<Tensor> + Send + 'a,
     ) -> Result<Run<'a>> {
         let p = *p;
         let tt = timesteps(&p, steps)?;

@@ -84,8 +84,8 @@ use crate::error::{Error, Result, Setting};
 use crate::ops;
 use crate::solver_params;
 use crate::tensor::Tensor;
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::Mutex;
 
 solver_params! {
     /// TDS with DDPM steps.
@@ -173,7 +173,7 @@ impl Solver for Tds {
         let y = repeat_rows(p.y, k)?;
         let x = randn(gpu, &[n, c, h, w], seed, 0, 1)?;
         let zeros = Tensor::full(gpu, &[n], 0.0)?;
-        let state = Rc::new(RefCell::new(State {
+        let state = Arc::new(Mutex::new(State {
             logw: zeros.clone(),
             phi: zeros,
         }));
@@ -229,7 +229,7 @@ impl Solver for Tds {
                 Ok(vec![x0.detach(), g, ss, ssw])
             })?;
             let (x0, grad, ss, ssw) = (&outs[0], &outs[1], &outs[2], &outs[3]);
-            let mut s = st.borrow_mut();
+            let mut s = st.lock().unwrap();
             // log p̃_t = −rᵀ W r / 2; the weight gains log p̃_t − log p̃_prev
             let phi = if me.measure {
                 ops::scale(ssw, -0.5)?
@@ -280,7 +280,7 @@ impl Solver for Tds {
             Ok(Stepped { x: xs, x0: Some(x0) })
         };
         let spec = me.particles;
-        let finish = Box::new(move |x: Tensor| posterior(&x, &state.borrow().logw, &spec, seed));
+        let finish = Box::new(move |x: Tensor| posterior(&x, &state.lock().unwrap().logw, &spec, seed));
         Ok(Run::particles(Self::NAME, gpu, x, steps, step, finish))
     }
 }
