@@ -221,8 +221,8 @@ impl Stream {
         });
     }
 
-    /// Records a copy of a whole 2-D texture (mip 0, layer 0) into `buffer` (`to_buffer`) or back,
-    /// with `row_bytes` (a multiple of 256) per row in the buffer.
+    /// Records a copy of a texture region (mip 0; `origin.z` is the array layer) into `buffer`
+    /// (`to_buffer`) or back, with `row_bytes` (a multiple of 256) per row in the buffer.
     pub(crate) fn record_texture_copy(
         &mut self,
         texture: &wgpu::Texture,
