@@ -154,128 +154,93 @@ pub struct SolverEntry {
     pub create: CreateFn,
 }
 
+/// A registry entry for the declared solver `S`: its one line in [`REGISTRY`].
+pub const fn entry<S: Declared + Solver + 'static>(
+    summary: &'static str,
+    runs: fn(&Caps) -> bool,
+    min_steps: usize,
+) -> SolverEntry {
+    SolverEntry {
+        name: S::NAME,
+        summary,
+        runs,
+        min_steps,
+        create: boxed::<S>,
+    }
+}
+
 /// Every solver, in the order the command line lists them. Adding a solver is one file and one line
 /// here.
 pub const REGISTRY: &[SolverEntry] = &[
-    SolverEntry {
-        name: Dps::NAME,
-        summary: "Diffusion Posterior Sampling (VJP through the denoiser)",
-        runs: |t| !t.blind,
-        min_steps: 10,
-        create: boxed::<Dps>,
-    },
-    SolverEntry {
-        name: Ddrm::NAME,
-        summary: "DDRM (the operator's SVD)",
-        runs: |t| t.svd,
-        min_steps: 3,
-        create: boxed::<Ddrm>,
-    },
-    SolverEntry {
-        name: Ddnm::NAME,
-        summary: "DDNM / DDNM+ (the operator's SVD)",
-        runs: |t| t.svd,
-        min_steps: 3,
-        create: boxed::<Ddnm>,
-    },
-    SolverEntry {
-        name: PiGdm::NAME,
-        summary: "PiGDM (SVD + VJP)",
-        runs: |t| t.svd,
-        min_steps: 12,
-        create: boxed::<PiGdm>,
-    },
-    SolverEntry {
-        name: Mcg::NAME,
-        summary: "MCG (pseudo-inverse + VJP)",
-        runs: |t| t.pinv,
-        min_steps: 3,
-        create: boxed::<Mcg>,
-    },
-    SolverEntry {
-        name: ScoreAld::NAME,
-        summary: "annealed Langevin (A and its adjoint only)",
-        runs: |t| !t.blind && t.linear,
-        min_steps: 20,
-        create: boxed::<ScoreAld>,
-    },
-    SolverEntry {
-        name: RedDiff::NAME,
-        summary: "RED-Diff: Adam on a mean, denoiser residual as regulariser (A's VJP only)",
-        runs: |t| !t.blind,
-        min_steps: 4,
-        create: boxed::<RedDiff>,
-    },
-    SolverEntry {
-        name: DmPlug::NAME,
-        summary: "DMPlug: Adam on the noise of a K-step DDIM chain (VJP through K UNet passes)",
-        runs: |t| !t.blind,
-        min_steps: 12,
-        create: boxed::<DmPlug>,
-    },
-    SolverEntry {
-        name: Mmps::NAME,
-        summary: "MMPS: moment-matching likelihood by conjugate gradients on VJPs",
-        runs: |t| !t.blind && t.linear,
-        min_steps: 4,
-        create: boxed::<Mmps>,
-    },
-    SolverEntry {
-        name: Tmpd::NAME,
-        summary: "TMPD: moment matching with the row-sum (diagonal) covariance",
-        runs: |t| !t.blind && t.linear,
-        min_steps: 8,
-        create: boxed::<Tmpd>,
-    },
-    SolverEntry {
-        name: DiffPir::NAME,
-        summary: "DiffPIR: half-quadratic splitting with the operator's proximal step",
-        runs: |t| !t.blind && t.linear,
-        min_steps: 3,
-        create: boxed::<DiffPir>,
-    },
-    SolverEntry {
-        name: Daps::NAME,
-        summary: "DAPS: decoupled annealing, Langevin in x0 space (A's VJP only)",
-        runs: |t| !t.blind,
-        min_steps: 4,
-        create: boxed::<Daps>,
-    },
-    SolverEntry {
-        name: Tds::NAME,
-        summary: "TDS: twisted SMC, K particles with DPS-style proposals and exact weights (VJP)",
-        runs: |t| !t.blind,
-        min_steps: 6,
-        create: boxed::<Tds>,
-    },
-    SolverEntry {
-        name: SmcDiff::NAME,
-        summary: "SMCDiff: particles with the observed pixels replaced, weighted by the model (inpainting)",
-        runs: |t| matches!(t.kind, Kind::Inpainting { .. }),
-        min_steps: 3,
-        create: boxed::<SmcDiff>,
-    },
-    SolverEntry {
-        name: McgDiff::NAME,
-        summary: "MCGdiff: particle filter in the SVD basis, measurements placed at their noise level",
-        runs: |t| t.svd,
-        min_steps: 3,
-        create: boxed::<McgDiff>,
-    },
-    SolverEntry {
-        name: Fps::NAME,
-        summary: "FPS: particles filtering a backward-bridged measurement sequence through the SVD",
-        runs: |t| t.svd,
-        min_steps: 4,
-        create: boxed::<Fps>,
-    },
-    SolverEntry {
-        name: BlindRedDiff::NAME,
-        summary: "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
-        runs: |t| t.blind,
-        min_steps: 1,
-        create: boxed::<BlindRedDiff>,
-    },
+    entry::<Dps>(
+        "Diffusion Posterior Sampling (VJP through the denoiser)",
+        |t| !t.blind,
+        10,
+    ),
+    entry::<Ddrm>("DDRM (the operator's SVD)", |t| t.svd, 3),
+    entry::<Ddnm>("DDNM / DDNM+ (the operator's SVD)", |t| t.svd, 3),
+    entry::<PiGdm>("PiGDM (SVD + VJP)", |t| t.svd, 12),
+    entry::<Mcg>("MCG (pseudo-inverse + VJP)", |t| t.pinv, 3),
+    entry::<ScoreAld>(
+        "annealed Langevin (A and its adjoint only)",
+        |t| !t.blind && t.linear,
+        20,
+    ),
+    entry::<RedDiff>(
+        "RED-Diff: Adam on a mean, denoiser residual as regulariser (A's VJP only)",
+        |t| !t.blind,
+        4,
+    ),
+    entry::<DmPlug>(
+        "DMPlug: Adam on the noise of a K-step DDIM chain (VJP through K UNet passes)",
+        |t| !t.blind,
+        12,
+    ),
+    entry::<Mmps>(
+        "MMPS: moment-matching likelihood by conjugate gradients on VJPs",
+        |t| !t.blind && t.linear,
+        4,
+    ),
+    entry::<Tmpd>(
+        "TMPD: moment matching with the row-sum (diagonal) covariance",
+        |t| !t.blind && t.linear,
+        8,
+    ),
+    entry::<DiffPir>(
+        "DiffPIR: half-quadratic splitting with the operator's proximal step",
+        |t| !t.blind && t.linear,
+        3,
+    ),
+    entry::<Daps>(
+        "DAPS: decoupled annealing, Langevin in x0 space (A's VJP only)",
+        |t| !t.blind,
+        4,
+    ),
+    entry::<Tds>(
+        "TDS: twisted SMC, K particles with DPS-style proposals and exact weights (VJP)",
+        |t| !t.blind,
+        6,
+    ),
+    entry::<SmcDiff>(
+        "SMCDiff: particles with the observed pixels replaced, weighted by the model (inpainting)",
+        |t| matches!(t.kind, Kind::Inpainting { .. }),
+        3,
+    ),
+    entry::<McgDiff>(
+        "MCGdiff: particle filter in the SVD basis, measurements placed at their noise level",
+        |t| t.svd,
+        3,
+    ),
+    entry::<Fps>(
+        "FPS: particles filtering a backward-bridged measurement sequence through the SVD",
+        |t| t.svd,
+        4,
+    ),
+    entry::<BlindRedDiff>(
+        "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
+        |t| t.blind,
+        1,
+    ),
 ];
 
 /// The fewest steps `name` runs with from the command line and `eval` ([`SolverEntry::min_steps`]).
