@@ -106,7 +106,7 @@ fn main() {
                 .filter(|(k, _)| name == "blind-red-diff" || k != "kernel_lr")
                 .cloned()
                 .collect();
-            let s = solvers::create(name, task, Some(steps), &sets).unwrap();
+            let s = solvers::create_for_task(name, task, Some(steps), &sets).unwrap();
             let p = Problem {
                 model: &model,
                 op,

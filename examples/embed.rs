@@ -147,7 +147,7 @@ pub fn run(root: &Path, out: &Path, dps_steps: usize) -> tweedie::Result<Outcome
     ops::tensor_to_texture(&op.trivial(&y)?, 0, &outs[0])?;
     let mut previews = 0;
     for (solver, steps, tex) in [("ddrm", 20, &outs[1]), ("dps", dps_steps, &outs[2])] {
-        let s = solvers::create(solver, &spec.name, Some(steps), &[])?;
+        let s = solvers::create(solver, op.as_ref(), Some(steps), &[])?;
         let mut run = s.start(&problem, 7)?;
         while run.step()? {
             if let Some(x0) = run.estimate() {

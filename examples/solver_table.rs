@@ -62,7 +62,7 @@ fn main() {
         let y = operators::add_noise(&op.forward(&x).unwrap(), 0.05, 1).unwrap();
         let (tp, ts) = score(&op.trivial(&y).unwrap());
         for name in solvers_arg.split(',') {
-            let s = match solvers::create(name, &spec.name, steps, &sets) {
+            let s = match solvers::create_for_task(name, &spec.name, steps, &sets) {
                 Ok(s) => s,
                 Err(e) => {
                     println!("| {name} | {task} | – | {e} | | | |");

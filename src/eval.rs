@@ -483,7 +483,7 @@ fn plan(sw: &Sweep) -> Result<(Vec<Job>, Vec<Unit>)> {
                 "--solvers trivial: the trivial estimate is in every table already; leave it out".into(),
             ));
         }
-        let base = solvers::create(s, &names[0], Some(sw.steps[0]), &[])?;
+        let base = solvers::create_for_task(s, &names[0], Some(sw.steps[0]), &[])?;
         let mut keys: Vec<String> = base.settings().into_iter().map(|(k, _)| k).collect();
         if solvers::nonlinear_solvers().contains(&s.as_str()) && !keys.iter().any(|k| k == "restarts") {
             keys.push("restarts".into());
@@ -522,7 +522,7 @@ fn plan(sw: &Sweep) -> Result<(Vec<Job>, Vec<Unit>)> {
                 .cloned()
                 .collect();
             for &n in &sw.steps {
-                let solver = solvers::create(s, &names[t], Some(n), &sets)
+                let solver = solvers::create_for_task(s, &names[t], Some(n), &sets)
                     .map_err(|e| e.in_context(&format!("eval: {s} on {task}")))?;
                 solvers::check_min_steps(solver.as_ref())?;
                 let settings = join_settings(&solver.settings());
@@ -890,7 +890,7 @@ pub fn run(
         let out = if j.solver == "trivial" {
             solvers::trivial_estimate(model, op, &y)?
         } else {
-            let solver = solvers::create(&j.solver, &specs[j.task].name, Some(j.steps), &j.sets)?;
+            let solver = solvers::create_for_task(&j.solver, &specs[j.task].name, Some(j.steps), &j.sets)?;
             let p = Problem {
                 model,
                 op,

@@ -207,7 +207,7 @@ fn dps_uses_the_learned_variance() {
     };
     let run = |v: &str| {
         let sets = [("variance".to_string(), v.to_string())];
-        let s = solvers::create("dps", "inpaint-box", Some(4), &sets).unwrap();
+        let s = solvers::create_for_task("dps", "inpaint-box", Some(4), &sets).unwrap();
         s.solve(&p, 3, &mut |_, _| {}).unwrap().to_vec().unwrap()
     };
     let (learned, auto, fixed) = (run("learned"), run("auto"), run("fixed"));
@@ -227,7 +227,7 @@ fn dps_uses_the_learned_variance() {
         sigma_y: 0.05,
     };
     let sets = [("variance".to_string(), "learned".to_string())];
-    let s = solvers::create("dps", "inpaint-box", Some(2), &sets).unwrap();
+    let s = solvers::create_for_task("dps", "inpaint-box", Some(2), &sets).unwrap();
     let e = s.start(&p, 0).err().expect("refused").to_string();
     assert!(e.contains("variance=fixed"), "{e}");
 }

@@ -79,7 +79,7 @@ fn every_solver_refuses_too_few_steps_or_ends_near_the_data() {
             counts.sort();
             counts.dedup();
             for s in counts {
-                let solver = solvers::create(name, task, Some(s), &[]).unwrap();
+                let solver = solvers::create_for_task(name, task, Some(s), &[]).unwrap();
                 match solvers::check_min_steps(solver.as_ref()) {
                     Err(e) => {
                         let e = e.to_string();

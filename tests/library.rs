@@ -147,8 +147,8 @@ fn interleaved_solver_runs_equal_runs_alone() {
         y: &y,
         sigma_y: 0.05,
     };
-    let dps = solvers::create("dps", "inpaint-box", Some(3), &[]).unwrap();
-    let pigdm = solvers::create("pigdm", "inpaint-box", Some(3), &[]).unwrap();
+    let dps = solvers::create_for_task("dps", "inpaint-box", Some(3), &[]).unwrap();
+    let pigdm = solvers::create_for_task("pigdm", "inpaint-box", Some(3), &[]).unwrap();
     let alone = |s: &dyn solvers::Solver| s.solve(&p, 11, &mut |_, _| {}).unwrap().to_vec().unwrap();
     let (a1, a2) = (alone(dps.as_ref()), alone(pigdm.as_ref()));
 

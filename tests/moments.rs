@@ -245,7 +245,7 @@ fn mean_error(
         sigma_y: sy,
     };
     let sets: Vec<(String, String)> = sets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let s = solvers::create(solver, "sr", Some(steps), &sets).unwrap();
+    let s = solvers::create_for_task(solver, "sr", Some(steps), &sets).unwrap();
     let out = s.solve(&p, 3, &mut |_, _| {}).unwrap().to_vec().unwrap();
     let avg: Vec<f32> = (0..D)
         .map(|i| (0..N).map(|n| out[n * D + i]).sum::<f32>() / N as f32)

@@ -48,7 +48,7 @@ fn bits(t: &Tensor) -> Vec<u32> {
 fn a_dps_run_started_on_one_thread_finishes_on_another_with_the_same_bits() {
     let gpu = common::gpu();
     let (model, op, y) = problem(&gpu);
-    let solver = solvers::create("dps", "inpaint-box", Some(20), &[]).unwrap();
+    let solver = solvers::create("dps", op.as_ref(), Some(20), &[]).unwrap();
 
     // the borrowed route, on this thread
     let p = Problem {
@@ -103,7 +103,7 @@ fn unpaced_unchecked_runs_read_nothing_back_until_finish() {
         check_every: None,
     };
     for name in ["ddrm", "dps"] {
-        let solver = solvers::create(name, "inpaint-box", Some(20), &[]).unwrap();
+        let solver = solvers::create(name, op.as_ref(), Some(20), &[]).unwrap();
         let p = Problem {
             model: model.as_ref(),
             op: op.as_ref(),

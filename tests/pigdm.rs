@@ -49,7 +49,7 @@ fn blur_replicate(img: &Image) -> Vec<f32> {
 fn solve(g: &Gpu, model: &UNet2DModel, y: &Tensor, steps: usize, sets: &[(String, String)]) -> f64 {
     let spec: TaskSpec = "deblur-gauss".parse().unwrap();
     let op = operators::build(g, &spec, [1, 32, 32]).unwrap();
-    let s = solvers::create("pigdm", "deblur-gauss", Some(steps), sets).unwrap();
+    let s = solvers::create_for_task("pigdm", "deblur-gauss", Some(steps), sets).unwrap();
     let p = Problem {
         model,
         op: op.as_ref(),

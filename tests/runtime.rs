@@ -67,7 +67,7 @@ fn default_limits_device_matches_the_normal_device() {
             y: &y,
             sigma_y: 0.05,
         };
-        let dps = tweedie::solvers::create("dps", "sr", Some(10), &[]).unwrap();
+        let dps = tweedie::solvers::create_for_task("dps", "sr", Some(10), &[]).unwrap();
         let mut r = dps.start(&p, 3).unwrap();
         r.step().unwrap();
         vec![

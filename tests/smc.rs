@@ -92,7 +92,7 @@ fn particle_errors(
         ("output".into(), "mean".into()),
     ];
     sets.extend(extra.iter().map(|(a, b)| (a.to_string(), b.to_string())));
-    let s = solvers::create(solver, task, Some(steps), &sets).unwrap();
+    let s = solvers::create_for_task(solver, task, Some(steps), &sets).unwrap();
     let (mean, std) = s.solve_with_std(&p, 3, &mut |_, _| {}).unwrap();
     let (mean, std) = (mean.to_vec().unwrap(), std.unwrap().to_vec().unwrap());
     let (mut em, mut es) = (0.0, 0.0);
@@ -115,7 +115,7 @@ fn dps_errors(g: &Gpu, task: &str, steps: usize) -> (f64, f64) {
         y: &c.y,
         sigma_y: SIGMA_Y,
     };
-    let s = solvers::create("dps", task, Some(steps), &[]).unwrap();
+    let s = solvers::create_for_task("dps", task, Some(steps), &[]).unwrap();
     let out = s.solve(&p, 3, &mut |_, _| {}).unwrap().to_vec().unwrap();
     let mean: Vec<f32> = (0..D)
         .map(|i| (0..N).map(|n| out[n * D + i]).sum::<f32>() / N as f32)

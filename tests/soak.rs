@@ -72,7 +72,7 @@ fn a_thousand_steps_keep_memory_flat_and_repeat_bit_for_bit() {
         y: &y,
         sigma_y: 0.05,
     };
-    let dps = solvers::create("dps", "inpaint-box", Some(STEPS), &[]).unwrap();
+    let dps = solvers::create_for_task("dps", "inpaint-box", Some(STEPS), &[]).unwrap();
 
     let mut run = dps.start(&p, 11).unwrap();
     let mut pool0 = None;

@@ -76,7 +76,7 @@ fn solve(g: &Gpu, solver: &str, task: &str, steps: usize, sets: &[(&str, &str)],
     let op = operators::build(g, &spec, [1, 32, 32]).unwrap();
     let y = operators::add_noise(&op.forward(&x).unwrap(), SIGMA_Y, 1).unwrap();
     let sets: Vec<(String, String)> = sets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let s = solvers::create(solver, &spec.name, Some(steps), &sets).unwrap();
+    let s = solvers::create_for_task(solver, &spec.name, Some(steps), &sets).unwrap();
     let p = Problem {
         model: &model,
         op: op.as_ref(),
@@ -273,7 +273,7 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
         ("fps", "no SVD"),
         ("smcdiff", "inpainting"),
     ] {
-        let s = solvers::create(solver, "deblur-motion", Some(2), &[]).unwrap();
+        let s = solvers::create_for_task(solver, "deblur-motion", Some(2), &[]).unwrap();
         let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
         assert!(
             e.contains(needs) && (e.contains("dps") || e.contains("tds")),
@@ -282,7 +282,7 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
     }
     // the likelihood-weighted particle solvers need measurement noise
     let p0 = Problem { sigma_y: 0.0, ..p };
-    let s = solvers::create("tds", "deblur-motion", Some(2), &[]).unwrap();
+    let s = solvers::create_for_task("tds", "deblur-motion", Some(2), &[]).unwrap();
     let e = s.solve(&p0, 0, &mut |_, _| {}).err().unwrap();
     // a structured error: the command line names the setting by its flag
     assert!(
@@ -298,14 +298,14 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
         ..p
     };
     for solver in ["dps", "red-diff", "dmplug", "ddrm", "mmps", "diffpir", "daps"] {
-        let s = solvers::create(solver, "deblur-blind", Some(2), &[]).unwrap();
+        let s = solvers::create_for_task(solver, "deblur-blind", Some(2), &[]).unwrap();
         let e = s.solve(&pb, 0, &mut |_, _| {}).err().unwrap().to_string();
         assert!(
             e.contains("unknown kernel") && e.contains("blind-red-diff"),
             "{solver}: {e}"
         );
     }
-    let s = solvers::create("blind-red-diff", "deblur-motion", Some(2), &[]).unwrap();
+    let s = solvers::create_for_task("blind-red-diff", "deblur-motion", Some(2), &[]).unwrap();
     let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
     assert!(e.contains("deblur-blind") && e.contains("red-diff"), "{e}");
     // nonlinear forward models: every solver that needs Aᵀ (or more) refuses, naming those that
@@ -326,7 +326,7 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
             if solvers::nonlinear_solvers().contains(&solver) || solver == "blind-red-diff" {
                 continue;
             }
-            let s = solvers::create(solver, task, Some(2), &[]).unwrap();
+            let s = solvers::create_for_task(solver, task, Some(2), &[]).unwrap();
             let e = s.solve(&pn, 0, &mut |_, _| {}).err().unwrap().to_string();
             assert!(
                 e.contains("nonlinear") && e.contains("dps, red-diff, dmplug, daps, tds"),
@@ -336,7 +336,7 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
     }
     assert!(bad_restarts().contains("restarts"));
     let bad = |solver: &str, k: &str, v: &str| {
-        solvers::create(solver, "sr", None, &[(k.to_string(), v.to_string())])
+        solvers::create_for_task(solver, "sr", None, &[(k.to_string(), v.to_string())])
             .err()
             .unwrap()
             .to_string()
@@ -354,7 +354,7 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
 }
 
 fn bad_restarts() -> String {
-    solvers::create("ddrm", "sr", None, &[("restarts".into(), "2".into())])
+    solvers::create_for_task("ddrm", "sr", None, &[("restarts".into(), "2".into())])
         .err()
         .unwrap()
         .to_string()
@@ -409,7 +409,7 @@ fn blind_red_diff_estimates_the_blur_and_restores() {
         let y = operators::add_noise(&op.forward(&x).unwrap(), sigma_y, 1).unwrap();
         let observed = mean_psnr(&y, &truths);
         let restore = |solver: &str, op: &dyn operators::Operator, sets: &[(String, String)]| {
-            let s = solvers::create(solver, "deblur-blind", Some(50), sets).unwrap();
+            let s = solvers::create_for_task(solver, "deblur-blind", Some(50), sets).unwrap();
             let p = Problem {
                 model: &model,
                 op,

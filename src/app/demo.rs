@@ -45,7 +45,7 @@ pub fn demo(
         let spec: TaskSpec = task.parse()?;
         let op = operators::build(&gpu, &spec, x_shape)?;
         let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
-        let solver = crate::solvers::create("dps", &spec.name, Some(steps), &[])?;
+        let solver = crate::solvers::create("dps", op.as_ref(), Some(steps), &[])?;
         let p = crate::solvers::Problem {
             model: &m,
             op: op.as_ref(),

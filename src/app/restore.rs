@@ -283,7 +283,7 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
         (None, None) => 0.05,
     };
     let sets = parse_sets(&a.sets)?;
-    let solver = crate::solvers::create(&a.solver, &spec.name, a.steps, &sets)?;
+    let solver = crate::solvers::create_for_task(&a.solver, &spec.name, a.steps, &sets)?;
     crate::solvers::check_min_steps(solver.as_ref())?;
     if !a.truth.is_empty() && a.truth.len() != a.observed.len() {
         return Err(Error::Input(format!(

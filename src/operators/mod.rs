@@ -36,11 +36,11 @@ mod spec;
 mod svd;
 
 pub use blind::BlindBlur;
+pub use blur::{gaussian_kernel, gaussian_taps, motion_kernel};
 pub use cs::WalshHadamard;
+pub use linear::MAX_SVD_SIDE;
 pub use linear::{AvgPool, Bicubic, Blur, Colorize, Identity};
 pub use mask::Inpaint;
-pub use blur::{gaussian_kernel, gaussian_taps, motion_kernel};
-pub use linear::MAX_SVD_SIDE;
 pub use nonlinear::{Hdr, PhaseRetrieval};
 pub use spec::TaskSpec;
 pub use svd::{ChannelMean, Diagonal, Separable, Svd, correlation_matrix, svd as jacobi_svd};

@@ -495,10 +495,22 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Builds a solver by name for one of the registered tasks (`task` is its name, or a whole task
-/// spec), with `steps` overriding its default number of steps and `sets` its parameters: [`create_for`]
-/// with the task's [`Caps`].
+/// Builds a solver by name for the operator `op`, registered or a host's own: its [`Caps`]
+/// ([`Operator::caps`], its [`Kind`] choosing the defaults that depend on the problem) decide
+/// whether the solver runs it and with which defaults; `steps` overrides the default number of
+/// steps and `sets` sets parameters (`key=value`, as `--set` takes them).
 pub fn create(
+    name: &str,
+    op: &dyn Operator,
+    steps: Option<usize>,
+    sets: &[(String, String)],
+) -> Result<Box<dyn Solver>> {
+    create_for(name, &op.caps(), steps, sets)
+}
+
+/// [`create`] for one of the registered tasks before its operator is built (`task` is its name,
+/// or a whole task spec): [`create_for`] with the task's [`Caps`].
+pub fn create_for_task(
     name: &str,
     task: &str,
     steps: Option<usize>,
@@ -507,15 +519,15 @@ pub fn create(
     let task_name = task.split(':').next().unwrap_or(task).trim();
     let entry = task_entry(task_name).ok_or_else(|| {
         Error::Input(format!(
-            "unknown task {task_name:?}; tasks: {} (for an operator of your own use create_for with \
-             its Caps)",
+            "unknown task {task_name:?}; tasks: {} (for an operator of your own use create with \
+             the operator)",
             task_names(|_| true).join(", ")
         ))
     })?;
     create_for(name, &entry.caps(), steps, sets)
 }
 
-/// Builds a solver by name for any operator, registered or a host's own, from what it offers
+/// Builds a solver by name from what an operator offers, registered or a host's own
 /// (`caps`; its [`Kind`] chooses the defaults that depend on the problem), with `steps` overriding
 /// its default number of steps and `sets` its parameters.
 pub fn create_for(

@@ -369,7 +369,7 @@ macro_rules! solver_params {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{REGISTRY, create};
+    use super::super::{REGISTRY, create_for_task};
 
     /// Every solver takes back the settings it prints (the declaration is the one source of both):
     /// each printed key is a `--set` key, and feeding the values back changes nothing.
@@ -381,15 +381,15 @@ mod tests {
             } else {
                 "inpaint-box"
             };
-            let s = create(e.name, task, Some(20), &[]).unwrap();
+            let s = create_for_task(e.name, task, Some(20), &[]).unwrap();
             let printed = s.settings();
             let sets: Vec<(String, String)> = printed
                 .iter()
                 .filter(|(k, v)| k != "steps" && k != "levels" && v != "auto")
                 .cloned()
                 .collect();
-            let again =
-                create(e.name, task, Some(20), &sets).unwrap_or_else(|err| panic!("{}: {err}", e.name));
+            let again = create_for_task(e.name, task, Some(20), &sets)
+                .unwrap_or_else(|err| panic!("{}: {err}", e.name));
             assert_eq!(again.settings(), printed, "{}", e.name);
             assert_eq!(again.name(), e.name);
         }
@@ -408,7 +408,10 @@ mod tests {
     #[test]
     fn choices_name_the_words() {
         let sets = [("variance".to_string(), "x".to_string())];
-        let err = create("dps", "sr", None, &sets).err().unwrap().to_string();
+        let err = create_for_task("dps", "sr", None, &sets)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("dps expects learned") && err.contains("fixed"),
             "{err}"
