@@ -9,7 +9,7 @@
 //!
 //! A backward rule is a [`BackwardOp`](crate::tensor::BackwardOp): one type per op, next to its
 //! launcher in [`crate::ops`], attached with [`Tensor::with_node`]. A host adds a differentiable op
-//! of its own the same way, and the walk treats it like any other (`tests/custom_op.rs`).
+//! of its own the same way, and the walk treats it like any other (`tests/host_api/ops.rs`).
 //!
 //! Nothing is kept on the device: each computation owns its graph, two solvers on one device record
 //! independently and may interleave step by step, and the saved tensors return to the pool when the

@@ -244,6 +244,13 @@ impl Tensor {
         Ok(bytemuck::cast_slice(&bytes).to_vec())
     }
 
+    /// Starts reading the values back without waiting (the work recorded so far is submitted):
+    /// [`crate::gpu::Readback::poll`] once a frame gives them when the device is done, or `.await`
+    /// the readback. Counted by [`Gpu::readbacks`] like [`Tensor::to_vec`], which blocks instead.
+    pub fn read_async(&self) -> Result<crate::gpu::Readback> {
+        self.gpu.read_bytes_async(&self.buf.buffer, self.bytes())
+    }
+
     /// The shape.
     pub fn shape(&self) -> &[usize] {
         &self.shape
@@ -352,8 +359,9 @@ impl Tensor {
         Arc::ptr_eq(&self.buf, &other.buf)
     }
 
-    /// The buffer binding of this tensor for a kernel.
-    pub(crate) fn bind(&self, access: Access) -> (&wgpu::Buffer, u64, Access) {
+    /// The buffer binding of this tensor for a kernel ([`crate::Gpu::dispatch`]'s `buffers`, in
+    /// the order of the kernel's bindings after its parameters).
+    pub fn bind(&self, access: Access) -> (&wgpu::Buffer, u64, Access) {
         (&self.buf.buffer, self.bytes(), access)
     }
 

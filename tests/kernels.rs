@@ -195,6 +195,73 @@ fn softmax_and_reductions_match_reference() {
     }
 }
 
+/// The device-side checks that spare a readback: `flag_nonfinite` against a host scan (random
+/// values with a NaN, +inf or -inf planted at random places, and none; the first failure's code is
+/// kept), `argmin_runs` against a host argmin over runs (random values, a non-finite value never
+/// chosen, run 0 when none is finite).
+#[test]
+fn device_checks_match_reference() {
+    let g = gpu();
+    for (i, n) in [1usize, 255, 256, 257, 3000, 70_000].into_iter().enumerate() {
+        let (_, mut xv) = up(&g, &[n], 500 + i as u64);
+        let flag = Tensor::from_slice(&g, &[1], &[0.0]).unwrap();
+        let clean = Tensor::from_slice(&g, &[n], &xv).unwrap();
+        ops::flag_nonfinite(&clean, &flag, 3).unwrap();
+        assert_eq!(flag.to_vec().unwrap(), vec![0.0], "n {n}: finite values flagged");
+        for (k, bad) in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY]
+            .into_iter()
+            .enumerate()
+        {
+            let at = (xv[0].to_bits() as usize + 7919 * k) % n;
+            let old = xv[at];
+            xv[at] = bad;
+            let t = Tensor::from_slice(&g, &[n], &xv).unwrap();
+            let flag = Tensor::from_slice(&g, &[1], &[0.0]).unwrap();
+            ops::flag_nonfinite(&t, &flag, 5 + k as u32).unwrap();
+            ops::flag_nonfinite(&t, &flag, 99).unwrap(); // the first failure is kept
+            ops::flag_nonfinite(&clean, &flag, 98).unwrap();
+            assert_eq!(
+                flag.to_vec().unwrap(),
+                vec![5.0 + k as f32],
+                "n {n}: {bad} at {at}"
+            );
+            xv[at] = old;
+        }
+    }
+    let flag = Tensor::from_slice(&g, &[1], &[0.0]).unwrap();
+    let x = Tensor::from_slice(&g, &[3], &[0.0; 3]).unwrap();
+    assert!(ops::flag_nonfinite(&x, &flag, 0).is_err(), "code 0 is no failure");
+    assert!(ops::flag_nonfinite(&x, &x, 1).is_err(), "a flag is one value");
+
+    for (i, (runs, rows)) in [(1usize, 1usize), (4, 3), (7, 300)].into_iter().enumerate() {
+        let (_, mut v) = up(&g, &[runs * rows], 600 + i as u64);
+        if runs > 1 && rows > 1 {
+            v[rows + 1] = f32::NAN; // run 1, observation 1: never the choice
+            v[(runs - 1) * rows + 1] = f32::NEG_INFINITY; // nor is -inf
+            for r in 0..runs {
+                v[r * rows] = f32::NAN; // observation 0: nothing finite, so run 0
+            }
+        }
+        let t = Tensor::from_slice(&g, &[runs * rows], &v).unwrap();
+        let got = ops::argmin_runs(&t, rows).unwrap().to_vec().unwrap();
+        let want: Vec<f32> = (0..rows)
+            .map(|j| {
+                let best = (0..runs)
+                    .filter(|&r| v[r * rows + j].is_finite())
+                    .min_by(|&a, &b| v[a * rows + j].total_cmp(&v[b * rows + j]))
+                    .unwrap_or(0);
+                (best * rows + j) as f32
+            })
+            .collect();
+        assert_eq!(got, want, "{runs} runs of {rows}");
+    }
+    let t = Tensor::from_slice(&g, &[5], &[1.0; 5]).unwrap();
+    assert!(
+        ops::argmin_runs(&t, 2).is_err(),
+        "5 values are no whole number of runs of 2"
+    );
+}
+
 #[test]
 fn elementwise_match_reference() {
     let g = gpu();

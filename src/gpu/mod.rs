@@ -653,11 +653,12 @@ impl Gpu {
         self.check_error()
     }
 
-    /// How many times results were read back to the host on this device so far ([`Tensor::to_vec`]
-    /// and everything built on it: each one waits for the device). A host that must never stall
-    /// counts them around its frame.
+    /// How many times results were read back to the host on this device so far: [`Tensor::to_vec`]
+    /// and everything built on it (each one waits for the device), and [`Tensor::read_async`]
+    /// (which does not). A host that must never stall counts them around its frame.
     ///
     /// [`Tensor::to_vec`]: crate::Tensor::to_vec
+    /// [`Tensor::read_async`]: crate::Tensor::read_async
     pub fn readbacks(&self) -> u64 {
         self.inner.readbacks.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -739,6 +740,40 @@ impl Gpu {
         Ok(out)
     }
 
+    /// Starts copying `size` bytes of `buffer` back to the host after all recorded work, and returns
+    /// at once: the recorded work is submitted, nothing waits. [`Readback`] gives the bytes when the
+    /// device is done ([`Readback::poll`] each frame, or `.await`).
+    pub(crate) fn read_bytes_async(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Readback> {
+        self.inner
+            .readbacks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tweedie async readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut s = self.lock_stream();
+        s.record_copy(buffer, 0, &staging, 0, size);
+        s.flush(&self.inner)?;
+        drop(s);
+        self.check_error()?;
+        let state: Arc<Mutex<MapState>> = Arc::default();
+        let cb = state.clone();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let mut st = cb.lock().unwrap_or_else(|p| p.into_inner());
+            st.done = Some(r.map_err(|e| format!("mapping a readback buffer failed: {e}")));
+            if let Some(w) = st.waker.take() {
+                w.wake();
+            }
+        });
+        Ok(Readback {
+            gpu: self.clone(),
+            staging: Some(staging),
+            state,
+        })
+    }
+
     pub(crate) fn check_error(&self) -> Result<()> {
         let mut slot = self.inner.error.lock().unwrap_or_else(|p| p.into_inner());
         match slot.take() {
@@ -770,5 +805,72 @@ pub fn grid1d(n: usize, wg: u32) -> [u32; 3] {
     } else {
         let gy = groups.div_ceil(32768);
         [32768, gy as u32, 1]
+    }
+}
+
+/// What a mapping callback reported, and who waits for it.
+#[derive(Default)]
+struct MapState {
+    done: Option<std::result::Result<(), String>>,
+    waker: Option<std::task::Waker>,
+}
+
+/// A readback in flight ([`crate::Tensor::read_async`]): the copy is submitted and nothing has
+/// waited. A render loop calls [`Readback::poll`] once a frame (it never blocks); async code
+/// `.await`s it (on the web the browser's event loop completes it; natively each poll of the
+/// future checks the device once and asks to be polled again, so it never blocks either).
+pub struct Readback {
+    gpu: Gpu,
+    staging: Option<wgpu::Buffer>,
+    state: Arc<Mutex<MapState>>,
+}
+
+impl Readback {
+    /// The values if the device has finished the copy, `None` if not yet (checks the device once,
+    /// without blocking). After it gave `Some`, later calls give an error.
+    pub fn poll(&mut self) -> Option<Result<Vec<f32>>> {
+        if self.staging.is_none() {
+            return Some(Err(Error::Gpu("this readback was taken already".into())));
+        }
+        if let Err(e) = self.gpu.inner.device.poll(wgpu::PollType::Poll) {
+            return Some(Err(Error::Gpu(format!("polling the device failed: {e}"))));
+        }
+        let done = self.state.lock().unwrap_or_else(|p| p.into_inner()).done.take()?;
+        let staging = self.staging.take()?;
+        Some(self.take(staging, done))
+    }
+
+    fn take(&self, staging: wgpu::Buffer, done: std::result::Result<(), String>) -> Result<Vec<f32>> {
+        self.gpu.check_error()?;
+        done.map_err(Error::Gpu)?;
+        let out = bytemuck::cast_slice(
+            &staging
+                .get_mapped_range(..)
+                .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e:?}")))?,
+        )
+        .to_vec();
+        staging.unmap();
+        Ok(out)
+    }
+}
+
+impl std::future::Future for Readback {
+    type Output = Result<Vec<f32>>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).waker = Some(cx.waker().clone());
+        match Readback::poll(&mut self) {
+            Some(r) => std::task::Poll::Ready(r),
+            None => {
+                // natively nothing completes the mapping unless the device is polled: ask to be
+                // polled again rather than block (the browser completes it on the web)
+                #[cfg(not(target_arch = "wasm32"))]
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        }
     }
 }

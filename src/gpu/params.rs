@@ -237,7 +237,7 @@ kernel_params! {
         k: u32, groups: u32, seed_lo: u32, seed_hi: u32, step: u32, force: u32, threshold: f32, _p: u32,
     }
     /// Row sums.
-    ReduceParams = "reduce.wgsl" P { rows: u32, len: u32, _p0: u32, _p1: u32 }
+    ReduceParams = "reduce.wgsl" P { rows: u32, len: u32, code: u32, _p1: u32 }
     /// Projection onto the simplex.
     SimplexParams = "simplex.wgsl" P { n: u32, rows: u32, pad0: u32, pad1: u32 }
     /// Row softmax.
@@ -330,7 +330,7 @@ mod wrong {
 
     kernel_params! {
         /// reduce.wgsl's P with `rows` and `len` swapped.
-        Swapped = "reduce.wgsl" P { len: u32, rows: u32, _p0: u32, _p1: u32 }
+        Swapped = "reduce.wgsl" P { len: u32, rows: u32, code: u32, _p1: u32 }
         /// cg.wgsl's P without its padding member.
         Missing = "cg.wgsl" P { rows: u32, len: u32, s: f32 }
     }

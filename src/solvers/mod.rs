@@ -59,7 +59,7 @@ pub use spectral::SpectralRun;
 pub use tds::Tds;
 pub use tmpd::Tmpd;
 
-use crate::diffusion::{Denoiser, Schedule, Timestep, check_finite};
+use crate::diffusion::{Denoiser, Schedule, Timestep};
 use crate::error::{Error, Result, Setting};
 use crate::operators::{Caps, Kind, Linear, Operator, Svd, task_entry, task_names};
 use crate::ops;
@@ -102,14 +102,19 @@ pub trait Solver: Send + Sync {
     /// returns a run positioned before its first step. Errors here are about the problem (shapes,
     /// an operator the method cannot use); nothing has been computed on the model yet.
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>>;
-    /// [`Solver::start`] with the host's [`RunOptions`]; with checks on
-    /// (`check_every: Some(_)`, the default) the measurements are read back first and checked for
-    /// NaN ([`check_measurements`]), with them off nothing is read back until the host reads.
+    /// [`Solver::start`] with the host's [`RunOptions`]. With checks on (`check_every: Some(_)`)
+    /// the measurements are checked for NaN too: read back at once with `stop_early` (the
+    /// command line's default, [`check_measurements`]), else on the device, the outcome kept in the
+    /// run's flag ([`Run::flag`]) with nothing read back until the host reads.
     fn start_with<'a>(&self, p: &Problem<'a>, seed: u64, options: RunOptions) -> Result<Run<'a>> {
-        if options.check_every.is_some() {
+        if options.check_every.is_some() && options.stop_early {
             check_measurements(p)?;
         }
-        Ok(self.start(p, seed)?.with_options(options))
+        let mut run = self.start(p, seed)?.with_options(options);
+        if options.check_every.is_some() && !options.stop_early {
+            run.fold(p.y, FLAG_MEASUREMENTS)?;
+        }
+        Ok(run)
     }
     /// Restores the batch: [`Solver::start`], then every step; `progress(done, total)` is called
     /// after each.
@@ -318,16 +323,23 @@ pub(crate) type PosteriorFn<'a> = Box<dyn FnOnce(Tensor) -> Result<(Tensor, Tens
 
 /// How a [`Run`] waits and checks, chosen by the host when it starts the run
 /// ([`Solver::start_with`], [`OwnedRun::start`]). The default is the command line's: paced, and
-/// checked for NaN every 50 steps.
+/// checked for NaN every 50 steps, stopping at the first failure; [`RunOptions::background`] is a
+/// render loop's: never waits, checks every step on the device and reads nothing back until the
+/// host reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunOptions {
     /// After each step, wait until the previous step's work is done (the device at most one step
     /// ahead of the host). Off, a step only submits its work and never waits.
     pub pace: bool,
-    /// Read the sample back and check it for NaN every this many steps (and the measurements at
-    /// the start); `None`: no readback before the host reads (the result is still checked in
-    /// [`Run::finish`]).
+    /// Check the sample for NaN or infinity every this many steps (and, from
+    /// [`Solver::start_with`], the measurements once), on the device: each check folds into the
+    /// run's one-value flag ([`Run::flag`]), which keeps the first failure. `None`: only the result
+    /// is checked, in [`Run::finish`].
     pub check_every: Option<usize>,
+    /// Read the flag back at each check and stop at the first failure (4 bytes, but a readback
+    /// waits for the step's work). Off, the flag is read only by [`Run::finish`] and
+    /// [`Run::check`], or by the host itself ([`Tensor::read_async`] on [`Run::flag`]).
+    pub stop_early: bool,
 }
 
 impl Default for RunOptions {
@@ -335,9 +347,28 @@ impl Default for RunOptions {
         RunOptions {
             pace: true,
             check_every: Some(50),
+            stop_early: true,
         }
     }
 }
+
+impl RunOptions {
+    /// For a render loop or a worker thread: a step never waits (`pace: false`), every step is
+    /// checked on the device (`check_every: Some(1)`) and nothing is read back until the host reads
+    /// (`stop_early: false`): [`Run::finish`], [`Run::check`], or [`Run::flag`] read
+    /// asynchronously.
+    pub const fn background() -> Self {
+        RunOptions {
+            pace: false,
+            check_every: Some(1),
+            stop_early: false,
+        }
+    }
+}
+
+/// The flag's code for measurements that failed the check ([`Solver::start_with`]); a sample that
+/// failed after step `k` (1-based) writes `1 + k`, the result `steps + 2`.
+const FLAG_MEASUREMENTS: u32 = 1;
 
 /// A solver run in progress: the host advances it with [`Run::step`] and may read the current
 /// sample and estimate after any step. Runs of different solvers (or of one solver on different
@@ -353,6 +384,8 @@ pub struct Run<'a> {
     finish: Option<FinishFn<'a>>,
     posterior: Option<PosteriorFn<'a>>,
     options: RunOptions,
+    /// The device-side NaN flag (one value, 0 while every check passed), made at the first check.
+    flag: Option<Tensor>,
 }
 
 impl<'a> Run<'a> {
@@ -377,6 +410,7 @@ impl<'a> Run<'a> {
             finish,
             posterior: None,
             options: RunOptions::default(),
+            flag: None,
         }
     }
 
@@ -421,10 +455,11 @@ impl<'a> Run<'a> {
         if let Some(every) = self.options.check_every
             && self.done.is_multiple_of(every.max(1))
         {
-            check_finite(
-                &self.x,
-                &format!("{} step {} of {}", self.name, self.done, self.steps),
-            )?;
+            let x = self.x.clone();
+            self.fold(&x, flag_code(1 + self.done)?)?;
+            if self.options.stop_early {
+                self.check()?;
+            }
         }
         if self.options.pace {
             self.gpu.pace()?;
@@ -472,27 +507,115 @@ impl<'a> Run<'a> {
 
     /// [`Run::finish`], and for the particle solvers (TDS, SMCDiff, MCGdiff, FPS) also the per-pixel
     /// standard deviation of the weighted particles, an estimate of the posterior's: where the
-    /// restoration is uncertain. `None` for the other solvers.
+    /// restoration is uncertain. `None` for the other solvers. The result is checked on the device
+    /// with the run's earlier checks and the flag read once: the one readback of a run with
+    /// `stop_early` off.
     pub fn finish_with_std(mut self) -> Result<(Tensor, Option<Tensor>)> {
         while self.step()? {}
+        let mut checks = self.shell();
+        let (out, std) = self.finish_unchecked()?;
+        checks.fold(&out, flag_code(checks.steps + 2)?)?;
+        checks.check()?;
+        Ok((out, std))
+    }
+
+    /// The remaining steps and the result, unchecked (a wrapper that checks the result it
+    /// builds from several runs, [`Restarts`]).
+    pub(crate) fn finish_unchecked(mut self) -> Result<(Tensor, Option<Tensor>)> {
+        while self.step()? {}
         let Run {
-            name,
-            x,
-            finish,
-            posterior,
-            ..
+            x, finish, posterior, ..
         } = self;
-        let (out, std) = match (posterior, finish) {
+        Ok(match (posterior, finish) {
             (Some(f), _) => {
                 let (m, s) = f(x)?;
                 (m, Some(s))
             }
             (None, Some(f)) => (f(x)?, None),
             (None, None) => (x, None),
-        };
-        check_finite(&out, &format!("the {name} result"))?;
-        Ok((out, std))
+        })
     }
+
+    /// The run's fields that describe it (name, device, counts, options, flag), for a run that
+    /// only checks.
+    fn shell(&self) -> Run<'static> {
+        Run {
+            name: self.name,
+            gpu: self.gpu.clone(),
+            steps: self.steps,
+            done: self.done,
+            x: self.x.clone(),
+            x0: None,
+            step: Box::new(|_: &Tensor, _| unreachable!("a finished run takes no step")),
+            finish: None,
+            posterior: None,
+            options: self.options,
+            flag: self.flag.clone(),
+        }
+    }
+
+    /// The device-side NaN flag: one value, 0 while every check so far passed, else the code of
+    /// the first failure ([`Run::flag_error`] words it). Made (zero) at the first call or check.
+    /// A host that must never block reads it with [`Tensor::read_async`].
+    pub fn flag(&mut self) -> Result<&Tensor> {
+        if self.flag.is_none() {
+            self.flag = Some(Tensor::full(&self.gpu, &[1], 0.0)?);
+        }
+        Ok(self.flag.as_ref().expect("made above"))
+    }
+
+    /// Folds a NaN check of `t` into the flag, on the device (no readback).
+    fn fold(&mut self, t: &Tensor, code: u32) -> Result<()> {
+        let flag = self.flag()?.clone();
+        ops::flag_nonfinite(t, &flag, code)
+    }
+
+    /// Reads the flag back (waits for the work recorded so far) and turns a failure into its
+    /// error; `Ok` when every check so far passed (or none was made).
+    pub fn check(&mut self) -> Result<()> {
+        let Some(flag) = &self.flag else {
+            return Ok(());
+        };
+        let v = flag.to_vec()?;
+        match v.first() {
+            Some(&c) if c != 0.0 => Err(self.flag_error(c)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The error a non-zero flag value ([`Run::flag`]) stands for: which check failed first.
+    pub fn flag_error(&self, value: f32) -> Error {
+        let code = value as usize;
+        let hint = "try more steps, a smaller step size, or check the model";
+        if code == FLAG_MEASUREMENTS as usize {
+            Error::Input(
+                "the measurements hold a non-finite value (NaN or infinity); the observation is corrupt"
+                    .into(),
+            )
+        } else if (2..=self.steps + 1).contains(&code) {
+            Error::NonFinite(format!(
+                "{} step {} of {}: the sample holds NaN or infinity; {hint}",
+                self.name,
+                code - 1,
+                self.steps
+            ))
+        } else {
+            Error::NonFinite(format!("the {} result holds NaN or infinity; {hint}", self.name))
+        }
+    }
+}
+
+/// A flag code in the range [`ops::flag_nonfinite`] writes exactly.
+fn flag_code(code: usize) -> Result<u32> {
+    u32::try_from(code)
+        .ok()
+        .filter(|&c| c <= ops::MAX_FLAG_CODE)
+        .ok_or_else(|| {
+            Error::Input(format!(
+                "a run of {code} steps: at most {} steps can be checked on the device",
+                ops::MAX_FLAG_CODE - 2
+            ))
+        })
 }
 
 /// Builds a solver by name for the operator `op`, registered or a host's own: its [`Caps`]

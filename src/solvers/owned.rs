@@ -114,6 +114,21 @@ impl OwnedRun {
         self.run.estimate()
     }
 
+    /// [`Run::flag`]: the device-side NaN flag, for the host to read when it chooses.
+    pub fn flag(&mut self) -> Result<&Tensor> {
+        self.run.flag()
+    }
+
+    /// [`Run::check`]: reads the flag back (waits) and turns a failure into its error.
+    pub fn check(&mut self) -> Result<()> {
+        self.run.check()
+    }
+
+    /// [`Run::flag_error`].
+    pub fn flag_error(&self, value: f32) -> crate::Error {
+        self.run.flag_error(value)
+    }
+
     /// [`Run::finish`].
     pub fn finish(self) -> Result<Tensor> {
         Ok(self.finish_with_std()?.0)

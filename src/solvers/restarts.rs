@@ -8,9 +8,12 @@
 //! `--set restarts=N` for the solvers that take any forward model; default 4 for
 //! `phase-retrieval`, 1 (no wrapper) otherwise, and 1 with `measure=0` (the choice would use the
 //! measurement). The run is step-wise like any other: its steps are
-//! the N runs' steps one after another.
+//! the N runs' steps one after another, paced and checked as the wrapping run's options say (the
+//! inner runs neither wait nor check: the wrapping run checks their samples), and the choice is
+//! made on the device ([`ops::argmin_runs`]), so an unpaced run reads nothing back until the host
+//! reads the result. A run whose result is not finite has no finite residual and is never chosen.
 
-use super::{Problem, Run, Solver, Stepped};
+use super::{Problem, Run, RunOptions, Solver, Stepped};
 use crate::error::{Error, Result};
 use crate::ops;
 use crate::tensor::Tensor;
@@ -45,7 +48,13 @@ impl Solver for Restarts {
 
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let p = *p;
-        let first = self.inner.start(&p, seed)?;
+        // the wrapping run paces and checks; the inner runs only record and submit
+        let inner = RunOptions {
+            pace: false,
+            check_every: None,
+            stop_early: false,
+        };
+        let first = self.inner.start(&p, seed)?.with_options(inner);
         let per = first.steps();
         let x = first.sample().clone();
         // each run's result and, for a particle solver, its posterior spread
@@ -54,7 +63,11 @@ impl Solver for Restarts {
         // every run is started here (cheap: no model pass), so that a problem error comes now
         let mut runs: Vec<Option<Run<'a>>> = vec![Some(first)];
         for k in 1..self.n {
-            runs.push(Some(self.inner.start(&p, seed.wrapping_add(k as u64))?));
+            runs.push(Some(
+                self.inner
+                    .start(&p, seed.wrapping_add(k as u64))?
+                    .with_options(inner),
+            ));
         }
         let step = move |_x: &Tensor, i: usize| {
             let run = runs[i / per]
@@ -67,7 +80,7 @@ impl Solver for Restarts {
             };
             if run.is_finished() {
                 let done = runs[i / per].take().expect("finished once");
-                kept.lock().unwrap().push(done.finish_with_std()?);
+                kept.lock().unwrap().push(done.finish_unchecked()?);
             }
             Ok(out)
         };
@@ -92,23 +105,16 @@ impl Solver for Restarts {
 }
 
 /// For each observation, the global row (run `k`, observation `i`: `k B + i`) of the result whose
-/// residual `‖y − A(x)‖²` is smallest, as f32 for [`ops::particles::gather_rows`].
+/// residual `‖y − A(x)‖²` is smallest, as f32 for [`ops::particles::gather_rows`], chosen on the
+/// device.
 fn best_rows(p: &Problem, results: &[Tensor]) -> Result<Tensor> {
     let b = p.y.shape()[0];
     let mut res = Vec::with_capacity(results.len());
     for x in results {
         let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(x)?)?;
-        res.push(ops::sumsq_rows(&r, b)?.to_vec()?);
+        res.push(ops::sumsq_rows(&r, b)?);
     }
-    let rows: Vec<f32> = (0..b)
-        .map(|i| {
-            let k = (0..results.len())
-                .min_by(|&a, &c| res[a][i].total_cmp(&res[c][i]))
-                .unwrap_or(0);
-            (k * b + i) as f32
-        })
-        .collect();
-    Tensor::from_slice(p.model.gpu(), &[b], &rows)
+    ops::argmin_runs(&ops::particles::cat_rows(&res)?, b)
 }
 
 /// The rows `idx` of the runs' results stacked run after run.

@@ -6,7 +6,7 @@
 //! Tolerance as in `gradcheck.rs`: unit-scale inputs, step 3e-3 along a random direction, 2e-3
 //! relative gap between the directional derivative and its finite difference.
 
-mod common;
+use crate::common;
 use common::{gpu, randn};
 use tweedie::tensor::{BackwardOp, InputGrads};
 use tweedie::{Gpu, Result, Tensor, autograd, ops};

@@ -1,9 +1,9 @@
-//! Owned, sendable runs (issue #31): a run that owns its model, operator and measurements is started
-//! on one thread, moved to another, stepped and finished there, and gives the same bits as the
-//! borrowed run stepped on one thread; a run without pacing and checks reads nothing back until the
-//! host reads the result. Public API only.
+//! Owned, sendable runs: a run that owns its model, operator and measurements is started on one
+//! thread, moved to another, stepped and finished there, and gives the same bits as the borrowed run
+//! stepped on one thread; a background run (no pacing, checks on the device) reads nothing back
+//! until the host reads the result, and its flag reports a NaN where it began.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use tweedie::diffusion::Denoiser;
@@ -91,17 +91,14 @@ fn a_dps_run_started_on_one_thread_finishes_on_another_with_the_same_bits() {
     );
 }
 
-/// With `pace: false, check_every: None` a whole 20-step DDRM and DPS run records and submits with
-/// no host readback until the host reads the result ([`Gpu::readbacks`] counts them); `finish`
-/// reads (its NaN check), and the result is the paced, checked run's to the bit.
+/// With [`RunOptions::background`] (no pacing, every step checked on the device) a whole 20-step
+/// DDRM and DPS run records and submits with no host readback until the host reads the result
+/// ([`Gpu::readbacks`] counts them); `finish` reads once (the flag), and the result is the paced,
+/// host-checked run's to the bit.
 #[test]
-fn unpaced_unchecked_runs_read_nothing_back_until_finish() {
+fn background_runs_read_nothing_back_until_finish() {
     let gpu = common::gpu();
     let (model, op, y) = problem(&gpu);
-    let quiet = RunOptions {
-        pace: false,
-        check_every: None,
-    };
     for name in ["ddrm", "dps"] {
         let solver = solvers::create(name, op.as_ref(), Some(20), &[]).unwrap();
         let p = Problem {
@@ -119,7 +116,7 @@ fn unpaced_unchecked_runs_read_nothing_back_until_finish() {
             y.clone(),
             0.05,
             7,
-            quiet,
+            RunOptions::background(),
         )
         .unwrap();
         let mut steps = 0;
@@ -129,7 +126,71 @@ fn unpaced_unchecked_runs_read_nothing_back_until_finish() {
         assert_eq!(steps, 20);
         assert_eq!(gpu.readbacks(), before, "{name}: a readback before finish");
         let out = run.finish().unwrap();
-        assert!(gpu.readbacks() > before, "{name}: finish checks the result");
+        assert_eq!(gpu.readbacks(), before + 1, "{name}: finish reads the flag once");
         assert!(bits(&out) == want, "{name}: options changed the numbers");
     }
+}
+
+/// Polls a readback as a render loop would, once a "frame", until it is done.
+fn poll_until_done(mut r: tweedie::gpu::Readback) -> Vec<f32> {
+    for _ in 0..100_000 {
+        if let Some(v) = r.poll() {
+            return v.unwrap();
+        }
+        std::thread::yield_now();
+    }
+    panic!("a readback never completed");
+}
+
+/// NaN in the measurements of a background run: nothing is read back while it runs, the device
+/// flag holds the first failure (the measurements, code 1), read asynchronously it names them, and
+/// `finish` fails with that error rather than return a picture. Checks on the host (the default
+/// options) refuse the same measurements at the start.
+#[test]
+fn a_nan_is_flagged_on_the_device_and_reported_where_it_began() {
+    let gpu = common::gpu();
+    let (model, op, y) = problem(&gpu);
+    let mut v = y.to_vec().unwrap();
+    v[100] = f32::NAN;
+    let bad = Tensor::from_slice(&gpu, y.shape(), &v).unwrap();
+    let solver = solvers::create("ddrm", op.as_ref(), Some(5), &[]).unwrap();
+    let e = OwnedRun::start(
+        solver.as_ref(),
+        model.clone(),
+        op.clone(),
+        bad.clone(),
+        0.05,
+        7,
+        RunOptions::default(),
+    )
+    .err()
+    .expect("host checks refuse NaN measurements at the start");
+    assert!(e.to_string().contains("non-finite"), "{e}");
+
+    let before = gpu.readbacks();
+    let mut run =
+        OwnedRun::start(solver.as_ref(), model, op, bad, 0.05, 7, RunOptions::background()).unwrap();
+    while run.step().unwrap() {}
+    assert_eq!(gpu.readbacks(), before, "a readback before the host asked");
+    let flag = poll_until_done(run.flag().unwrap().read_async().unwrap());
+    assert_eq!(
+        flag,
+        vec![1.0],
+        "the flag keeps the first failure: the measurements"
+    );
+    let said = run.flag_error(flag[0]).to_string();
+    assert!(said.contains("measurements"), "{said}");
+    let e = run.finish().expect_err("finish fails on a flagged run");
+    assert_eq!(e.to_string(), said);
+}
+
+/// `read_async` gives what `to_vec` gives, through the future as well as by polling.
+#[test]
+fn async_readbacks_match_blocking_ones() {
+    let gpu = common::gpu();
+    let vals = common::randn(5, 1000);
+    let t = tweedie::ops::scale(&Tensor::from_slice(&gpu, &[1000], &vals).unwrap(), 3.0).unwrap();
+    let want = t.to_vec().unwrap();
+    assert_eq!(poll_until_done(t.read_async().unwrap()), want);
+    assert_eq!(pollster::block_on(t.read_async().unwrap()).unwrap(), want);
 }

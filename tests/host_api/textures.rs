@@ -3,7 +3,7 @@
 //! texture pre-filled with a known pattern (the rest stays untouched) and read back; and the errors
 //! a host gets before any GPU work.
 
-mod common;
+use crate::common;
 
 use tweedie::ops::{self, TextureOptions, TextureRegion};
 use tweedie::{Gpu, Tensor};
