@@ -241,7 +241,7 @@ impl Tensor {
     /// Copies the values back to the host (submits pending work and waits for it).
     pub fn to_vec(&self) -> Result<Vec<f32>> {
         let bytes = self.gpu.read_bytes(&self.buf.buffer, self.bytes())?;
-        Ok(bytemuck::cast_slice(&bytes).to_vec())
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
     }
 
     /// Starts reading the values back without waiting (the work recorded so far is submitted):

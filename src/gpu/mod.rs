@@ -704,51 +704,28 @@ impl Gpu {
         Ok(())
     }
 
-    /// Copies `size` bytes of `buffer` back to the host, after all recorded work. The one place where
-    /// results leave the device.
+    /// Copies `size` bytes of `buffer` back to the host, after all recorded work, and waits for
+    /// them ([`Gpu::read_bytes_async`] and a wait).
     pub(crate) fn read_bytes(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
-        self.inner
-            .readbacks
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("tweedie readback"),
-            size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut s = self.lock_stream();
-        s.record_copy(buffer, 0, &staging, 0, size);
-        s.flush(&self.inner)?;
-        drop(s);
-        let (tx, rx) = std::sync::mpsc::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| {
-            let _ = tx.send(r);
-        });
+        let mut r = self.read_bytes_async(buffer, size)?;
         self.inner
             .device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
-        self.check_error()?;
-        rx.recv()
-            .map_err(|_| Error::Gpu("readback callback never ran".into()))?
-            .map_err(|e| Error::Gpu(format!("mapping a readback buffer failed: {e}")))?;
-        let out = staging
-            .get_mapped_range(..)
-            .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e:?}")))?
-            .to_vec();
-        staging.unmap();
-        Ok(out)
+        r.poll_bytes()
+            .unwrap_or_else(|| Err(Error::Gpu("readback callback never ran".into())))
     }
 
     /// Starts copying `size` bytes of `buffer` back to the host after all recorded work, and returns
-    /// at once: the recorded work is submitted, nothing waits. [`Readback`] gives the bytes when the
+    /// at once: the recorded work is submitted, nothing waits. The one place where results leave
+    /// the device. [`Readback`] gives the bytes when the
     /// device is done ([`Readback::poll`] each frame, or `.await`).
     pub(crate) fn read_bytes_async(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Readback> {
         self.inner
             .readbacks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let staging = self.inner.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("tweedie async readback"),
+            label: Some("tweedie readback"),
             size,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
@@ -829,6 +806,12 @@ impl Readback {
     /// The values if the device has finished the copy, `None` if not yet (checks the device once,
     /// without blocking). After it gave `Some`, later calls give an error.
     pub fn poll(&mut self) -> Option<Result<Vec<f32>>> {
+        self.poll_bytes()
+            .map(|r| r.map(|b| bytemuck::pod_collect_to_vec(&b)))
+    }
+
+    /// [`Readback::poll`] as bytes.
+    fn poll_bytes(&mut self) -> Option<Result<Vec<u8>>> {
         if self.staging.is_none() {
             return Some(Err(Error::Gpu("this readback was taken already".into())));
         }
@@ -840,15 +823,13 @@ impl Readback {
         Some(self.take(staging, done))
     }
 
-    fn take(&self, staging: wgpu::Buffer, done: std::result::Result<(), String>) -> Result<Vec<f32>> {
+    fn take(&self, staging: wgpu::Buffer, done: std::result::Result<(), String>) -> Result<Vec<u8>> {
         self.gpu.check_error()?;
         done.map_err(Error::Gpu)?;
-        let out = bytemuck::cast_slice(
-            &staging
-                .get_mapped_range(..)
-                .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e:?}")))?,
-        )
-        .to_vec();
+        let out = staging
+            .get_mapped_range(..)
+            .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e:?}")))?
+            .to_vec();
         staging.unmap();
         Ok(out)
     }
