@@ -1,7 +1,9 @@
 //! An interactive viewer (#31): a winit window whose wgpu device and swapchain are the host's, with
-//! tweedie computing on that device. Truth | observation | x̂0 | uncertainty (TDS), each 32×32
-//! image drawn scaled up from one small "canvas" texture that tweedie writes into (a region per
-//! panel, `ops::tensor_to_texture_with`); a progress bar under them.
+//! tweedie computing on that device. Four panels: truth | observation (missing pixels dark red) |
+//! x̂0 | error `|x̂0 − truth|` (after a particle solver, its particles' per-pixel spread where they
+//! did not collapse to one), each 32×32 image drawn scaled up from one small "canvas" texture that
+//! tweedie writes into (a region per panel, `ops::tensor_to_texture_with`); a progress bar under
+//! them.
 //!
 //! The solver runs on a worker thread (`solvers::OwnedRun` moved there): after each step it writes
 //! x̂0 into the canvas texture, submits, and asks the window to redraw. The render loop never waits
@@ -15,7 +17,7 @@
 //!
 //! Keys (printed at start): 1–4 task (box / random pixels inpainting, ×4 super-resolution, Gaussian
 //! deblurring); left-drag paints a mask (missing pixels: the painted-mask inpainting task), C clears
-//! it; D DDRM, P DPS, R RED-Diff, F DiffPIR, T TDS (shows its per-pixel spread); Space or Enter runs
+//! it; D DDRM, P DPS, R RED-Diff, F DiffPIR, T TDS; Space or Enter runs
 //! (again: restarts); Up/Down steps ±10; ←/→ the previous / next bundled test image; S saves a
 //! screenshot; Esc or Q quits. The title shows the step, time per step and PSNRs.
 //!
@@ -52,7 +54,7 @@ use winit::window::{Window, WindowId};
 const SIDE: usize = 32;
 /// Canvas texels between panels.
 const GAP: u32 = 2;
-/// Truth, observation, x̂0, uncertainty.
+/// Truth, observation, x̂0, error (or spread).
 const PANELS: u32 = 4;
 /// The canvas texture: the panels side by side with gaps.
 const CANVAS_W: u32 = PANELS * SIDE as u32 + (PANELS + 1) * GAP;
@@ -98,7 +100,7 @@ fn fs(@builtin(position) pos: vec4f) -> @location(0) vec4f {
 }
 "#;
 
-const HELP: &str = "tweedie viewer: truth | observation | x̂0 | uncertainty (TDS)
+const HELP: &str = "tweedie viewer: truth | observation | x̂0 | error |x̂0 - truth|
   1-4      task: inpaint-box, inpaint-random, sr:factor=4, deblur-gauss
   drag     paint missing pixels (painted-mask inpainting); C clears the mask
   D P R F T  solver: DDRM, DPS, RED-Diff, DiffPIR, TDS
@@ -349,6 +351,13 @@ fn panel(k: u32) -> TextureOptions {
     }
 }
 
+/// `|x − truth|` as a picture: black where exact, white from an error of half the range.
+fn error_map(x: &Tensor, truth: &Tensor) -> tweedie::Result<Tensor> {
+    let d = ops::axpby(1.0, x, -1.0, truth)?;
+    let abs = ops::pow(&ops::mul(&d, &d)?, 1.0, 0.5, 0.0)?;
+    ops::affine(&abs, 2.0, -1.0)
+}
+
 /// What the worker tells the window.
 enum Msg {
     Step {
@@ -387,6 +396,24 @@ struct Job {
 }
 
 impl Job {
+    /// The truth repeated to `rows` images (kept in `cache` while the count stays).
+    fn truth_rows(
+        gpu: &Gpu,
+        truth: &[f32],
+        cache: &mut Option<Tensor>,
+        rows: usize,
+    ) -> tweedie::Result<Tensor> {
+        if let Some(t) = cache
+            && t.shape()[0] == rows
+        {
+            return Ok(t.clone());
+        }
+        let data: Vec<f32> = (0..rows).flat_map(|_| truth.iter().copied()).collect();
+        let t = Tensor::from_slice(gpu, &[rows, 1, SIDE, SIDE], &data)?;
+        *cache = Some(t.clone());
+        Ok(t)
+    }
+
     /// Steps the run, writing x̂0 into the canvas after each step; never touched by the render loop.
     fn run(self, cancel: &AtomicBool, tx: &mpsc::Sender<Msg>) -> tweedie::Result<()> {
         let t0 = Instant::now();
@@ -406,11 +433,16 @@ impl Job {
             options,
         )?;
         let steps = run.steps();
+        // one copy of the truth per row of the estimate (a particle solver's K particles; the
+        // panels show the first)
+        let mut truth: Option<Tensor> = None;
         while run.step()? {
             if let Some(x0) = run.estimate() {
+                let truth = Self::truth_rows(&self.gpu, &self.truth, &mut truth, x0.shape()[0])?;
                 ops::tensor_to_texture_with(x0, 0, &self.canvas, &panel(2))?;
+                ops::tensor_to_texture_with(&error_map(x0, &truth)?, 0, &self.canvas, &panel(3))?;
                 self.gpu.submit()?;
-                let psnr = psnr(&x0.to_vec()?, &self.truth);
+                let psnr = psnr(&x0.to_vec()?[..SIDE * SIDE], &self.truth);
                 let _ = tx.send(Msg::Step {
                     done: run.done(),
                     steps,
@@ -426,16 +458,21 @@ impl Job {
         }
         let (x, std) = run.finish_with_std()?;
         ops::tensor_to_texture_with(&x, 0, &self.canvas, &panel(2))?;
-        if let Some(std) = std {
-            // the particles' per-pixel spread, brightest at its maximum
-            let s = std.to_vec()?;
+        let truth = Self::truth_rows(&self.gpu, &self.truth, &mut truth, x.shape()[0])?;
+        ops::tensor_to_texture_with(&error_map(&x, &truth)?, 0, &self.canvas, &panel(3))?;
+        let spread = match std {
+            Some(std) => Some(std.to_vec()?).filter(|s| s.iter().any(|&v| v > 1e-4)),
+            None => None,
+        };
+        if let Some(s) = spread {
+            // the particles' per-pixel spread (brightest at its maximum) replaces the error map
             let max = s.iter().cloned().fold(1e-6f32, f32::max);
             let v: Vec<f32> = s.iter().map(|v| v / max * 2.0 - 1.0).collect();
             let t = Tensor::from_slice(&self.gpu, &[1, 1, SIDE, SIDE], &v)?;
             ops::tensor_to_texture_with(&t, 0, &self.canvas, &panel(3))?;
         }
         self.gpu.submit()?;
-        let psnr = psnr(&x.to_vec()?, &self.truth);
+        let psnr = psnr(&x.to_vec()?[..SIDE * SIDE], &self.truth);
         let _ = tx.send(Msg::Finished {
             steps,
             elapsed: t0.elapsed(),
@@ -493,6 +530,16 @@ impl Layout {
             .then_some((lx, cy))
     }
 
+    /// The window position of image point (x, y) (in pixels, fractional) of panel k.
+    fn window_at(&self, k: u32, x: f32, y: f32) -> (f64, f64) {
+        let cx = (GAP + k * (SIDE as u32 + GAP)) as f32 + x;
+        let cy = GAP as f32 + y;
+        (
+            (self.offset[0] + cx * self.scale) as f64,
+            (self.offset[1] + cy * self.scale) as f64,
+        )
+    }
+
     /// The window pixel at the centre of image pixel (i, j) of panel k.
     fn pixel(&self, k: u32, i: usize, j: usize) -> (u32, u32) {
         let cx = (GAP + k * (SIDE as u32 + GAP)) as f32 + i as f32 + 0.5;
@@ -511,14 +558,14 @@ struct Shot {
 }
 
 impl Shot {
-    /// Panel `k` as 32×32 values in [0, 1] (the red channel at each texel's centre).
+    /// Panel `k` as 32×32 values in [0, 1] (the green channel at each texel's centre).
     fn panel(&self, k: u32) -> Vec<f64> {
         (0..SIDE * SIDE)
             .map(|p| {
                 let (x, y) = self.layout.pixel(k, p % SIDE, p / SIDE);
                 self.rgb
                     .get_pixel_checked(x, y)
-                    .map_or(0.0, |px| px[0] as f64 / 255.0)
+                    .map_or(0.0, |px| px[1] as f64 / 255.0)
             })
             .collect()
     }
@@ -904,6 +951,12 @@ struct Viewer {
     cursor: (f64, f64),
     title: String,
     exit_code: i32,
+    /// Frames presented while the current run was in flight, and the longest time between two.
+    frames: usize,
+    longest_gap: Duration,
+    last_frame: Option<Instant>,
+    /// The last run's error (a script stops on it).
+    run_failed: Option<String>,
 }
 
 impl Viewer {
@@ -948,6 +1001,10 @@ impl Viewer {
             cursor: (0.0, 0.0),
             title: String::new(),
             exit_code: 0,
+            frames: 0,
+            longest_gap: Duration::ZERO,
+            last_frame: None,
+            run_failed: None,
         })
     }
 
@@ -1004,18 +1061,30 @@ impl Viewer {
             Some(o) if o.shape() == [1, 1, SIDE, SIDE] => o,
             _ => op.trivial(&y)?,
         };
-        let missing = if matches!(op.caps().kind, Kind::Inpainting { .. }) {
+        let inpainting = matches!(op.caps().kind, Kind::Inpainting { .. });
+        let missing = if inpainting {
             let ones = Tensor::from_slice(gpu, &[1, 1, SIDE, SIDE], &[1.0; SIDE * SIDE])?;
             op.forward(&ones)?.to_vec()?.iter().map(|&m| m < 0.5).collect()
         } else {
             vec![true; SIDE * SIDE]
         };
+        let obs = obs.to_vec()?;
+        let psnr_obs = psnr(&obs, &self.truth);
+        // the missing pixels in dark red (green and blue stay the observation's black)
+        let red = obs
+            .iter()
+            .zip(&missing)
+            .map(|(&v, &m)| if m && inpainting { -0.1 } else { v });
+        let tinted: Vec<f32> = red
+            .chain(obs.iter().copied())
+            .chain(obs.iter().copied())
+            .collect();
+        let obs = Tensor::from_slice(gpu, &[1, 3, SIDE, SIDE], &tinted)?;
         let blank = Tensor::from_slice(gpu, &[1, 1, SIDE, SIDE], &[-1.0; SIDE * SIDE])?;
         ops::tensor_to_texture_with(&x, 0, &gfx.canvas, &panel(0))?;
         ops::tensor_to_texture_with(&obs, 0, &gfx.canvas, &panel(1))?;
         ops::tensor_to_texture_with(&blank, 0, &gfx.canvas, &panel(2))?;
         ops::tensor_to_texture_with(&blank, 0, &gfx.canvas, &panel(3))?;
-        let psnr_obs = psnr(&obs.to_vec()?, &self.truth);
         gpu.flush()?;
         self.problem = Some(Problem {
             op,
@@ -1072,6 +1141,7 @@ impl Viewer {
             })
             .map_err(err("could not start the solver thread"))?;
         self.worker = Some(Worker { handle, cancel, rx });
+        (self.frames, self.longest_gap, self.last_frame) = (0, Duration::ZERO, None);
         self.status = Status {
             steps: self.steps(),
             note: "starting".into(),
@@ -1224,6 +1294,9 @@ impl Viewer {
             return Err(format!("the script did not finish within {SCRIPT_LIMIT:?}"));
         }
         loop {
+            if let Some(e) = self.run_failed.take() {
+                return Err(format!("the scripted run failed: {e}"));
+            }
             if self.waiting {
                 if self.worker.is_some() || self.start_pending || self.dirty {
                     return Ok(());
@@ -1257,7 +1330,16 @@ impl Viewer {
                     self.seed = s;
                     self.set_dirty();
                 }
-                Action::Paint([x0, y0, x1, y1]) => self.paint((x0, y0), (x1, y1)),
+                Action::Paint([x0, y0, x1, y1]) => {
+                    // a drag over the observation panel, through the mouse's own path
+                    let l = self.gfx.as_ref().map(|g| g.layout()).ok_or("no window")?;
+                    self.last_paint = None;
+                    for (x, y) in [(x0, y0), (x1, y1)] {
+                        let (wx, wy) = l.window_at(1, x, y);
+                        self.paint_at((wx, wy));
+                    }
+                    self.last_paint = None;
+                }
                 Action::Clear => {
                     self.mask.fill(1.0);
                     self.set_dirty();
@@ -1335,11 +1417,13 @@ impl Viewer {
                     self.status.note = "done".into();
                     println!(
                         "{} on {}: {steps} steps in {:.2} s ({:.0} ms/step); PSNR observation {obs:.2} dB, \
-                         x̂0 {psnr:.2} dB",
+                         x̂0 {psnr:.2} dB; the window drew {} frames meanwhile, at most {:.0} ms apart",
                         self.solver,
                         self.task_name(),
                         elapsed.as_secs_f64(),
-                        elapsed.as_secs_f64() * 1e3 / steps as f64
+                        elapsed.as_secs_f64() * 1e3 / steps as f64,
+                        self.frames,
+                        self.longest_gap.as_secs_f64() * 1e3
                     );
                     gone = true;
                 }
@@ -1349,6 +1433,7 @@ impl Viewer {
                 }
                 Msg::Failed(e) => {
                     eprintln!("viewer: the run failed: {e}");
+                    self.run_failed = Some(e.clone());
                     self.status.note = format!("failed: {e}");
                     gone = true;
                 }
@@ -1518,8 +1603,9 @@ impl ApplicationHandler for Viewer {
             eprintln!("viewer: {e}");
             self.status.note = e;
         }
-        if self.shot_to.is_some()
-            && !self.waiting
+        // the window redraws on its own while a run is in flight (as a renderer's frame loop
+        // does), and for a screenshot
+        if (self.worker.is_some() || (self.shot_to.is_some() && !self.waiting))
             && let Some(g) = &self.gfx
         {
             g.window.request_redraw();
@@ -1556,16 +1642,29 @@ impl Viewer {
         };
         let Some(g) = &mut self.gfx else { return Ok(()) };
         let shot = g.draw(progress, take)?;
+        if self.worker.is_some() {
+            let now = Instant::now();
+            if let Some(t) = self.last_frame {
+                self.longest_gap = self.longest_gap.max(now - t);
+            }
+            self.last_frame = Some(now);
+            self.frames += 1;
+        }
         if let Some(shot) = shot {
             let path = self.shot_to.take().unwrap_or_default();
             shot.rgb
                 .save(&path)
                 .map_err(|e| format!("writing the screenshot {}: {e}", path.display()))?;
             println!(
-                "screenshot: {} ({}x{})",
+                "screenshot: {} ({}x{}, {})",
                 path.display(),
                 shot.rgb.width(),
-                shot.rgb.height()
+                shot.rgb.height(),
+                if g.copyable {
+                    "the presented swapchain image"
+                } else {
+                    "the frame drawn again offscreen: this surface cannot be copied from"
+                }
             );
             self.last_shot = Some(shot);
         }
