@@ -1297,6 +1297,10 @@ impl Viewer {
             if let Some(e) = self.run_failed.take() {
                 return Err(format!("the scripted run failed: {e}"));
             }
+            // each change is applied (and its errors reported) before the next action
+            if self.dirty || self.start_pending {
+                return Ok(());
+            }
             if self.waiting {
                 if self.worker.is_some() || self.start_pending || self.dirty {
                     return Ok(());
