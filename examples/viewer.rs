@@ -467,7 +467,7 @@ impl Job {
         if let Some(s) = spread {
             // the particles' per-pixel spread (brightest at its maximum) replaces the error map
             let max = s.iter().cloned().fold(1e-6f32, f32::max);
-            let v: Vec<f32> = s.iter().map(|v| v / max * 2.0 - 1.0).collect();
+            let v: Vec<f32> = s[..SIDE * SIDE].iter().map(|v| v / max * 2.0 - 1.0).collect();
             let t = Tensor::from_slice(&self.gpu, &[1, 1, SIDE, SIDE], &v)?;
             ops::tensor_to_texture_with(&t, 0, &self.canvas, &panel(3))?;
         }
@@ -1117,6 +1117,8 @@ impl Viewer {
             ));
         }
         let solver = make_solver(&self.solver, p.op.as_ref(), self.steps()).map_err(|e| e.to_string())?;
+        // fewer steps than its chain needs give noise (the command line refuses them too)
+        solvers::check_min_steps(solver.as_ref()).map_err(|e| e.to_string())?;
         let job = Job {
             gpu: gpu.clone(),
             solver,
