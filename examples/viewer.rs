@@ -116,9 +116,9 @@ fn err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e}")
 }
 
-/// The one place a solver is built (for any operator, by its capabilities).
+/// The one place a solver is built (for any operator: its capabilities give the defaults).
 fn make_solver(name: &str, op: &dyn Operator, steps: usize) -> tweedie::Result<Box<dyn Solver>> {
-    solvers::create_for(name, &op.caps(), Some(steps), &[])
+    solvers::create(name, op, Some(steps), &[])
 }
 
 /// Steps each solver gets by default: a few seconds on a CPU Vulkan driver.
@@ -418,10 +418,11 @@ impl Job {
     fn run(self, cancel: &AtomicBool, tx: &mpsc::Sender<Msg>) -> tweedie::Result<()> {
         let t0 = Instant::now();
         // paced: the device stays at most one step ahead, so the window's frames (on the same
-        // queue) wait for at most one step's work; no NaN checks between steps
+        // queue) wait for at most one step's work; every step is checked for NaN on the device,
+        // read back once by finish
         let options = RunOptions {
-            check_every: None,
-            ..RunOptions::default()
+            pace: true,
+            ..RunOptions::background()
         };
         let mut run = OwnedRun::start(
             self.solver.as_ref(),
