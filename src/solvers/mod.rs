@@ -448,6 +448,11 @@ impl<'a> Run<'a> {
             return Ok(false);
         }
         let i = self.done;
+        if self.options.check_every.is_some() && self.flag.is_none() {
+            // the flag is made before the first step's work, so the buffers a run holds are all
+            // taken by its first step (a long run's pool stops growing after its warm-up)
+            self.flag()?;
+        }
         let out = (self.step)(&self.x, i)?;
         self.x = out.x.detach();
         self.x0 = out.x0.map(|t| t.detach());
