@@ -591,3 +591,61 @@ fn dps_phase_retrieval_and_hdr() {
         check("dps", task, STEPS, &[], MEASURE_OFF, MARGIN, 1);
     }
 }
+
+/// DPS on Poisson measurements at 20 steps: `y` made as `degrade --noise poisson:rate=1` makes it
+/// (the DPS paper's rate, 255 photons at white), DPS with the weighted shot-noise likelihood
+/// (`poisson=1`, which restore sets from the record). Beats the trivial estimate by 2 dB on the
+/// test images, and falls below that bar with `measure=0`. Measured: images 0-1 19.10 dB against
+/// 15.57 (+3.5); without the guidance (image 0) 8.28 against 19.79.
+#[test]
+fn dps_poisson_noise() {
+    let g = gpu();
+    let outcome = |task: &str, sets: &[(&str, &str)], images: usize| {
+        let dir = root().join("weights/fmnist32");
+        let model = UNet2DModel::load(&g, &dir).unwrap();
+        let truths: Vec<Image> = (0..images)
+            .map(|i| {
+                tweedie::io::read_image(&root().join(format!("tests/data/fmnist_test_{i:05}.png"))).unwrap()
+            })
+            .collect();
+        let data: Vec<f32> = truths.iter().flat_map(|t| t.data.iter().copied()).collect();
+        let x = Tensor::from_slice(&g, &[images, 1, 32, 32], &data).unwrap();
+        let spec: TaskSpec = task.parse().unwrap();
+        let op = operators::build(&g, &spec, [1, 32, 32]).unwrap();
+        let noise = operators::Noise::Poisson { rate: 1.0 };
+        let y = noise.apply(&op.forward(&x).unwrap(), 1).unwrap();
+        let mut sets: Vec<(String, String)> =
+            sets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        sets.push(("poisson".into(), "1".into()));
+        let s = solvers::create_for_task("dps", &spec.name, Some(STEPS), &sets).unwrap();
+        let p = Problem {
+            model: &model,
+            op: op.as_ref(),
+            y: &y,
+            sigma_y: 0.0,
+        };
+        let out = s.solve(&p, 7, &mut |_, _| {}).unwrap();
+        let trivial = mean_psnr(
+            &solvers::trivial_estimate(&model, op.as_ref(), &y).unwrap(),
+            &truths,
+        );
+        let solved = mean_psnr(&out, &truths);
+        println!("dps poisson {task} {sets:?}: trivial {trivial:.2} dB, solved {solved:.2} dB");
+        (trivial, solved)
+    };
+    for task in POISSON_TASKS {
+        let (trivial, solved) = outcome(task, &[], FEW);
+        assert!(
+            solved >= trivial + 2.0,
+            "dps, Poisson {task}: {solved:.2} dB against {trivial:.2}"
+        );
+        let (trivial, solved) = outcome(task, MEASURE_OFF, OFF);
+        assert!(
+            solved < trivial + 2.0,
+            "dps, Poisson {task} with measure=0: {solved:.2} dB against {trivial:.2}"
+        );
+    }
+}
+
+/// The tasks the Poisson test runs.
+const POISSON_TASKS: &[&str] = &["sr:factor=4"];

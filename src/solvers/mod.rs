@@ -290,6 +290,36 @@ pub fn particle_solvers() -> Vec<&'static str> {
         .collect()
 }
 
+/// The solvers that take Poisson measurements (`--set poisson=R`: their papers give a shot-noise
+/// likelihood); every other solver assumes Gaussian noise of σ_y.
+pub fn poisson_solvers() -> Vec<&'static str> {
+    let setup = Setup {
+        caps: Caps::linear(Kind::Other),
+        steps: Some(1),
+        measure: true,
+    };
+    let sets = [("poisson".to_string(), "1".to_string())];
+    REGISTRY
+        .iter()
+        .filter(|e| (e.create)(&setup, Params::new(e.name, &sets)).is_ok())
+        .map(|e| e.name)
+        .collect()
+}
+
+/// Refuses `solver` for measurements with `noise` it has no likelihood for (Poisson noise for a
+/// solver that assumes Gaussian), naming the solvers that take them.
+pub fn check_noise(solver: &str, noise: &crate::operators::Noise) -> Result<()> {
+    let takes = poisson_solvers();
+    match noise {
+        crate::operators::Noise::Poisson { .. } if !takes.contains(&solver) => Err(Error::Input(format!(
+            "{solver} assumes Gaussian measurement noise, and these measurements carry {noise}; \
+             the solvers with a Poisson likelihood: {} (or degrade again with --sigma-y)",
+            takes.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The names of the registered solvers.
 pub fn names() -> Vec<&'static str> {
     REGISTRY.iter().map(|e| e.name).collect()
