@@ -14,6 +14,7 @@
 //! Adding a solver: its file (a [`crate::solver_params!`] declaration, `impl Solver` with
 //! `solver_params!(@solver)` and `start`) and one [`REGISTRY`] entry.
 
+mod baseline;
 mod blind_red_diff;
 mod daps;
 mod ddnm;
@@ -37,6 +38,7 @@ pub mod spectral;
 mod tds;
 mod tmpd;
 
+pub use baseline::Baseline;
 pub use blind_red_diff::BlindRedDiff;
 pub use daps::{Daps, Preset};
 pub use ddnm::Ddnm;
@@ -244,6 +246,13 @@ pub const REGISTRY: &[SolverEntry] = &[
     entry::<BlindRedDiff>(
         "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
         |t| t.blind,
+        1,
+    ),
+    // it restores every task (the trivial estimate where there is no SVD); `runs` says where it
+    // does more, so the lists of diffusion solvers in messages leave it out
+    entry::<Baseline>(
+        "classical baseline: Tikhonov-regularised A⁺y through the SVD, else the trivial estimate",
+        |t| t.svd,
         1,
     ),
 ];
