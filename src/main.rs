@@ -97,7 +97,8 @@ enum Cmd {
         #[arg(long)]
         vjp: Option<PathBuf>,
     },
-    /// Simulates a measurement: y = A x + sigma_y n, written as a picture (or .safetensors).
+    /// Simulates a measurement: y = A x + sigma_y n (or Poisson counts with --noise), written as a
+    /// picture (or .safetensors).
     Degrade {
         /// Task spec, e.g. inpaint-box, sr:factor=4, deblur-gauss:size=9,sigma=1.5, cs:ratio=0.25.
         #[arg(long)]
