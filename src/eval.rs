@@ -104,7 +104,8 @@ axes_deref!(EvalSpec);
 axes_deref!(Sweep);
 
 /// One result: an image restored by one solver run (`solver` is `"trivial"` for the trivial
-/// estimate, with steps 0), with what determines it.
+/// estimate and `"baseline"` for the classical baseline, both with steps 0), with what determines
+/// it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// Task spec as given.
@@ -456,6 +457,14 @@ fn join_settings(s: &[(String, String)]) -> String {
         .join(";")
 }
 
+/// The classical, non-diffusion baseline every table shows beside the trivial estimate
+/// ([`solvers::Baseline`]).
+pub const BASELINE: &str = "baseline";
+
+/// The rows every table holds whatever the solvers: the trivial estimate and the baseline, each at
+/// steps 0.
+pub const REFERENCES: &[&str] = &["trivial", BASELINE];
+
 /// Checks the sweep's solvers, tasks and `--set` pairs (each key must be taken by at least one
 /// solver; a solver gets only the keys it takes) and lays out its jobs and units, each unit dealt
 /// to a shard. Needs no GPU.
@@ -478,10 +487,11 @@ fn plan(sw: &Sweep) -> Result<(Vec<Job>, Vec<Unit>)> {
     // which keys each solver takes: its full settings, and `restarts` where it may restart
     let mut takes: Vec<(String, Vec<String>)> = Vec::new();
     for s in &sw.solvers {
-        if s == "trivial" {
-            return Err(Error::Input(
-                "--solvers trivial: the trivial estimate is in every table already; leave it out".into(),
-            ));
+        if REFERENCES.contains(&s.as_str()) {
+            return Err(Error::Input(format!(
+                "--solvers {s}: the trivial estimate and the classical baseline are in every table \
+                 already; leave {s} out"
+            )));
         }
         let base = solvers::create_for_task(s, &names[0], Some(sw.steps[0]), &[])?;
         let mut keys: Vec<String> = base.settings().into_iter().map(|(k, _)| k).collect();
@@ -513,6 +523,16 @@ fn plan(sw: &Sweep) -> Result<(Vec<Job>, Vec<Unit>)> {
             seed: 0,
             sets: Vec::new(),
             settings: String::new(),
+        });
+        // the classical baseline beside it: no steps, no seed, its settings (λ) in the row
+        let baseline = solvers::create_for_task(BASELINE, &names[t], None, &[])?;
+        jobs.push(Job {
+            task: t,
+            solver: BASELINE.into(),
+            steps: 0,
+            seed: 0,
+            sets: Vec::new(),
+            settings: join_settings(&baseline.settings()),
         });
         for (s, keys) in &takes {
             let sets: Vec<(String, String)> = sw
@@ -890,7 +910,9 @@ pub fn run(
         let out = if j.solver == "trivial" {
             solvers::trivial_estimate(model, op, &y)?
         } else {
-            let solver = solvers::create_for_task(&j.solver, &specs[j.task].name, Some(j.steps), &j.sets)?;
+            // the baseline takes no steps (0 in its row)
+            let steps = (j.steps > 0).then_some(j.steps);
+            let solver = solvers::create_for_task(&j.solver, &specs[j.task].name, steps, &j.sets)?;
             let p = Problem {
                 model,
                 op,
@@ -911,7 +933,10 @@ pub fn run(
             let (base, per) = (steps_done, j.steps as f64 / run.steps().max(1) as f64);
             while run.step()? {
                 steps_done = base + (run.done() as f64 * per).round() as usize;
-                progress(&label, steps_done, total);
+                // the baseline's one step is no solver step: nothing to report
+                if j.steps > 0 {
+                    progress(&label, steps_done, total);
+                }
             }
             steps_done = base + j.steps;
             run.finish()?
@@ -1188,11 +1213,13 @@ pub fn write_reports(out: &Path, sw: &Sweep, rows: &[Row]) -> Result<()> {
         }
     };
     for task in &sw.tasks {
-        if let Some((p, s, _, _)) = m.get(&(task.clone(), "trivial".into(), 0)) {
-            md += &format!(
-                "| {task} | trivial |{}|\n",
-                cell(*p, *s).repeat(sw.steps.len()) + " – "
-            );
+        for reference in REFERENCES {
+            if let Some((p, s, _, _)) = m.get(&(task.clone(), reference.to_string(), 0)) {
+                md += &format!(
+                    "| {task} | {reference} |{}|\n",
+                    cell(*p, *s).repeat(sw.steps.len()) + " – "
+                );
+            }
         }
         for solver in &sw.solvers {
             let mut line = format!("| {task} | {solver} |");
@@ -1229,18 +1256,20 @@ pub fn write_reports(out: &Path, sw: &Sweep, rows: &[Row]) -> Result<()> {
                 });
             }
         }
-        if let Some((p, ..)) = m.get(&(task.clone(), "trivial".into(), 0))
-            && p.is_finite()
-        {
-            series.push(crate::plot::Series {
-                label: "trivial".into(),
-                points: (0..sw.steps.len()).map(|i| (i, *p)).collect(),
-                dashed: true,
-            });
+        for reference in REFERENCES {
+            if let Some((p, ..)) = m.get(&(task.clone(), reference.to_string(), 0))
+                && p.is_finite()
+            {
+                series.push(crate::plot::Series {
+                    label: reference.to_string(),
+                    points: (0..sw.steps.len()).map(|i| (i, *p)).collect(),
+                    dashed: true,
+                });
+            }
         }
         let nan = m
             .iter()
-            .any(|((t, s, _), v)| t == task && s != "trivial" && !v.0.is_finite());
+            .any(|((t, s, _), v)| t == task && !REFERENCES.contains(&s.as_str()) && !v.0.is_finite());
         if series.iter().any(|s| !s.dashed) {
             let name = task.split(':').next().unwrap_or("task");
             crate::plot::line_chart(

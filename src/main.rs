@@ -97,7 +97,8 @@ enum Cmd {
         #[arg(long)]
         vjp: Option<PathBuf>,
     },
-    /// Simulates a measurement: y = A x + sigma_y n, written as a picture (or .safetensors).
+    /// Simulates a measurement: y = A x + sigma_y n (or Poisson counts with --noise), written as a
+    /// picture (or .safetensors).
     Degrade {
         /// Task spec, e.g. inpaint-box, sr:factor=4, deblur-gauss:size=9,sigma=1.5, cs:ratio=0.25.
         #[arg(long)]
@@ -105,9 +106,15 @@ enum Cmd {
         /// The clean image (PNG).
         #[arg(long)]
         input: PathBuf,
-        /// Measurement noise in [-1, 1] units (DPS: 0.05).
-        #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
-        sigma_y: f64,
+        /// Gaussian measurement noise in [-1, 1] units (default 0.05, as DPS); for another noise
+        /// model give --noise instead.
+        #[arg(long, allow_negative_numbers = true)]
+        sigma_y: Option<f64>,
+        /// Noise model: gaussian:sigma=S (the same as --sigma-y S) or poisson:rate=R (photon
+        /// counts, 255·R at full white, as the DPS code; restore then needs a solver that takes
+        /// Poisson measurements, e.g. dps).
+        #[arg(long)]
+        noise: Option<String>,
         /// Seed of the noise (and of random masks and kernels left unspecified).
         #[arg(long, allow_negative_numbers = true, value_parser = app::whole::<u64>, default_value_t = 0)]
         seed: u64,
@@ -207,9 +214,11 @@ fn main() -> ExitCode {
             task,
             input,
             sigma_y,
+            noise,
             seed,
             out,
-        } => app::degrade(f, &task, &input, sigma_y, seed, &out),
+        } => app::noise_of(sigma_y, noise.as_deref())
+            .and_then(|n| app::degrade_with(f, &task, &input, n, seed, &out)),
         Cmd::Restore(a) => app::restore(f, a),
         Cmd::Demo {
             steps,

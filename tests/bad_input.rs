@@ -1213,3 +1213,97 @@ fn a_collapsed_spread_gets_a_note() {
     assert!(seen[1], "TDS at 6 steps collapses (the case this test is for)");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Bad noise models are refused before anything is read or computed (the input does not exist,
+/// so an error about the noise shows the check came first), Poisson noise only on measurements
+/// that are pictures, and restore refuses a Poisson observation for a solver without a Poisson
+/// likelihood, naming those with one (before the model is loaded: it does not exist).
+#[test]
+fn bad_noise_models_are_refused_before_compute() {
+    let d = tmp("noise");
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let missing = p("missing.png");
+    for (args, want) in [
+        (vec!["--noise", "poisson:rate=0"], "rate must be"),
+        (vec!["--noise", "poisson:rate=-2"], "rate must be"),
+        (vec!["--noise", "poisson:rate=NaN"], "rate must be"),
+        (vec!["--noise", "poisson:rate=lots"], "not a number"),
+        (vec!["--noise", "poisson"], "needs rate"),
+        (vec!["--noise", "laplace:b=1"], "unknown noise kind"),
+        (
+            vec!["--noise", "poisson:rate=1", "--sigma-y", "0.1"],
+            "give one of them",
+        ),
+    ] {
+        let mut a = vec!["degrade", "--task", "sr:factor=4", "--input", &missing, "--out"];
+        let out = p("y.png");
+        a.push(&out);
+        a.extend(args.iter().copied());
+        let (ok, _, stderr) = run(&strings(&a), &[]);
+        assert!(!ok, "{a:?} was accepted");
+        let line = error_line(&format!("{a:?}"), &stderr);
+        assert!(line.contains(want) && line.contains("--"), "{a:?}: {line}");
+        assert!(!d.join("y.png").exists());
+    }
+    // a measurement that is not a picture has no photons to count
+    let (ok, _, stderr) = run(
+        &strings(&[
+            "degrade",
+            "--task",
+            "cs:ratio=0.25",
+            "--noise",
+            "poisson:rate=1",
+            "--input",
+            test_image(0).to_str().unwrap(),
+            "--out",
+            &p("cs.safetensors"),
+        ]),
+        &[],
+    );
+    assert!(!ok);
+    let line = error_line("cs poisson", &stderr);
+    assert!(line.contains("Poisson") && line.contains("--sigma-y"), "{line}");
+    // a Poisson observation: only DPS restores it
+    let y = p("y.png");
+    let (ok, _, stderr) = run(
+        &strings(&[
+            "degrade",
+            "--task",
+            "inpaint-box",
+            "--noise",
+            "poisson:rate=1",
+            "--input",
+            test_image(0).to_str().unwrap(),
+            "--out",
+            &y,
+        ]),
+        &[],
+    );
+    assert!(ok, "{stderr}");
+    let no_model = p("no-model");
+    let r = p("r.png");
+    for (solver, extra, want) in [
+        ("ddrm", None, "the solvers with a Poisson likelihood: dps"),
+        ("dps", Some("--sigma-y"), "has no σ_y"),
+    ] {
+        let mut a = vec![
+            "restore",
+            "--solver",
+            solver,
+            "--observed",
+            &y,
+            "--out",
+            &r,
+            "--model",
+            &no_model,
+        ];
+        if let Some(e) = extra {
+            a.extend([e, "0.1"]);
+        }
+        let (ok, _, stderr) = run(&strings(&a), &[]);
+        assert!(!ok, "{a:?} was accepted");
+        let line = error_line(&format!("{a:?}"), &stderr);
+        assert!(line.contains(want), "{a:?}: {line}");
+        assert!(!d.join("r.png").exists());
+    }
+}

@@ -82,8 +82,8 @@ fn eval_writes_parseable_outputs_and_resumes_after_an_interruption() {
     assert_eq!(spec.tasks, vec!["inpaint-box:x=8,y=8,w=16,h=16", "deblur-gauss"]);
     let mut steps = 0;
     let rows = eval::run(&model, &spec, &mut |_, _, _| steps += 1).unwrap();
-    // 2 tasks × (trivial + 2 solvers × 2 step counts) × 2 images
-    assert_eq!(rows.len(), 2 * 5 * 2);
+    // 2 tasks × (trivial + baseline + 2 solvers × 2 step counts) × 2 images
+    assert_eq!(rows.len(), 2 * 6 * 2);
     assert_eq!(steps, 2 * 2 * (4 + 5), "one progress call per solver step");
     let csv = out.join("results.csv");
     let parsed = read_results(&csv).unwrap();
@@ -100,10 +100,17 @@ fn eval_writes_parseable_outputs_and_resumes_after_an_interruption() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(json["rows"].as_array().unwrap().len(), rows.len());
-    assert_eq!(json["means"].as_array().unwrap().len(), 10);
+    assert_eq!(json["means"].as_array().unwrap().len(), 12);
     assert_eq!(json["sweep"]["images"].as_array().unwrap().len(), 2);
     let md = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert!(md.contains("| deblur-gauss | ddrm |") && md.contains("4 steps"));
+    // the classical baseline sits beside the trivial estimate in every table
+    assert!(
+        md.contains("| deblur-gauss | baseline |")
+            && md.contains("| inpaint-box:x=8,y=8,w=16,h=16 | baseline |")
+    );
+    let base = parsed.iter().find(|r| r.solver == "baseline").unwrap();
+    assert_eq!((base.steps, base.settings.as_str()), (0, "lambda=auto"));
     assert!(out.join("psnr_0_inpaint-box.png").is_file() && out.join("psnr_1_deblur-gauss.png").is_file());
     image::open(out.join("psnr_1_deblur-gauss.png")).unwrap();
 
@@ -206,7 +213,7 @@ fn eval_resume_reuses_only_rows_computed_as_this_run_would() {
         n, 8,
         "only b.png's runs are recomputed (batch 1): 2 solvers × 4 steps"
     );
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 8, "trivial, baseline, ddrm and red-diff on 2 images");
     // fewer images: the table averages only this run's
     let mut s7 = s6.clone();
     s7.images = vec![a.clone()];
@@ -383,4 +390,16 @@ fn reports_say_why_a_nan_mean_has_no_chart() {
     assert!(md.contains("| sr:factor=4 | dps | NaN |"), "{md}");
     assert!(md.contains("No chart for sr:factor=4"), "{md}");
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// The trivial estimate and the classical baseline are rows of every table: naming either as a
+/// solver is refused before any work.
+#[test]
+fn eval_refuses_the_reference_rows_as_solvers() {
+    for s in ["trivial", "baseline"] {
+        let mut sp = spec(&folder("references"), 1);
+        sp.solvers = vec![s.into()];
+        let e = eval::check(&sp).unwrap_err().to_string();
+        assert!(e.contains("in every table") && e.contains(s), "{e}");
+    }
 }

@@ -1,10 +1,11 @@
 //! `tweedie degrade`: simulates a measurement and records how it was made.
 
 use super::*;
+use crate::operators::Noise;
 
-/// Simulates a measurement of the image `input` for `task` with noise `sigma_y`, written to `out`
-/// (a picture, or safetensors), with the record restore reads; every output is checked before
-/// compute.
+/// Simulates a measurement of the image `input` for `task` with Gaussian noise `sigma_y`, written
+/// to `out` (a picture, or safetensors), with the record restore reads; every output is checked
+/// before compute. [`degrade_with`] takes any noise model.
 pub fn degrade(
     f: &mut dyn Frontend,
     task: &str,
@@ -14,6 +15,26 @@ pub fn degrade(
     out: &std::path::Path,
 ) -> Result<()> {
     check_sigma_y(sigma_y)?;
+    degrade_with(f, task, input, Noise::Gaussian { sigma: sigma_y }, seed, out)
+}
+
+/// [`degrade`] with the noise model `noise` (Gaussian, or Poisson shot noise on measurements that
+/// are pictures: see [`operators::Noise`]), recorded in the output for restore.
+pub fn degrade_with(
+    f: &mut dyn Frontend,
+    task: &str,
+    input: &std::path::Path,
+    noise: Noise,
+    seed: u64,
+    out: &std::path::Path,
+) -> Result<()> {
+    let sigma_y = match noise {
+        Noise::Gaussian { sigma } => {
+            check_sigma_y(sigma)?;
+            sigma
+        }
+        Noise::Poisson { .. } => 0.0,
+    };
     let mut spec: TaskSpec = task.parse()?;
     if operators::task_entry(&spec.name).is_some_and(|t| t.seeded()) {
         spec = spec.with_default("seed", &seed.to_string());
@@ -27,6 +48,16 @@ pub fn degrade(
     let plan = operators::resolve(&spec, img.shape())?;
     // a blind task makes no observations; measurements that are not pictures go to .safetensors
     plan.check_measurable(!is_safetensors(out))?;
+    if let Noise::Poisson { .. } = noise
+        && plan.picture() != operators::Picture::Exact
+    {
+        return Err(Error::Input(format!(
+            "--noise {noise}: Poisson noise counts photons of a measurement that is a picture \
+             (inpainting, super-resolution, deblurring, denoising, colorization, HDR), and {} \
+             measurements are not intensities in [-1, 1]; use Gaussian noise (--sigma-y)",
+            plan.describe()
+        )));
+    }
     if let Some(n) = plan.note() {
         f.note(&n);
     }
@@ -60,13 +91,14 @@ pub fn degrade(
         crate::io::check_output(p, crate::io::Output::Png, "the kernel picture (beside --out)")?;
     }
     let x = image_tensor(&gpu, std::slice::from_ref(&img))?;
-    let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
+    let y = noise.apply(&op.forward(&x)?, seed)?;
     // how it was made goes into the file: restore reads the task (a random mask's seed
     // included), σ_y and the image size from it
     let meta = Made {
         task: op.describe(),
         sigma_y,
         shape: img.shape(),
+        noise,
     }
     .metadata();
     if is_safetensors(out) {
@@ -106,8 +138,12 @@ pub fn degrade(
         input.display(),
         out.display()
     ));
+    let how = match noise {
+        Noise::Gaussian { .. } => format!("--sigma-y {sigma_y}"),
+        Noise::Poisson { .. } => format!("--noise {noise}"),
+    };
     f.say(&format!(
-        "it records --task '{}' --sigma-y {sigma_y}: restore reads them from it",
+        "it records --task '{}' {how}: restore reads them from it",
         op.describe()
     ));
     Ok(())
@@ -127,6 +163,8 @@ pub struct Made {
     pub sigma_y: f64,
     /// The clean image's `[C, H, W]`.
     pub shape: [usize; 3],
+    /// The noise model (Gaussian of `sigma_y`, or Poisson, for which `sigma_y` is 0).
+    pub noise: Noise,
 }
 
 impl Made {
@@ -138,6 +176,11 @@ impl Made {
             "shape": self.shape,
             "version": env!("CARGO_PKG_VERSION"),
         });
+        // Gaussian records stay as they were; another model adds its spec
+        let mut json = json;
+        if let Noise::Poisson { .. } = self.noise {
+            json["noise"] = serde_json::Value::String(self.noise.to_string());
+        }
         [(MADE_KEY.to_string(), json.to_string())].into_iter().collect()
     }
 
@@ -173,6 +216,18 @@ impl Made {
             .ok()
             .filter(|d: &[usize; 3]| d.iter().all(|&n| n > 0))
             .ok_or_else(|| bad("shape"))?;
-        Ok(Some(Made { task, sigma_y, shape }))
+        let noise = match v.get("noise") {
+            None => Noise::Gaussian { sigma: sigma_y },
+            Some(n) => n
+                .as_str()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| bad("noise"))?,
+        };
+        Ok(Some(Made {
+            task,
+            sigma_y,
+            shape,
+            noise,
+        }))
     }
 }

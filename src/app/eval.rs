@@ -11,7 +11,8 @@ pub struct Eval {
     /// Task specs, separated by ';' or ',' (e.g. "inpaint-box,sr:factor=4,deblur-gauss").
     #[arg(long, default_value = "inpaint-box;sr:factor=4;deblur-gauss")]
     pub tasks: String,
-    /// Solvers, comma-separated.
+    /// Solvers, comma-separated (every table also holds the trivial estimate and the classical
+    /// baseline, `--solver baseline`, as rows at 0 steps).
     #[arg(long, default_value = "dps,ddrm,pigdm")]
     pub solvers: String,
     /// Step counts, comma-separated.

@@ -11,7 +11,7 @@ mod info;
 mod restore;
 mod sample;
 
-pub use degrade::{Made, degrade};
+pub use degrade::{Made, degrade, degrade_with};
 pub use demo::demo;
 pub use eps::eps;
 pub use eval::{Eval, eval, eval_merge};
@@ -82,6 +82,22 @@ pub fn check_sigma_y(v: f64) -> Result<()> {
     Err(Error::Input(format!(
         "--sigma-y {v}: the measurement noise must be a number in [0, 100], in units of the [-1, 1] image range (DPS uses 0.05)"
     )))
+}
+
+/// The noise model of `degrade` from `--sigma-y` and `--noise` (at most one of them; neither:
+/// Gaussian with σ_y = 0.05), checked before any compute.
+pub fn noise_of(sigma_y: Option<f64>, noise: Option<&str>) -> Result<operators::Noise> {
+    match (sigma_y, noise) {
+        (Some(s), Some(n)) => Err(Error::Input(format!(
+            "--sigma-y {s} and --noise {n}: give one of them (--noise gaussian:sigma={s} is --sigma-y {s})"
+        ))),
+        (_, Some(n)) => n.parse(),
+        (s, None) => {
+            let sigma = s.unwrap_or(0.05);
+            check_sigma_y(sigma)?;
+            Ok(operators::Noise::Gaussian { sigma })
+        }
+    }
 }
 
 /// The kind of a picture-or-tensor output path.

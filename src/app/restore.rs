@@ -282,7 +282,24 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
         (None, Some((_, m))) => m.sigma_y,
         (None, None) => 0.05,
     };
-    let sets = parse_sets(&a.sets)?;
+    let mut sets = parse_sets(&a.sets)?;
+    // Poisson measurements: only a solver with a Poisson likelihood, told the rate
+    if let Some((p, m)) = &made
+        && let Some(rate) = m.noise.poisson_rate()
+    {
+        crate::solvers::check_noise(&a.solver, &m.noise)
+            .map_err(|e| e.in_context(&format!("{}", p.display())))?;
+        if let Some(v) = a.sigma_y {
+            return Err(Error::Input(format!(
+                "--sigma-y {v}: {} carries {} (Poisson) noise, which has no σ_y; leave --sigma-y out",
+                p.display(),
+                m.noise
+            )));
+        }
+        if !sets.iter().any(|(k, _)| k == "poisson") {
+            sets.push(("poisson".into(), rate.to_string()));
+        }
+    }
     let solver = crate::solvers::create_for_task(&a.solver, &spec.name, a.steps, &sets)?;
     crate::solvers::check_min_steps(solver.as_ref())?;
     if !a.truth.is_empty() && a.truth.len() != a.observed.len() {

@@ -14,6 +14,7 @@
 //! Adding a solver: its file (a [`crate::solver_params!`] declaration, `impl Solver` with
 //! `solver_params!(@solver)` and `start`) and one [`REGISTRY`] entry.
 
+mod baseline;
 mod blind_red_diff;
 mod daps;
 mod ddnm;
@@ -37,6 +38,7 @@ pub mod spectral;
 mod tds;
 mod tmpd;
 
+pub use baseline::Baseline;
 pub use blind_red_diff::BlindRedDiff;
 pub use daps::{Daps, Preset};
 pub use ddnm::Ddnm;
@@ -246,6 +248,13 @@ pub const REGISTRY: &[SolverEntry] = &[
         |t| t.blind,
         1,
     ),
+    // it restores every task (the trivial estimate where there is no SVD); `runs` says where it
+    // does more, so the lists of diffusion solvers in messages leave it out
+    entry::<Baseline>(
+        "classical baseline: Tikhonov-regularised A⁺y through the SVD, else the trivial estimate",
+        |t| t.svd,
+        1,
+    ),
 ];
 
 /// The fewest steps `name` runs with from the command line and `eval` ([`SolverEntry::min_steps`]).
@@ -288,6 +297,36 @@ pub fn particle_solvers() -> Vec<&'static str> {
         .filter(|e| (e.create)(&setup, Params::new(e.name, &[])).is_ok_and(|s| s.gives_std()))
         .map(|e| e.name)
         .collect()
+}
+
+/// The solvers that take Poisson measurements (`--set poisson=R`: their papers give a shot-noise
+/// likelihood); every other solver assumes Gaussian noise of σ_y.
+pub fn poisson_solvers() -> Vec<&'static str> {
+    let setup = Setup {
+        caps: Caps::linear(Kind::Other),
+        steps: Some(1),
+        measure: true,
+    };
+    let sets = [("poisson".to_string(), "1".to_string())];
+    REGISTRY
+        .iter()
+        .filter(|e| (e.create)(&setup, Params::new(e.name, &sets)).is_ok())
+        .map(|e| e.name)
+        .collect()
+}
+
+/// Refuses `solver` for measurements with `noise` it has no likelihood for (Poisson noise for a
+/// solver that assumes Gaussian), naming the solvers that take them.
+pub fn check_noise(solver: &str, noise: &crate::operators::Noise) -> Result<()> {
+    let takes = poisson_solvers();
+    match noise {
+        crate::operators::Noise::Poisson { .. } if !takes.contains(&solver) => Err(Error::Input(format!(
+            "{solver} assumes Gaussian measurement noise, and these measurements carry {noise}; \
+             the solvers with a Poisson likelihood: {} (or degrade again with --sigma-y)",
+            takes.join(", ")
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The names of the registered solvers.
