@@ -31,6 +31,7 @@ mod pigdm;
 mod red_diff;
 mod restarts;
 mod score_ald;
+mod score_sde;
 pub mod smc;
 mod smcdiff;
 pub mod spectral;
@@ -54,6 +55,7 @@ pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
 pub use restarts::Restarts;
 pub use score_ald::ScoreAld;
+pub use score_sde::ScoreSde;
 pub use smcdiff::SmcDiff;
 pub use spectral::SpectralRun;
 pub use tds::Tds;
@@ -245,6 +247,11 @@ pub const REGISTRY: &[SolverEntry] = &[
         "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
         |t| t.blind,
         1,
+    ),
+    entry::<ScoreSde>(
+        "Score-SDE: predictor-corrector with projections onto the noised measurement (A⁺)",
+        |t| t.pinv && !t.blind,
+        3,
     ),
 ];
 
