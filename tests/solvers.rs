@@ -602,3 +602,31 @@ fn score_sde_inpainting_and_sr() {
         check("score-sde", task, STEPS, &[], MEASURE_OFF, MARGIN, IMAGES);
     }
 }
+
+/// ILVR (low-pass replacement) at 20 steps on images 0-3, ×4 and ×2 SR. Measured: ×4 19.11 dB
+/// against 14.83, ×2 23.73 against 18.40; without the replacement (image 0) 8.3 dB.
+/// It refuses an operator that is not a downsampling, by name.
+#[test]
+fn ilvr_super_resolution() {
+    for task in ["sr:factor=4", "sr:factor=2"] {
+        check("ilvr", task, STEPS, &[], MEASURE_OFF, MARGIN, IMAGES);
+    }
+    let g = gpu();
+    let model = UNet2DModel::load(&g, &root().join("weights/fmnist32")).unwrap();
+    let op = operators::build(&g, &"inpaint-box".parse().unwrap(), [1, 32, 32]).unwrap();
+    let y = op
+        .forward(&Tensor::full(&g, &[1, 1, 32, 32], 0.1).unwrap())
+        .unwrap();
+    let p = Problem {
+        model: &model,
+        op: op.as_ref(),
+        y: &y,
+        sigma_y: SIGMA_Y,
+    };
+    let s = solvers::create_for_task("ilvr", "inpaint-box", Some(3), &[]).unwrap();
+    let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
+    assert!(
+        e.contains("ilvr") && e.contains("super-resolution") && e.contains("ddrm"),
+        "{e}"
+    );
+}

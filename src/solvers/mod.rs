@@ -22,6 +22,7 @@ mod diffpir;
 mod dmplug;
 mod dps;
 mod fps;
+mod ilvr;
 mod mcg;
 mod mcgdiff;
 pub mod mmps;
@@ -46,6 +47,7 @@ pub use diffpir::{DataProximal, DiffPir};
 pub use dmplug::{DdimChain, DmPlug};
 pub use dps::{Dps, Variance};
 pub use fps::{Filter, Fps};
+pub use ilvr::Ilvr;
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
@@ -251,6 +253,11 @@ pub const REGISTRY: &[SolverEntry] = &[
     entry::<ScoreSde>(
         "Score-SDE: predictor-corrector with projections onto the noised measurement (A⁺)",
         |t| t.pinv && !t.blind,
+        3,
+    ),
+    entry::<Ilvr>(
+        "ILVR: DDPM with the low frequencies replaced by the noised measurement's (x N SR only)",
+        |t| t.linear && !t.blind && t.kind == Kind::SuperResolution,
         3,
     ),
 ];
