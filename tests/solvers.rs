@@ -592,10 +592,10 @@ fn dps_phase_retrieval_and_hdr() {
     }
 }
 
-/// Score-SDE (projection onto the noised measurement, one corrector step) at 20 steps on images
-/// 0-3, box and random inpainting and ×4 SR (~80 s on lavapipe). Measured: box 18.67 dB against
-/// 14.07, random 17.02 against 8.26, ×4 SR 19.86 against 14.83; without the projections (image 0)
-/// 8.9 dB.
+/// Score-SDE (projection onto the noised measurement, predictor only: its default) at 20 steps on
+/// images 0-3, box and random inpainting and ×4 SR (~40 s on lavapipe). Measured: box 18.33 dB
+/// against 14.07, random 16.94 against 8.26, ×4 SR 18.70 against 14.83; without the projections
+/// (image 0) 8.3 dB.
 #[test]
 fn score_sde_inpainting_and_sr() {
     for task in ["inpaint-box", "inpaint-random", "sr:factor=4"] {
