@@ -35,6 +35,7 @@ mod score_ald;
 mod score_sde;
 pub mod smc;
 mod smcdiff;
+mod snips;
 pub mod spectral;
 mod tds;
 mod tmpd;
@@ -59,6 +60,7 @@ pub use restarts::Restarts;
 pub use score_ald::ScoreAld;
 pub use score_sde::ScoreSde;
 pub use smcdiff::SmcDiff;
+pub use snips::Snips;
 pub use spectral::SpectralRun;
 pub use tds::Tds;
 pub use tmpd::Tmpd;
@@ -259,6 +261,11 @@ pub const REGISTRY: &[SolverEntry] = &[
         "ILVR: DDPM with the low frequencies replaced by the noised measurement's (x N SR only)",
         |t| t.linear && !t.blind && t.kind == Kind::SuperResolution,
         3,
+    ),
+    entry::<Snips>(
+        "SNIPS: annealed Langevin in the operator's SVD basis",
+        |t| t.svd && !t.blind,
+        20,
     ),
 ];
 
