@@ -27,8 +27,14 @@ const MARGIN: f64 = 2.0;
 /// (solver, task) pairs that trail the trivial estimate by more than [`MARGIN`] at their minimum
 /// for reasons other than the step count, measured at 20 steps and in the README's tables:
 /// Score-ALD's annealed Langevin needs ~100 levels on this prior (SR 9.3 dB at 20 levels, 13.3 at
-/// 100, trivial 15.1).
-const EXEMPT: &[(&str, &str)] = &[("score-ald", "sr:factor=4"), ("score-ald", "inpaint-box")];
+/// 100, trivial 15.1). SNIPS (annealed Langevin too) fills the box only from the prior's score and
+/// at its fewest, 20 levels, ends 2.2 dB under the box's trivial estimate (images 6–7); box
+/// inpainting is not among its paper's tasks.
+const EXEMPT: &[(&str, &str)] = &[
+    ("score-ald", "sr:factor=4"),
+    ("score-ald", "inpaint-box"),
+    ("snips", "inpaint-box"),
+];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -72,6 +78,10 @@ fn every_solver_refuses_too_few_steps_or_ends_near_the_data() {
         for name in solvers::names() {
             // the blind solver needs deblur-blind; SMCDiff inpainting
             if name == "blind-red-diff" || (name == "smcdiff" && !task.starts_with("inpaint")) {
+                continue;
+            }
+            // ILVR's low-pass filter is defined for super-resolution only (it refuses the rest)
+            if name == "ilvr" && !task.starts_with("sr") {
                 continue;
             }
             let min = solvers::min_steps(name).unwrap();

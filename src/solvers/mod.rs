@@ -23,6 +23,7 @@ mod diffpir;
 mod dmplug;
 mod dps;
 mod fps;
+mod ilvr;
 mod mcg;
 mod mcgdiff;
 pub mod mmps;
@@ -32,8 +33,10 @@ mod pigdm;
 mod red_diff;
 mod restarts;
 mod score_ald;
+mod score_sde;
 pub mod smc;
 mod smcdiff;
+mod snips;
 pub mod spectral;
 mod tds;
 mod tmpd;
@@ -47,6 +50,7 @@ pub use diffpir::{DataProximal, DiffPir};
 pub use dmplug::{DdimChain, DmPlug};
 pub use dps::{Dps, Variance};
 pub use fps::{Filter, Fps};
+pub use ilvr::Ilvr;
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
@@ -56,7 +60,9 @@ pub use pigdm::PiGdm;
 pub use red_diff::RedDiff;
 pub use restarts::Restarts;
 pub use score_ald::ScoreAld;
+pub use score_sde::ScoreSde;
 pub use smcdiff::SmcDiff;
+pub use snips::Snips;
 pub use spectral::SpectralRun;
 pub use tds::Tds;
 pub use tmpd::Tmpd;
@@ -247,6 +253,21 @@ pub const REGISTRY: &[SolverEntry] = &[
         "Blind RED-Diff: RED-Diff with the blur kernel fitted jointly (deblur-blind)",
         |t| t.blind,
         1,
+    ),
+    entry::<ScoreSde>(
+        "Score-SDE: predictor-corrector with projections onto the noised measurement (A⁺)",
+        |t| t.pinv && !t.blind,
+        3,
+    ),
+    entry::<Ilvr>(
+        "ILVR: DDPM with the low frequencies replaced by the noised measurement's (x N SR only)",
+        |t| t.linear && !t.blind && t.kind == Kind::SuperResolution,
+        3,
+    ),
+    entry::<Snips>(
+        "SNIPS: annealed Langevin in the operator's SVD basis",
+        |t| t.svd && !t.blind,
+        20,
     ),
     // it restores every task (the trivial estimate where there is no SVD); `runs` says where it
     // does more, so the lists of diffusion solvers in messages leave it out

@@ -76,7 +76,7 @@ impl Solver for ScoreAld {
         let shape = check_problem(&p)?;
         let lin = require_linear(&p, Self::NAME)?;
         let gpu = p.model.gpu();
-        let ts = levels(p.schedule(), self.levels, self.sigma_min)?;
+        let ts = levels(p.schedule(), self.levels, self.sigma_min, Self::NAME)?;
         let tt = timesteps_of(&p, &ts)?;
         let sig0 = p.schedule().ve_sigma(Some(tt[0].t));
         let x = ops::scale(&randn(gpu, &shape, seed, 0, 1)?, sig0 as f32)?;
@@ -122,12 +122,13 @@ fn tt_sigmas(p: &Problem, ts: &[usize]) -> Vec<f64> {
 
 /// `n` noise levels geometric in σ between the schedule's largest and `sigma_min` (at least its
 /// smallest), as the training
-/// timesteps of nearest σ (decreasing, without repeats).
-fn levels(sched: &Schedule, n: usize, sigma_min: f64) -> Result<Vec<usize>> {
+/// timesteps of nearest σ (decreasing, without repeats). `solver` names the caller in the error
+/// (SNIPS anneals the same way).
+pub(super) fn levels(sched: &Schedule, n: usize, sigma_min: f64, solver: &str) -> Result<Vec<usize>> {
     let len = sched.len();
     if n == 0 || n > len {
         return Err(Error::Input(format!(
-            "score-ald: {n} levels for a schedule of {len} timesteps (use 1 to {len})"
+            "{solver}: {n} levels for a schedule of {len} timesteps (use 1 to {len})"
         )));
     }
     let sig: Vec<f64> = (0..len).map(|t| sched.ve_sigma(Some(t))).collect();
