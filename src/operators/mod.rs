@@ -31,6 +31,7 @@ mod blur;
 mod cs;
 mod linear;
 mod mask;
+mod mri;
 mod nonlinear;
 mod spec;
 mod svd;
@@ -41,6 +42,7 @@ pub use cs::WalshHadamard;
 pub use linear::MAX_SVD_SIDE;
 pub use linear::{AvgPool, Bicubic, Blur, Colorize, Identity};
 pub use mask::Inpaint;
+pub use mri::Mri;
 pub use nonlinear::{Hdr, PhaseRetrieval};
 pub use spec::TaskSpec;
 pub use svd::{ChannelMean, Diagonal, Separable, Svd, correlation_matrix, svd as jacobi_svd};
@@ -66,6 +68,7 @@ pub const TASKS: &[TaskEntry] = &[
     cs::CS,
     nonlinear::PHASE_RETRIEVAL,
     nonlinear::HDR,
+    mri::MRI,
 ];
 
 /// The kind of problem an operator poses. Solvers choose their defaults from it (DPS's step size,
@@ -90,7 +93,7 @@ pub enum Kind {
     },
     /// Fourier magnitudes.
     PhaseRetrieval,
-    /// Anything else (denoising, colorization, compressed sensing, HDR, a host's operator).
+    /// Anything else (denoising, colorization, compressed sensing, HDR, MRI, a host's operator).
     Other,
 }
 
@@ -662,6 +665,7 @@ mod tests {
             ("cs", 1, "cs:ratio=0.25,seed=0"),
             ("phase-retrieval", 1, "phase-retrieval:oversample=2"),
             ("hdr", 1, "hdr:scale=2"),
+            ("mri", 1, "mri:accel=4,center=0.08,mask=cartesian,seed=0"),
         ] {
             assert_eq!(plan(spec, [c, 32, 32]).describe(), want);
         }
