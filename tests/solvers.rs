@@ -602,8 +602,9 @@ const SCORE_ALD_MRI: &[(&str, &str)] = &[("k", "3"), ("r", "0.9"), ("sigma_min",
 
 /// Score-ALD on the problem it was made for: single-coil MRI, 4× Cartesian undersampling. Measured
 /// here (images 0-1): 22.77 dB against the zero-filled inverse's 18.70 (+4.1); without the
-/// measurement 7.99 dB. On the held-out images 4-7 the Cartesian mean gain is only +0.2 dB (image 5
-/// lands in another mode: 14.1 dB), the random mask's +6.8 (README). About 70 s on lavapipe.
+/// measurement 7.99 dB. On the held-out images 4-7 the Cartesian gain is smaller: +1.4 dB over
+/// four solver seeds (18.31 vs 16.93; image 5 lands in another mode in three of the four, image 7
+/// stays 1 dB under), the random mask's +6.8 (README, docs/eval-mri). About 70 s on lavapipe.
 #[test]
 fn score_ald_mri_cartesian() {
     check(
