@@ -655,3 +655,60 @@ fn poisson_noise_round_trip() {
     assert!(out.contains("PSNR"), "{out}");
     assert!(d.join("restored.png").is_file());
 }
+
+/// MRI through the CLI: `degrade` to a PNG writes the log-magnitude k-space picture, the exact
+/// complex y `[1, C, H, W, 2]` beside it and the mask picture; `restore` reads the `.safetensors`
+/// (and refuses the picture, naming the file to use).
+#[test]
+fn mri_degrades_to_complex_safetensors_and_restores() {
+    let d = tmp("mri");
+    let img = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fmnist_test_00001.png");
+    let out = d.join("y.png");
+    let (ok, _, err) = tweedie(&[
+        "degrade",
+        "--task",
+        "mri:mask=random",
+        "--input",
+        img.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(d.join("y.mask.png").is_file());
+    let exact = d.join("y.safetensors");
+    assert_eq!(
+        tweedie::io::read_safetensors(&exact).unwrap()["y"].shape,
+        vec![1, 1, 32, 32, 2]
+    );
+    let (ok, _, err) = tweedie(&[
+        "restore",
+        "--observed",
+        out.to_str().unwrap(),
+        "--solver",
+        "ddrm",
+        "--steps",
+        "5",
+        "--out",
+        d.join("x.png").to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(error_line(&err).contains(".safetensors"), "{err}");
+    let (ok, stdout, err) = tweedie(&[
+        "restore",
+        "--observed",
+        exact.to_str().unwrap(),
+        "--solver",
+        "ddrm",
+        "--steps",
+        "5",
+        "--out",
+        d.join("x.png").to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let said = format!("{stdout}{err}");
+    assert!(
+        said.contains("mri:accel=4,center=0.08,mask=random,seed=0"),
+        "{said}"
+    );
+    assert!(d.join("x.png").is_file());
+}

@@ -22,6 +22,8 @@ const TASKS: &[&str] = &[
     "deblur-motion:size=9,intensity=0.5,seed=1",
     "colorize",
     "cs:ratio=0.25,seed=2",
+    "mri:accel=4,center=0.08,mask=cartesian,seed=1",
+    "mri:accel=4,center=0.08,mask=random,seed=2",
 ];
 
 #[test]
@@ -113,6 +115,9 @@ fn bad_task_specs_are_clear_errors() {
         ("inpaint-random:q=1", "no parameter"),
         ("sr:factor=four", "must be a whole number"),
         ("cs:ratio=0", "ratio"),
+        ("mri:mask=radial", "mask=cartesian"),
+        ("mri:accel=0.5", "accel"),
+        ("mri:accel=16,center=0.5", "lower center"),
     ] {
         let e = task
             .parse::<TaskSpec>()
@@ -129,6 +134,10 @@ fn bad_task_specs_are_clear_errors() {
         .map(|_| ())
         .unwrap_err();
     assert!(e.to_string().contains("compressed-sensing matrix"), "{e}");
+    let e = operators::build(&g, &"mri".parse().unwrap(), [1, 24, 32])
+        .map(|_| ())
+        .unwrap_err();
+    assert!(e.to_string().contains("powers of two"), "{e}");
 }
 
 /// The nonlinear forward models: phase retrieval's magnitude equals the DFT of the padded image
@@ -195,4 +204,77 @@ fn nonlinear_operators_compute_their_maps_and_refuse_what_they_cannot() {
         .unwrap()
         .to_string();
     assert!(e.contains("[1, 100]"), "{e}");
+}
+
+/// MRI: `A x` is the orthonormal DFT of the host (`dft2`) on the mask and 0 off it, for both masks;
+/// the mask is Hermitian-symmetric and samples about 1/accel; the singular values are the mask;
+/// `Uᵀ` pairs `y_k` with `conj y_−k` (a measurement that is antisymmetric in that sense, in the null
+/// space of `Aᵀ`, has `Uᵀ y = 0`); the picture is a view and the exact y is what restore reads.
+#[test]
+fn mri_measures_the_masked_spectrum() {
+    let g = gpu();
+    let (h, w) = (16, 32);
+    for (task, lines) in [("mri:mask=cartesian", true), ("mri:mask=random,accel=3", false)] {
+        let op = operators::build(&g, &task.parse().unwrap(), [2, h, w]).unwrap();
+        assert_eq!(op.y_shape(), vec![2, h, w, 2]);
+        let xv = randn(7, 2 * 2 * h * w);
+        let x = Tensor::from_slice(&g, &[2, 2, h, w], &xv).unwrap();
+        let y = op.forward(&x).unwrap().to_vec().unwrap();
+        let z: Vec<f32> = xv.iter().flat_map(|&v| [v, 0.0]).collect();
+        let f = tweedie::ops::reference::dft2(&z, 4, h, w, false);
+        let ones = Tensor::full(&g, &[1, 2, h, w, 2], 1.0).unwrap();
+        let lin = op.linear().unwrap();
+        let svd = lin.svd().unwrap().unwrap();
+        let s = svd.singulars();
+        assert!(s.iter().all(|&v| v == 0.0 || v == 1.0));
+        let mask = &s[..h * w];
+        let sampled = mask.iter().filter(|&&m| m == 1.0).count();
+        let want = (h * w) as f64 / if lines { 4.0 } else { 3.0 };
+        assert!(
+            (sampled as f64 - want).abs() <= if lines { h as f64 } else { 1.0 },
+            "{task}: {sampled}"
+        );
+        for k in 0..h * w {
+            let nk = ((h - k / w) % h) * w + (w - k % w) % w;
+            assert_eq!(mask[k], mask[nk], "{task}: symmetric at {k}");
+            if lines {
+                assert_eq!(mask[k], mask[k % w], "{task}: whole columns");
+            }
+        }
+        let want: Vec<f32> = (0..4 * h * w)
+            .flat_map(|q| {
+                let m = mask[q % (h * w)] as f64;
+                [(f[2 * q] * m) as f32, (f[2 * q + 1] * m) as f32]
+            })
+            .collect();
+        let e = tweedie::ops::reference::rel_l2(&y, &want);
+        assert!(e < 1e-5, "{task}: A x vs the host's masked DFT: {e:.2e}");
+        // y_k = 1 + i at k and at −k: (1 + i, 1 + i) is (1, 1) + i (1, 1); the imaginary part is
+        // antisymmetric under k ↔ −k with conjugation, so A⁺ and Uᵀ see only the real (1, 1)
+        let ut = svd.ut(&ones).unwrap().to_vec().unwrap();
+        let back = lin.adjoint(&ones).unwrap().to_vec().unwrap();
+        let real = Tensor::from_slice(
+            &g,
+            &[1, 2, h, w, 2],
+            &(0..2 * h * w).flat_map(|_| [1.0f32, 0.0]).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let ut_real = svd.ut(&real).unwrap().to_vec().unwrap();
+        assert!(
+            tweedie::ops::reference::rel_l2(&ut, &ut_real) < 1e-5,
+            "{task}: Uᵀ drops the antisymmetric part"
+        );
+        let back_real = lin.adjoint(&real).unwrap().to_vec().unwrap();
+        assert!(tweedie::ops::reference::rel_l2(&back, &back_real) < 1e-5);
+        let yt = op.forward(&x).unwrap();
+        let pic = op.observation_image(&yt).unwrap().unwrap();
+        assert_eq!(pic.shape(), &[2, 2, h, w]);
+        let e = op.measurement_from_image(&pic).err().unwrap().to_string();
+        assert!(e.contains(".safetensors"), "{e}");
+        assert_eq!(op.extras().unwrap()[0].0, "mask");
+        // the trivial estimate is the zero-filled inverse
+        let t = op.trivial(&yt).unwrap().to_vec().unwrap();
+        let zf = lin.adjoint(&yt).unwrap().to_vec().unwrap();
+        assert_eq!(t, zf);
+    }
 }

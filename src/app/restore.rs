@@ -173,6 +173,15 @@ pub fn read_observation(gpu: &Gpu, op: &dyn Operator, path: &std::path::Path) ->
         return Tensor::from_slice(gpu, &s, &t.data);
     }
     let img = crate::io::read_image(path)?;
+    if img.shape().to_vec() != want && want.len() != 3 {
+        // not [C, H, W]: no picture holds it (MRI's complex k-space, compressed sensing)
+        return Err(Error::Input(format!(
+            "{}: {} measurements are {want:?} per image, not a picture: pass the .safetensors file \
+             degrade wrote (beside the picture)",
+            path.display(),
+            op.describe()
+        )));
+    }
     if img.shape().to_vec() != want {
         return Err(Error::Input(format!(
             "{} is {}x{} with {} channel(s), but {} on {}x{} images expects an observation of {want:?} (channels, height, width)",

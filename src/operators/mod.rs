@@ -31,6 +31,7 @@ mod blur;
 mod cs;
 mod linear;
 mod mask;
+mod mri;
 pub mod noise;
 mod nonlinear;
 mod spec;
@@ -42,6 +43,7 @@ pub use cs::WalshHadamard;
 pub use linear::MAX_SVD_SIDE;
 pub use linear::{AvgPool, Bicubic, Blur, Colorize, Identity};
 pub use mask::Inpaint;
+pub use mri::Mri;
 pub use noise::{NOISE_KINDS, Noise, poisson_counts};
 pub use nonlinear::{Hdr, PhaseRetrieval};
 pub use spec::TaskSpec;
@@ -68,6 +70,7 @@ pub const TASKS: &[TaskEntry] = &[
     cs::CS,
     nonlinear::PHASE_RETRIEVAL,
     nonlinear::HDR,
+    mri::MRI,
 ];
 
 /// The kind of problem an operator poses. Solvers choose their defaults from it (DPS's step size,
@@ -92,7 +95,7 @@ pub enum Kind {
     },
     /// Fourier magnitudes.
     PhaseRetrieval,
-    /// Anything else (denoising, colorization, compressed sensing, HDR, a host's operator).
+    /// Anything else (denoising, colorization, compressed sensing, HDR, MRI, a host's operator).
     Other,
 }
 
@@ -664,6 +667,7 @@ mod tests {
             ("cs", 1, "cs:ratio=0.25,seed=0"),
             ("phase-retrieval", 1, "phase-retrieval:oversample=2"),
             ("hdr", 1, "hdr:scale=2"),
+            ("mri", 1, "mri:accel=4,center=0.08,mask=cartesian,seed=0"),
         ] {
             assert_eq!(plan(spec, [c, 32, 32]).describe(), want);
         }
