@@ -793,3 +793,13 @@ fn ddrm_mri_random() {
         IMAGES,
     );
 }
+
+/// PnP-DM (split Gibbs: exact Gaussian likelihood step through the SVD, DDPM prior step from the
+/// noise level ρ) on the tasks its paper runs: box inpainting, x4 SR and Gaussian deblurring, 20
+/// outer iterations × 3 network calls.
+#[test]
+fn pnp_dm_box_sr_and_deblurring() {
+    for task in ["inpaint-box", "sr:factor=4", "deblur-gauss"] {
+        check("pnp-dm", task, STEPS, &[], MEASURE_OFF, MARGIN, FEW);
+    }
+}

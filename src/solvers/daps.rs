@@ -124,7 +124,7 @@ fn edm_grid(hi: f64, lo: f64, n: usize) -> Vec<f64> {
 }
 
 /// The timestep whose σ_t = sqrt((1 − ᾱ_t)/ᾱ_t) is nearest to `sigma` (in log σ).
-fn nearest_t(sched: &Schedule, sigma: f64) -> usize {
+pub(super) fn nearest_t(sched: &Schedule, sigma: f64) -> usize {
     let ls = sigma.ln();
     (0..sched.len())
         .min_by(|&a, &b| {

@@ -30,6 +30,7 @@ pub mod mmps;
 mod owned;
 pub mod params;
 mod pigdm;
+mod pnp_dm;
 mod red_diff;
 mod restarts;
 mod score_ald;
@@ -57,6 +58,7 @@ pub use mmps::Mmps;
 pub use owned::OwnedRun;
 pub use params::{Choice, Declared, Param, Params, Setup};
 pub use pigdm::PiGdm;
+pub use pnp_dm::PnpDm;
 pub use red_diff::RedDiff;
 pub use restarts::Restarts;
 pub use score_ald::ScoreAld;
@@ -275,6 +277,11 @@ pub const REGISTRY: &[SolverEntry] = &[
         "classical baseline: Tikhonov-regularised A⁺y through the SVD, else the trivial estimate",
         |t| t.svd,
         1,
+    ),
+    entry::<PnpDm>(
+        "PnP-DM: split Gibbs, exact Gaussian likelihood step (SVD) and a diffusion denoising step",
+        |t| t.svd && !t.blind,
+        3,
     ),
 ];
 
