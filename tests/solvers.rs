@@ -796,7 +796,8 @@ fn ddrm_mri_random() {
 
 /// PnP-DM (split Gibbs: exact Gaussian likelihood step through the SVD, DDPM prior step from the
 /// noise level ρ) on the tasks its paper runs: box inpainting, x4 SR and Gaussian deblurring, 20
-/// outer iterations × 3 network calls.
+/// outer iterations × 3 network calls. Measured on images 0-1: box 18.47 dB against 14.44, x4 SR
+/// 19.14 against 15.60, deblurring 22.58 against 15.75; without the likelihood step 8.27.
 #[test]
 fn pnp_dm_box_sr_and_deblurring() {
     for task in ["inpaint-box", "sr:factor=4", "deblur-gauss"] {
