@@ -15,6 +15,7 @@
 //! `solver_params!(@solver)` and `start`) and one [`REGISTRY`] entry.
 
 mod baseline;
+mod blind_dps;
 mod blind_red_diff;
 mod daps;
 mod ddnm;
@@ -42,6 +43,7 @@ mod tds;
 mod tmpd;
 
 pub use baseline::Baseline;
+pub use blind_dps::BlindDps;
 pub use blind_red_diff::BlindRedDiff;
 pub use daps::{Daps, Preset};
 pub use ddnm::Ddnm;
@@ -274,6 +276,11 @@ pub const REGISTRY: &[SolverEntry] = &[
     entry::<Baseline>(
         "classical baseline: Tikhonov-regularised A⁺y through the SVD, else the trivial estimate",
         |t| t.svd,
+        1,
+    ),
+    entry::<BlindDps>(
+        "BlindDPS: DPS with the blur kernel fitted jointly on the simplex (deblur-blind)",
+        |t| t.blind,
         1,
     ),
 ];
