@@ -30,6 +30,15 @@
 //! operator in place, as for blind RED-Diff, so `restore` writes the estimate beside the output.
 //! One kernel serves the whole batch. Defaults: 100 steps, ζ as DPS for deblurring, kernel rate
 //! 1e-2. `--set scale=…,kernel_lr=…,measure=0|1` (`measure=0`: plain DDPM, the kernel never moves).
+//!
+//! Measured (`examples/blind_deblur.rs`'s setting: 9×9 kernels, σ_y = 0.02, the kernel starting at
+//! Gaussian σ 1.5; mean PSNR, kernel relative error start → end; Gaussian σ 1.0 / σ 2.0 / motion,
+//! observations in brackets): on held-out images 4–7 at 100 steps 23.24 / 19.38 / 20.31 dB
+//! [18.13 / 14.93 / 15.14], kernel 0.46 → 0.12, 0.42 → 0.08, 0.74 → 0.42 (blind RED-Diff there:
+//! 22.63 / 19.18 / 19.71); on images 0–1 at 50 steps 24.06 / 20.95 / 22.13 [18.17 / 14.58 /
+//! 15.21]. Fewest steps 10: on images 4–7 at 10 steps 17.15 / 15.35 / 14.77 (within 1 dB of the
+//! observation), at 7 steps 13.49 / 13.38 / 13.28 and at 3 steps 14.30 / 12.77 / 13.08 (more than
+//! 2 dB below it).
 
 use super::params::show;
 use super::{Problem, Run, Solver, Stepped, check_blind_problem, next_t, timesteps};

@@ -281,7 +281,7 @@ pub const REGISTRY: &[SolverEntry] = &[
     entry::<BlindDps>(
         "BlindDPS: DPS with the blur kernel fitted jointly on the simplex (deblur-blind)",
         |t| t.blind,
-        1,
+        10,
     ),
 ];
 
