@@ -15,6 +15,7 @@
 //! `solver_params!(@solver)` and `start`) and one [`REGISTRY`] entry.
 
 mod baseline;
+mod blind_dps;
 mod blind_red_diff;
 mod daps;
 mod ddnm;
@@ -43,6 +44,7 @@ mod tds;
 mod tmpd;
 
 pub use baseline::Baseline;
+pub use blind_dps::BlindDps;
 pub use blind_red_diff::BlindRedDiff;
 pub use daps::{Daps, Preset};
 pub use ddnm::Ddnm;
@@ -282,6 +284,11 @@ pub const REGISTRY: &[SolverEntry] = &[
         "PnP-DM: split Gibbs, exact Gaussian likelihood step (SVD) and a diffusion denoising step",
         |t| t.svd && !t.blind,
         3,
+    ),
+    entry::<BlindDps>(
+        "BlindDPS: DPS with the blur kernel fitted jointly on the simplex (deblur-blind)",
+        |t| t.blind,
+        10,
     ),
 ];
 
