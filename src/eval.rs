@@ -906,7 +906,7 @@ pub fn run(
         let mut ys = vec![chunk.len()];
         ys.extend(op.y_shape());
         let y = Tensor::from_slice(gpu, &ys, &yall)?;
-        let t0 = std::time::Instant::now();
+        let t0 = web_time::Instant::now();
         let out = if j.solver == "trivial" {
             solvers::trivial_estimate(model, op, &y)?
         } else {

@@ -148,27 +148,45 @@ impl Image {
 /// Reads a PNG (or any format the `image` crate was built with): grayscale images give one channel,
 /// everything else three (alpha is dropped).
 pub fn read_image(path: &Path) -> Result<Image> {
-    // the size from the header first: a huge picture gets its size and the limit, not the decoder's
-    // "Memory limit exceeded"
-    let cannot =
-        |e: &dyn std::fmt::Display| Error::Input(format!("cannot read image {}: {e}", path.display()));
-    let (w, h) = image::ImageReader::open(path)
-        .map_err(|e| cannot(&e))?
+    let name = path.display().to_string();
+    let open =
+        || image::ImageReader::open(path).map_err(|e| Error::Input(format!("cannot read image {name}: {e}")));
+    decode_with(&name, open)
+}
+
+/// [`read_image`] on a file's bytes in memory (a web page's upload or fetch); `name` is what errors
+/// call it.
+pub fn decode_image(bytes: &[u8], name: &str) -> Result<Image> {
+    let open = || Ok(image::ImageReader::new(std::io::Cursor::new(bytes)));
+    decode_with(name, open)
+}
+
+/// Checks the size from the header first (a huge picture gets its size and the limit, not the
+/// decoder's "Memory limit exceeded"), then decodes.
+fn decode_with<R: std::io::BufRead + std::io::Seek>(
+    name: &str,
+    open: impl Fn() -> Result<image::ImageReader<R>>,
+) -> Result<Image> {
+    let cannot = |e: &dyn std::fmt::Display| Error::Input(format!("cannot read image {name}: {e}"));
+    let (w, h) = open()?
         .with_guessed_format()
         .map_err(|e| cannot(&e))?
         .into_dimensions()
         .map_err(|e| cannot(&e))?;
     if w as u64 * h as u64 > MAX_IMAGE_PIXELS {
         return Err(Error::Input(format!(
-            "image {} is {w}x{h} ({:.0} megapixels); tweedie reads images of at most {} megapixels \
+            "image {name} is {w}x{h} ({:.0} megapixels); tweedie reads images of at most {} megapixels \
              (a diffusion prior works at its own training size, 256x256 for the common ones): \
              downscale or crop it first",
-            path.display(),
             w as f64 * h as f64 / 1e6,
             MAX_IMAGE_PIXELS / 1_000_000
         )));
     }
-    let img = image::open(path).map_err(|e| cannot(&e))?;
+    let img = open()?
+        .with_guessed_format()
+        .map_err(|e| cannot(&e))?
+        .decode()
+        .map_err(|e| cannot(&e))?;
     let gray = matches!(
         img.color(),
         image::ColorType::L8 | image::ColorType::L16 | image::ColorType::La8 | image::ColorType::La16

@@ -26,10 +26,14 @@
 
 #![warn(missing_docs)]
 
+// the command line's commands (files, clap's argument types): native only
+#[cfg(not(target_arch = "wasm32"))]
 pub mod app;
 pub mod autograd;
 pub mod diffusion;
 pub mod error;
+// sweeps that write files and charts: native only
+#[cfg(not(target_arch = "wasm32"))]
 pub mod eval;
 pub mod gpu;
 pub mod io;
@@ -38,6 +42,7 @@ pub mod models;
 pub mod nn;
 pub mod operators;
 pub mod ops;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod plot;
 pub mod pt;
 pub mod solvers;

@@ -72,8 +72,15 @@ impl Schedule {
             return Ok(Self::ddpm_default());
         }
         let text = std::fs::read_to_string(&p).map_err(|e| crate::error::io_err(&p, e))?;
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Model(format!("{} is not valid JSON: {e}", p.display())))?;
+        Self::from_json(&text, &p.display().to_string())
+    }
+
+    /// Parses the text of a diffusers `scheduler_config.json`; `name` is what errors call it (the
+    /// file's path, or where the bytes came from).
+    pub fn from_json(text: &str, name: &str) -> Result<Self> {
+        let p = name;
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| Error::Model(format!("{p} is not valid JSON: {e}")))?;
         // every number is checked where it enters, naming the file and the key: a negative beta_start
         // or a beta_end of 5 gave all-black samples, num_train_timesteps 0 was blamed on --steps
         let num = |k: &str, d: f64, lo: f64, hi: f64| -> Result<f64> {
@@ -83,7 +90,7 @@ impl Schedule {
                 _ => Err(Error::Model(format!(
                     "{}: {k} is {x}, where it must be a number in [{lo}, {hi}]; fix the file or remove \
                      the key (default {d})",
-                    p.display()
+                    p
                 ))),
             }
         };
@@ -91,7 +98,7 @@ impl Schedule {
         if t.fract() != 0.0 {
             return Err(Error::Model(format!(
                 "{}: num_train_timesteps is {t}, where it must be a whole number",
-                p.display()
+                p
             )));
         }
         let t = t as usize;
@@ -100,7 +107,7 @@ impl Schedule {
         {
             return Err(Error::Model(format!(
                 "{}: prediction_type {pt:?} is not supported; tweedie's models predict epsilon",
-                p.display()
+                p
             )));
         }
         let (b0, b1) = (
@@ -110,7 +117,7 @@ impl Schedule {
         if b0 > b1 {
             return Err(Error::Model(format!(
                 "{}: beta_start {b0} is above beta_end {b1}: the noise levels must grow with t",
-                p.display()
+                p
             )));
         }
         let mut s = match v
@@ -124,7 +131,7 @@ impl Schedule {
             other => {
                 return Err(Error::Model(format!(
                     "{}: beta_schedule {other:?} is not supported (linear, scaled_linear, squaredcos_cap_v2)",
-                    p.display()
+                    p
                 )));
             }
         };

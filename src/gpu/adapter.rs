@@ -25,9 +25,15 @@ fn backends() -> wgpu::Backends {
     wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all())
 }
 
-/// Lists every adapter wgpu can see under the current `WGPU_BACKEND` setting.
+/// Lists every adapter wgpu can see under the current `WGPU_BACKEND` setting (blocks until the
+/// instance answers: native only, [`list_adapters_async`] in a browser).
 pub fn list_adapters() -> Vec<AdapterSummary> {
-    let adapters = pollster::block_on(instance(backends()).enumerate_adapters(backends()));
+    pollster::block_on(list_adapters_async())
+}
+
+/// [`list_adapters`] without blocking.
+pub async fn list_adapters_async() -> Vec<AdapterSummary> {
+    let adapters = instance(backends()).enumerate_adapters(backends()).await;
     adapters.iter().map(|a| summary(&a.get_info())).collect()
 }
 
@@ -59,8 +65,9 @@ fn rank(i: &wgpu::AdapterInfo) -> (u8, u8) {
 const HOW_TO_GET_ONE: &str = "install a GPU driver with Vulkan, Metal or DX12 support; on Linux without a \
 GPU install Mesa's software Vulkan driver lavapipe (`apt-get install mesa-vulkan-drivers`)";
 
-/// Chooses the adapter tweedie computes on.
-pub(crate) fn choose_adapter(options: &super::Options) -> Result<wgpu::Adapter> {
+/// Chooses the adapter tweedie computes on (awaits the instance: on the web the browser answers
+/// asynchronously; natively [`super::Gpu::with_options`] blocks on it).
+pub(crate) async fn choose_adapter(options: &super::Options) -> Result<wgpu::Adapter> {
     // Without WGPU_BACKEND, look at the primary backends first and at GL only when they offer nothing
     // (this also keeps EGL from probing a display when Vulkan is there).
     let mut adapters = Vec::new();
@@ -68,7 +75,7 @@ pub(crate) fn choose_adapter(options: &super::Options) -> Result<wgpu::Adapter> 
         Some(b) => vec![b],
         None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY],
     } {
-        adapters = pollster::block_on(instance(b).enumerate_adapters(b));
+        adapters = instance(b).enumerate_adapters(b).await;
         if !adapters.is_empty() {
             break;
         }
@@ -81,7 +88,9 @@ pub(crate) fn choose_adapter(options: &super::Options) -> Result<wgpu::Adapter> 
             ),
             Some(b) => {
                 let all = wgpu::Backends::all();
-                let others: Vec<String> = pollster::block_on(instance(all).enumerate_adapters(all))
+                let others: Vec<String> = instance(all)
+                    .enumerate_adapters(all)
+                    .await
                     .iter()
                     .map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend))
                     .collect();
@@ -110,7 +119,8 @@ pub(crate) fn choose_adapter(options: &super::Options) -> Result<wgpu::Adapter> 
         })
         .collect();
     if candidates.is_empty() {
-        let names: Vec<String> = list_adapters()
+        let names: Vec<String> = list_adapters_async()
+            .await
             .iter()
             .map(|a| format!("{} ({:?})", a.name, a.backend))
             .collect();

@@ -355,6 +355,10 @@ impl PipelineCache {
 
     fn compile(&self, kernel: &KernelId, access: &[Access]) -> Result<Pipeline> {
         let dev = &self.device;
+        // natively a validation scope catches a kernel that fails to compile, here; a web page
+        // cannot block on the scope's answer, so there the device's uncaptured-error handler gets
+        // it and the next submission reports it
+        #[cfg(not(target_arch = "wasm32"))]
         let scope = dev.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = {
             let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
@@ -426,6 +430,7 @@ impl PipelineCache {
             },
             cache: None,
         });
+        #[cfg(not(target_arch = "wasm32"))]
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!(
                 "compiling kernel {}::{} failed: {e}",

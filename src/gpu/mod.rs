@@ -203,18 +203,34 @@ impl Gpu {
     }
 
     /// [`Gpu::new`] with options: an adapter by name, the backends, profiling.
+    ///
+    /// Blocks until the driver answers; in a browser (where a page cannot block) use
+    /// [`Gpu::with_options_async`].
     pub fn with_options(options: &Options) -> Result<Gpu> {
-        let adapter = adapter::choose_adapter(options)?;
+        pollster::block_on(Self::with_options_async(options))
+    }
+
+    /// [`Gpu::new`] without blocking: what a web page awaits (the browser's WebGPU answers
+    /// asynchronously).
+    pub async fn new_async() -> Result<Gpu> {
+        Self::with_options_async(&Options::default()).await
+    }
+
+    /// [`Gpu::with_options`] without blocking.
+    pub async fn with_options_async(options: &Options) -> Result<Gpu> {
+        let adapter = adapter::choose_adapter(options).await?;
         let features = adapter.features() & OPTIONAL_FEATURES;
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("tweedie"),
-            required_features: features,
-            required_limits: adapter.limits(),
-            experimental_features: wgpu::ExperimentalFeatures::disabled(),
-            memory_hints: wgpu::MemoryHints::Performance,
-            trace: wgpu::Trace::Off,
-        }))
-        .map_err(|e| Error::NoAdapter(format!("the adapter refused to open a device: {e}")))?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("tweedie"),
+                required_features: features,
+                required_limits: adapter.limits(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: wgpu::Trace::Off,
+            })
+            .await
+            .map_err(|e| Error::NoAdapter(format!("the adapter refused to open a device: {e}")))?;
         let error = Arc::new(Mutex::new(None::<String>));
         let slot = error.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -541,7 +557,7 @@ impl Gpu {
         // on CPU adapters exact enough)
         stream.record_dispatch(&self.inner.device, pipeline, params, buffers, groups, None);
         self.inner.device.poll(wgpu::PollType::wait_indefinitely()).ok();
-        let start = std::time::Instant::now();
+        let start = web_time::Instant::now();
         stream.flush(&self.inner)?;
         self.inner.device.poll(wgpu::PollType::wait_indefinitely()).ok();
         let dt = start.elapsed().as_secs_f64();
@@ -707,13 +723,7 @@ impl Gpu {
     /// Copies `size` bytes of `buffer` back to the host, after all recorded work, and waits for
     /// them ([`Gpu::read_bytes_async`] and a wait).
     pub(crate) fn read_bytes(&self, buffer: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
-        let mut r = self.read_bytes_async(buffer, size)?;
-        self.inner
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
-        r.poll_bytes()
-            .unwrap_or_else(|| Err(Error::Gpu("readback callback never ran".into())))
+        self.read_bytes_async(buffer, size)?.wait_bytes()
     }
 
     /// Starts copying `size` bytes of `buffer` back to the host after all recorded work, and returns
@@ -821,6 +831,31 @@ impl Readback {
         let done = self.state.lock().unwrap_or_else(|p| p.into_inner()).done.take()?;
         let staging = self.staging.take()?;
         Some(self.take(staging, done))
+    }
+
+    /// Waits for the values (blocks until the device is done: native hosts only; a web page must
+    /// `.await` the readback instead, since the browser completes it only once the page yields).
+    /// After it gave the values, later calls give an error.
+    pub fn wait(&mut self) -> Result<Vec<f32>> {
+        self.wait_bytes().map(|b| bytemuck::pod_collect_to_vec(&b))
+    }
+
+    /// [`Readback::wait`] as bytes.
+    fn wait_bytes(&mut self) -> Result<Vec<u8>> {
+        self.gpu
+            .inner
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
+        self.poll_bytes().unwrap_or_else(|| {
+            Err(Error::Gpu(if cfg!(target_arch = "wasm32") {
+                "a blocking read cannot finish in a web page (the browser maps the buffer only once \
+                 the page yields): use Tensor::read_async and await it, or Run::finish_deferred"
+                    .into()
+            } else {
+                "readback callback never ran".into()
+            }))
+        })
     }
 
     fn take(&self, staging: wgpu::Buffer, done: std::result::Result<(), String>) -> Result<Vec<u8>> {

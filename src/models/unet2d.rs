@@ -79,6 +79,30 @@ impl UNet2DModel {
         Ok(model.with_schedule(Schedule::for_model_dir(dir)?))
     }
 
+    /// [`Self::load`] from the three files' contents in memory, for hosts without a file system (a
+    /// web page fetches them): `config.json`'s text, `diffusion_pytorch_model.safetensors`' bytes,
+    /// and `scheduler_config.json`'s text (`None`: the DDPM default). Checked like files are.
+    pub fn from_bytes(
+        gpu: &Gpu,
+        config_json: &str,
+        safetensors: &[u8],
+        scheduler_json: Option<&str>,
+    ) -> Result<Self> {
+        let config = UNet2DConfig::from_json(config_json)?;
+        let tensors = crate::io::parse_safetensors(safetensors).map_err(|e| match e {
+            Error::Model(m) => Error::Model(format!("the model's safetensors: {m}")),
+            other => other,
+        })?;
+        let mut ws = Weights::new(gpu, "the model's safetensors", tensors);
+        let model = Self::build(gpu, config, &mut ws)?;
+        ws.finish()?;
+        let schedule = match scheduler_json {
+            Some(text) => Schedule::from_json(text, "the scheduler config")?,
+            None => Schedule::ddpm_default(),
+        };
+        Ok(model.with_schedule(schedule))
+    }
+
     /// Builds the model from a config and named weights, on the DDPM default schedule
     /// ([`Self::with_schedule`] sets another).
     pub fn build(gpu: &Gpu, config: UNet2DConfig, ws: &mut Weights) -> Result<Self> {

@@ -589,13 +589,28 @@ impl<'a> Run<'a> {
     /// restoration is uncertain. `None` for the other solvers. The result is checked on the device
     /// with the run's earlier checks and the flag read once: the one readback of a run with
     /// `stop_early` off.
-    pub fn finish_with_std(mut self) -> Result<(Tensor, Option<Tensor>)> {
+    pub fn finish_with_std(self) -> Result<(Tensor, Option<Tensor>)> {
+        self.finish_deferred()?.wait()
+    }
+
+    /// Takes the remaining steps, records the result's NaN check and starts reading the flag back,
+    /// without waiting for any of it: what a web page (which cannot block) or a render loop uses in
+    /// place of [`Run::finish_with_std`]. `.await` the [`Finishing`] (or [`Finishing::poll`] it
+    /// once a frame) for the result, checked like [`Run::finish_with_std`]'s; the steps still to
+    /// take are recorded as [`Run::step`] records them (with [`RunOptions::background`], nothing
+    /// waits).
+    pub fn finish_deferred(mut self) -> Result<Finishing> {
         while self.step()? {}
-        let mut checks = self.shell();
+        let (name, steps) = (self.name, self.steps);
+        let flag = self.flag()?.clone();
         let (out, std) = self.finish_unchecked()?;
-        checks.fold(&out, flag_code(checks.steps + 2)?)?;
-        checks.check()?;
-        Ok((out, std))
+        ops::flag_nonfinite(&out, &flag, flag_code(steps + 2)?)?;
+        Ok(Finishing {
+            out: Some((out, std)),
+            flag: flag.read_async()?,
+            name,
+            steps,
+        })
     }
 
     /// The remaining steps and the result, unchecked (a wrapper that checks the result it
@@ -613,24 +628,6 @@ impl<'a> Run<'a> {
             (None, Some(f)) => (f(x)?, None),
             (None, None) => (x, None),
         })
-    }
-
-    /// The run's fields that describe it (name, device, counts, options, flag), for a run that
-    /// only checks.
-    fn shell(&self) -> Run<'static> {
-        Run {
-            name: self.name,
-            gpu: self.gpu.clone(),
-            steps: self.steps,
-            done: self.done,
-            x: self.x.clone(),
-            x0: None,
-            step: Box::new(|_: &Tensor, _| unreachable!("a finished run takes no step")),
-            finish: None,
-            posterior: None,
-            options: self.options,
-            flag: self.flag.clone(),
-        }
     }
 
     /// The device-side NaN flag: one value, 0 while every check so far passed, else the code of
@@ -664,22 +661,75 @@ impl<'a> Run<'a> {
 
     /// The error a non-zero flag value ([`Run::flag`]) stands for: which check failed first.
     pub fn flag_error(&self, value: f32) -> Error {
-        let code = value as usize;
-        let hint = "try more steps, a smaller step size, or check the model";
-        if code == FLAG_MEASUREMENTS as usize {
-            Error::Input(
-                "the measurements hold a non-finite value (NaN or infinity); the observation is corrupt"
-                    .into(),
-            )
-        } else if (2..=self.steps + 1).contains(&code) {
-            Error::NonFinite(format!(
-                "{} step {} of {}: the sample holds NaN or infinity; {hint}",
-                self.name,
-                code - 1,
-                self.steps
-            ))
-        } else {
-            Error::NonFinite(format!("the {} result holds NaN or infinity; {hint}", self.name))
+        flag_error(self.name, self.steps, value)
+    }
+}
+
+/// [`Run::flag_error`] for a run of `steps` steps of solver `name`.
+fn flag_error(name: &str, steps: usize, value: f32) -> Error {
+    let code = value as usize;
+    let hint = "try more steps, a smaller step size, or check the model";
+    if code == FLAG_MEASUREMENTS as usize {
+        Error::Input(
+            "the measurements hold a non-finite value (NaN or infinity); the observation is corrupt".into(),
+        )
+    } else if (2..=steps + 1).contains(&code) {
+        Error::NonFinite(format!(
+            "{name} step {} of {steps}: the sample holds NaN or infinity; {hint}",
+            code - 1
+        ))
+    } else {
+        Error::NonFinite(format!("the {name} result holds NaN or infinity; {hint}"))
+    }
+}
+
+/// A run whose every step is recorded ([`Run::finish_deferred`]) and whose NaN flag is on its way
+/// back: the result once the flag says every check passed. Owns tensors only (no borrow of the
+/// problem), so it outlives the run's model and operator borrows.
+pub struct Finishing {
+    out: Option<(Tensor, Option<Tensor>)>,
+    flag: crate::gpu::Readback,
+    name: &'static str,
+    steps: usize,
+}
+
+impl Finishing {
+    /// Blocks until the device is done and gives the result ([`Run::finish_with_std`]); native
+    /// hosts only (a web page `.await`s instead).
+    pub fn wait(mut self) -> Result<(Tensor, Option<Tensor>)> {
+        let v = self.flag.wait()?;
+        self.judge(v)
+    }
+
+    /// The result if the device has finished, `None` if not yet (never blocks: once a frame).
+    /// After it gave `Some`, later calls give an error.
+    pub fn poll(&mut self) -> Option<Result<(Tensor, Option<Tensor>)>> {
+        let v = self.flag.poll()?;
+        Some(v.and_then(|v| self.judge(v)))
+    }
+
+    fn judge(&mut self, flag: Vec<f32>) -> Result<(Tensor, Option<Tensor>)> {
+        match flag.first() {
+            Some(&c) if c != 0.0 => Err(flag_error(self.name, self.steps, c)),
+            _ => self
+                .out
+                .take()
+                .ok_or_else(|| Error::Input("this run's result was taken already".into())),
+        }
+    }
+}
+
+impl std::future::Future for Finishing {
+    type Output = Result<(Tensor, Option<Tensor>)>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.flag).poll(cx) {
+            std::task::Poll::Ready(v) => std::task::Poll::Ready(v.and_then(|v| this.judge(v))),
+            std::task::Poll::Pending => std::task::Poll::Pending,
         }
     }
 }

@@ -144,6 +144,19 @@ impl OwnedRun {
         drop((model, op, y));
         out
     }
+
+    /// [`Run::finish_deferred`]: records the remaining steps and starts reading the NaN flag back
+    /// without waiting (a web page awaits the [`super::Finishing`]); the model, operator and `y`
+    /// are released once the steps are recorded.
+    pub fn finish_deferred(self) -> Result<super::Finishing> {
+        let OwnedRun {
+            run, model, op, y, ..
+        } = self;
+        // as in `finish_with_std`: the run is consumed before the `Arc`s it borrows from go
+        let out = run.finish_deferred();
+        drop((model, op, y));
+        out
+    }
 }
 
 // a run that owns its problem can go to another thread (checked when the crate compiles)

@@ -92,14 +92,15 @@ fn a_dps_run_started_on_one_thread_finishes_on_another_with_the_same_bits() {
 }
 
 /// With [`RunOptions::background`] (no pacing, every step checked on the device) a whole 20-step
-/// DDRM and DPS run records and submits with no host readback until the host reads the result
-/// ([`Gpu::readbacks`] counts them); `finish` reads once (the flag), and the result is the paced,
-/// host-checked run's to the bit.
+/// run of each solver the web page offers (DDRM, DPS, DiffPIR, RED-Diff, TDS: a page cannot block
+/// on a readback mid-run) records and submits with no host readback until the host reads the
+/// result ([`Gpu::readbacks`] counts them); `finish` reads once (the flag), and the result is the
+/// paced, host-checked run's to the bit.
 #[test]
 fn background_runs_read_nothing_back_until_finish() {
     let gpu = common::gpu();
     let (model, op, y) = problem(&gpu);
-    for name in ["ddrm", "dps"] {
+    for name in ["ddrm", "dps", "diffpir", "red-diff", "tds"] {
         let solver = solvers::create(name, op.as_ref(), Some(20), &[]).unwrap();
         let p = Problem {
             model: model.as_ref(),
@@ -129,6 +130,58 @@ fn background_runs_read_nothing_back_until_finish() {
         assert_eq!(gpu.readbacks(), before + 1, "{name}: finish reads the flag once");
         assert!(bits(&out) == want, "{name}: options changed the numbers");
     }
+}
+
+/// `finish_deferred` (what a web page uses) records the rest of the run and starts the flag's
+/// readback without waiting; polled once a "frame" or awaited, it gives the blocking `finish`'s
+/// bits, and the TDS spread with them; on NaN measurements it fails with the flag's error.
+#[test]
+fn deferred_finish_gives_the_blocking_result_without_waiting() {
+    let gpu = common::gpu();
+    let (model, op, y) = problem(&gpu);
+    for name in ["ddrm", "tds"] {
+        let solver = solvers::create(name, op.as_ref(), Some(10), &[]).unwrap();
+        let start = || {
+            OwnedRun::start(
+                solver.as_ref(),
+                model.clone(),
+                op.clone(),
+                y.clone(),
+                0.05,
+                3,
+                RunOptions::background(),
+            )
+            .unwrap()
+        };
+        let (want, want_std) = start().finish_with_std().unwrap();
+        let before = gpu.readbacks();
+        let mut run = start();
+        run.step().unwrap();
+        let mut f = run.finish_deferred().unwrap();
+        assert_eq!(
+            gpu.readbacks(),
+            before + 1,
+            "{name}: the flag's readback, started"
+        );
+        let (out, std) = loop {
+            if let Some(r) = f.poll() {
+                break r.unwrap();
+            }
+            std::thread::yield_now();
+        };
+        assert!(bits(&out) == bits(&want), "{name}: polled result differs");
+        assert_eq!(std.is_some(), want_std.is_some(), "{name}: the spread");
+        assert!(f.poll().unwrap().is_err(), "{name}: a second take is an error");
+        let (out, _) = pollster::block_on(start().finish_deferred().unwrap()).unwrap();
+        assert!(bits(&out) == bits(&want), "{name}: awaited result differs");
+    }
+    let mut v = y.to_vec().unwrap();
+    v[100] = f32::NAN;
+    let bad = Tensor::from_slice(&gpu, y.shape(), &v).unwrap();
+    let solver = solvers::create("ddrm", op.as_ref(), Some(5), &[]).unwrap();
+    let run = OwnedRun::start(solver.as_ref(), model, op, bad, 0.05, 7, RunOptions::background()).unwrap();
+    let e = pollster::block_on(run.finish_deferred().unwrap()).expect_err("a flagged run fails");
+    assert!(e.to_string().contains("measurements"), "{e}");
 }
 
 /// Polls a readback as a render loop would, once a "frame", until it is done.
