@@ -51,3 +51,5 @@ pub mod tensor;
 pub use error::{Error, Result, Setting};
 pub use gpu::Gpu;
 pub use tensor::Tensor;
+/// The wgpu tweedie is built on, for hosts that share its device and want the same version.
+pub use wgpu;

@@ -62,8 +62,13 @@ fn rank(i: &wgpu::AdapterInfo) -> (u8, u8) {
     (ty, be)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 const HOW_TO_GET_ONE: &str = "install a GPU driver with Vulkan, Metal or DX12 support; on Linux without a \
 GPU install Mesa's software Vulkan driver lavapipe (`apt-get install mesa-vulkan-drivers`)";
+#[cfg(target_arch = "wasm32")]
+const HOW_TO_GET_ONE: &str = "this browser offers no WebGPU adapter: use one with WebGPU on (Chrome or Edge \
+113+, Safari 26+, Firefox 141+ on Windows; Chromium on Linux with --enable-unsafe-webgpu), and check that \
+its GPU is not blocklisted (chrome://gpu)";
 
 /// Chooses the adapter tweedie computes on (awaits the instance: on the web the browser answers
 /// asynchronously; natively [`super::Gpu::with_options`] blocks on it).

@@ -154,15 +154,19 @@ impl Operator for Inpaint {
 
 impl View for Inpaint {
     fn observation_image(&self, y: &Tensor) -> Result<Option<Tensor>> {
-        // missing pixels black (-1)
-        let v = y.to_vec()?;
-        let n = self.host.len();
-        let out: Vec<f32> = v
-            .iter()
-            .enumerate()
-            .map(|(i, &a)| if self.host[i % n] > 0.5 { a } else { -1.0 })
+        // missing pixels black (-1): y·m + (m − 1), exact for a 0/1 mask, on the device (a web
+        // page cannot wait for a readback)
+        let offset: Vec<f32> = (0..y.numel())
+            .map(|i| {
+                if self.host[i % self.host.len()] > 0.5 {
+                    0.0
+                } else {
+                    -1.0
+                }
+            })
             .collect();
-        Ok(Some(Tensor::from_slice(y.gpu(), y.shape(), &out)?))
+        let offset = Tensor::from_slice(y.gpu(), y.shape(), &offset)?;
+        Ok(Some(ops::add(&ops::mul_bcast(y, &self.mask)?, &offset)?))
     }
     fn measurement_from_image(&self, img: &Tensor) -> Result<Tensor> {
         self.forward(img)

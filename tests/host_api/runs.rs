@@ -247,3 +247,51 @@ fn async_readbacks_match_blocking_ones() {
     assert_eq!(poll_until_done(t.read_async().unwrap()), want);
     assert_eq!(pollster::block_on(t.read_async().unwrap()).unwrap(), want);
 }
+
+/// What the web page does to start a restoration (a page cannot block on a readback): build the
+/// operator of each task it offers, degrade, take the observation's picture and the trivial
+/// estimate, and start each of its solvers with background options, all without a host readback.
+#[test]
+fn starting_the_web_pages_restorations_reads_nothing_back() {
+    let gpu = common::gpu();
+    let (model, _, _) = problem(&gpu);
+    let x = Tensor::from_slice(&gpu, &[1, 1, 32, 32], &common::randn(4, 1024)).unwrap();
+    for task in [
+        "inpaint-box",
+        "inpaint-random:p=0.7",
+        "sr:factor=4",
+        "deblur-gauss",
+    ] {
+        for name in ["ddrm", "dps", "diffpir", "red-diff", "tds"] {
+            let before = gpu.readbacks();
+            let mut at = Vec::new();
+            let mut mark = |what: &str| at.push((what.to_string(), gpu.readbacks() - before));
+            let spec: TaskSpec = task.parse().unwrap();
+            let op: Arc<dyn Operator> = Arc::from(operators::build(&gpu, &spec, [1, 32, 32]).unwrap());
+            mark("operator");
+            let y = operators::add_noise(&op.forward(&x).unwrap(), 0.05, 0).unwrap();
+            mark("degrade");
+            let solver = solvers::create(name, op.as_ref(), Some(20), &[]).unwrap();
+            mark("solver");
+            op.observation_image(&y).unwrap();
+            op.trivial(&y).unwrap();
+            mark("observation");
+            solvers::trivial_estimate(model.as_ref(), op.as_ref(), &y).unwrap();
+            mark("trivial estimate");
+            let mut run = OwnedRun::start(
+                solver.as_ref(),
+                model.clone(),
+                op.clone(),
+                y,
+                0.05,
+                0,
+                RunOptions::background(),
+            )
+            .unwrap();
+            mark("start");
+            run.step().unwrap();
+            mark("a step");
+            assert!(at.iter().all(|(_, n)| *n == 0), "{task} {name}: readbacks {at:?}");
+        }
+    }
+}
