@@ -295,3 +295,42 @@ fn starting_the_web_pages_restorations_reads_nothing_back() {
         }
     }
 }
+
+/// Every registered solver that runs box inpainting steps with background options without a host
+/// readback (a web page cannot wait for one mid-run), at its fewest steps; and starts without one,
+/// except SMCDiff, which reads A·1 back once at its start to check that the operator is a 0/1 mask
+/// (a page gets a clear error for it: the web page does not offer SMCDiff).
+#[test]
+fn no_solver_reads_back_mid_run() {
+    let gpu = common::gpu();
+    let (model, op, y) = problem(&gpu);
+    let (mut at_start, mut mid_run) = (Vec::new(), Vec::new());
+    for name in solvers::names() {
+        let steps = solvers::min_steps(name).unwrap_or(1).max(2);
+        let Ok(solver) = solvers::create(name, op.as_ref(), Some(steps), &[]) else {
+            continue; // not for inpainting (blind deblurring, ILVR)
+        };
+        let before = gpu.readbacks();
+        let Ok(mut run) = OwnedRun::start(
+            solver.as_ref(),
+            model.clone(),
+            op.clone(),
+            y.clone(),
+            0.05,
+            1,
+            RunOptions::background(),
+        ) else {
+            continue;
+        };
+        if gpu.readbacks() > before {
+            at_start.push(name);
+        }
+        let before = gpu.readbacks();
+        while run.step().unwrap() {}
+        if gpu.readbacks() > before {
+            mid_run.push(name);
+        }
+    }
+    assert!(mid_run.is_empty(), "solvers that read back mid-run: {mid_run:?}");
+    assert_eq!(at_start, ["smcdiff"], "solvers that read back at their start");
+}
