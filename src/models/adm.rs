@@ -318,6 +318,37 @@ impl AdmUNet {
         })
     }
 
+    /// A guided-diffusion checkpoint from its bytes in memory, for hosts without a file system (a
+    /// web page fetches it): `.pt` as `torch.save` wrote it (a zip archive, read without running
+    /// anything) or `.safetensors` with the same names, told apart by their first bytes; the
+    /// architecture from `config` ([`AdmConfig::preset`] or [`AdmConfig::from_json`]). Checked as
+    /// [`super::Model::load`] checks files.
+    pub fn from_bytes(gpu: &Gpu, config: AdmConfig, checkpoint: &[u8]) -> Result<Self> {
+        let tensors = if checkpoint.starts_with(b"PK") {
+            crate::pt::parse_pt(checkpoint).map_err(|e| Error::Model(format!("the checkpoint: {e}")))?
+        } else {
+            crate::io::parse_safetensors(checkpoint).map_err(|e| match e {
+                Error::Model(m) => Error::Model(format!("the checkpoint's safetensors: {m}")),
+                other => other,
+            })?
+        };
+        Self::build_checked(gpu, config, Weights::new(gpu, "the checkpoint", tensors))
+    }
+
+    /// [`Self::build`], then every weight used ([`Weights::finish`]) and the configuration's own
+    /// image size accepted.
+    pub(crate) fn build_checked(gpu: &Gpu, config: AdmConfig, mut ws: Weights) -> Result<Self> {
+        let model = Self::build(gpu, config, &mut ws)?;
+        ws.finish()?;
+        model.check_input(&[
+            1,
+            model.config.in_channels,
+            model.config.image_size,
+            model.config.image_size,
+        ])?;
+        Ok(model)
+    }
+
     /// The model with random weights ([`Weights::synthetic`]): for sizing and timing a configuration
     /// without its checkpoint.
     pub fn random(gpu: &Gpu, config: AdmConfig, seed: u64) -> Result<Self> {

@@ -56,15 +56,8 @@ impl Model {
             Some("safetensors") => crate::io::read_safetensors(path)?,
             _ => crate::pt::read_pt(path)?,
         };
-        let mut ws = Weights::new(gpu, &path.display().to_string(), tensors);
-        let model = AdmUNet::build(gpu, cfg, &mut ws)?;
-        ws.finish()?;
-        model.check_input(&[
-            1,
-            model.config.in_channels,
-            model.config.image_size,
-            model.config.image_size,
-        ])?;
+        let ws = Weights::new(gpu, &path.display().to_string(), tensors);
+        let model = AdmUNet::build_checked(gpu, cfg, ws)?;
         Ok(Model::Adm(Box::new(model)))
     }
 

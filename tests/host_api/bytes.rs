@@ -1,6 +1,7 @@
 //! What a web page does without a file system: the model from the three files' contents
-//! (`UNet2DModel::from_bytes`) and an image from its PNG bytes (`io::decode_image`), each the same
-//! as from the files, and bad bytes refused with an error that says what they were.
+//! (`UNet2DModel::from_bytes`), a guided-diffusion checkpoint from its `.pt` or `.safetensors` bytes
+//! (`AdmUNet::from_bytes`) and an image from its PNG bytes (`io::decode_image`), each the same as
+//! from the files, and bad bytes refused with an error that says what they were.
 
 use crate::common;
 
@@ -65,4 +66,43 @@ fn an_image_from_bytes_is_the_image_from_its_file() {
     assert_eq!(from_file, from_bytes);
     let e = tweedie::io::decode_image(b"\x89PNG\r\n\x1a\nnot really", "upload").unwrap_err();
     assert!(e.to_string().contains("cannot read image upload"), "{e}");
+}
+
+#[test]
+fn a_guided_diffusion_checkpoint_from_bytes_is_the_one_from_its_file() {
+    use tweedie::models::{AdmConfig, AdmUNet, Model};
+    let gpu = common::gpu();
+    let dir = root().join("tests/fixtures/adm/small32");
+    let from_file = Model::load(&gpu, &dir.join("model.pt"), None).unwrap();
+    let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    let pt = std::fs::read(dir.join("model.pt")).unwrap();
+    let from_pt = AdmUNet::from_bytes(&gpu, AdmConfig::from_json(&config).unwrap(), &pt).unwrap();
+    // the same weights as safetensors bytes
+    let ts = tweedie::pt::read_pt(&dir.join("model.pt")).unwrap();
+    let list: Vec<(&str, &[usize], &[f32])> = ts
+        .iter()
+        .map(|(k, t)| (k.as_str(), t.shape.as_slice(), t.data.as_slice()))
+        .collect();
+    let st = std::env::temp_dir().join(format!("tweedie-adm-bytes-{}.safetensors", std::process::id()));
+    tweedie::io::write_safetensors(&st, &list).unwrap();
+    let st_bytes = std::fs::read(&st).unwrap();
+    std::fs::remove_file(&st).ok();
+    let from_st = AdmUNet::from_bytes(&gpu, AdmConfig::from_json(&config).unwrap(), &st_bytes).unwrap();
+    let c = from_pt.config.in_channels;
+    let s = from_pt.config.image_size;
+    let x = Tensor::from_slice(&gpu, &[1, c, s, s], &common::randn(3, c * s * s)).unwrap();
+    let t = Tensor::full(&gpu, &[1], 250.0).unwrap();
+    let want = from_file.forward(&x, &t).unwrap().to_vec().unwrap();
+    assert!(
+        from_pt.forward(&x, &t).unwrap().to_vec().unwrap() == want,
+        ".pt bytes"
+    );
+    assert!(
+        from_st.forward(&x, &t).unwrap().to_vec().unwrap() == want,
+        "safetensors bytes"
+    );
+    let e = AdmUNet::from_bytes(&gpu, AdmConfig::from_json(&config).unwrap(), &pt[..pt.len() / 3])
+        .err()
+        .expect("a truncated checkpoint");
+    assert!(e.to_string().contains("checkpoint"), "{e}");
 }
