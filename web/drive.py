@@ -2,11 +2,13 @@
 """Drives web/index.html in headless Chromium over the DevTools protocol (web/test.sh runs it).
 
 Serves web/ on 127.0.0.1, starts Chromium with WebGPU on SwiftShader (its CPU Vulkan), waits for the
-page's engine, runs scripted restorations through window.tweedie.run (each resolves to the PSNRs and
-the time per step), takes a screenshot after each, and checks each PSNR against the observation's
-by the margin the native embedding test holds the same solvers to on the same problem
-(tests/embed.rs: test image 0, box inpainting, 20 steps; DDRM +1 dB, DPS +2 dB). A negative control
-opens the page in a Chromium without WebGPU and expects the page to say so.
+page's engine, runs scripted restorations through window.tweedie.run (each resolves to the PSNRs, the
+time per step and the longest stall of the page's event loop), takes a screenshot after each, checks
+that the page never stalled for long (it awaits each step's readback instead of blocking), and
+checks each PSNR against the observation's by the margin the native embedding test holds the same
+solvers to on the same problem (tests/embed.rs: test image 0, box inpainting, 20 steps; DDRM +1 dB,
+DPS +2 dB). A negative control opens the page in a Chromium without WebGPU and expects the page to
+say so.
 
 Only the standard library and Debian's python3-websocket.
 """
@@ -33,6 +35,9 @@ WEB = os.path.dirname(os.path.abspath(__file__))
 
 # solver -> margin over the observation, dB (tests/embed.rs holds DDRM and DPS to these)
 MARGINS = {"ddrm": 1.0, "dps": 2.0}
+# the longest a 20 ms timer may wait during a run: a page that blocked on its run would stall for
+# the whole run (20 s and more here); compiling a kernel on its first use stalls it for < 1 s
+MAX_GAP_MS = 5000
 
 
 def free_port():
@@ -209,7 +214,11 @@ def main():
             print(f"{solver} {task} {r['steps']} steps: PSNR {r['psnr']:.2f} dB, observation "
                   f"{r['observationPsnr']:.2f} dB ({gain:+.2f}), trivial estimate {r['trivialPsnr']:.2f} dB "
                   f"({r['psnr'] - r['trivialPsnr']:+.2f}); {r['msPerStep']:.0f} ms per step, "
-                  f"{r['wall_s']} s in all; screenshot {shot}")
+                  f"{r['wall_s']} s in all; longest the page went unresponsive: "
+                  f"{r['longestGapMs']:.0f} ms; screenshot {shot}")
+            if r["longestGapMs"] > MAX_GAP_MS:
+                failures.append(f"{solver}: the page's event loop stalled for {r['longestGapMs']:.0f} ms "
+                                f"(a timer every 20 ms); more than {MAX_GAP_MS} ms means the run blocks the page")
             need = MARGINS.get(solver)
             if need is not None and not gain > need:
                 failures.append(f"{solver}: {gain:+.2f} dB over the observation, needs more than +{need}")

@@ -141,6 +141,14 @@ async function run(opts) {
   $('f-std').hidden = true;
   for (const id of ['l-obs', 'l-trivial', 'l-live', 'l-result']) $(id).textContent = $(id).textContent.split(' ·')[0];
   let r = null;
+  // how long the page's event loop went without running a timer: the page's responsiveness
+  let last = performance.now();
+  let longestGap = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+  }, 20);
   try {
     await showTruth();
     const mask = opts.task === 'inpaint-painted' ? state.mask : undefined;
@@ -184,11 +192,13 @@ async function run(opts) {
     return {
       solver: opts.solver, task: opts.task, steps: n, psnr: result.psnr, trivialPsnr: trivial.psnr,
       observationPsnr: obs.psnr, msPerStep, adapter: state.engine.adapter(),
+      longestGapMs: Math.max(longestGap, performance.now() - last),
     };
   } catch (e) {
     status(String(e.message || e), true);
     throw e;
   } finally {
+    clearInterval(ticker);
     if (r) r.free();
     state.running = false;
     $('run').disabled = false;
