@@ -40,6 +40,25 @@ fn problem(gpu: &Gpu) -> (Arc<dyn Denoiser>, Arc<dyn Operator>, Tensor) {
     (Arc::new(model), Arc::from(op), y)
 }
 
+/// Starts `solver` on the problem (σ_y = 0.05) with background options, as a web page does.
+fn start_background(
+    solver: &(dyn solvers::Solver + 'static),
+    model: &Arc<dyn Denoiser>,
+    op: &Arc<dyn Operator>,
+    y: &Tensor,
+    seed: u64,
+) -> tweedie::Result<OwnedRun> {
+    OwnedRun::start(
+        solver,
+        model.clone(),
+        op.clone(),
+        y.clone(),
+        0.05,
+        seed,
+        RunOptions::background(),
+    )
+}
+
 fn bits(t: &Tensor) -> Vec<u32> {
     t.to_vec().unwrap().iter().map(|v| v.to_bits()).collect()
 }
@@ -110,16 +129,7 @@ fn background_runs_read_nothing_back_until_finish() {
         };
         let want = bits(&solver.solve(&p, 7, &mut |_, _| {}).unwrap());
         let before = gpu.readbacks();
-        let mut run = OwnedRun::start(
-            solver.as_ref(),
-            model.clone(),
-            op.clone(),
-            y.clone(),
-            0.05,
-            7,
-            RunOptions::background(),
-        )
-        .unwrap();
+        let mut run = start_background(solver.as_ref(), &model, &op, &y, 7).unwrap();
         let mut steps = 0;
         while run.step().unwrap() {
             steps += 1;
@@ -141,18 +151,7 @@ fn deferred_finish_gives_the_blocking_result_without_waiting() {
     let (model, op, y) = problem(&gpu);
     for name in ["ddrm", "tds"] {
         let solver = solvers::create(name, op.as_ref(), Some(10), &[]).unwrap();
-        let start = || {
-            OwnedRun::start(
-                solver.as_ref(),
-                model.clone(),
-                op.clone(),
-                y.clone(),
-                0.05,
-                3,
-                RunOptions::background(),
-            )
-            .unwrap()
-        };
+        let start = || start_background(solver.as_ref(), &model, &op, &y, 3).unwrap();
         let (want, want_std) = start().finish_with_std().unwrap();
         let before = gpu.readbacks();
         let mut run = start();
@@ -278,16 +277,7 @@ fn starting_the_web_pages_restorations_reads_nothing_back() {
             mark("observation");
             solvers::trivial_estimate(model.as_ref(), op.as_ref(), &y).unwrap();
             mark("trivial estimate");
-            let mut run = OwnedRun::start(
-                solver.as_ref(),
-                model.clone(),
-                op.clone(),
-                y,
-                0.05,
-                0,
-                RunOptions::background(),
-            )
-            .unwrap();
+            let mut run = start_background(solver.as_ref(), &model, &op, &y, 0).unwrap();
             mark("start");
             run.step().unwrap();
             mark("a step");
@@ -311,15 +301,7 @@ fn no_solver_reads_back_mid_run() {
             continue; // not for inpainting (blind deblurring, ILVR)
         };
         let before = gpu.readbacks();
-        let Ok(mut run) = OwnedRun::start(
-            solver.as_ref(),
-            model.clone(),
-            op.clone(),
-            y.clone(),
-            0.05,
-            1,
-            RunOptions::background(),
-        ) else {
+        let Ok(mut run) = start_background(solver.as_ref(), &model, &op, &y, 1) else {
             continue;
         };
         if gpu.readbacks() > before {
