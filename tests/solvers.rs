@@ -806,10 +806,10 @@ fn pnp_dm_box_sr_and_deblurring() {
 }
 
 /// DPnP (proximal consistency sampler drawn exactly through the SVD, DDPM denoising step from
-/// the noise level η; η held at 1 for 4 iterations, then down to 0.1) on box inpainting, x4 SR
-/// and Gaussian deblurring at its default 16 iterations × 3 network calls. Measured with `eval`
-/// on images 0-3: box 18.61 dB against 14.07, x4 SR 18.39 against 14.84, deblurring 24.95 against
-/// 15.63.
+/// the noise level η; η held at 3 for 4 iterations, then down to 0.1) on box inpainting, x4 SR
+/// and Gaussian deblurring at its default 16 iterations × 3 network calls. Measured on images 0-1:
+/// box 18.13 dB against 14.44, x4 SR 17.91 against 15.60, deblurring 22.90 against 15.75; without
+/// the measurement (image 0, started from the prior's mean image) 9.34.
 #[test]
 fn dpnp_box_sr_and_deblurring() {
     for task in ["inpaint-box", "sr:factor=4", "deblur-gauss"] {
@@ -819,8 +819,8 @@ fn dpnp_box_sr_and_deblurring() {
 
 /// DPnP where the operator has no SVD: motion deblurring, the proximal consistency step by the
 /// official unadjusted Langevin sampler with A's VJP (100 steps per iteration), 16 iterations.
-/// Measured with `eval` on images 0-3: 26.12 dB against the blurred observation's 14.25 (and ×4
-/// SR forced through Langevin, `exact=0`: 17.25 against 14.84). About 13 s per image on lavapipe.
+/// Measured on images 0-1: 25.06 dB against the blurred observation's 15.08; without the
+/// measurement 9.34. About 13 s per image on lavapipe.
 #[test]
 fn dpnp_langevin_motion_deblurring() {
     check("dpnp", "deblur-motion", 16, &[], MEASURE_OFF, MARGIN, FEW);
