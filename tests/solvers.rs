@@ -312,7 +312,7 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
     // take any forward model
     assert_eq!(
         solvers::nonlinear_solvers(),
-        ["dps", "red-diff", "dmplug", "daps", "tds"]
+        ["dps", "red-diff", "dmplug", "daps", "tds", "dpnp"]
     );
     for task in ["phase-retrieval", "hdr"] {
         let nl = operators::build(&g, &task.parse().unwrap(), [1, 32, 32]).unwrap();
@@ -803,6 +803,27 @@ fn pnp_dm_box_sr_and_deblurring() {
     for task in ["inpaint-box", "sr:factor=4", "deblur-gauss"] {
         check("pnp-dm", task, STEPS, &[], MEASURE_OFF, MARGIN, FEW);
     }
+}
+
+/// DPnP (proximal consistency sampler drawn exactly through the SVD, DDPM denoising step from
+/// the noise level η; η held at 3 for 4 iterations, then down to 0.1) on box inpainting, x4 SR
+/// and Gaussian deblurring at its default 16 iterations × 3 network calls. Measured on images 0-1:
+/// box 18.13 dB against 14.44, x4 SR 17.91 against 15.60, deblurring 22.90 against 15.75; without
+/// the measurement (image 0, started from the prior's mean image) 9.34.
+#[test]
+fn dpnp_box_sr_and_deblurring() {
+    for task in ["inpaint-box", "sr:factor=4", "deblur-gauss"] {
+        check("dpnp", task, 16, &[], MEASURE_OFF, MARGIN, FEW);
+    }
+}
+
+/// DPnP where the operator has no SVD: motion deblurring, the proximal consistency step by the
+/// official unadjusted Langevin sampler with A's VJP (100 steps per iteration), 16 iterations.
+/// Measured on images 0-1: 25.06 dB against the blurred observation's 15.08; without the
+/// measurement 9.34. About 13 s per image on lavapipe.
+#[test]
+fn dpnp_langevin_motion_deblurring() {
+    check("dpnp", "deblur-motion", 16, &[], MEASURE_OFF, MARGIN, FEW);
 }
 
 /// BlindDPS (its kernel kept on the simplex, moved by Adam) on images 0-1 blurred by kernels it is

@@ -22,6 +22,7 @@ mod ddnm;
 mod ddrm;
 mod diffpir;
 mod dmplug;
+mod dpnp;
 mod dps;
 mod fps;
 mod ilvr;
@@ -51,6 +52,7 @@ pub use ddnm::Ddnm;
 pub use ddrm::Ddrm;
 pub use diffpir::{DataProximal, DiffPir};
 pub use dmplug::{DdimChain, DmPlug};
+pub use dpnp::Dpnp;
 pub use dps::{Dps, Variance};
 pub use fps::{Filter, Fps};
 pub use ilvr::Ilvr;
@@ -283,6 +285,11 @@ pub const REGISTRY: &[SolverEntry] = &[
     entry::<PnpDm>(
         "PnP-DM: split Gibbs, exact Gaussian likelihood step (SVD) and a diffusion denoising step",
         |t| t.svd && !t.blind,
+        3,
+    ),
+    entry::<Dpnp>(
+        "DPnP: proximal consistency sampler (exact via SVD, else Langevin with A's VJP) and a diffusion denoising step",
+        |t| !t.blind,
         3,
     ),
     entry::<BlindDps>(

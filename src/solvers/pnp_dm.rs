@@ -36,6 +36,7 @@ use super::daps::nearest_t;
 use super::{DataProximal, Problem, Run, Solver, Stepped, check_problem, require_svd};
 use crate::diffusion::{Timestep, randn, tweedie};
 use crate::error::{Error, Result};
+use crate::operators::Svd;
 use crate::ops;
 use crate::solver_params;
 use crate::tensor::Tensor;
@@ -56,12 +57,100 @@ solver_params! {
     }
 }
 
+/// The likelihood step sampled exactly through the operator's SVD (shared with DPnP's proximal
+/// consistency sampler): a draw from `exp(−‖y − A z‖² / 2σ_y² − ‖z − x‖² / 2ρ²)`, Gaussian with
+/// mean DiffPIR's proximal point and covariance `V diag(σ_y² ρ² / (s² ρ² + σ_y²)) Vᵀ`.
+pub(super) struct ExactLikelihood<'a> {
+    prox: DataProximal<'a>,
+    svd: &'a dyn Svd,
+    /// σ_y, floored at 0.001.
+    sy: f64,
+}
+
+impl<'a> ExactLikelihood<'a> {
+    /// Prepares the step for `p`, or refuses (naming `solver`) an operator without an SVD.
+    pub(super) fn new(p: &Problem<'a>, solver: &str) -> Result<Self> {
+        let svd = require_svd(p, solver)?;
+        Ok(ExactLikelihood {
+            prox: DataProximal::new(p, 1)?,
+            svd,
+            sy: p.sigma_y.max(1e-3),
+        })
+    }
+
+    /// The per-component standard deviation in the SVD basis at coupling `rho`, on the device.
+    pub(super) fn std(&self, p: &Problem, rho: f64) -> Result<Tensor> {
+        let sy = self.sy;
+        let std: Vec<f32> = self
+            .svd
+            .singulars()
+            .iter()
+            .map(|&v| {
+                let v = v as f64;
+                (sy * rho / (v * v * rho * rho + sy * sy).sqrt()) as f32
+            })
+            .collect();
+        Tensor::from_slice(p.model.gpu(), &[std.len()], &std)
+    }
+
+    /// One draw around `x` at coupling `rho`, `std` from [`ExactLikelihood::std`] at the same ρ and
+    /// `n` standard normal noise of `x`'s shape.
+    pub(super) fn sample(&self, x: &Tensor, rho: f64, std: &Tensor, n: &Tensor) -> Result<Tensor> {
+        let mean = self.prox.apply(x, self.sy * self.sy / (rho * rho))?;
+        ops::add(&mean, &self.svd.v(&ops::mul_bcast(n, std)?)?)
+    }
+}
+
+/// The prior (denoising) step at noise level ρ: a draw from `p(x | z) ∝ p(x) exp(−‖z − x‖² / 2ρ²)`
+/// by the reverse diffusion from the timestep whose `σ_t = sqrt((1−ᾱ_t)/ᾱ_t)` is nearest ρ
+/// (`x_t = sqrt(ᾱ_t) z`), `inner` ancestral DDPM steps evenly spaced from there to 0. Shared with
+/// DPnP's denoising diffusion sampler.
+pub(super) struct PriorStep {
+    ts: Vec<Timestep>,
+}
+
+impl PriorStep {
+    /// The timesteps of the step at noise level `rho` with `inner` network calls.
+    pub(super) fn new(p: &Problem, rho: f64, inner: usize) -> Result<Self> {
+        let t = nearest_t(p.schedule(), rho);
+        let mut ts: Vec<usize> = (0..inner).map(|j| t * (inner - j) / inner).collect();
+        ts.dedup();
+        Ok(PriorStep {
+            ts: ts
+                .into_iter()
+                .map(|t| Timestep::new(p.model.gpu(), t))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    /// Denoises `z`; the step's noise comes from the Philox streams `stream + 1 ..` of `seed`.
+    pub(super) fn sample(&self, p: &Problem, z: &Tensor, seed: u64, stream: u32) -> Result<Tensor> {
+        let sched = p.schedule();
+        let mut xt = ops::scale(z, sched.alpha_bar(Some(self.ts[0].t)).sqrt() as f32)?;
+        for (j, t) in self.ts.iter().enumerate() {
+            let s = self.ts.get(j + 1).map(|t| t.t);
+            let eps = p.model.eps(&xt, t)?;
+            let x0 = tweedie(sched, &xt, &eps, t.t, true)?;
+            let tr = sched.transition(t.t, s, 1.0);
+            let mean = ops::axpby(tr.c_x0 as f32, &x0, tr.c_x as f32, &xt)?;
+            xt = match s {
+                Some(_) => {
+                    let w = randn(p.model.gpu(), z.shape(), seed, stream + j as u32 + 1, 3)?;
+                    ops::axpby(1.0, &mean, tr.var.sqrt() as f32, &w)?
+                }
+                None => mean,
+            };
+        }
+        Ok(xt)
+    }
+}
+
 /// One outer iteration's prepared pieces: ρ_k, the per-component standard deviation of the
-/// likelihood step in the SVD basis, and the prior step's timesteps (from t(ρ_k) down to 0).
+/// likelihood step in the SVD basis, and the prior step from ρ_k.
 struct Level {
     rho: f64,
     std: Tensor,
-    ts: Vec<Timestep>,
+    prior: PriorStep,
 }
 
 impl Solver for PnpDm {
@@ -77,67 +166,33 @@ impl Solver for PnpDm {
                 self.rho_min, self.rho0
             )));
         }
-        let svd = require_svd(&p, Self::NAME)?;
+        let like = ExactLikelihood::new(&p, Self::NAME)?;
         let gpu = p.model.gpu();
-        let sched = p.schedule();
-        let sy = p.sigma_y.max(1e-3);
-        let s = svd.singulars();
         let n = self.steps;
         let levels: Vec<Level> = (0..n)
             .map(|k| {
                 let f = k as f64 / (n.max(2) - 1) as f64;
                 let rho = self.rho0 * (self.rho_min / self.rho0).powf(f);
-                let std: Vec<f32> = s
-                    .iter()
-                    .map(|&v| {
-                        let v = v as f64;
-                        (sy * rho / (v * v * rho * rho + sy * sy).sqrt()) as f32
-                    })
-                    .collect();
-                let t = nearest_t(sched, rho);
-                let mut ts: Vec<usize> = (0..self.inner)
-                    .map(|j| t * (self.inner - j) / self.inner)
-                    .collect();
-                ts.dedup();
                 Ok(Level {
                     rho,
-                    std: Tensor::from_slice(gpu, &[std.len()], &std)?,
-                    ts: ts
-                        .into_iter()
-                        .map(|t| Timestep::new(gpu, t))
-                        .collect::<Result<_>>()?,
+                    std: like.std(&p, rho)?,
+                    prior: PriorStep::new(&p, rho, self.inner)?,
                 })
             })
             .collect::<Result<_>>()?;
-        let prox = DataProximal::new(&p, 1)?;
         let x = randn(gpu, &shape, seed, 0, 1)?;
         let step = move |x: &Tensor, k: usize| {
-            let (l, sched) = (&levels[k], p.schedule());
+            let l = &levels[k];
             let stream = (k as u32) * (me.inner as u32 + 1) + 1;
             // likelihood step: z ~ N(mean, V diag(std²) Vᵀ), exactly
             let n0 = randn(gpu, &shape, seed, stream, 2)?;
             let z = if me.measure {
-                let mean = prox.apply(x, sy * sy / (l.rho * l.rho))?;
-                ops::add(&mean, &svd.v(&ops::mul_bcast(&n0, &l.std)?)?)?
+                like.sample(x, l.rho, &l.std, &n0)?
             } else {
                 ops::axpby(1.0, x, l.rho as f32, &n0)?
             };
             // prior step: x_t = sqrt(ᾱ_t) z at σ_t ≈ ρ, then ancestral DDPM steps to 0
-            let mut xt = ops::scale(&z, sched.alpha_bar(Some(l.ts[0].t)).sqrt() as f32)?;
-            for (j, t) in l.ts.iter().enumerate() {
-                let s = l.ts.get(j + 1).map(|t| t.t);
-                let eps = p.model.eps(&xt, t)?;
-                let x0 = tweedie(sched, &xt, &eps, t.t, true)?;
-                let tr = sched.transition(t.t, s, 1.0);
-                let mean = ops::axpby(tr.c_x0 as f32, &x0, tr.c_x as f32, &xt)?;
-                xt = match s {
-                    Some(_) => {
-                        let w = randn(gpu, &shape, seed, stream + j as u32 + 1, 3)?;
-                        ops::axpby(1.0, &mean, tr.var.sqrt() as f32, &w)?
-                    }
-                    None => mean,
-                };
-            }
+            let xt = l.prior.sample(&p, &z, seed, stream)?;
             Ok(Stepped {
                 x: xt.clone(),
                 x0: Some(xt),
