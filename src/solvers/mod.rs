@@ -24,6 +24,7 @@ mod diffpir;
 mod dmplug;
 mod dps;
 mod fps;
+mod gibbs_ddrm;
 mod ilvr;
 mod mcg;
 mod mcgdiff;
@@ -53,6 +54,7 @@ pub use diffpir::{DataProximal, DiffPir};
 pub use dmplug::{DdimChain, DmPlug};
 pub use dps::{Dps, Variance};
 pub use fps::{Filter, Fps};
+pub use gibbs_ddrm::GibbsDdrm;
 pub use ilvr::Ilvr;
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
@@ -287,6 +289,11 @@ pub const REGISTRY: &[SolverEntry] = &[
     ),
     entry::<BlindDps>(
         "BlindDPS: DPS with the blur kernel fitted jointly on the simplex (deblur-blind)",
+        |t| t.blind,
+        10,
+    ),
+    entry::<GibbsDdrm>(
+        "GibbsDDRM: DDRM with the blur's FFT SVD, Gibbs updates of the kernel (deblur-blind)",
         |t| t.blind,
         10,
     ),
