@@ -295,7 +295,7 @@ pub const REGISTRY: &[SolverEntry] = &[
     entry::<GibbsDdrm>(
         "GibbsDDRM: DDRM with the blur's FFT SVD, Gibbs updates of the kernel (deblur-blind)",
         |t| t.blind,
-        10,
+        3,
     ),
 ];
 
