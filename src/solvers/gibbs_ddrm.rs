@@ -93,9 +93,9 @@ solver_params! {
         /// Singular values below this count as zero (the official `ZERO`).
         min_singular: f64 = set(0.05, 0.0..);
         /// Kernel updates (each followed by a resample of `x`) per step once the kernel moves.
-        sweeps: usize = set(3, 0..=20);
+        sweeps: usize = set(3);
         /// Adam steps of the kernel per update.
-        kernel_iters: usize = set(5, 1..=1000);
+        kernel_iters: usize = set(5, 1..);
         /// Adam's learning rate for the kernel.
         kernel_lr: f64 = set(5e-3, 1e-8..=1.0);
         /// The kernel moves (and `y` is filled in from x̂0) once `t` is below this fraction of T.
@@ -292,7 +292,7 @@ impl Solver for GibbsDdrm {
         let phi = p.op.unknown().ok_or_else(|| {
             Error::Input(format!(
                 "gibbs-ddrm estimates an unknown blur kernel, and {} is fully known: \
-                 give --task deblur-blind:size=K, or use ddrm for a known operator with an SVD",
+                 give --task deblur-blind:size=K, or for a known blur use ddrm (Gaussian, an SVD) or dps",
                 p.op.describe()
             ))
         })?;
