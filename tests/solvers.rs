@@ -325,7 +325,7 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
         for solver in solvers::names() {
             // the baseline restores every task (its trivial estimate here)
             if solvers::nonlinear_solvers().contains(&solver)
-                || ["blind-red-diff", "blind-dps", "baseline"].contains(&solver)
+                || ["blind-red-diff", "blind-dps", "gibbs-ddrm", "baseline"].contains(&solver)
             {
                 continue;
             }
@@ -890,4 +890,86 @@ fn blind_dps_estimates_the_blur_and_restores() {
             assert_eq!(k, k0, "the kernel moved without the data term");
         }
     }
+}
+
+/// GibbsDDRM (DDRM through the blur's circulant FFT SVD, Gibbs updates of the kernel) on images
+/// 0-1 blurred by kernels it is not given (9x9 Gaussian σ 1.0, the motion kernel of seed 3),
+/// σ_y = 0.02, 10 steps: it beats the blurred observation by 1.5 dB and moves the kernel toward the
+/// truth; without the measurement it is DDIM from the prior, far below the observation, and the
+/// kernel never moves. Measured: 24.31 / 23.13 dB against 18.17 / 15.21, kernel error
+/// 0.46 → 0.17, 0.74 → 0.42; without the measurement 12.55 dB (at 20 steps 25.48 / 26.86, kernel
+/// error → 0.14 / 0.27, without 8.05). About 30 s on lavapipe.
+#[test]
+fn gibbs_ddrm_estimates_the_blur_and_restores() {
+    let g = gpu();
+    let model = UNet2DModel::load(&g, &root().join("weights/fmnist32")).unwrap();
+    let truths: Vec<Image> = (0..FEW)
+        .map(|i| tweedie::io::read_image(&root().join(format!("tests/data/fmnist_test_{i:05}.png"))).unwrap())
+        .collect();
+    let data: Vec<f32> = truths.iter().flat_map(|t| t.data.iter().copied()).collect();
+    let x = Tensor::from_slice(&g, &[FEW, 1, 32, 32], &data).unwrap();
+    let sigma_y = 0.02;
+    let cases = [
+        (
+            "deblur-gauss:size=9,sigma=1",
+            operators::gaussian_kernel(9, 1.0),
+            true,
+        ),
+        (
+            "deblur-motion:size=9,intensity=0.5,seed=3",
+            operators::motion_kernel(9, 0.5, 3),
+            false,
+        ),
+    ];
+    for (task, truth_k, also_off) in cases {
+        let op = operators::build(&g, &task.parse().unwrap(), [1, 32, 32]).unwrap();
+        let y = operators::add_noise(&op.forward(&x).unwrap(), sigma_y, 1).unwrap();
+        let observed = mean_psnr(&y, &truths);
+        let restore = |op: &dyn operators::Operator, sets: &[(String, String)]| {
+            let s = solvers::create_for_task("gibbs-ddrm", "deblur-blind", Some(10), sets).unwrap();
+            let p = Problem {
+                model: &model,
+                op,
+                y: &y,
+                sigma_y,
+            };
+            mean_psnr(&s.solve(&p, 7, &mut |_, _| {}).unwrap(), &truths)
+        };
+        let blind = operators::build(&g, &"deblur-blind:size=9".parse().unwrap(), [1, 32, 32]).unwrap();
+        let k0 = blind.unknown().unwrap().to_vec().unwrap();
+        let got = restore(blind.as_ref(), &[]);
+        let k1 = blind.unknown().unwrap().to_vec().unwrap();
+        let (e0, e1) = (rel_l2(&k0, &truth_k), rel_l2(&k1, &truth_k));
+        println!(
+            "{task}: observation {observed:.2} dB, gibbs-ddrm {got:.2} dB; kernel error {e0:.3} -> {e1:.3}"
+        );
+        assert!(
+            got >= observed + 1.5,
+            "{task}: gibbs-ddrm {got:.2} dB vs observation {observed:.2}"
+        );
+        assert!(e1 < e0, "{task}: kernel error {e0:.3} -> {e1:.3}");
+        if also_off {
+            let fresh = operators::build(&g, &"deblur-blind:size=9".parse().unwrap(), [1, 32, 32]).unwrap();
+            let off = restore(fresh.as_ref(), &[("measure".into(), "0".into())]);
+            let k = fresh.unknown().unwrap().to_vec().unwrap();
+            println!("{task} without the measurement: {off:.2} dB");
+            assert!(
+                off < observed + 1.5,
+                "{task}: {off:.2} dB without the measurement"
+            );
+            assert_eq!(k, k0, "the kernel moved without the measurement");
+        }
+    }
+    // a known blur is refused by name
+    let known = operators::build(&g, &"deblur-motion".parse().unwrap(), [1, 32, 32]).unwrap();
+    let y = known.forward(&x).unwrap();
+    let p = Problem {
+        model: &model,
+        op: known.as_ref(),
+        y: &y,
+        sigma_y,
+    };
+    let s = solvers::create_for_task("gibbs-ddrm", "deblur-motion", Some(STEPS), &[]).unwrap();
+    let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
+    assert!(e.contains("deblur-blind") && e.contains("gibbs-ddrm"), "{e}");
 }

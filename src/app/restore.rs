@@ -109,9 +109,10 @@ pub struct Restore {
     pub task: Option<String>,
     /// Solver: dps, ddrm, ddnm, pigdm, mcg, score-ald, red-diff, dmplug, mmps, tmpd, diffpir,
     /// daps, score-sde, ilvr (super-resolution), snips, pnp-dm, dpnp, the particle solvers tds,
-    /// smcdiff (inpainting), mcgdiff and fps, blind-red-diff or blind-dps for deblur-blind, or baseline
-    /// (classical, no diffusion). ddrm, ddnm, pigdm, snips, pnp-dm, mcgdiff and fps need an
-    /// operator with an SVD: every task but deblur-motion. README.md has each one's parameters.
+    /// smcdiff (inpainting), mcgdiff and fps, blind-red-diff, blind-dps or gibbs-ddrm for
+    /// deblur-blind, or baseline (classical, no diffusion). ddrm, ddnm, pigdm, snips, pnp-dm,
+    /// mcgdiff and fps need an operator with an SVD: every task but deblur-motion. README.md has
+    /// each one's parameters.
     #[arg(long, default_value = "dps")]
     pub solver: String,
     /// Observations (PNG or .safetensors from degrade); several restore as one batch.

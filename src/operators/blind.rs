@@ -11,7 +11,7 @@ use crate::tensor::Tensor;
 /// observations (it has no kernel to blur with) and restores those of a known blur of its size.
 pub(super) const DEBLUR_BLIND: TaskEntry = TaskEntry {
     name: "deblur-blind",
-    about: "`size` 9 (61), `init_sigma` size/6 (0: a delta): the kernel is unknown, estimated by `blind-red-diff` or `blind-dps`",
+    about: "`size` 9 (61), `init_sigma` size/6 (0: a delta): the kernel is unknown, estimated by `blind-red-diff`, `blind-dps` or `gibbs-ddrm`",
     keys: &["size", "init_sigma"],
     caps: Caps {
         blind: true,
@@ -35,7 +35,7 @@ pub(super) const DEBLUR_BLIND: TaskEntry = TaskEntry {
         )
         .refuse_measuring(format!(
             "deblur-blind has no kernel to blur with (it is the task of estimating one): degrade with \
-             deblur-gauss:size={size} or deblur-motion:size={size}, then restore with --task deblur-blind:size={size} --solver blind-red-diff (or blind-dps)"
+             deblur-gauss:size={size} or deblur-motion:size={size}, then restore with --task deblur-blind:size={size} --solver blind-red-diff (or blind-dps, gibbs-ddrm)"
         ))
         .restores(move |made| {
             let c = made.caps();

@@ -25,6 +25,7 @@ mod dmplug;
 mod dpnp;
 mod dps;
 mod fps;
+mod gibbs_ddrm;
 mod ilvr;
 mod mcg;
 mod mcgdiff;
@@ -55,6 +56,7 @@ pub use dmplug::{DdimChain, DmPlug};
 pub use dpnp::Dpnp;
 pub use dps::{Dps, Variance};
 pub use fps::{Filter, Fps};
+pub use gibbs_ddrm::GibbsDdrm;
 pub use ilvr::Ilvr;
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
@@ -296,6 +298,11 @@ pub const REGISTRY: &[SolverEntry] = &[
         "BlindDPS: DPS with the blur kernel fitted jointly on the simplex (deblur-blind)",
         |t| t.blind,
         10,
+    ),
+    entry::<GibbsDdrm>(
+        "GibbsDDRM: DDRM with the blur's FFT SVD, Gibbs updates of the kernel (deblur-blind)",
+        |t| t.blind,
+        3,
     ),
 ];
 
