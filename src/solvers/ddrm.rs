@@ -52,14 +52,7 @@ impl Solver for Ddrm {
     fn start<'a>(&self, p: &Problem<'a>, seed: u64) -> Result<Run<'a>> {
         let (p, me) = (*p, *self);
         let run = SpectralRun::new(&p, Self::NAME, self.min_singular, self.measure)?;
-        let st = move |next: Option<usize>, init: bool| DdrmStep {
-            sigma_next: p.schedule().ve_sigma(next),
-            sigma_y: p.sigma_y,
-            eta: me.eta,
-            eta_b: me.eta_b,
-            scale: p.schedule().alpha_bar(next).sqrt(),
-            init,
-        };
+        let st = move |next: Option<usize>, init: bool| DdrmStep::at(&p, me.eta, me.eta_b, next, init);
         // x_T ~ p(x_T | y): the first respaced timestep's σ
         let t0 = crate::diffusion::respace(p.schedule().len(), self.steps)?[0];
         let z = randn(p.model.gpu(), &run.shape, seed, 0, 1)?;

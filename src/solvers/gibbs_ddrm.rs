@@ -314,14 +314,7 @@ impl Solver for GibbsDdrm {
         let tt = timesteps(&p, me.steps)?;
         let total = p.schedule().len() as f64;
         let moving = move |t: usize| me.measure && (t as f64) <= me.kernel_start * total;
-        let st = move |next: Option<usize>, init: bool| DdrmStep {
-            sigma_next: p.schedule().ve_sigma(next),
-            sigma_y: p.sigma_y,
-            eta: me.eta,
-            eta_b: me.eta_b,
-            scale: p.schedule().alpha_bar(next).sqrt(),
-            init,
-        };
+        let st = move |next: Option<usize>, init: bool| DdrmStep::at(&p, me.eta, me.eta_b, next, init);
         // x_T ~ p(x_T | y), with y filled in from itself (official: interp_y_0(y_0, y_0))
         let z = randn(&gpu, &grid, seed, 0, 1)?;
         let uty = fr.ut_filled(&spec, p.y, p.y, p.sigma_y, &randn(&gpu, &grid, seed, 0, 2)?)?;

@@ -26,6 +26,21 @@ pub struct DdrmStep {
     pub init: bool,
 }
 
+impl DdrmStep {
+    /// The step to the respaced timestep `next` (`None`: the end) of `p`'s schedule, with `η` and
+    /// `η_b`; `init` draws the start.
+    pub fn at(p: &Problem<'_>, eta: f64, eta_b: f64, next: Option<usize>, init: bool) -> Self {
+        DdrmStep {
+            sigma_next: p.schedule().ve_sigma(next),
+            sigma_y: p.sigma_y,
+            eta,
+            eta_b,
+            scale: p.schedule().alpha_bar(next).sqrt(),
+            init,
+        }
+    }
+}
+
 /// The scalars of a DDNM / DDNM+ step (Wang et al. 2023, eq. 13 and 17–18; `Lambda`,
 /// `Lambda_noise`).
 #[derive(Debug, Clone, Copy)]
