@@ -738,14 +738,14 @@ fn ilvr_super_resolution() {
 }
 
 /// SNIPS (annealed Langevin in the SVD basis) at its default 50 levels × 2 steps on images 0-1: ×4
-/// SR and Gaussian deblurring (~40 s on lavapipe). Measured: ×4 SR 17.99 dB against 15.60,
-/// deblurring 21.74 against 15.75 (images 0-3: 18.93 against 14.83, 23.65 against 15.63, box
-/// inpainting, not a task of its paper, 18.33 against 14.07); without the measurement (image 0)
-/// 7.4–8.0 dB.
+/// SR and Gaussian deblurring (~40 s on lavapipe), with a 3 dB margin since its noise runs the exact
+/// Gaussian step (`exact`, #35). Before that: ×4 SR 17.99 dB against 15.60, deblurring 21.74 against
+/// 15.75; on images 0-3 (4 seeds) ×4 SR went from 17.53 to 20.13 dB against 14.83. Without the
+/// measurement (image 0) 7.4–8.0 dB.
 #[test]
 fn snips_sr_and_deblurring() {
     for task in ["sr:factor=4", "deblur-gauss:size=9,sigma=1.5"] {
-        check("snips", task, 50, &[], MEASURE_OFF, MARGIN, FEW);
+        check("snips", task, 50, &[], MEASURE_OFF, 3.0, FEW);
     }
 }
 
