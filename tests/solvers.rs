@@ -699,8 +699,8 @@ const BASELINE_EQUALS_TRIVIAL: &[&str] = &[
     "phase-retrieval",
 ];
 /// Score-SDE (projection onto the noised measurement, predictor only: its default) at 20 steps on
-/// images 0-3, box and random inpainting and ×4 SR (~40 s on lavapipe). Measured: box 18.33 dB
-/// against 14.07, random 16.94 against 8.26, ×4 SR 18.70 against 14.83; without the projections
+/// images 0-3, box and random inpainting and ×4 SR (~40 s on lavapipe). Measured: box 18.67 dB
+/// against 14.07 (its default λ = 0.7 there; 18.33 at λ = 1), random 16.94 against 8.26, ×4 SR 18.70 against 14.83; without the projections
 /// (image 0) 8.3 dB.
 #[test]
 fn score_sde_inpainting_and_sr() {
