@@ -699,8 +699,8 @@ const BASELINE_EQUALS_TRIVIAL: &[&str] = &[
     "phase-retrieval",
 ];
 /// Score-SDE (projection onto the noised measurement, predictor only: its default) at 20 steps on
-/// images 0-3, box and random inpainting and ×4 SR (~40 s on lavapipe). Measured: box 18.33 dB
-/// against 14.07, random 16.94 against 8.26, ×4 SR 18.70 against 14.83; without the projections
+/// images 0-3, box and random inpainting and ×4 SR (~40 s on lavapipe). Measured: box 18.67 dB
+/// against 14.07 (its default λ = 0.7 there; 18.33 at λ = 1), random 16.94 against 8.26, ×4 SR 18.70 against 14.83; without the projections
 /// (image 0) 8.3 dB.
 #[test]
 fn score_sde_inpainting_and_sr() {
@@ -738,14 +738,14 @@ fn ilvr_super_resolution() {
 }
 
 /// SNIPS (annealed Langevin in the SVD basis) at its default 50 levels × 2 steps on images 0-1: ×4
-/// SR and Gaussian deblurring (~40 s on lavapipe). Measured: ×4 SR 17.99 dB against 15.60,
-/// deblurring 21.74 against 15.75 (images 0-3: 18.93 against 14.83, 23.65 against 15.63, box
-/// inpainting, not a task of its paper, 18.33 against 14.07); without the measurement (image 0)
-/// 7.4–8.0 dB.
+/// SR and Gaussian deblurring (~40 s on lavapipe), with a 3 dB margin since its noise runs the exact
+/// Gaussian step (`exact`, #35). Measured: ×4 SR 20.41 dB against 15.60, deblurring 24.02 against
+/// 15.75 (before: 17.99 and 21.74; on images 0-3, 4 seeds, ×4 SR went from 17.53 to 20.13 dB
+/// against 14.83). Without the measurement (image 0) 6.5 (SR) and 10.1 dB (deblurring).
 #[test]
 fn snips_sr_and_deblurring() {
     for task in ["sr:factor=4", "deblur-gauss:size=9,sigma=1.5"] {
-        check("snips", task, 50, &[], MEASURE_OFF, MARGIN, FEW);
+        check("snips", task, 50, &[], MEASURE_OFF, 3.0, FEW);
     }
 }
 
