@@ -5,7 +5,9 @@ import init, { Engine } from './pkg/tweedie_web.js';
 
 const $ = (id) => document.getElementById(id);
 const IMAGES = 8; // assets/test_0.png .. test_7.png, Fashion-MNIST test images
-const state = { engine: null, size: 32, running: false, stop: false, mask: null, upload: null };
+const state = {
+  engine: null, size: 32, running: false, stop: false, mask: null, upload: null, drawing: null,
+};
 
 function status(text, error = false) {
   $('status').textContent = text;
@@ -27,9 +29,26 @@ function draw(canvas, frame) {
 
 const db = (v) => (Number.isFinite(v) ? `${v.toFixed(2)} dB` : '');
 
-// The chosen test image (or the upload) as PNG bytes at the model's size.
+// A grey picture (one byte a pixel, the model's size) as PNG bytes.
+async function greyPng(grey) {
+  const s = state.size;
+  const c = document.createElement('canvas');
+  c.width = c.height = s;
+  const g = c.getContext('2d');
+  const px = g.createImageData(s, s);
+  for (let i = 0; i < grey.length; i++) {
+    px.data[4 * i] = px.data[4 * i + 1] = px.data[4 * i + 2] = grey[i];
+    px.data[4 * i + 3] = 255;
+  }
+  g.putImageData(px, 0, 0);
+  const blob = await new Promise((ok) => c.toBlob(ok, 'image/png'));
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+// The chosen test image (or the upload, or the drawing) as PNG bytes at the model's size.
 async function truthBytes() {
   if (state.upload) return state.upload;
+  if ($('image').value === 'draw') return greyPng(state.drawing);
   const r = await fetchOk(`assets/test_${$('image').value}.png`);
   return new Uint8Array(await r.arrayBuffer());
 }
@@ -53,7 +72,34 @@ async function loadUpload(file) {
   return new Uint8Array(await blob.arrayBuffer());
 }
 
+function drawingChanged() {
+  const drawing = $('image').value === 'draw' && !state.upload;
+  $('c-truth').classList.toggle('paint', drawing);
+  $('drawhint').hidden = !drawing;
+}
+
+// Draws on the truth (the "Draw your own" image): white, shift-drag erases.
+function pen(ev) {
+  if (state.running || $('image').value !== 'draw' || state.upload || !(ev.buttons & 1)) return;
+  const c = $('c-truth');
+  const r = c.getBoundingClientRect();
+  const s = state.size;
+  const cx = ((ev.clientX - r.left) / r.width) * s;
+  const cy = ((ev.clientY - r.top) / r.height) * s;
+  for (let y = 0; y < s; y++) {
+    for (let x = 0; x < s; x++) {
+      const d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
+      if (d <= 2) {
+        const i = y * s + x;
+        state.drawing[i] = ev.shiftKey ? 0 : Math.min(255, state.drawing[i] + Math.round(255 * (1.2 - d / 2)));
+      }
+    }
+  }
+  showTruth();
+}
+
 async function showTruth() {
+  drawingChanged();
   const bytes = await truthBytes();
   const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
   const c = $('c-truth');
@@ -116,7 +162,7 @@ function taskChanged() {
 // ---- a restoration ----
 function options() {
   return {
-    image: Number($('image').value),
+    image: $('image').value === 'draw' ? 'draw' : Number($('image').value),
     task: $('task').value,
     solver: $('solver').value,
     sigma: Number($('sigma').value),
@@ -208,7 +254,11 @@ async function run(opts) {
 
 async function boot() {
   for (let i = 0; i < IMAGES; i++) $('image').add(new Option(`Fashion-MNIST test ${i}`, String(i)));
+  $('image').add(new Option('Draw your own', 'draw'));
   $('image').value = '4';
+  state.drawing = new Uint8Array(state.size * state.size);
+  $('c-truth').addEventListener('pointerdown', pen);
+  $('c-truth').addEventListener('pointermove', pen);
   resetMask();
   $('task').addEventListener('change', taskChanged);
   $('image').addEventListener('change', () => { state.upload = null; $('upload').value = ''; showTruth(); });
@@ -232,6 +282,7 @@ async function boot() {
   ]);
   state.size = JSON.parse(config).sample_size || 32;
   resetMask();
+  state.drawing = new Uint8Array(state.size * state.size);
   state.engine = await Engine.open(config, new Uint8Array(weights), scheduler);
   $('adapter').textContent = `GPU: ${state.engine.adapter()}.`;
   $('run').disabled = false;
