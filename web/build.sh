@@ -35,7 +35,7 @@ WEB_CARGO=/usr/bin/cargo
 version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' web/Cargo.lock)
 tools="$root/target/wasm-tools"
 if ! "$tools/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $version"; then
-  say "building wasm-bindgen-cli $version (once; about 10 minutes on two cores)"
+  say "building wasm-bindgen-cli $version (once; a few minutes)"
   # no --locked: the registry mirror lacks one of its pinned dependency versions
   env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP cargo install -q wasm-bindgen-cli --version "$version" --root "$tools"
 fi
