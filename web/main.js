@@ -78,23 +78,26 @@ function drawingChanged() {
   $('drawhint').hidden = !drawing;
 }
 
-// Draws on the truth (the "Draw your own" image): white, shift-drag erases.
-function pen(ev) {
-  if (state.running || $('image').value !== 'draw' || state.upload || !(ev.buttons & 1)) return;
-  const c = $('c-truth');
-  const r = c.getBoundingClientRect();
+// Calls apply(pixel index, distance) for each model pixel within `radius` of the pointer over `canvas`.
+function underPointer(ev, canvas, radius, apply) {
+  const r = canvas.getBoundingClientRect();
   const s = state.size;
   const cx = ((ev.clientX - r.left) / r.width) * s;
   const cy = ((ev.clientY - r.top) / r.height) * s;
   for (let y = 0; y < s; y++) {
     for (let x = 0; x < s; x++) {
       const d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
-      if (d <= 2) {
-        const i = y * s + x;
-        state.drawing[i] = ev.shiftKey ? 0 : Math.min(255, state.drawing[i] + Math.round(255 * (1.2 - d / 2)));
-      }
+      if (d <= radius) apply(y * s + x, d);
     }
   }
+}
+
+// Draws on the truth (the "Draw your own" image): white, shift-drag erases.
+function pen(ev) {
+  if (state.running || $('image').value !== 'draw' || state.upload || !(ev.buttons & 1)) return;
+  underPointer(ev, $('c-truth'), 2, (i, d) => {
+    state.drawing[i] = ev.shiftKey ? 0 : Math.min(255, state.drawing[i] + Math.round(255 * (1.2 - d / 2)));
+  });
   showTruth();
 }
 
@@ -132,16 +135,7 @@ function paintPreview() {
 
 function brush(ev) {
   if (state.running || $('task').value !== 'inpaint-painted' || !(ev.buttons & 1)) return;
-  const o = $('c-obs');
-  const r = o.getBoundingClientRect();
-  const s = state.size;
-  const cx = ((ev.clientX - r.left) / r.width) * s;
-  const cy = ((ev.clientY - r.top) / r.height) * s;
-  for (let y = 0; y < s; y++) {
-    for (let x = 0; x < s; x++) {
-      if ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= 2.5 ** 2) state.mask[y * s + x] = ev.shiftKey ? 1 : 0;
-    }
-  }
+  underPointer(ev, $('c-obs'), 2.5, (i) => { state.mask[i] = ev.shiftKey ? 1 : 0; });
   paintPreview();
 }
 
