@@ -179,7 +179,8 @@ enum Cmd {
     },
 }
 
-/// The device of the command, kept for the profile report (`TWEEDIE_PROFILE=1`).
+/// The device of the command, kept for the profile report (`TWEEDIE_PROFILE=1`) and to write its
+/// pipeline cache when the command ends.
 static PROFILED: std::sync::Mutex<Option<Gpu>> = std::sync::Mutex::new(None);
 
 fn gpu() -> Result<Gpu> {
@@ -238,10 +239,15 @@ fn main() -> ExitCode {
             out,
         } => app::sample(f, model, n, steps, &sampler, eta, seed, &out),
     };
-    if let Ok(g) = PROFILED.lock()
-        && let Some(rep) = g.as_ref().and_then(|g| g.profile_report())
-    {
-        eprintln!("{rep}");
+    if let Some(g) = PROFILED.lock().ok().and_then(|mut g| g.take()) {
+        if let Some(rep) = g.profile_report() {
+            eprintln!("{rep}");
+        }
+        // the next run starts from the pipelines this one compiled; failing to keep them is not
+        // the command's failure
+        if let Err(e) = g.save_pipeline_cache() {
+            eprintln!("note: {e}");
+        }
     }
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -401,3 +401,108 @@ fn scale_plus_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
         assert_eq!(*o, 2.0 * v + bit, "element {i}");
     }
 }
+
+/// The compiled-pipeline cache on disk: a library user's default keeps none; with a directory,
+/// the file is written when asked (and when the device is dropped), found again by the next
+/// device, a damaged or foreign file is ignored (never handed to the driver) and then replaced,
+/// and an unwritable directory is an error that names the file and the way out. Where the
+/// backend keeps no application cache (GL, the web) there is none to report.
+#[test]
+fn pipeline_cache_round_trip() {
+    use tweedie::gpu::Options;
+    let dir = std::env::temp_dir().join(format!("tweedie-pc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let base = Options::from_env().unwrap();
+    assert!(
+        Gpu::with_options(&Options {
+            pipeline_cache: None,
+            ..base.clone()
+        })
+        .unwrap()
+        .pipeline_cache()
+        .is_none()
+    );
+    let opts = Options {
+        pipeline_cache: Some(dir.clone()),
+        ..base.clone()
+    };
+    let work = |g: &Gpu| {
+        let x = Tensor::from_slice(g, &[5], &[1.0, -2.0, 3.0, 0.5, 4.0]).unwrap();
+        ops::affine(&x, 2.0, 1.0).unwrap().to_vec().unwrap()
+    };
+    let g = Gpu::with_options(&opts).unwrap();
+    let Some((path, state)) = g.pipeline_cache().map(|(p, s)| (p.to_path_buf(), s.to_string())) else {
+        assert!(!g.features().contains(wgpu::Features::PIPELINE_CACHE));
+        eprintln!("this backend keeps no application pipeline cache: nothing more to check");
+        return;
+    };
+    assert!(path.starts_with(&dir), "{}", path.display());
+    assert_eq!(state, "empty (no file yet)");
+    assert_eq!(work(&g), vec![3.0, -3.0, 7.0, 2.0, 9.0]);
+    g.save_pipeline_cache().unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..8], b"TWDPLC01");
+    drop(g);
+    // found again
+    let g = Gpu::with_options(&opts).unwrap();
+    assert!(
+        g.pipeline_cache().unwrap().1.starts_with("loaded"),
+        "{:?}",
+        g.pipeline_cache()
+    );
+    assert_eq!(work(&g), vec![3.0, -3.0, 7.0, 2.0, 9.0]);
+    drop(g);
+    // damaged (one byte of the payload flipped): ignored, then rewritten when the device is dropped
+    let mut damaged = bytes.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x5a;
+    std::fs::write(&path, &damaged).unwrap();
+    let g = Gpu::with_options(&opts).unwrap();
+    assert!(
+        g.pipeline_cache().unwrap().1.starts_with("ignored: damaged"),
+        "{:?}",
+        g.pipeline_cache()
+    );
+    assert_eq!(work(&g), vec![3.0, -3.0, 7.0, 2.0, 9.0]);
+    drop(g);
+    let g = Gpu::with_options(&opts).unwrap();
+    assert!(
+        g.pipeline_cache().unwrap().1.starts_with("loaded"),
+        "{:?}",
+        g.pipeline_cache()
+    );
+    drop(g);
+    // a file that is not a cache at all (a user's): ignored and never overwritten
+    std::fs::write(&path, b"someone else's file").unwrap();
+    let g = Gpu::with_options(&opts).unwrap();
+    assert!(
+        g.pipeline_cache().unwrap().1.contains("left alone"),
+        "{:?}",
+        g.pipeline_cache()
+    );
+    assert_eq!(work(&g), vec![3.0, -3.0, 7.0, 2.0, 9.0]);
+    let e = g.save_pipeline_cache().unwrap_err().to_string();
+    assert!(
+        e.contains("is not one") && e.contains("TWEEDIE_PIPELINE_CACHE"),
+        "{e}"
+    );
+    drop(g);
+    assert_eq!(std::fs::read(&path).unwrap(), b"someone else's file");
+    std::fs::remove_file(&path).unwrap();
+    // a directory that cannot be made (a file is in the way)
+    let blocked = dir.join("a-file");
+    std::fs::write(&blocked, b"x").unwrap();
+    let g = Gpu::with_options(&Options {
+        pipeline_cache: Some(blocked.join("sub")),
+        ..base
+    })
+    .unwrap();
+    work(&g);
+    let e = g.save_pipeline_cache().unwrap_err().to_string();
+    assert!(
+        e.contains("pipeline cache") && e.contains("TWEEDIE_PIPELINE_CACHE=off"),
+        "{e}"
+    );
+    drop(g);
+    let _ = std::fs::remove_dir_all(&dir);
+}

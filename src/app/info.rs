@@ -42,6 +42,22 @@ pub fn info(f: &mut dyn Frontend) -> Result<()> {
         },
         if gpu.subgroups() { "yes" } else { "no" }
     ));
+    f.say(&match gpu.pipeline_cache() {
+        Some((path, state)) => format!(
+            "pipeline cache: {} ({state}; TWEEDIE_PIPELINE_CACHE=DIR|off)",
+            path.display()
+        ),
+        None => format!(
+            "pipeline cache: none ({}; TWEEDIE_PIPELINE_CACHE=DIR|off)",
+            if std::env::var("TWEEDIE_PIPELINE_CACHE").is_ok_and(|v| v == "off" || v == "0") {
+                "turned off"
+            } else if !gpu.features().contains(wgpu::Features::PIPELINE_CACHE) {
+                "this backend keeps no application pipeline cache; the driver may keep its own"
+            } else {
+                "no cache directory on this platform"
+            }
+        ),
+    });
     f.say(&format!(
         "limits: max_storage_buffer_binding_size={} MiB max_buffer_size={} MiB max_compute_workgroups_per_dimension={} max_compute_workgroup_storage_size={} max_storage_buffers_per_shader_stage={}",
         l.max_storage_buffer_binding_size >> 20,

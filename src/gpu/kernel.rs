@@ -295,8 +295,136 @@ pub(crate) struct Pipeline {
 
 type PipelineKey = (KernelId, Vec<Access>);
 
+/// The driver's compiled pipelines kept on disk between runs: wgpu's `PipelineCache` (Vulkan
+/// only: [`wgpu::util::pipeline_cache_key`] names the file by adapter and driver), loaded when the
+/// [`crate::Gpu`] is built and written back when it is dropped, if new pipelines were compiled.
+///
+/// The file is `TWDPLC01`, the SHA-256 of the rest, then wgpu's data (its own header checks the
+/// adapter, driver and ABI); a file that fails either check is never handed to the driver. A
+/// damaged cache (right magic, wrong hash) is replaced at the next save; a file that is not one
+/// (another magic) is someone else's and is never overwritten.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) struct DiskCache {
+    pub(crate) cache: wgpu::PipelineCache,
+    pub(crate) path: std::path::PathBuf,
+    /// What loading found: `loaded N KiB`, `empty (no file yet)`, `ignored: ...`.
+    pub(crate) state: String,
+    dirty: std::sync::atomic::AtomicBool,
+    /// The file at `path` is not a tweedie pipeline cache: leave it alone.
+    foreign: bool,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+const DISK_CACHE_MAGIC: &[u8; 8] = b"TWDPLC01";
+
+#[cfg(not(target_arch = "wasm32"))]
+impl DiskCache {
+    /// Opens the cache for `device` in `dir`, or `None` where the backend keeps no application
+    /// pipeline cache (the device lacks `Features::PIPELINE_CACHE`, or wgpu has no key for it).
+    pub(crate) fn open(
+        device: &wgpu::Device,
+        info: &wgpu::AdapterInfo,
+        dir: &std::path::Path,
+    ) -> Option<Self> {
+        use sha2::Digest;
+        if !device.features().contains(wgpu::Features::PIPELINE_CACHE) {
+            return None;
+        }
+        let path = dir.join(format!("{}.bin", wgpu::util::pipeline_cache_key(info)?));
+        let mut foreign = false;
+        let (data, state) = match std::fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, "empty (no file yet)".to_string()),
+            Err(e) => (None, format!("ignored: could not read it ({e})")),
+            Ok(bytes) if bytes.len() < 40 || bytes[..8] != DISK_CACHE_MAGIC[..] => {
+                foreign = true;
+                (
+                    None,
+                    "ignored: the file is not a tweedie pipeline cache and is left alone (move it, or \
+                     set TWEEDIE_PIPELINE_CACHE to another directory)"
+                        .into(),
+                )
+            }
+            Ok(bytes) if bytes[8..40] != sha2::Sha256::digest(&bytes[40..])[..] => {
+                (None, "ignored: damaged (it will be rewritten)".into())
+            }
+            Ok(bytes) => {
+                let kib = (bytes.len() - 40) / 1024;
+                (Some(bytes[40..].to_vec()), format!("loaded {kib} KiB"))
+            }
+        };
+        // SAFETY: `data` is what `PipelineCache::get_data` returned for this adapter key in an
+        // earlier run (checked by its SHA-256 above); wgpu checks its header against the adapter,
+        // driver and ABI, and `fallback` makes an empty cache of anything it refuses.
+        let cache = unsafe {
+            device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
+                label: Some("tweedie pipelines"),
+                data: data.as_deref(),
+                fallback: true,
+            })
+        };
+        Some(DiskCache {
+            cache,
+            path,
+            state,
+            dirty: Default::default(),
+            foreign,
+        })
+    }
+
+    /// Writes the cache's data to its file (through a temporary file and a rename, so a reader never
+    /// sees half a file), if pipelines were compiled since it was loaded or last saved.
+    pub(crate) fn save(&self) -> Result<()> {
+        use sha2::Digest;
+        use std::sync::atomic::Ordering;
+        if !self.dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        if self.foreign {
+            return Err(Error::Io(format!(
+                "not writing the pipeline cache: {} exists and is not one (move it, or set \
+                 TWEEDIE_PIPELINE_CACHE to another directory or to off)",
+                self.path.display()
+            )));
+        }
+        let Some(data) = self.cache.get_data() else {
+            return Ok(());
+        };
+        let fail = |e: std::io::Error| {
+            Error::Io(format!(
+                "writing the pipeline cache {}: {e} (set TWEEDIE_PIPELINE_CACHE=off or to a writable \
+                 directory)",
+                self.path.display()
+            ))
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let mut bytes = Vec::with_capacity(data.len() + 40);
+        bytes.extend_from_slice(DISK_CACHE_MAGIC);
+        bytes.extend_from_slice(&sha2::Sha256::digest(&data));
+        bytes.extend_from_slice(&data);
+        let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, &bytes).map_err(fail)?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            fail(e)
+        })
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for DiskCache {
+    fn drop(&mut self) {
+        // best effort: a cache that cannot be written only costs the next run its compile time
+        let _ = self.save();
+    }
+}
+
 pub(crate) struct PipelineCache {
     device: wgpu::Device,
+    /// The driver's pipeline cache on disk, where the backend has one and the options asked for it.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) disk: Option<DiskCache>,
     /// Modules a host registered ([`crate::Gpu::register_shader`]): name -> whole source.
     registered: Mutex<HashMap<&'static str, String>>,
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
@@ -304,9 +432,14 @@ pub(crate) struct PipelineCache {
 }
 
 impl PipelineCache {
-    pub(crate) fn new(device: wgpu::Device) -> Self {
+    pub(crate) fn new(
+        device: wgpu::Device,
+        #[cfg(not(target_arch = "wasm32"))] disk: Option<DiskCache>,
+    ) -> Self {
         PipelineCache {
             device,
+            #[cfg(not(target_arch = "wasm32"))]
+            disk,
             registered: Mutex::default(),
             modules: Mutex::default(),
             pipelines: Mutex::default(),
@@ -428,8 +561,15 @@ impl PipelineCache {
                 constants: &[],
                 zero_initialize_workgroup_memory: false,
             },
+            #[cfg(not(target_arch = "wasm32"))]
+            cache: self.disk.as_ref().map(|d| &d.cache),
+            #[cfg(target_arch = "wasm32")]
             cache: None,
         });
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(d) = &self.disk {
+            d.dirty.store(true, std::sync::atomic::Ordering::Release);
+        }
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!(

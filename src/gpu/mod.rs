@@ -38,7 +38,8 @@ pub const OPTIONAL_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY
     .union(wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS)
     .union(wgpu::Features::SHADER_F16)
     .union(wgpu::Features::SUBGROUP)
-    .union(wgpu::Features::IMMEDIATES);
+    .union(wgpu::Features::IMMEDIATES)
+    .union(wgpu::Features::PIPELINE_CACHE);
 
 /// The limits every tweedie kernel runs within: the WebGPU defaults (`wgpu::Limits::default()`) for
 /// compute. [`Gpu::from_device`] checks a host's device against them; devices with more workgroup
@@ -133,6 +134,19 @@ pub struct Options {
     pub kernels: KernelPath,
     /// Subgroup reductions (`TWEEDIE_SUBGROUPS=auto|on|off`).
     pub subgroups: Subgroups,
+    /// A directory to keep the driver's compiled pipelines in between runs (wgpu's
+    /// `PipelineCache`; Vulkan only, ignored elsewhere and on the web). `None` (the default for a
+    /// library user) keeps nothing; the command line uses [`default_pipeline_cache_dir`]
+    /// (`TWEEDIE_PIPELINE_CACHE=DIR` or `off`).
+    pub pipeline_cache: Option<std::path::PathBuf>,
+}
+
+/// Where the command line keeps compiled pipelines by default: `tweedie/` in the user's cache
+/// directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS,
+/// `%LOCALAPPDATA%` on Windows), or `None` where the platform has none.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn default_pipeline_cache_dir() -> Option<std::path::PathBuf> {
+    dirs::cache_dir().map(|d| d.join("tweedie"))
 }
 
 impl Options {
@@ -162,6 +176,20 @@ impl Options {
             backends: wgpu::Backends::from_env(),
             kernels: var("TWEEDIE_KERNELS").parse()?,
             subgroups: var("TWEEDIE_SUBGROUPS").parse()?,
+            pipeline_cache: match var("TWEEDIE_PIPELINE_CACHE").trim() {
+                "" => {
+                    #[cfg(not(target_arch = "wasm32"))]
+                    {
+                        default_pipeline_cache_dir()
+                    }
+                    #[cfg(target_arch = "wasm32")]
+                    {
+                        None
+                    }
+                }
+                "off" | "0" => None,
+                dir => Some(std::path::PathBuf::from(dir)),
+            },
         })
     }
 }
@@ -367,7 +395,14 @@ impl Gpu {
         let stream = Stream::new(&device, align, timestamps);
         Ok(Gpu {
             inner: Arc::new(GpuInner {
-                pipelines: PipelineCache::new(device.clone()),
+                pipelines: PipelineCache::new(
+                    device.clone(),
+                    #[cfg(not(target_arch = "wasm32"))]
+                    options
+                        .pipeline_cache
+                        .as_deref()
+                        .and_then(|dir| kernel::DiskCache::open(&device, &info, dir)),
+                ),
                 device,
                 queue,
                 info,
@@ -448,6 +483,35 @@ impl Gpu {
     /// name is refused, and so is a second registration of `name` with another source.
     pub fn register_shader(&self, name: &'static str, source: &str) -> Result<()> {
         self.inner.pipelines.register(name, source)
+    }
+
+    /// The file this device's compiled pipelines are kept in between runs, and what loading it
+    /// found (`loaded N KiB`, `empty (no file yet)`, `ignored: ...`); `None` where no cache is kept
+    /// ([`Options::pipeline_cache`] unset, a backend without application pipeline caches, the web).
+    pub fn pipeline_cache(&self) -> Option<(&std::path::Path, &str)> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.inner
+                .pipelines
+                .disk
+                .as_ref()
+                .map(|d| (d.path.as_path(), d.state.as_str()))
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            None
+        }
+    }
+
+    /// Writes the pipeline cache ([`Gpu::pipeline_cache`]) now, if pipelines were compiled since it
+    /// was loaded or last written (it is also written when the last clone of the `Gpu` is dropped,
+    /// ignoring errors there). Errors name the file and how to turn the cache off.
+    pub fn save_pipeline_cache(&self) -> Result<()> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(d) = &self.inner.pipelines.disk {
+            return d.save();
+        }
+        Ok(())
     }
 
     /// Number of distinct compute pipelines compiled so far.
