@@ -6,7 +6,10 @@ at batch 1 and 8, with the same inputs (x[i] = ((7919 i) mod 1000) / 500 - 1, t 
 on the CPU with --threads threads (default: the machine's cores). Prints the median of --reps runs
 after two warm-up runs, in milliseconds, one line per case:
 
-    python benches/torch_cpu.py [--threads 2] [--reps 20]
+    python benches/torch_cpu.py [--threads 2] [--reps 20] [--batches 1,8]
+
+(benches/startup.sh asks for --batches 32: the forward + VJP its `tweedie eps --vjp` case is put
+against.)
 
 Run it right after `cargo bench --bench unet` on a quiet machine and quote ratios.
 """
@@ -22,6 +25,7 @@ from diffusers import UNet2DModel
 ap = argparse.ArgumentParser()
 ap.add_argument("--threads", type=int, default=os.cpu_count())
 ap.add_argument("--reps", type=int, default=20)
+ap.add_argument("--batches", default="1,8", help="comma-separated batch sizes")
 ap.add_argument("--model", default=os.path.join(os.path.dirname(__file__), "..", "weights", "fmnist32"))
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
@@ -29,7 +33,7 @@ model = UNet2DModel.from_pretrained(args.model).eval()
 c, s = model.config.in_channels, model.config.sample_size
 print(f"torch {torch.__version__}, {args.threads} threads, {args.reps} runs each")
 
-for batch in (1, 8):
+for batch in [int(b) for b in args.batches.split(",")]:
     n = batch * c * s * s
     x = (torch.tensor([((i * 7919) % 1000) / 500.0 - 1.0 for i in range(n)])).reshape(batch, c, s, s)
     t = torch.full((batch,), 500.0)
