@@ -7,7 +7,7 @@
 /// with more channels take the composed attention).
 pub const ATTENTION_MAX_D: usize = 8;
 /// Output channels an invocation of `conv2d_direct3` (and `conv2d_direct3s2`) computes.
-pub const DIRECT_ROWS: usize = 32;
+pub const DIRECT_ROWS: usize = 16;
 /// Output channels an invocation of `conv2d_direct3_r4` computes: 3x3 weights with at most this
 /// many output channels (a model's last layer, the input gradient of its first) take it, instead of
 /// wasting 31 of 32 rows.
