@@ -223,3 +223,45 @@ fn from_bytes_and_config_errors() {
     let e = m.decode(&z).err().unwrap().to_string();
     assert!(e.contains("[batch, 4, height, width]"), "{e}");
 }
+
+/// Every key of a real config set to values of every JSON kind (and out of range): an error or a
+/// model, never a panic (the loader is what a user's folder reaches first).
+#[test]
+fn config_mutants_never_panic() {
+    let g = gpu();
+    let dir = fixture("vae/two_level_shift");
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let bytes = std::fs::read(dir.join("diffusion_pytorch_model.safetensors")).unwrap();
+    let values = [
+        "null",
+        "0",
+        "-1",
+        "1.5",
+        "1e30",
+        "-1e30",
+        "\"x\"",
+        "[]",
+        "[0]",
+        "[3, 4, 5]",
+        "true",
+        "{}",
+        "100000",
+    ];
+    let (mut ok, mut refused) = (0, 0);
+    for key in cfg.as_object().unwrap().keys() {
+        for v in values {
+            let mut c = cfg.clone();
+            c[key] = serde_json::from_str(v).unwrap();
+            match AutoencoderKL::from_bytes(&g, &c.to_string(), &bytes) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    assert!(!e.to_string().is_empty());
+                    refused += 1
+                }
+            }
+        }
+    }
+    println!("{ok} mutants loaded, {refused} refused");
+    assert!(refused > ok, "{ok} loaded, {refused} refused");
+}
