@@ -265,3 +265,33 @@ fn config_mutants_never_panic() {
     println!("{ok} mutants loaded, {refused} refused");
     assert!(refused > ok, "{ok} loaded, {refused} refused");
 }
+
+/// A decode or encode whose largest tensor exceeds the device's binding limit is refused before any
+/// compute, with the tensor and the limit named (here the mid-block attention's scores).
+#[test]
+fn too_large_is_refused_before_compute() {
+    let (g, m, _) = load("two_level_shift");
+    let limit = g.max_binding_bytes();
+    // hw tokens with hw^2 * 4 bytes of scores over the limit
+    let side = (((limit / 4) as f64).sqrt().sqrt().ceil() as usize) + 1;
+    let z = Tensor::full(&g, &[1, 4, side, side], 0.1).unwrap();
+    let e = match m.decode(&z) {
+        Ok(_) => panic!("an over-limit decode ran"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("decoding") && e.contains("binds at most"), "{e}");
+    let (shape, bytes) = m.largest_tensor(1, side, side, true);
+    assert_eq!(shape, vec![1, side * side, side * side]);
+    assert!(bytes > limit);
+    // the SD 1.x/2.x decoder at 512x512: its largest map is [1, 256, 512, 512] (256 MiB)
+    let cfg = tweedie::models::VaeConfig {
+        block_out_channels: vec![128, 256, 512, 512],
+        layers_per_block: 2,
+        norm_num_groups: 32,
+        ..m.config.clone()
+    };
+    let mut ws = tweedie::nn::Weights::synthetic(&g, 1);
+    let sd = AutoencoderKL::build(&g, cfg, &mut ws).unwrap();
+    assert_eq!(sd.largest_tensor(1, 64, 64, true).0, vec![1, 256, 512, 512]);
+    assert_eq!(sd.largest_tensor(1, 512, 512, false).0, vec![1, 128, 512, 512]);
+}

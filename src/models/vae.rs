@@ -572,10 +572,70 @@ impl AutoencoderKL {
         Ok(())
     }
 
+    /// The largest tensor the encoder (`decoder` false, for images `[b, C, h, w]`) or the decoder
+    /// (`decoder` true, for latents `[b, L, h, w]`) makes, with its size in bytes: a feature map at
+    /// the largest resolution, or the mid-block attention's scores `[b, hw, hw]`.
+    pub fn largest_tensor(&self, b: usize, h: usize, w: usize, decoder: bool) -> (Vec<usize>, u64) {
+        let boc = &self.config.block_out_channels;
+        let n = boc.len();
+        let mut cands: Vec<Vec<usize>> = Vec::new();
+        // level i of the encoder runs at (h, w) / 2^i; the decoder's level i at (h, w) * 2^i
+        let at = |i: usize| {
+            if decoder {
+                (h << i, w << i)
+            } else {
+                (h >> i, w >> i)
+            }
+        };
+        let (hl, wl) = if decoder { (h, w) } else { at(n - 1) };
+        if self.config.mid_block_add_attention {
+            cands.push(vec![b, hl * wl, hl * wl]);
+        }
+        if decoder {
+            let rev: Vec<usize> = boc.iter().rev().copied().collect();
+            for i in 0..n {
+                let (hh, ww) = at(i);
+                let cin = if i == 0 { rev[0] } else { rev[i - 1] };
+                cands.push(vec![b, cin.max(rev[i]), hh, ww]);
+                if i + 1 < n {
+                    cands.push(vec![b, rev[i], 2 * hh, 2 * ww]);
+                }
+            }
+        } else {
+            for (i, &c) in boc.iter().enumerate() {
+                let (hh, ww) = at(i);
+                let cin = if i == 0 { c } else { boc[i - 1] };
+                cands.push(vec![b, cin.max(c), hh, ww]);
+            }
+        }
+        let size = |s: &Vec<usize>| s.iter().map(|&v| v as u64).product::<u64>() * 4;
+        let big = cands.into_iter().max_by_key(size).unwrap_or_default();
+        let bytes = size(&big);
+        (big, bytes)
+    }
+
+    /// Refuses, before any compute, an encode or decode whose largest tensor
+    /// ([`Self::largest_tensor`]) exceeds the device's buffer binding limit (lavapipe's is 128 MiB: an
+    /// SD-size decode of a 64x64 latent makes a `[1, 256, 512, 512]` map of 256 MiB).
+    fn check_fits(&self, shape: &[usize], decoder: bool) -> Result<()> {
+        let (big, bytes) = self.largest_tensor(shape[0], shape[2], shape[3], decoder);
+        let limit = self.gpu.max_binding_bytes();
+        if bytes > limit {
+            let what = if decoder { "decoding" } else { "encoding" };
+            return Err(Error::TooLarge {
+                what: format!("{what} {shape:?} makes a tensor of shape {big:?}, which"),
+                bytes,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     /// The encoder's full output `[B, 2 * latent_channels, H/f, W/f]`: the posterior's mean and
     /// log-variance, stacked along the channels (diffusers' `DiagonalGaussianDistribution.parameters`).
     pub fn encode_moments(&self, x: &Tensor) -> Result<Tensor> {
         self.check_image(x.shape())?;
+        self.check_fits(x.shape(), false)?;
         let mut h = self.enc_conv_in.forward(x)?;
         for blk in &self.enc_down {
             for r in &blk.resnets {
@@ -606,6 +666,7 @@ impl AutoencoderKL {
     /// Differentiable in `z` (recorded when `z` is tracked).
     pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
         self.check_latent(z.shape())?;
+        self.check_fits(z.shape(), true)?;
         let mut h = match &self.post_quant_conv {
             Some(p) => p.forward(z)?,
             None => z.clone(),
