@@ -97,6 +97,26 @@ enum Cmd {
         #[arg(long)]
         vjp: Option<PathBuf>,
     },
+    /// Runs a diffusers AutoencoderKL (a Stable Diffusion VAE) once: --encode writes the latent
+    /// mean in the diffusion model's scaling, z = (mean - shift_factor) * scaling_factor; --decode
+    /// divides by scaling_factor (and adds shift_factor) first, then decodes.
+    Vae {
+        /// diffusers AutoencoderKL folder (config.json + diffusion_pytorch_model.safetensors), or a
+        /// pipeline folder holding one in vae/.
+        #[arg(long)]
+        model: PathBuf,
+        /// The image to encode: a picture (PNG, in [0, 255] -> [-1, 1]) or a safetensors file
+        /// holding `x` ([B, C, H, W] in [-1, 1]); H and W multiples of the VAE's factor (8 for SD).
+        #[arg(long, conflicts_with = "decode", required_unless_present = "decode")]
+        encode: Option<PathBuf>,
+        /// The latent to decode: a safetensors file holding `z` ([B, latent_channels, h, w]).
+        #[arg(long)]
+        decode: Option<PathBuf>,
+        /// Output: .safetensors (`z` with --encode; `x` with --decode) or, with --decode of one
+        /// latent, .png.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Simulates a measurement: y = A x + sigma_y n (or Poisson counts with --noise), written as a
     /// picture (or .safetensors).
     Degrade {
@@ -211,6 +231,12 @@ fn main() -> ExitCode {
             out,
             vjp,
         } => app::eps(f, &model, &input, t, &out, vjp.as_deref()),
+        Cmd::Vae {
+            model,
+            encode,
+            decode,
+            out,
+        } => app::vae(f, &model, encode.as_deref(), decode.as_deref(), &out),
         Cmd::Degrade {
             task,
             input,

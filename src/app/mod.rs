@@ -1,6 +1,7 @@
 //! What the command line does, as library calls a host can make too: reading images, observations
 //! and `--set` pairs, simulating and recording a measurement ([`degrade`]), restoring with every
-//! check before compute ([`restore`]), the demo, sampling and the model's forward pass. Messages go
+//! check before compute ([`restore`]), the demo, sampling, the model's forward pass and the
+//! autoencoder of latent diffusion ([`vae`]). Messages go
 //! through a [`Frontend`] (the command line prints them; a host shows them its own way).
 
 mod degrade;
@@ -10,6 +11,7 @@ mod eval;
 mod info;
 mod restore;
 mod sample;
+mod vae;
 
 pub use degrade::{Made, degrade, degrade_with};
 pub use demo::demo;
@@ -18,6 +20,7 @@ pub use eval::{Eval, eval, eval_merge};
 pub use info::info;
 pub use restore::{Restore, display_observation, read_observation, restore, restore_task};
 pub use sample::sample;
+pub use vae::vae;
 
 use crate::diffusion::Denoiser;
 use crate::error::{Error, Result};

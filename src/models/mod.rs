@@ -1,15 +1,17 @@
 //! Score models: the diffusers `UNet2DModel` and guided-diffusion's ADM `UNetModel`, and [`Model`],
-//! which loads either from what the user points at.
+//! which loads either from what the user points at; and diffusers' `AutoencoderKL` (latent diffusion).
 
 mod adm;
 mod adm_config;
 mod config;
 mod unet2d;
+mod vae;
 
 pub use adm::AdmUNet;
 pub use adm_config::{ADM_PRESETS, AdmConfig};
 pub use config::UNet2DConfig;
 pub use unet2d::UNet2DModel;
+pub use vae::{AutoencoderKL, VaeConfig, vae_dir};
 
 use crate::diffusion::{Denoiser, Schedule, Timestep};
 use crate::error::{Error, Result, Setting};
