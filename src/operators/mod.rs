@@ -29,6 +29,7 @@ macro_rules! described {
 mod blind;
 mod blur;
 mod cs;
+mod latent;
 mod linear;
 mod mask;
 mod mri;
@@ -40,6 +41,7 @@ mod svd;
 pub use blind::BlindBlur;
 pub use blur::{gaussian_kernel, gaussian_taps, motion_kernel};
 pub use cs::WalshHadamard;
+pub use latent::Decoded;
 pub use linear::MAX_SVD_SIDE;
 pub use linear::{AvgPool, Bicubic, Blur, Colorize, Identity};
 pub use mask::Inpaint;
