@@ -64,12 +64,15 @@ impl Operator for Decoded {
         format!("latent({})", self.inner.describe())
     }
     /// Nonlinear whatever `inner` is, with the kind of `inner` (solvers' defaults follow the
-    /// problem the measurements pose), and neither SVD nor `A⁺`.
+    /// problem the measurements pose), latent, and neither SVD nor `A⁺`.
     fn caps(&self) -> Caps {
         Caps {
-            blind: false,
+            latent: true,
             ..Caps::nonlinear(self.inner.caps().kind)
         }
+    }
+    fn decoded(&self) -> Option<&Decoded> {
+        Some(self)
     }
     fn x_shape(&self) -> [usize; 3] {
         self.z_shape

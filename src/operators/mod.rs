@@ -115,6 +115,9 @@ pub struct Caps {
     pub pinv: bool,
     /// Whether part of it is unknown and fitted by the solver.
     pub blind: bool,
+    /// Whether it is a pixel-space operator seen from an autoencoder's latents, `A(D(z))`
+    /// ([`Decoded`]): what the latent solvers (PSLD) run.
+    pub latent: bool,
 }
 
 impl Caps {
@@ -127,6 +130,7 @@ impl Caps {
             svd: false,
             pinv: false,
             blind: false,
+            latent: false,
         }
     }
 
@@ -470,6 +474,11 @@ pub trait Operator: View + Send + Sync {
             "{} has no unknown parameters to vary",
             self.describe()
         )))
+    }
+    /// The operator as a latent problem `A(D(z))` ([`Decoded`]: its pixel-space operator and
+    /// autoencoder), for the latent solvers; `None` for every pixel-space operator.
+    fn decoded(&self) -> Option<&Decoded> {
+        None
     }
     /// Per-sample number of measurements.
     fn m(&self) -> usize {

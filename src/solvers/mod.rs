@@ -34,6 +34,7 @@ mod owned;
 pub mod params;
 mod pigdm;
 mod pnp_dm;
+mod psld;
 mod red_diff;
 mod restarts;
 mod score_ald;
@@ -65,6 +66,7 @@ pub use owned::OwnedRun;
 pub use params::{Choice, Declared, Param, Params, Setup};
 pub use pigdm::PiGdm;
 pub use pnp_dm::PnpDm;
+pub use psld::Psld;
 pub use red_diff::RedDiff;
 pub use restarts::Restarts;
 pub use score_ald::ScoreAld;
@@ -293,6 +295,11 @@ pub const REGISTRY: &[SolverEntry] = &[
         "DPnP: proximal consistency sampler (exact via SVD, else Langevin with A's VJP) and a diffusion denoising step",
         |t| !t.blind,
         3,
+    ),
+    entry::<Psld>(
+        "PSLD: DPS on an autoencoder's latents plus the gluing term through the encoder (latent problems A(D(z)) with a linear A)",
+        |t| t.latent,
+        10,
     ),
     entry::<BlindDps>(
         "BlindDPS: DPS with the blur kernel fitted jointly on the simplex (deblur-blind)",
