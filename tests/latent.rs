@@ -169,7 +169,7 @@ fn psld_fits_the_measurement_and_refuses_what_it_cannot_run() {
         sigma_y: 0.02,
     };
     let s = solvers::create("psld", a.as_ref(), Some(10), &[]).unwrap();
-    let e = s.solve(&p, 0, &mut |_, _| {}).err().expect("refused").to_string();
+    let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
     assert!(e.contains("latent problems") && e.contains("dps"), "{e}");
     // a nonlinear A under the decoder
     let spec: TaskSpec = "hdr".parse().unwrap();
@@ -182,7 +182,7 @@ fn psld_fits_the_measurement_and_refuses_what_it_cannot_run() {
         y: &y,
         sigma_y: 0.02,
     };
-    let e = s.solve(&p, 0, &mut |_, _| {}).err().expect("refused").to_string();
+    let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
     assert!(e.contains("nonlinear") && e.contains("Latent DPS"), "{e}");
 }
 
