@@ -325,7 +325,15 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
         for solver in solvers::names() {
             // the baseline restores every task (its trivial estimate here)
             if solvers::nonlinear_solvers().contains(&solver)
-                || ["blind-red-diff", "blind-dps", "gibbs-ddrm", "baseline", "psld"].contains(&solver)
+                || [
+                    "blind-red-diff",
+                    "blind-dps",
+                    "gibbs-ddrm",
+                    "baseline",
+                    "psld",
+                    "resample",
+                ]
+                .contains(&solver)
             {
                 continue;
             }

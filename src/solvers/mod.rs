@@ -36,6 +36,7 @@ mod pigdm;
 mod pnp_dm;
 mod psld;
 mod red_diff;
+mod resample;
 mod restarts;
 mod score_ald;
 mod score_sde;
@@ -68,6 +69,7 @@ pub use pigdm::PiGdm;
 pub use pnp_dm::PnpDm;
 pub use psld::Psld;
 pub use red_diff::RedDiff;
+pub use resample::Resample;
 pub use restarts::Restarts;
 pub use score_ald::ScoreAld;
 pub use score_sde::ScoreSde;
@@ -298,6 +300,11 @@ pub const REGISTRY: &[SolverEntry] = &[
     ),
     entry::<Psld>(
         "PSLD: DPS on an autoencoder's latents plus the gluing term through the encoder (latent problems A(D(z)) with a linear A)",
+        |t| t.latent,
+        10,
+    ),
+    entry::<Resample>(
+        "ReSample: Latent DPS with hard data consistency (pixel, then latent optimisation) and stochastic resampling (latent problems A(D(z)))",
         |t| t.latent,
         10,
     ),
