@@ -15,3 +15,11 @@ pub const FEW_ROWS: usize = 4;
 /// Invocations in a workgroup of the direct convolutions (each computes eight output pixels, as two
 /// vec4s).
 pub const DIRECT_WORKGROUP: usize = 16;
+/// Output channels an invocation of the Winograd product `wino_gemm` (`conv2d_winograd.wgsl`)
+/// computes, and the output-channel chunk of one 64 KiB window of transformed weights.
+pub const WINO_ROWS: usize = 16;
+/// Input channels the Winograd product sums in one expression (each accumulator updated once per
+/// this many multiply-adds).
+pub const WINO_CPI: usize = 2;
+/// Invocations in a workgroup of the Winograd kernels.
+pub const WINO_WORKGROUP: usize = 16;

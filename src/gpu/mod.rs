@@ -115,6 +115,33 @@ impl std::str::FromStr for Subgroups {
     }
 }
 
+/// Whether stride-1 3x3 convolutions on the CPU-tuned path take Winograd F(2x2, 3x3) kernels
+/// (`shaders/conv2d_winograd.wgsl`) instead of the direct ones. The portable path never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Winograd {
+    /// By shape, where it measured faster (`ops::conv::winograd_for`).
+    #[default]
+    Auto,
+    /// Every stride-1 3x3 convolution the CPU-tuned path runs (for tests and benchmarks).
+    On,
+    /// Never: the direct kernels.
+    Off,
+}
+
+impl std::str::FromStr for Winograd {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Winograd> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(Winograd::Auto),
+            "on" | "1" => Ok(Winograd::On),
+            "off" | "0" => Ok(Winograd::Off),
+            _ => Err(Error::Input(format!(
+                "TWEEDIE_WINOGRAD={s:?} is not a Winograd setting: use auto (by shape), on or off"
+            ))),
+        }
+    }
+}
+
 /// How tweedie opens or uses a device. The command line fills it from the environment
 /// ([`Options::from_env`]); a library user sets the fields.
 #[derive(Debug, Clone, Default)]
@@ -133,12 +160,14 @@ pub struct Options {
     pub kernels: KernelPath,
     /// Subgroup reductions (`TWEEDIE_SUBGROUPS=auto|on|off`).
     pub subgroups: Subgroups,
+    /// Winograd 3x3 convolutions on the CPU-tuned path (`TWEEDIE_WINOGRAD=auto|on|off`).
+    pub winograd: Winograd,
 }
 
 impl Options {
     /// The command line's options: `TWEEDIE_PROFILE=1` (or `host`: host timing), `TWEEDIE_ADAPTER`
     /// (a substring of the adapter name), `WGPU_BACKEND` (e.g. `vulkan`, `gl`), `TWEEDIE_KERNELS`
-    /// and `TWEEDIE_SUBGROUPS`. An unknown value is an error naming the valid ones.
+    /// `TWEEDIE_SUBGROUPS` and `TWEEDIE_WINOGRAD`. An unknown value is an error naming the valid ones.
     pub fn from_env() -> Result<Options> {
         let var = |k: &str| std::env::var(k).unwrap_or_default();
         let profile = var("TWEEDIE_PROFILE");
@@ -162,6 +191,7 @@ impl Options {
             backends: wgpu::Backends::from_env(),
             kernels: var("TWEEDIE_KERNELS").parse()?,
             subgroups: var("TWEEDIE_SUBGROUPS").parse()?,
+            winograd: var("TWEEDIE_WINOGRAD").parse()?,
         })
     }
 }
@@ -189,6 +219,8 @@ pub(crate) struct GpuInner {
     pub(crate) cpu_kernels: bool,
     /// Reductions use subgroup operations.
     pub(crate) subgroups: bool,
+    /// [`Options::winograd`].
+    pub(crate) winograd: Winograd,
     /// Host readbacks so far ([`Gpu::readbacks`]).
     pub(crate) readbacks: std::sync::atomic::AtomicU64,
 }
@@ -378,6 +410,7 @@ impl Gpu {
                 error,
                 cpu_kernels,
                 subgroups,
+                winograd: options.winograd,
                 readbacks: Default::default(),
             }),
         })
@@ -387,6 +420,11 @@ impl Gpu {
     /// once, when the `Gpu` was built). The one place an op asks which kernel family to take.
     pub fn cpu_kernels(&self) -> bool {
         self.inner.cpu_kernels
+    }
+
+    /// [`Options::winograd`] as given (the CPU-tuned convolutions decide by shape under `Auto`).
+    pub fn winograd(&self) -> Winograd {
+        self.inner.winograd
     }
 
     /// The kernel path in force: [`KernelPath::Cpu`] or [`KernelPath::Portable`], never `Auto`.

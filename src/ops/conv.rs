@@ -3,7 +3,7 @@
 use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
-use crate::gpu::params::{Conv2dDirectParams, Conv2dParams};
+use crate::gpu::params::{Conv2dDirectParams, Conv2dParams, WinogradParams};
 use crate::gpu::{Access, KernelId};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 use std::sync::{Arc, OnceLock};
@@ -121,8 +121,29 @@ pub fn conv2d_packed(
         };
     // a layer's packing is kept for the backward's flipped packing even where the forward does not
     // use it
-    let fresh;
     let cached = packed.filter(|p| p.fits(ws)).cloned();
+    if spec.stride == 1 && winograd_for(gpu, ws, xs) {
+        let fresh;
+        let ww = match &cached {
+            Some(p) => {
+                if p.wino.get().is_none() {
+                    let _ = p.wino.set(WinoWeights::new(w, [ws[0], ws[1], 3, 3], false)?);
+                }
+                p.wino.get().expect("set above")
+            }
+            None => {
+                fresh = WinoWeights::new(w, [ws[0], ws[1], 3, 3], false)?;
+                &fresh
+            }
+        };
+        winograd(x, bias.unwrap_or(w), &out, &params, ww)?;
+        let out = match bias {
+            Some(b) => record(out, &[x, w, b], Conv2d { spec, packed: cached }),
+            None => record(out, &[x, w], Conv2d { spec, packed: cached }),
+        };
+        return Ok(out);
+    }
+    let fresh;
     let packed = match &cached {
         _ if !direct => None,
         Some(p) => Some(&**p),
@@ -161,6 +182,27 @@ pub(crate) fn conv2d_flipped(
     if !(direct_for(gpu, &wt) && (wt[2] == 3 || pad == [0; 4])) || x.shape()[1] != wt[1] {
         return Ok(None);
     }
+    let xs = x.shape();
+    let (ho, wo) = spec.out_size(xs[2], xs[3], wt[2], wt[3])?;
+    let params = conv_geometry(xs, &wt, ho, wo, 1, pad);
+    if winograd_for(gpu, &wt, xs) {
+        let out = Tensor::empty(gpu, &[xs[0], wt[0], ho, wo])?;
+        let fresh;
+        let ww = match cache.filter(|c| c.fits(ws)) {
+            Some(c) => {
+                if c.wino_flipped.get().is_none() {
+                    let _ = c.wino_flipped.set(WinoWeights::new(w, wt, true)?);
+                }
+                c.wino_flipped.get().expect("set above")
+            }
+            None => {
+                fresh = WinoWeights::new(w, wt, true)?;
+                &fresh
+            }
+        };
+        winograd(x, w, &out, &params, ww)?;
+        return Ok(Some(out));
+    }
     let fresh;
     let pw = match cache.filter(|c| c.fits(ws)) {
         Some(c) => {
@@ -177,10 +219,7 @@ pub(crate) fn conv2d_flipped(
     let Some(pw) = pw else {
         return Ok(None);
     };
-    let xs = x.shape();
-    let (ho, wo) = spec.out_size(xs[2], xs[3], wt[2], wt[3])?;
     let out = Tensor::empty(gpu, &[xs[0], wt[0], ho, wo])?;
-    let params = conv_geometry(xs, &wt, ho, wo, 1, pad);
     direct3(x, w, None, &out, &params, pw)?;
     Ok(Some(out))
 }
@@ -211,6 +250,11 @@ pub struct PackedWeights {
     rows: usize,
     /// The flipped transpose of the same weight, for input gradients: packed at the first one.
     flipped: OnceLock<Option<Box<PackedWeights>>>,
+    /// The Winograd transform of the weight, made at the first convolution that takes Winograd.
+    wino: OnceLock<WinoWeights>,
+    /// The Winograd transform of the flipped transpose, made at the first input gradient that
+    /// takes Winograd.
+    wino_flipped: OnceLock<WinoWeights>,
 }
 
 impl std::fmt::Debug for PackedWeights {
@@ -303,6 +347,8 @@ impl PackedWeights {
             ci_chunk,
             rows,
             flipped: OnceLock::new(),
+            wino: OnceLock::new(),
+            wino_flipped: OnceLock::new(),
         }))
     }
 }
@@ -398,6 +444,158 @@ fn direct3(
                     (xb.0, 0, xb.1, Access::Read),
                 ][..if out4 { 6 } else { 5 }],
                 [gx, u(rows.div_ceil(pw.rows))?, gz],
+                flops,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a stride-1 convolution with weight `ws` (`[Cout, Cin, k, k]`) of an input of shape `xs`
+/// takes the Winograd F(2x2, 3x3) kernels (`shaders/conv2d_winograd.wgsl`): the one place this is
+/// decided. Only 3x3 weights on the CPU-tuned path (uniform bindings of 64 KiB); then by
+/// `TWEEDIE_WINOGRAD` ([`crate::gpu::Options::winograd`]), and under `auto` by shape, where it
+/// measured faster than the direct kernel.
+pub(crate) fn winograd_for(gpu: &crate::gpu::Gpu, ws: &[usize], xs: &[usize]) -> bool {
+    use crate::gpu::Winograd;
+    if !(gpu.cpu_kernels()
+        && ws.len() == 4
+        && xs.len() == 4
+        && ws[2] == 3
+        && ws[3] == 3
+        && gpu.limits().max_uniform_buffer_binding_size >= (WINDOW * 4) as u64)
+    {
+        return false;
+    }
+    match gpu.winograd() {
+        Winograd::On => true,
+        Winograd::Off => false,
+        Winograd::Auto => false,
+    }
+}
+
+use crate::gpu::shader_consts::{WINO_CPI, WINO_ROWS, WINO_WORKGROUP};
+
+/// A 3x3 weight `[Cout, Cin, 3, 3]` (or the flipped transpose of one) transformed for the Winograd
+/// kernels of CPU adapters: `G g G^T` (4x4) of every (output, input) channel pair, in 64 KiB uniform
+/// windows of [`WINO_ROWS`] output x `ci_chunk` input channels.
+pub(crate) struct WinoWeights {
+    buf: wgpu::Buffer,
+    cout: usize,
+    cin: usize,
+    ci_chunk: usize,
+}
+
+impl WinoWeights {
+    /// Transforms `w` on the device for a convolution of weight shape `ws`: `w` itself, or with
+    /// `flip` the flipped transpose of `w` (`w` then has shape `[ws[1], ws[0], 3, 3]`).
+    fn new(w: &Tensor, ws: [usize; 4], flip: bool) -> Result<Self> {
+        let gpu = w.gpu();
+        let (cout, cin) = (ws[0], ws[1]);
+        let ci_chunk = WINDOW / 16 / WINO_ROWS / WINO_CPI * WINO_CPI;
+        let (n_co, n_ci) = (cout.div_ceil(WINO_ROWS), cin.div_ceil(ci_chunk));
+        let total = n_co * n_ci * WINDOW / 4;
+        let buf = gpu.uniform_scratch(total as u64 * 16);
+        let u = |v: usize| u32_of(v, "Winograd weight transform");
+        let pp = WinogradParams {
+            cin: u(cin)?,
+            cout: u(cout)?,
+            ci_chunk: u(ci_chunk)?,
+            n_ci: u(n_ci)?,
+            total: u(total)?,
+            flip: flip as u32,
+            ..Default::default()
+        };
+        let wb = w.bind(Access::Read);
+        gpu.dispatch_counted(
+            &KernelId::new("conv2d_winograd.wgsl", "wino_weights"),
+            &pp,
+            &[
+                (wb.0, 0, wb.1, Access::Read),
+                (&buf, 0, total as u64 * 16, Access::ReadWrite),
+            ],
+            crate::gpu::grid1d(total, 256),
+            0,
+        )?;
+        Ok(WinoWeights {
+            buf,
+            cout,
+            cin,
+            ci_chunk,
+        })
+    }
+}
+
+/// The Winograd F(2x2, 3x3) convolution (stride 1) of `x` into `out` with transformed weights `ww`
+/// (`params`: the geometry; `bias`, read where `params.has_bias`, else any buffer): the input
+/// transform, then one product dispatch per 64 KiB window, each adding the output transform of its
+/// partial sum into `out`.
+fn winograd(x: &Tensor, bias: &Tensor, out: &Tensor, params: &Conv2dParams, ww: &WinoWeights) -> Result<()> {
+    let gpu = x.gpu();
+    let p = params;
+    let (n, cin, cout) = (p.batch as usize, ww.cin, ww.cout);
+    let (ho, wo) = (p.ho as usize, p.wo as usize);
+    let (th, tp) = (ho.div_ceil(2), wo.div_ceil(4));
+    let u = |v: usize| u32_of(v, "Winograd convolution");
+    let v = Tensor::empty(gpu, &[n * cin * th * tp * 32])?;
+    let mut pp = WinogradParams {
+        batch: p.batch,
+        cin: p.cin,
+        h: p.h,
+        w: p.w,
+        cout: p.cout,
+        ho: p.ho,
+        wo: p.wo,
+        pad_t: p.pad_t,
+        pad_l: p.pad_l,
+        th: u(th)?,
+        tp: u(tp)?,
+        has_bias: p.has_bias,
+        ci_chunk: u(ww.ci_chunk)?,
+        total: u(n * cin * th * tp)?,
+        ..Default::default()
+    };
+    let (xb, vb, ob, bb) = (
+        x.bind(Access::Read),
+        v.bind(Access::ReadWrite),
+        out.bind(Access::ReadWrite),
+        bias.bind(Access::Read),
+    );
+    gpu.dispatch_counted(
+        &KernelId::new("conv2d_winograd.wgsl", "wino_input"),
+        &pp,
+        &[(xb.0, 0, xb.1, Access::Read), (vb.0, 0, vb.1, Access::ReadWrite)],
+        crate::gpu::grid1d(n * cin * th * tp, WINO_WORKGROUP as u32),
+        0,
+    )?;
+    let (n_co, n_ci) = (cout.div_ceil(WINO_ROWS), cin.div_ceil(ww.ci_chunk));
+    let sites = n * th * tp;
+    let win = (WINDOW * 4) as u64;
+    for a in 0..n_co {
+        for c in 0..n_ci {
+            let (ci0, co0) = (c * ww.ci_chunk, a * WINO_ROWS);
+            let ci_n = ww.ci_chunk.min(cin - ci0);
+            pp.ci0 = u(ci0)?;
+            pp.ci_n = u(ci_n)?;
+            pp.co0 = u(co0)?;
+            pp.first = (c == 0) as u32;
+            // the direct convolution's multiply-adds, so that GFLOP/s compare
+            let flops = 2 * (n * ho * wo * WINO_ROWS.min(cout - co0) * ci_n * 9) as u64;
+            gpu.dispatch_counted(
+                &KernelId::new("conv2d_winograd.wgsl", "wino_gemm"),
+                &pp,
+                &[
+                    (bb.0, 0, bb.1, Access::Read),
+                    (ob.0, 0, ob.1, Access::ReadWrite),
+                    (
+                        &ww.buf,
+                        ((a * n_ci + c) * WINDOW * 4) as u64,
+                        win,
+                        Access::Uniform,
+                    ),
+                    (vb.0, 0, vb.1, Access::Read),
+                ],
+                crate::gpu::grid1d(sites, WINO_WORKGROUP as u32),
                 flops,
             )?;
         }
