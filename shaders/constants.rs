@@ -21,5 +21,7 @@ pub const WINO_ROWS: usize = 16;
 /// Input channels the Winograd product sums in one expression (each accumulator updated once per
 /// this many multiply-adds).
 pub const WINO_CPI: usize = 2;
+/// Pairs of horizontally neighbouring 2x2 output tiles a `wino_gemm` invocation computes.
+pub const WINO_PAIRS: usize = 2;
 /// Invocations in a workgroup of the Winograd kernels.
 pub const WINO_WORKGROUP: usize = 16;

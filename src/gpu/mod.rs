@@ -119,7 +119,8 @@ impl std::str::FromStr for Subgroups {
 /// (`shaders/conv2d_winograd.wgsl`) instead of the direct ones. The portable path never does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Winograd {
-    /// By shape, where it measured faster (`ops::conv::winograd_for`).
+    /// By shape, where it measured faster than the direct kernel: on lavapipe (Mesa 22.3) no shape
+    /// yet, so this is the direct kernels.
     #[default]
     Auto,
     /// Every stride-1 3x3 convolution the CPU-tuned path runs (for tests and benchmarks).

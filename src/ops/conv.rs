@@ -454,8 +454,8 @@ fn direct3(
 /// Whether a stride-1 convolution with weight `ws` (`[Cout, Cin, k, k]`) of an input of shape `xs`
 /// takes the Winograd F(2x2, 3x3) kernels (`shaders/conv2d_winograd.wgsl`): the one place this is
 /// decided. Only 3x3 weights on the CPU-tuned path (uniform bindings of 64 KiB); then by
-/// `TWEEDIE_WINOGRAD` ([`crate::gpu::Options::winograd`]), and under `auto` by shape, where it
-/// measured faster than the direct kernel.
+/// `TWEEDIE_WINOGRAD` ([`crate::gpu::Options::winograd`]); under `auto` by shape, where it measured
+/// faster than the direct kernel: on lavapipe nowhere yet (below).
 pub(crate) fn winograd_for(gpu: &crate::gpu::Gpu, ws: &[usize], xs: &[usize]) -> bool {
     use crate::gpu::Winograd;
     if !(gpu.cpu_kernels()
@@ -470,11 +470,19 @@ pub(crate) fn winograd_for(gpu: &crate::gpu::Gpu, ws: &[usize], xs: &[usize]) ->
     match gpu.winograd() {
         Winograd::On => true,
         Winograd::Off => false,
+        // Measured on lavapipe (2-core AMD EPYC VM, `examples/conv3x3_bench.rs`, batch 1 and 8, the
+        // bundled prior's shapes: 1..128 input, 1..64 output channels, 8x8..32x32 maps): Winograd
+        // F(2x2, 3x3) took 1.2x to 2.5x the direct kernel's time at every shape (14x with one output
+        // channel), so no shape takes it by default. llvmpipe loads each uniform weight scalar once
+        // per use site: the direct kernel uses each for 8 pixels (9 taps x 8 = 72 multiply-adds a
+        // row and input channel for 9 loads), the Winograd product for 4 tiles (64 multiply-adds for
+        // 16 loads, standing for 144 direct ones), and its transformed input is 4x the input's size
+        // in storage loads; removing the weight loads halved the product's time.
         Winograd::Auto => false,
     }
 }
 
-use crate::gpu::shader_consts::{WINO_CPI, WINO_ROWS, WINO_WORKGROUP};
+use crate::gpu::shader_consts::{WINO_CPI, WINO_PAIRS, WINO_ROWS, WINO_WORKGROUP};
 
 /// A 3x3 weight `[Cout, Cin, 3, 3]` (or the flipped transpose of one) transformed for the Winograd
 /// kernels of CPU adapters: `G g G^T` (4x4) of every (output, input) channel pair, in 64 KiB uniform
@@ -535,7 +543,8 @@ fn winograd(x: &Tensor, bias: &Tensor, out: &Tensor, params: &Conv2dParams, ww: 
     let p = params;
     let (n, cin, cout) = (p.batch as usize, ww.cin, ww.cout);
     let (ho, wo) = (p.ho as usize, p.wo as usize);
-    let (th, tp) = (ho.div_ceil(2), wo.div_ceil(4));
+    // pairs of tiles a row: a multiple of the pairs an invocation of the product takes
+    let (th, tp) = (ho.div_ceil(2), wo.div_ceil(4 * WINO_PAIRS) * WINO_PAIRS);
     let u = |v: usize| u32_of(v, "Winograd convolution");
     let v = Tensor::empty(gpu, &[n * cin * th * tp * 32])?;
     let mut pp = WinogradParams {
@@ -569,7 +578,7 @@ fn winograd(x: &Tensor, bias: &Tensor, out: &Tensor, params: &Conv2dParams, ww: 
         0,
     )?;
     let (n_co, n_ci) = (cout.div_ceil(WINO_ROWS), cin.div_ceil(ww.ci_chunk));
-    let sites = n * th * tp;
+    let sites = n * th * tp / WINO_PAIRS;
     let win = (WINDOW * 4) as u64;
     for a in 0..n_co {
         for c in 0..n_ci {
