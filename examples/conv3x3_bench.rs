@@ -4,6 +4,7 @@
 //! behind `ops::conv::winograd_for`'s crossover.
 //!
 //! cargo run --release --example conv3x3_bench -- [--trials 5] [--batch 1,8] [--shapes cin:cout:hw,...]
+//!     [--kind on|f4]   (TWEEDIE_WINOGRAD's values: F(2x2, 3x3) or F(4x4, 3x3); default on)
 //!
 //! Prints, per shape, milliseconds a convolution and GFLOP/s counted as the direct convolution's
 //! multiply-adds (2 · N · H · W · Cout · Cin · 9), so that the two compare.
@@ -15,6 +16,7 @@ use tweedie::{Gpu, Tensor};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut trials = 5;
+    let mut kind = Winograd::On;
     let mut batches = vec![1usize, 8];
     // the bundled prior's 3x3 convolutions (diffusers UNet2DModel, channels 32/64/64)
     let mut shapes: Vec<[usize; 3]> = vec![
@@ -34,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let v = args.next().ok_or(format!("{a} needs a value"))?;
         match a.as_str() {
             "--trials" => trials = v.parse()?,
+            "--kind" => kind = v.parse()?,
             "--batch" => batches = v.split(',').map(|s| s.parse()).collect::<Result<_, _>>()?,
             "--shapes" => {
                 shapes = v
@@ -56,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..Options::from_env()?
         })
     };
-    let gpus = [open(Winograd::Off)?, open(Winograd::On)?];
+    let gpus = [open(Winograd::Off)?, open(kind)?];
     println!(
         "| batch | cin → cout | map | direct ms | Winograd ms | direct GFLOP/s | Winograd GFLOP/s | Winograd ÷ direct |"
     );

@@ -25,3 +25,8 @@ pub const WINO_CPI: usize = 2;
 pub const WINO_PAIRS: usize = 2;
 /// Invocations in a workgroup of the Winograd kernels.
 pub const WINO_WORKGROUP: usize = 16;
+/// Output channels an invocation of the Winograd F(4x4, 3x3) product `wino4_gemm` computes, and
+/// the output-channel chunk of its weight windows.
+pub const WINO4_ROWS: usize = 8;
+/// Horizontally neighbouring 4x4 output tiles a `wino4_gemm` invocation computes.
+pub const WINO4_TILES: usize = 2;

@@ -71,13 +71,162 @@ fn wino_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 """
 
 
+from fractions import Fraction as F
+
+R4 = _C["WINO4_ROWS"]
+T4 = _C["WINO4_TILES"]
+# F(4x4, 3x3) (Lavin & Gray): points 0, ±1, ±2, ∞
+BT4 = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+       [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
+G4 = [[F(1, 4), 0, 0], [F(-1, 6), F(-1, 6), F(-1, 6)], [F(-1, 6), F(1, 6), F(-1, 6)],
+      [F(1, 24), F(1, 12), F(1, 6)], [F(1, 24), F(-1, 12), F(1, 6)], [0, 0, 1]]
+AT4 = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
+
+
+def lin(coefs, names):
+    """The WGSL expression sum(c * n), zero terms left out."""
+    out = ""
+    for c, n in zip(coefs, names):
+        c = F(c)
+        if c == 0:
+            continue
+        sign = "-" if c < 0 else "+"
+        a = abs(c)
+        term = n if a == 1 else f"{float(a)!r} * {n}"
+        out += f" {sign} {term}" if out else (f"-{term}" if c < 0 else term)
+    return out or "0.0"
+
+
+def comp(p):
+    """Element p of a 6x6 matrix kept as nine vec4s named by `base`: (vec4 index, component)."""
+    return p // 4, "xyzw"[p % 4]
+
+
+def weights4():
+    body = ""
+    for a in range(3):
+        for j in range(6):
+            body += f"    let h{a}{j} = {lin(G4[j], [f'g{a}{b}' for b in range(3)])};\n"
+    for i in range(6):
+        for j in range(6):
+            body += f"    let u{i}{j} = {lin([G4[i][a] for a in range(3)], [f'h{a}{j}' for a in range(3)])};\n"
+    names = [f"u{p // 6}{p % 6}" for p in range(36)]
+    for k in range(9):
+        body += f"    dst[o + {k}u] = vec4<f32>({', '.join(names[4 * k:4 * k + 4])});\n"
+    taps = "".join(f"    let g{k // 3}{k % 3} = tap(co, ci, {k}u);\n" for k in range(9))
+    return f"""
+// Writes the windows of F(4x4, 3x3): total = n_co * n_ci * ci_chunk * WINO4_R invocations, one
+// (output, input) channel pair each; window (a, c) starts at vec4 4096 (a n_ci + c) and holds
+// G g G^T (6x6, nine vec4s) of output channel a WINO4_R + r, input channel c ci_chunk + cl at
+// (cl WINO4_R + r) * 9; zeros past cout and cin.
+@compute @workgroup_size(256)
+fn wino4_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{
+    let i = gid.x + gid.y * nwg.x * 256u;
+    if (i >= p.total) {{ return; }}
+    let per = p.ci_chunk * WINO4_R;
+    let win = i / per;
+    let e = i % per;
+    let co = (win / p.n_ci) * WINO4_R + e % WINO4_R;
+    let ci = (win % p.n_ci) * p.ci_chunk + e / WINO4_R;
+    let o = win * 4096u + e * 9u;
+    if (co >= p.cout || ci >= p.cin) {{
+        for (var k = 0u; k < 9u; k++) {{ dst[o + k] = vec4<f32>(0.0); }}
+        return;
+    }}
+{taps}{body}}}
+"""
+
+
+def input4():
+    body = ""
+    for i in range(6):
+        body += f"    let ok{i} = select(0.0, 1.0, u32(iy0 + {i}) < p.h);\n"
+        body += f"    let rb{i} = base + u32(clamp(iy0 + {i}, 0, i32(p.h) - 1)) * p.w;\n"
+        for j in range(6):
+            body += f"    let d{i}{j} = xz(rb{i}, ix0 + {j}, ok{i});\n"
+    for i in range(6):
+        for j in range(6):
+            body += f"    let e{i}{j} = {lin(BT4[i], [f'd{k}{j}' for k in range(6)])};\n"
+    for i in range(6):
+        for j in range(6):
+            body += f"    let v{i}{j} = {lin(BT4[j], [f'e{i}{k}' for k in range(6)])};\n"
+    names = [f"v{p // 6}{p % 6}" for p in range(36)]
+    for k in range(9):
+        body += f"    dst[o + {k}u] = vec4<f32>({', '.join(names[4 * k:4 * k + 4])});\n"
+    return f"""
+// F(4x4, 3x3) input transform: total = batch * cin * th * tp invocations, one 6x6 tile each (rows
+// 4 ty - pad_t.., columns 4 tx - pad_l..; tp a multiple of WINO4_T), B^T d B as nine vec4s at 9 i.
+@compute @workgroup_size(WINO_WG)
+fn wino4_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{
+    let i = gid.x + gid.y * nwg.x * WINO_WG;
+    if (i >= p.total) {{ return; }}
+    let tx = i % p.tp;
+    let ty = (i / p.tp) % p.th;
+    let bc = i / (p.tp * p.th);
+    let iy0 = i32(4u * ty) - i32(p.pad_t);
+    let ix0 = i32(4u * tx) - i32(p.pad_l);
+    let base = bc * p.h * p.w;
+    let o = i * 9u;
+{body}}}
+"""
+
+
+def gemm4():
+    R, T = R4, T4
+    decl = "\n".join(
+        "    " + " ".join(f"var m{r}_{t}_{k} = vec4<f32>(0.0);" for k in range(9)) for r in range(R) for t in range(T)
+    )
+    loads = ""
+    for j in range(CPI):
+        loads += f"        let vb{j} = (((s.b * p.cin + min(p.ci0 + cl + {j}u, p.cin - 1u)) * p.th + s.ty) * p.tp + s.tx * {T}u) * 9u;\n"
+        for t in range(T):
+            for k in range(9):
+                loads += f"        let v{j}_{t}_{k} = vv[vb{j} + {t * 9 + k}u];\n"
+    upd = ""
+    for r in range(R):
+        for j in range(CPI):
+            for k in range(9):
+                upd += f"        let u{r}_{j}_{k} = wu[(cl + {j}u) * {R * 9}u + {r * 9 + k}u];\n"
+        for t in range(T):
+            for k in range(9):
+                terms = " + ".join(f"u{r}_{j}_{k} * v{j}_{t}_{k}" for j in range(CPI))
+                upd += f"        m{r}_{t}_{k} += {terms};\n"
+    stores = ""
+    for r in range(R):
+        stores += f"    if (p.co0 + {r}u < p.cout) {{\n"
+        stores += f"        var bv{r} = 0.0;\n        if (p.has_bias != 0u && p.first != 0u) {{ bv{r} = src[p.co0 + {r}u]; }}\n"
+        for t in range(T):
+            m = [f"m{r}_{t}_{p // 4}.{'xyzw'[p % 4]}" for p in range(36)]
+            for i in range(4):
+                for j in range(6):
+                    stores += f"        let s{r}_{t}_{i}{j} = {lin(AT4[i], [m[6 * k + j] for k in range(6)])};\n"
+            for i in range(4):
+                ys = ", ".join(lin(AT4[l], [f's{r}_{t}_{i}{j}' for j in range(6)]) for l in range(4))
+                stores += f"        store4(s, p.co0 + {r}u, {i}u, {t}u, vec4<f32>({ys}), bv{r});\n"
+        stores += "    }\n"
+    return f"""
+// F(4x4, 3x3) products of one window: output channels co0 .. co0 + {R} at the {T} tiles (a 4 x {4 * T}
+// block of outputs) of this invocation, input channels ci0 .. ci0 + ci_n, {CPI} an iteration; then
+// A^T m A, added into out.
+@compute @workgroup_size({WG})
+fn wino4_gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{
+    let s = site4(gid.x + gid.y * nwg.x * {WG}u);
+{decl}
+    for (var cl = 0u; cl < p.ci_n; cl += {CPI}u) {{
+{loads}{upd}    }}
+    if (!s.ok) {{ return; }}
+{stores}}}
+"""
+
+
 def main():
     text = open(PATH).read()
     if MARKER not in text:
         sys.exit(f"{PATH}: the marker line is missing")
     head = text[: text.index(MARKER) + len(MARKER)]
     consts_ = f"\nconst WINO_R: u32 = {R}u;\nconst WINO_WG: u32 = {WG}u;\nconst WINO_PAIRS: u32 = {T // 2}u;\n"
-    write_or_check(PATH, head + consts_ + gemm(), sys.argv)
+    consts_ += f"const WINO4_R: u32 = {R4}u;\nconst WINO4_T: u32 = {T4}u;\n"
+    write_or_check(PATH, head + consts_ + gemm() + weights4() + input4() + gemm4(), sys.argv)
 
 
 if __name__ == "__main__":

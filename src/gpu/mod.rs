@@ -123,8 +123,12 @@ pub enum Winograd {
     /// yet, so this is the direct kernels.
     #[default]
     Auto,
-    /// Every stride-1 3x3 convolution the CPU-tuned path runs (for tests and benchmarks).
+    /// F(2x2, 3x3) for every stride-1 3x3 convolution the CPU-tuned path runs (for tests and
+    /// benchmarks).
     On,
+    /// F(4x4, 3x3) likewise (`TWEEDIE_WINOGRAD=f4`): a quarter of the direct multiplies, larger
+    /// f32 error.
+    F4,
     /// Never: the direct kernels.
     Off,
 }
@@ -134,10 +138,12 @@ impl std::str::FromStr for Winograd {
     fn from_str(s: &str) -> Result<Winograd> {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "auto" => Ok(Winograd::Auto),
-            "on" | "1" => Ok(Winograd::On),
+            "on" | "1" | "f2" => Ok(Winograd::On),
+            "f4" => Ok(Winograd::F4),
             "off" | "0" => Ok(Winograd::Off),
             _ => Err(Error::Input(format!(
-                "TWEEDIE_WINOGRAD={s:?} is not a Winograd setting: use auto (by shape), on or off"
+                "TWEEDIE_WINOGRAD={s:?} is not a Winograd setting: use auto (by shape), on (F(2x2, \
+                 3x3)), f4 (F(4x4, 3x3)) or off"
             ))),
         }
     }

@@ -122,17 +122,18 @@ pub fn conv2d_packed(
     // a layer's packing is kept for the backward's flipped packing even where the forward does not
     // use it
     let cached = packed.filter(|p| p.fits(ws)).cloned();
-    if spec.stride == 1 && winograd_for(gpu, ws, xs) {
+    if spec.stride == 1
+        && let Some(m) = winograd_for(gpu, ws, xs)
+    {
         let fresh;
-        let ww = match &cached {
-            Some(p) => {
-                if p.wino.get().is_none() {
-                    let _ = p.wino.set(WinoWeights::new(w, [ws[0], ws[1], 3, 3], false)?);
-                }
-                p.wino.get().expect("set above")
-            }
+        let wt = [ws[0], ws[1], 3, 3];
+        let ww = match cached
+            .as_ref()
+            .and_then(|p| WinoWeights::cached(&p.wino, w, wt, false, m).transpose())
+        {
+            Some(c) => c?,
             None => {
-                fresh = WinoWeights::new(w, [ws[0], ws[1], 3, 3], false)?;
+                fresh = WinoWeights::new(w, wt, false, m)?;
                 &fresh
             }
         };
@@ -185,18 +186,14 @@ pub(crate) fn conv2d_flipped(
     let xs = x.shape();
     let (ho, wo) = spec.out_size(xs[2], xs[3], wt[2], wt[3])?;
     let params = conv_geometry(xs, &wt, ho, wo, 1, pad);
-    if winograd_for(gpu, &wt, xs) {
+    if let Some(m) = winograd_for(gpu, &wt, xs) {
         let out = Tensor::empty(gpu, &[xs[0], wt[0], ho, wo])?;
         let fresh;
-        let ww = match cache.filter(|c| c.fits(ws)) {
-            Some(c) => {
-                if c.wino_flipped.get().is_none() {
-                    let _ = c.wino_flipped.set(WinoWeights::new(w, wt, true)?);
-                }
-                c.wino_flipped.get().expect("set above")
-            }
+        let wino = cache.filter(|c| c.fits(ws)).map(|c| &c.wino_flipped);
+        let ww = match wino.and_then(|c| WinoWeights::cached(c, w, wt, true, m).transpose()) {
+            Some(c) => c?,
             None => {
-                fresh = WinoWeights::new(w, wt, true)?;
+                fresh = WinoWeights::new(w, wt, true, m)?;
                 &fresh
             }
         };
@@ -456,7 +453,9 @@ fn direct3(
 /// decided. Only 3x3 weights on the CPU-tuned path (uniform bindings of 64 KiB); then by
 /// `TWEEDIE_WINOGRAD` ([`crate::gpu::Options::winograd`]); under `auto` by shape, where it measured
 /// faster than the direct kernel: on lavapipe nowhere yet (below).
-pub(crate) fn winograd_for(gpu: &crate::gpu::Gpu, ws: &[usize], xs: &[usize]) -> bool {
+///
+/// `Some(m)`: F(m x m, 3x3), m = 2 or 4.
+pub(crate) fn winograd_for(gpu: &crate::gpu::Gpu, ws: &[usize], xs: &[usize]) -> Option<usize> {
     use crate::gpu::Winograd;
     if !(gpu.cpu_kernels()
         && ws.len() == 4
@@ -465,11 +464,12 @@ pub(crate) fn winograd_for(gpu: &crate::gpu::Gpu, ws: &[usize], xs: &[usize]) ->
         && ws[3] == 3
         && gpu.limits().max_uniform_buffer_binding_size >= (WINDOW * 4) as u64)
     {
-        return false;
+        return None;
     }
     match gpu.winograd() {
-        Winograd::On => true,
-        Winograd::Off => false,
+        Winograd::On => Some(2),
+        Winograd::F4 => Some(4),
+        Winograd::Off => None,
         // Measured on lavapipe (2-core AMD EPYC VM, `examples/conv3x3_bench.rs`, batch 1 and 8, the
         // bundled prior's shapes: 1..128 input, 1..64 output channels, 8x8..32x32 maps): Winograd
         // F(2x2, 3x3) took 1.2x to 2.5x the direct kernel's time at every shape (14x with one output
@@ -477,12 +477,14 @@ pub(crate) fn winograd_for(gpu: &crate::gpu::Gpu, ws: &[usize], xs: &[usize]) ->
         // per use site: the direct kernel uses each for 8 pixels (9 taps x 8 = 72 multiply-adds a
         // row and input channel for 9 loads), the Winograd product for 4 tiles (64 multiply-adds for
         // 16 loads, standing for 144 direct ones), and its transformed input is 4x the input's size
-        // in storage loads; removing the weight loads halved the product's time.
-        Winograd::Auto => false,
+        // in storage loads; removing the weight loads halved the product's time. F(4x4, 3x3) (a
+        // quarter of the multiply-adds) took 1.2x to 1.7x at batch 8, 2.5x on 8x8 maps, ~3x at
+        // batch 1.
+        Winograd::Auto => None,
     }
 }
 
-use crate::gpu::shader_consts::{WINO_CPI, WINO_PAIRS, WINO_ROWS, WINO_WORKGROUP};
+use crate::gpu::shader_consts::{WINO_CPI, WINO_PAIRS, WINO_ROWS, WINO_WORKGROUP, WINO4_ROWS, WINO4_TILES};
 
 /// A 3x3 weight `[Cout, Cin, 3, 3]` (or the flipped transpose of one) transformed for the Winograd
 /// kernels of CPU adapters: `G g G^T` (4x4) of every (output, input) channel pair, in 64 KiB uniform
@@ -492,18 +494,27 @@ pub(crate) struct WinoWeights {
     cout: usize,
     cin: usize,
     ci_chunk: usize,
+    /// F(m x m, 3x3): 2 or 4.
+    m: usize,
 }
 
 impl WinoWeights {
     /// Transforms `w` on the device for a convolution of weight shape `ws`: `w` itself, or with
     /// `flip` the flipped transpose of `w` (`w` then has shape `[ws[1], ws[0], 3, 3]`).
-    fn new(w: &Tensor, ws: [usize; 4], flip: bool) -> Result<Self> {
+    fn new(w: &Tensor, ws: [usize; 4], flip: bool, m: usize) -> Result<Self> {
         let gpu = w.gpu();
         let (cout, cin) = (ws[0], ws[1]);
-        let ci_chunk = WINDOW / 16 / WINO_ROWS / WINO_CPI * WINO_CPI;
-        let (n_co, n_ci) = (cout.div_ceil(WINO_ROWS), cin.div_ceil(ci_chunk));
-        let total = n_co * n_ci * WINDOW / 4;
-        let buf = gpu.uniform_scratch(total as u64 * 16);
+        let rows = if m == 4 { WINO4_ROWS } else { WINO_ROWS };
+        let ci_chunk = WINDOW / (m + 2).pow(2) / rows / WINO_CPI * WINO_CPI;
+        let (n_co, n_ci) = (cout.div_ceil(rows), cin.div_ceil(ci_chunk));
+        let bytes = (n_co * n_ci * WINDOW * 4) as u64;
+        // F(2x2): one invocation a vec4 of the windows; F(4x4): one a channel pair
+        let (total, entry) = if m == 4 {
+            (n_co * n_ci * ci_chunk * rows, "wino4_weights")
+        } else {
+            (n_co * n_ci * WINDOW / 4, "wino_weights")
+        };
+        let buf = gpu.uniform_scratch(bytes);
         let u = |v: usize| u32_of(v, "Winograd weight transform");
         let pp = WinogradParams {
             cin: u(cin)?,
@@ -516,12 +527,9 @@ impl WinoWeights {
         };
         let wb = w.bind(Access::Read);
         gpu.dispatch_counted(
-            &KernelId::new("conv2d_winograd.wgsl", "wino_weights"),
+            &KernelId::new("conv2d_winograd.wgsl", entry),
             &pp,
-            &[
-                (wb.0, 0, wb.1, Access::Read),
-                (&buf, 0, total as u64 * 16, Access::ReadWrite),
-            ],
+            &[(wb.0, 0, wb.1, Access::Read), (&buf, 0, bytes, Access::ReadWrite)],
             crate::gpu::grid1d(total, 256),
             0,
         )?;
@@ -530,7 +538,23 @@ impl WinoWeights {
             cout,
             cin,
             ci_chunk,
+            m,
         })
+    }
+
+    /// The transform kept in `cell` (made there at the first call), or `None` where the one kept is
+    /// of another F(m x m).
+    fn cached<'a>(
+        cell: &'a OnceLock<WinoWeights>,
+        w: &Tensor,
+        ws: [usize; 4],
+        flip: bool,
+        m: usize,
+    ) -> Result<Option<&'a WinoWeights>> {
+        if cell.get().is_none() {
+            let _ = cell.set(WinoWeights::new(w, ws, flip, m)?);
+        }
+        Ok(cell.get().filter(|c| c.m == m))
     }
 }
 
@@ -543,10 +567,32 @@ fn winograd(x: &Tensor, bias: &Tensor, out: &Tensor, params: &Conv2dParams, ww: 
     let p = params;
     let (n, cin, cout) = (p.batch as usize, ww.cin, ww.cout);
     let (ho, wo) = (p.ho as usize, p.wo as usize);
-    // pairs of tiles a row: a multiple of the pairs an invocation of the product takes
-    let (th, tp) = (ho.div_ceil(2), wo.div_ceil(4 * WINO_PAIRS) * WINO_PAIRS);
+    let m = ww.m;
+    // F(2x2): pairs of tiles a row, a multiple of the pairs an invocation of the product takes;
+    // F(4x4): tiles a row, a multiple of the tiles an invocation takes
+    let (th, tp, per_site, rows) = if m == 4 {
+        (
+            ho.div_ceil(4),
+            wo.div_ceil(4 * WINO4_TILES) * WINO4_TILES,
+            WINO4_TILES,
+            WINO4_ROWS,
+        )
+    } else {
+        (
+            ho.div_ceil(2),
+            wo.div_ceil(4 * WINO_PAIRS) * WINO_PAIRS,
+            WINO_PAIRS,
+            WINO_ROWS,
+        )
+    };
+    let (input, product) = if m == 4 {
+        ("wino4_input", "wino4_gemm")
+    } else {
+        ("wino_input", "wino_gemm")
+    };
     let u = |v: usize| u32_of(v, "Winograd convolution");
-    let v = Tensor::empty(gpu, &[n * cin * th * tp * 32])?;
+    // transformed input: 36 values a 4x4 tile (F(4x4)), 32 a pair of 2x2 tiles (F(2x2))
+    let v = Tensor::empty(gpu, &[n * cin * th * tp * if m == 4 { 36 } else { 32 }])?;
     let mut pp = WinogradParams {
         batch: p.batch,
         cin: p.cin,
@@ -571,27 +617,27 @@ fn winograd(x: &Tensor, bias: &Tensor, out: &Tensor, params: &Conv2dParams, ww: 
         bias.bind(Access::Read),
     );
     gpu.dispatch_counted(
-        &KernelId::new("conv2d_winograd.wgsl", "wino_input"),
+        &KernelId::new("conv2d_winograd.wgsl", input),
         &pp,
         &[(xb.0, 0, xb.1, Access::Read), (vb.0, 0, vb.1, Access::ReadWrite)],
         crate::gpu::grid1d(n * cin * th * tp, WINO_WORKGROUP as u32),
         0,
     )?;
-    let (n_co, n_ci) = (cout.div_ceil(WINO_ROWS), cin.div_ceil(ww.ci_chunk));
-    let sites = n * th * tp / WINO_PAIRS;
+    let (n_co, n_ci) = (cout.div_ceil(rows), cin.div_ceil(ww.ci_chunk));
+    let sites = n * th * tp / per_site;
     let win = (WINDOW * 4) as u64;
     for a in 0..n_co {
         for c in 0..n_ci {
-            let (ci0, co0) = (c * ww.ci_chunk, a * WINO_ROWS);
+            let (ci0, co0) = (c * ww.ci_chunk, a * rows);
             let ci_n = ww.ci_chunk.min(cin - ci0);
             pp.ci0 = u(ci0)?;
             pp.ci_n = u(ci_n)?;
             pp.co0 = u(co0)?;
             pp.first = (c == 0) as u32;
             // the direct convolution's multiply-adds, so that GFLOP/s compare
-            let flops = 2 * (n * ho * wo * WINO_ROWS.min(cout - co0) * ci_n * 9) as u64;
+            let flops = 2 * (n * ho * wo * rows.min(cout - co0) * ci_n * 9) as u64;
             gpu.dispatch_counted(
-                &KernelId::new("conv2d_winograd.wgsl", "wino_gemm"),
+                &KernelId::new("conv2d_winograd.wgsl", product),
                 &pp,
                 &[
                     (bb.0, 0, bb.1, Access::Read),
