@@ -15,3 +15,18 @@ pub const FEW_ROWS: usize = 4;
 /// Invocations in a workgroup of the direct convolutions (each computes eight output pixels, as two
 /// vec4s).
 pub const DIRECT_WORKGROUP: usize = 16;
+/// Output channels an invocation of the Winograd product `wino_gemm` (`conv2d_winograd.wgsl`)
+/// computes, and the output-channel chunk of one 64 KiB window of transformed weights.
+pub const WINO_ROWS: usize = 16;
+/// Input channels the Winograd product sums in one expression (each accumulator updated once per
+/// this many multiply-adds).
+pub const WINO_CPI: usize = 2;
+/// Pairs of horizontally neighbouring 2x2 output tiles a `wino_gemm` invocation computes.
+pub const WINO_PAIRS: usize = 2;
+/// Invocations in a workgroup of the Winograd kernels.
+pub const WINO_WORKGROUP: usize = 16;
+/// Output channels an invocation of the Winograd F(4x4, 3x3) product `wino4_gemm` computes, and
+/// the output-channel chunk of its weight windows.
+pub const WINO4_ROWS: usize = 8;
+/// Horizontally neighbouring 4x4 output tiles a `wino4_gemm` invocation computes.
+pub const WINO4_TILES: usize = 2;

@@ -47,6 +47,10 @@ pub const SHADERS: &[(&str, &str)] = &[
         "conv2d_direct.wgsl",
         include_str!("../../shaders/conv2d_direct.wgsl"),
     ),
+    (
+        "conv2d_winograd.wgsl",
+        include_str!("../../shaders/conv2d_winograd.wgsl"),
+    ),
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
     ("groupnorm.wgsl", include_str!("../../shaders/groupnorm.wgsl")),
     (

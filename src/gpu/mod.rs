@@ -116,6 +116,41 @@ impl std::str::FromStr for Subgroups {
     }
 }
 
+/// Whether stride-1 3x3 convolutions on the CPU-tuned path take Winograd F(2x2, 3x3) kernels
+/// (`shaders/conv2d_winograd.wgsl`) instead of the direct ones. The portable path never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Winograd {
+    /// By shape, where it measured faster than the direct kernel: on lavapipe (Mesa 22.3) no shape
+    /// yet, so this is the direct kernels.
+    #[default]
+    Auto,
+    /// F(2x2, 3x3) for every stride-1 3x3 convolution the CPU-tuned path runs (for tests and
+    /// benchmarks).
+    On,
+    /// F(4x4, 3x3) likewise (`TWEEDIE_WINOGRAD=f4`): a quarter of the direct multiplies, about
+    /// 6x F(2x2)'s f32 error (the goldens hold; the whole-UNet finite-difference gradcheck, whose
+    /// gap is the forwards' rounding, does not: 2.3e-3 against its 2e-3).
+    F4,
+    /// Never: the direct kernels.
+    Off,
+}
+
+impl std::str::FromStr for Winograd {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Winograd> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(Winograd::Auto),
+            "on" | "1" | "f2" => Ok(Winograd::On),
+            "f4" => Ok(Winograd::F4),
+            "off" | "0" => Ok(Winograd::Off),
+            _ => Err(Error::Input(format!(
+                "TWEEDIE_WINOGRAD={s:?} is not a Winograd setting: use auto (by shape), on (F(2x2, \
+                 3x3)), f4 (F(4x4, 3x3)) or off"
+            ))),
+        }
+    }
+}
+
 /// How tweedie opens or uses a device. The command line fills it from the environment
 /// ([`Options::from_env`]); a library user sets the fields.
 #[derive(Debug, Clone, Default)]
@@ -134,6 +169,8 @@ pub struct Options {
     pub kernels: KernelPath,
     /// Subgroup reductions (`TWEEDIE_SUBGROUPS=auto|on|off`).
     pub subgroups: Subgroups,
+    /// Winograd 3x3 convolutions on the CPU-tuned path (`TWEEDIE_WINOGRAD=auto|on|off`).
+    pub winograd: Winograd,
     /// A directory to keep the driver's compiled pipelines in between runs (wgpu's
     /// `PipelineCache`; Vulkan only, ignored elsewhere and on the web). `None` (the default for a
     /// library user) keeps nothing; the command line uses [`default_pipeline_cache_dir`]
@@ -152,7 +189,7 @@ pub fn default_pipeline_cache_dir() -> Option<std::path::PathBuf> {
 impl Options {
     /// The command line's options: `TWEEDIE_PROFILE=1` (or `host`: host timing), `TWEEDIE_ADAPTER`
     /// (a substring of the adapter name), `WGPU_BACKEND` (e.g. `vulkan`, `gl`), `TWEEDIE_KERNELS`
-    /// and `TWEEDIE_SUBGROUPS`. An unknown value is an error naming the valid ones.
+    /// `TWEEDIE_SUBGROUPS` and `TWEEDIE_WINOGRAD`. An unknown value is an error naming the valid ones.
     pub fn from_env() -> Result<Options> {
         let var = |k: &str| std::env::var(k).unwrap_or_default();
         let profile = var("TWEEDIE_PROFILE");
@@ -176,6 +213,7 @@ impl Options {
             backends: wgpu::Backends::from_env(),
             kernels: var("TWEEDIE_KERNELS").parse()?,
             subgroups: var("TWEEDIE_SUBGROUPS").parse()?,
+            winograd: var("TWEEDIE_WINOGRAD").parse()?,
             pipeline_cache: match var("TWEEDIE_PIPELINE_CACHE").trim() {
                 "" => {
                     #[cfg(not(target_arch = "wasm32"))]
@@ -217,6 +255,8 @@ pub(crate) struct GpuInner {
     pub(crate) cpu_kernels: bool,
     /// Reductions use subgroup operations.
     pub(crate) subgroups: bool,
+    /// [`Options::winograd`].
+    pub(crate) winograd: Winograd,
     /// Host readbacks so far ([`Gpu::readbacks`]).
     pub(crate) readbacks: std::sync::atomic::AtomicU64,
 }
@@ -413,6 +453,7 @@ impl Gpu {
                 error,
                 cpu_kernels,
                 subgroups,
+                winograd: options.winograd,
                 readbacks: Default::default(),
             }),
         })
@@ -422,6 +463,11 @@ impl Gpu {
     /// once, when the `Gpu` was built). The one place an op asks which kernel family to take.
     pub fn cpu_kernels(&self) -> bool {
         self.inner.cpu_kernels
+    }
+
+    /// [`Options::winograd`] as given (the CPU-tuned convolutions decide by shape under `Auto`).
+    pub fn winograd(&self) -> Winograd {
+        self.inner.winograd
     }
 
     /// The kernel path in force: [`KernelPath::Cpu`] or [`KernelPath::Portable`], never `Auto`.

@@ -179,6 +179,14 @@ kernel_params! {
         ci_chunk: u32, co_chunk: u32, n_ci: u32, first: u32,
         total: u32, flip: u32, rows: u32, _p2: u32,
     }
+    /// The Winograd F(2x2, 3x3) convolutions of CPU adapters and their weight transform.
+    WinogradParams = "conv2d_winograd.wgsl" P {
+        batch: u32, cin: u32, h: u32, w: u32,
+        cout: u32, ho: u32, wo: u32, pad_t: u32,
+        pad_l: u32, th: u32, tp: u32, has_bias: u32,
+        ci0: u32, ci_n: u32, co0: u32, first: u32,
+        ci_chunk: u32, n_ci: u32, total: u32, flip: u32,
+    }
     /// The convolution gradients.
     Conv2dGradParams = "conv2d_grad.wgsl" P {
         batch: u32, cin: u32, h: u32, w: u32,

@@ -3,7 +3,7 @@
 use super::grad::{record, want};
 use super::{same_device, u32_of};
 use crate::error::{Error, Result};
-use crate::gpu::params::{Conv2dDirectParams, Conv2dParams};
+use crate::gpu::params::{Conv2dDirectParams, Conv2dParams, WinogradParams};
 use crate::gpu::{Access, KernelId};
 use crate::tensor::{BackwardOp, InputGrads, Tensor};
 use std::sync::{Arc, OnceLock};
@@ -121,8 +121,30 @@ pub fn conv2d_packed(
         };
     // a layer's packing is kept for the backward's flipped packing even where the forward does not
     // use it
-    let fresh;
     let cached = packed.filter(|p| p.fits(ws)).cloned();
+    if spec.stride == 1
+        && let Some(m) = winograd_for(gpu, ws, xs)
+    {
+        let fresh;
+        let wt = [ws[0], ws[1], 3, 3];
+        let ww = match cached
+            .as_ref()
+            .and_then(|p| WinoWeights::cached(&p.wino, w, wt, false, m).transpose())
+        {
+            Some(c) => c?,
+            None => {
+                fresh = WinoWeights::new(w, wt, false, m)?;
+                &fresh
+            }
+        };
+        winograd(x, bias.unwrap_or(w), &out, &params, ww)?;
+        let out = match bias {
+            Some(b) => record(out, &[x, w, b], Conv2d { spec, packed: cached }),
+            None => record(out, &[x, w], Conv2d { spec, packed: cached }),
+        };
+        return Ok(out);
+    }
+    let fresh;
     let packed = match &cached {
         _ if !direct => None,
         Some(p) => Some(&**p),
@@ -161,6 +183,23 @@ pub(crate) fn conv2d_flipped(
     if !(direct_for(gpu, &wt) && (wt[2] == 3 || pad == [0; 4])) || x.shape()[1] != wt[1] {
         return Ok(None);
     }
+    let xs = x.shape();
+    let (ho, wo) = spec.out_size(xs[2], xs[3], wt[2], wt[3])?;
+    let params = conv_geometry(xs, &wt, ho, wo, 1, pad);
+    if let Some(m) = winograd_for(gpu, &wt, xs) {
+        let out = Tensor::empty(gpu, &[xs[0], wt[0], ho, wo])?;
+        let fresh;
+        let wino = cache.filter(|c| c.fits(ws)).map(|c| &c.wino_flipped);
+        let ww = match wino.and_then(|c| WinoWeights::cached(c, w, wt, true, m).transpose()) {
+            Some(c) => c?,
+            None => {
+                fresh = WinoWeights::new(w, wt, true, m)?;
+                &fresh
+            }
+        };
+        winograd(x, w, &out, &params, ww)?;
+        return Ok(Some(out));
+    }
     let fresh;
     let pw = match cache.filter(|c| c.fits(ws)) {
         Some(c) => {
@@ -177,10 +216,7 @@ pub(crate) fn conv2d_flipped(
     let Some(pw) = pw else {
         return Ok(None);
     };
-    let xs = x.shape();
-    let (ho, wo) = spec.out_size(xs[2], xs[3], wt[2], wt[3])?;
     let out = Tensor::empty(gpu, &[xs[0], wt[0], ho, wo])?;
-    let params = conv_geometry(xs, &wt, ho, wo, 1, pad);
     direct3(x, w, None, &out, &params, pw)?;
     Ok(Some(out))
 }
@@ -211,6 +247,11 @@ pub struct PackedWeights {
     rows: usize,
     /// The flipped transpose of the same weight, for input gradients: packed at the first one.
     flipped: OnceLock<Option<Box<PackedWeights>>>,
+    /// The Winograd transform of the weight, made at the first convolution that takes Winograd.
+    wino: OnceLock<WinoWeights>,
+    /// The Winograd transform of the flipped transpose, made at the first input gradient that
+    /// takes Winograd.
+    wino_flipped: OnceLock<WinoWeights>,
 }
 
 impl std::fmt::Debug for PackedWeights {
@@ -303,6 +344,8 @@ impl PackedWeights {
             ci_chunk,
             rows,
             flipped: OnceLock::new(),
+            wino: OnceLock::new(),
+            wino_flipped: OnceLock::new(),
         }))
     }
 }
@@ -398,6 +441,216 @@ fn direct3(
                     (xb.0, 0, xb.1, Access::Read),
                 ][..if out4 { 6 } else { 5 }],
                 [gx, u(rows.div_ceil(pw.rows))?, gz],
+                flops,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a stride-1 convolution with weight `ws` (`[Cout, Cin, k, k]`) of an input of shape `xs`
+/// takes the Winograd F(2x2, 3x3) kernels (`shaders/conv2d_winograd.wgsl`): the one place this is
+/// decided. Only 3x3 weights on the CPU-tuned path (uniform bindings of 64 KiB); then by
+/// `TWEEDIE_WINOGRAD` ([`crate::gpu::Options::winograd`]); under `auto` by shape, where it measured
+/// faster than the direct kernel: on lavapipe nowhere yet (below).
+///
+/// `Some(m)`: F(m x m, 3x3), m = 2 or 4.
+pub(crate) fn winograd_for(gpu: &crate::gpu::Gpu, ws: &[usize], xs: &[usize]) -> Option<usize> {
+    use crate::gpu::Winograd;
+    if !(gpu.cpu_kernels()
+        && ws.len() == 4
+        && xs.len() == 4
+        && ws[2] == 3
+        && ws[3] == 3
+        && gpu.limits().max_uniform_buffer_binding_size >= (WINDOW * 4) as u64)
+    {
+        return None;
+    }
+    match gpu.winograd() {
+        Winograd::On => Some(2),
+        Winograd::F4 => Some(4),
+        Winograd::Off => None,
+        // Measured on lavapipe (2-core AMD EPYC VM, `examples/conv3x3_bench.rs`, batch 1 and 8, the
+        // bundled prior's shapes: 1..128 input, 1..64 output channels, 8x8..32x32 maps): Winograd
+        // F(2x2, 3x3) took 1.2x to 2.5x the direct kernel's time at every shape (14x with one output
+        // channel), so no shape takes it by default. llvmpipe loads each uniform weight scalar once
+        // per use site: the direct kernel uses each for 8 pixels (9 taps x 8 = 72 multiply-adds a
+        // row and input channel for 9 loads), the Winograd product for 4 tiles (64 multiply-adds for
+        // 16 loads, standing for 144 direct ones), and its transformed input is 4x the input's size
+        // in storage loads; removing the weight loads halved the product's time. F(4x4, 3x3) (a
+        // quarter of the multiply-adds) took 1.2x to 1.7x at batch 8, 2.5x on 8x8 maps, ~3x at
+        // batch 1.
+        Winograd::Auto => None,
+    }
+}
+
+use crate::gpu::shader_consts::{WINO_CPI, WINO_PAIRS, WINO_ROWS, WINO_WORKGROUP, WINO4_ROWS, WINO4_TILES};
+
+/// A 3x3 weight `[Cout, Cin, 3, 3]` (or the flipped transpose of one) transformed for the Winograd
+/// kernels of CPU adapters: `G g G^T` (4x4) of every (output, input) channel pair, in 64 KiB uniform
+/// windows of [`WINO_ROWS`] output x `ci_chunk` input channels.
+pub(crate) struct WinoWeights {
+    buf: wgpu::Buffer,
+    cout: usize,
+    cin: usize,
+    ci_chunk: usize,
+    /// F(m x m, 3x3): 2 or 4.
+    m: usize,
+}
+
+impl WinoWeights {
+    /// Transforms `w` on the device for a convolution of weight shape `ws`: `w` itself, or with
+    /// `flip` the flipped transpose of `w` (`w` then has shape `[ws[1], ws[0], 3, 3]`).
+    fn new(w: &Tensor, ws: [usize; 4], flip: bool, m: usize) -> Result<Self> {
+        let gpu = w.gpu();
+        let (cout, cin) = (ws[0], ws[1]);
+        let rows = if m == 4 { WINO4_ROWS } else { WINO_ROWS };
+        let ci_chunk = WINDOW / (m + 2).pow(2) / rows / WINO_CPI * WINO_CPI;
+        let (n_co, n_ci) = (cout.div_ceil(rows), cin.div_ceil(ci_chunk));
+        let bytes = (n_co * n_ci * WINDOW * 4) as u64;
+        // F(2x2): one invocation a vec4 of the windows; F(4x4): one a channel pair
+        let (total, entry) = if m == 4 {
+            (n_co * n_ci * ci_chunk * rows, "wino4_weights")
+        } else {
+            (n_co * n_ci * WINDOW / 4, "wino_weights")
+        };
+        let buf = gpu.uniform_scratch(bytes);
+        let u = |v: usize| u32_of(v, "Winograd weight transform");
+        let pp = WinogradParams {
+            cin: u(cin)?,
+            cout: u(cout)?,
+            ci_chunk: u(ci_chunk)?,
+            n_ci: u(n_ci)?,
+            total: u(total)?,
+            flip: flip as u32,
+            ..Default::default()
+        };
+        let wb = w.bind(Access::Read);
+        gpu.dispatch_counted(
+            &KernelId::new("conv2d_winograd.wgsl", entry),
+            &pp,
+            &[(wb.0, 0, wb.1, Access::Read), (&buf, 0, bytes, Access::ReadWrite)],
+            crate::gpu::grid1d(total, 256),
+            0,
+        )?;
+        Ok(WinoWeights {
+            buf,
+            cout,
+            cin,
+            ci_chunk,
+            m,
+        })
+    }
+
+    /// The transform kept in `cell` (made there at the first call), or `None` where the one kept is
+    /// of another F(m x m).
+    fn cached<'a>(
+        cell: &'a OnceLock<WinoWeights>,
+        w: &Tensor,
+        ws: [usize; 4],
+        flip: bool,
+        m: usize,
+    ) -> Result<Option<&'a WinoWeights>> {
+        if cell.get().is_none() {
+            let _ = cell.set(WinoWeights::new(w, ws, flip, m)?);
+        }
+        Ok(cell.get().filter(|c| c.m == m))
+    }
+}
+
+/// The Winograd F(2x2, 3x3) convolution (stride 1) of `x` into `out` with transformed weights `ww`
+/// (`params`: the geometry; `bias`, read where `params.has_bias`, else any buffer): the input
+/// transform, then one product dispatch per 64 KiB window, each adding the output transform of its
+/// partial sum into `out`.
+fn winograd(x: &Tensor, bias: &Tensor, out: &Tensor, params: &Conv2dParams, ww: &WinoWeights) -> Result<()> {
+    let gpu = x.gpu();
+    let p = params;
+    let (n, cin, cout) = (p.batch as usize, ww.cin, ww.cout);
+    let (ho, wo) = (p.ho as usize, p.wo as usize);
+    let m = ww.m;
+    // F(2x2): pairs of tiles a row, a multiple of the pairs an invocation of the product takes;
+    // F(4x4): tiles a row, a multiple of the tiles an invocation takes
+    let (th, tp, per_site, rows) = if m == 4 {
+        (
+            ho.div_ceil(4),
+            wo.div_ceil(4 * WINO4_TILES) * WINO4_TILES,
+            WINO4_TILES,
+            WINO4_ROWS,
+        )
+    } else {
+        (
+            ho.div_ceil(2),
+            wo.div_ceil(4 * WINO_PAIRS) * WINO_PAIRS,
+            WINO_PAIRS,
+            WINO_ROWS,
+        )
+    };
+    let (input, product) = if m == 4 {
+        ("wino4_input", "wino4_gemm")
+    } else {
+        ("wino_input", "wino_gemm")
+    };
+    let u = |v: usize| u32_of(v, "Winograd convolution");
+    // transformed input: 36 values a 4x4 tile (F(4x4)), 32 a pair of 2x2 tiles (F(2x2))
+    let v = Tensor::empty(gpu, &[n * cin * th * tp * if m == 4 { 36 } else { 32 }])?;
+    let mut pp = WinogradParams {
+        batch: p.batch,
+        cin: p.cin,
+        h: p.h,
+        w: p.w,
+        cout: p.cout,
+        ho: p.ho,
+        wo: p.wo,
+        pad_t: p.pad_t,
+        pad_l: p.pad_l,
+        th: u(th)?,
+        tp: u(tp)?,
+        has_bias: p.has_bias,
+        ci_chunk: u(ww.ci_chunk)?,
+        total: u(n * cin * th * tp)?,
+        ..Default::default()
+    };
+    let (xb, vb, ob, bb) = (
+        x.bind(Access::Read),
+        v.bind(Access::ReadWrite),
+        out.bind(Access::ReadWrite),
+        bias.bind(Access::Read),
+    );
+    gpu.dispatch_counted(
+        &KernelId::new("conv2d_winograd.wgsl", input),
+        &pp,
+        &[(xb.0, 0, xb.1, Access::Read), (vb.0, 0, vb.1, Access::ReadWrite)],
+        crate::gpu::grid1d(n * cin * th * tp, WINO_WORKGROUP as u32),
+        0,
+    )?;
+    let (n_co, n_ci) = (cout.div_ceil(rows), cin.div_ceil(ww.ci_chunk));
+    let sites = n * th * tp / per_site;
+    let win = (WINDOW * 4) as u64;
+    for a in 0..n_co {
+        for c in 0..n_ci {
+            let (ci0, co0) = (c * ww.ci_chunk, a * rows);
+            let ci_n = ww.ci_chunk.min(cin - ci0);
+            pp.ci0 = u(ci0)?;
+            pp.ci_n = u(ci_n)?;
+            pp.co0 = u(co0)?;
+            pp.first = (c == 0) as u32;
+            // the direct convolution's multiply-adds, so that GFLOP/s compare
+            let flops = 2 * (n * ho * wo * rows.min(cout - co0) * ci_n * 9) as u64;
+            gpu.dispatch_counted(
+                &KernelId::new("conv2d_winograd.wgsl", product),
+                &pp,
+                &[
+                    (bb.0, 0, bb.1, Access::Read),
+                    (ob.0, 0, ob.1, Access::ReadWrite),
+                    (
+                        &ww.buf,
+                        ((a * n_ci + c) * WINDOW * 4) as u64,
+                        win,
+                        Access::Uniform,
+                    ),
+                    (vb.0, 0, vb.1, Access::Read),
+                ],
+                crate::gpu::grid1d(sites, WINO_WORKGROUP as u32),
                 flops,
             )?;
         }
