@@ -10,6 +10,7 @@ mod eval;
 mod info;
 mod restore;
 mod sample;
+mod text;
 
 pub use degrade::{Made, degrade, degrade_with};
 pub use demo::demo;
@@ -18,6 +19,7 @@ pub use eval::{Eval, eval, eval_merge};
 pub use info::info;
 pub use restore::{Restore, display_observation, read_observation, restore, restore_task};
 pub use sample::sample;
+pub use text::{TEXT_TENSOR, text};
 
 use crate::diffusion::Denoiser;
 use crate::error::{Error, Result};

@@ -3,11 +3,15 @@
 
 mod adm;
 mod adm_config;
+mod clip;
+mod clip_tokenizer;
 mod config;
 mod unet2d;
 
 pub use adm::AdmUNet;
 pub use adm_config::{ADM_PRESETS, AdmConfig};
+pub use clip::{ClipTextConfig, ClipTextModel, TextEncoder};
+pub use clip_tokenizer::ClipTokenizer;
 pub use config::UNet2DConfig;
 pub use unet2d::UNet2DModel;
 
