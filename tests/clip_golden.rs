@@ -171,6 +171,22 @@ fn bad_text_inputs_are_refused() {
         .unwrap()
         .to_string();
     assert!(e.contains("merges.txt line 2"), "{e}");
+    // a pad token the vocabulary does not have
+    std::fs::copy(
+        fixture("sd1").join("tokenizer/merges.txt"),
+        dir.join("tokenizer/merges.txt"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tokenizer/tokenizer_config.json"),
+        r#"{"pad_token": "<|pad|>"}"#,
+    )
+    .unwrap();
+    let e = ClipTokenizer::load(&dir.join("tokenizer"), 77)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("\"<|pad|>\" is not in vocab.json"), "{e}");
     std::fs::remove_file(dir.join("tokenizer/merges.txt")).unwrap();
     let e = ClipTokenizer::load(&dir.join("tokenizer"), 77)
         .err()
@@ -281,4 +297,35 @@ fn text_command_writes_the_hidden_state() {
         "the weights were overwritten"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The size of Stable Diffusion 1.x's text encoder (openai/clip-vit-large-patch14: 12 layers of
+/// 768, 12 heads, MLP 3072, 77 tokens) on synthetic weights: the output's shape, finiteness and the
+/// forward's time (printed; `cargo test --release --test clip_golden -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn clip_l_forward_on_synthetic_weights() {
+    let gpu = gpu();
+    let cfg = tweedie::models::ClipTextConfig::from_json(
+        r#"{"vocab_size": 49408, "hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12,
+            "num_attention_heads": 12, "max_position_embeddings": 77, "hidden_act": "quick_gelu"}"#,
+    )
+    .unwrap();
+    let mut ws = tweedie::nn::Weights::synthetic(&gpu, 0);
+    let model = ClipTextModel::build(cfg, &mut ws, "text_model.").unwrap();
+    let ids: Vec<u32> = (0..77).map(|i| (i * 613 % 49408) as u32).collect();
+    model
+        .forward(std::slice::from_ref(&ids))
+        .unwrap()
+        .to_vec()
+        .unwrap(); // warm-up: pipelines
+    let t0 = std::time::Instant::now();
+    let out = model.forward(&[ids]).unwrap();
+    let v = out.to_vec().unwrap();
+    println!(
+        "CLIP ViT-L/14 text encoder, 77 tokens: {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
+    assert_eq!(out.shape(), &[1, 77, 768]);
+    assert!(v.iter().all(|x| x.is_finite()));
 }

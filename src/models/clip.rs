@@ -127,7 +127,9 @@ struct ClipLayer {
 pub struct ClipTextModel {
     /// The architecture.
     pub config: ClipTextConfig,
-    token_embedding: Tensor,
+    /// `[vocab, hidden]` on the host: a lookup table (CLIP's is 150-200 MB, past the 128 MiB a
+    /// device binds at once), whose rows are gathered here and uploaded.
+    token_embedding: Vec<f32>,
     position_embedding: Tensor,
     layers: Vec<ClipLayer>,
     final_ln: LayerNorm,
@@ -195,7 +197,7 @@ impl ClipTextModel {
     pub fn build(config: ClipTextConfig, ws: &mut Weights, p: &str) -> Result<Self> {
         let c = &config;
         let d = c.hidden_size;
-        let token_embedding = ws.get(
+        let token_embedding = ws.get_host(
             &format!("{p}embeddings.token_embedding.weight"),
             &[c.vocab_size, d],
         )?;
@@ -256,14 +258,16 @@ impl ClipTextModel {
                 c.vocab_size
             )));
         }
-        let gpu = self.token_embedding.gpu();
+        let gpu = self.position_embedding.gpu();
         let d = c.hidden_size;
-        let tok_idx: Vec<f32> = ids.iter().flatten().map(|&i| i as f32).collect();
+        let rows: Vec<f32> = ids
+            .iter()
+            .flatten()
+            .flat_map(|&i| &self.token_embedding[i as usize * d..][..d])
+            .copied()
+            .collect();
+        let tok = Tensor::from_slice(gpu, &[b * t, d], &rows)?;
         let pos_idx: Vec<f32> = (0..b).flat_map(|_| (0..t).map(|p| p as f32)).collect();
-        let tok = ops::particles::gather_rows(
-            &self.token_embedding,
-            &Tensor::from_slice(gpu, &[b * t], &tok_idx)?,
-        )?;
         let pos = ops::particles::gather_rows(
             &self.position_embedding,
             &Tensor::from_slice(gpu, &[b * t], &pos_idx)?,

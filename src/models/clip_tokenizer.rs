@@ -199,7 +199,7 @@ impl ClipTokenizer {
                 }
             }
         }
-        for t in [&sp.bos, &sp.eos, &sp.unk] {
+        for t in [&sp.bos, &sp.eos, &sp.unk, &sp.pad] {
             if !vocab.contains_key(t) {
                 return Err(Error::Model(format!(
                     "the special token {t:?} is not in vocab.json"

@@ -188,17 +188,20 @@ pub enum Gelu {
     Quick,
     /// `gelu`: `x * Phi(x)` with the exact normal CDF (erf).
     Erf,
-    /// `gelu_new` / `gelu_pytorch_tanh`: the tanh approximation.
+    /// `gelu_new` / `gelu_pytorch_tanh` / `gelu_fast` (diffusers: `gelu-approximate`): the tanh
+    /// approximation.
     Tanh,
 }
 
 impl Gelu {
-    /// The activation a `hidden_act` string names, `None` for one tweedie does not have.
+    /// The activation a `hidden_act` (transformers) or `activation_fn` (diffusers) string names,
+    /// `None` for one tweedie does not have.
     pub fn from_name(name: &str) -> Option<Gelu> {
         match name {
             "quick_gelu" => Some(Gelu::Quick),
             "gelu" => Some(Gelu::Erf),
-            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Some(Gelu::Tanh),
+            // transformers' names, and diffusers' activation_fn name
+            "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" | "gelu-approximate" => Some(Gelu::Tanh),
             _ => None,
         }
     }
