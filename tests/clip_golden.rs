@@ -232,6 +232,21 @@ fn text_command_writes_the_hidden_state() {
     assert_eq!(got["emb"].shape, vec![1, 77, 48]);
     let e = rel_l2(&got["emb"].data, &want["h1"].data);
     assert!(e <= 1e-4, "tweedie text: relative L2 error {e:.3e}");
+    // a prompt past the maximum: truncated as diffusers truncates it, with a note
+    let o = tweedie(&[
+        "text",
+        "--model",
+        model.to_str().unwrap(),
+        "--prompt",
+        &g.prompts[10],
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("tokens are dropped"), "{err}");
+    let got = tweedie::io::read_safetensors(&out).unwrap();
+    assert!(rel_l2(&got["emb"].data, &want["h10"].data) <= 1e-4);
     // the empty prompt (classifier-free guidance's unconditional branch) runs too
     let o = tweedie(&[
         "text",

@@ -29,20 +29,23 @@ pub fn text(
     let gpu = f.gpu()?;
     let enc = crate::models::TextEncoder::load(&gpu, model)?;
     let ids = enc.tokenizer.encode(prompt)?;
-    let used = ids
-        .iter()
-        .position(|&i| i == enc.tokenizer.pad_id)
-        .unwrap_or(ids.len());
+    let (count, max) = (enc.tokenizer.count(prompt)?, enc.tokenizer.max_length);
+    if count > max {
+        f.note(&format!(
+            "the prompt is {count} tokens with its start and end tokens; the text encoder takes {max}, \
+             so its last {} tokens are dropped (as diffusers' pipelines drop them)",
+            count - max
+        ));
+    }
     let e = enc.model.forward(std::slice::from_ref(&ids))?;
     let v = e.to_vec()?;
     finite(&v, "the text encoder's output")?;
     crate::io::write_safetensors(out, &[(TEXT_TENSOR, e.shape(), &v)])?;
     f.say(&format!(
-        "wrote {TEXT_TENSOR} {:?} to {} ({} of {} tokens before padding)",
+        "wrote {TEXT_TENSOR} {:?} to {} (the prompt: {} tokens with its start and end, padded to {max})",
         e.shape(),
         out.display(),
-        used,
-        ids.len()
+        count.min(max)
     ));
     Ok(())
 }

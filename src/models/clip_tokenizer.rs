@@ -32,12 +32,16 @@ const NO_LIMIT: u64 = 1 << 40;
 /// A CLIP tokenizer with its padding: every prompt becomes exactly [`Self::max_length`] ids.
 pub struct ClipTokenizer {
     inner: Tokenizer,
+    /// The same without truncation and padding, to count a prompt's tokens.
+    plain: Tokenizer,
     /// Ids a prompt is padded (and truncated) to: `model_max_length` (77 for Stable Diffusion).
     pub max_length: usize,
     /// The padding token's id (`<|endoftext|>` in SD 1.x, `!` in SD 2.x).
     pub pad_id: u32,
     /// The padding token.
     pub pad_token: String,
+    /// The end token's id (`<|endoftext|>`).
+    pub eos_id: u32,
 }
 
 /// The special tokens and maximum length of a tokenizer folder's configs.
@@ -153,6 +157,14 @@ impl ClipTokenizer {
                 dir.display()
             )));
         }
+        let eos_id = tok.token_to_id(&sp.eos).ok_or_else(|| {
+            Error::Model(format!(
+                "{}: the end token {:?} is not in the vocabulary",
+                dir.display(),
+                sp.eos
+            ))
+        })?;
+        let plain = tok.clone();
         tok.with_truncation(Some(TruncationParams {
             direction: TruncationDirection::Right,
             max_length,
@@ -170,6 +182,8 @@ impl ClipTokenizer {
         }));
         Ok(ClipTokenizer {
             inner: tok,
+            plain,
+            eos_id,
             max_length,
             pad_id,
             pad_token: sp.pad,
@@ -271,6 +285,15 @@ impl ClipTokenizer {
             )));
         }
         Ok(ids)
+    }
+
+    /// How many ids `prompt` makes with its start and end tokens, before truncation and padding
+    /// (more than [`Self::max_length`]: [`Self::encode`] cuts the prompt's end).
+    pub fn count(&self, prompt: &str) -> Result<usize> {
+        self.plain
+            .encode(prompt, true)
+            .map(|e| e.get_ids().len())
+            .map_err(|e| Error::Input(format!("cannot tokenize the prompt: {e}")))
     }
 
     /// The size of the vocabulary, with the special tokens.
