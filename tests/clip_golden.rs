@@ -72,16 +72,19 @@ fn golden(name: &str) -> Golden {
 fn tokenizer_matches_transformers() {
     for name in ["sd1", "sd2"] {
         let g = golden(name);
-        let tk = ClipTokenizer::load(&fixture(name).join("tokenizer"), 1000).unwrap();
-        assert_eq!(tk.max_length, g.max_length, "{name}: model_max_length");
-        for (p, want) in g.prompts.iter().zip(&g.ids) {
-            let got = tk.encode(p).unwrap();
-            assert_eq!(&got, want, "{name}: prompt {p:?}");
+        // SD's folders (vocab.json + merges.txt), and transformers 5's (tokenizer.json only)
+        for folder in ["tokenizer", "tokenizer_json"] {
+            let tk = ClipTokenizer::load(&fixture(name).join(folder), 1000).unwrap();
+            assert_eq!(tk.max_length, g.max_length, "{name}/{folder}: model_max_length");
+            for (p, want) in g.prompts.iter().zip(&g.ids) {
+                let got = tk.encode(p).unwrap();
+                assert_eq!(&got, want, "{name}/{folder}: prompt {p:?}");
+            }
+            println!(
+                "{name}/{folder}: {} prompts tokenized as transformers does",
+                g.prompts.len()
+            );
         }
-        println!(
-            "{name}: {} prompts tokenized as transformers does",
-            g.prompts.len()
-        );
     }
 }
 

@@ -12,6 +12,8 @@ Writes ``tests/fixtures/clip/``:
   ``merges.txt``, ``tokenizer_config.json``, ``special_tokens_map.json`` -- ``sd1`` pads with
   ``<|endoftext|>`` to 77 tokens (SD 1.x, special tokens written as AddedToken dicts), ``sd2`` pads
   with ``!`` to 32 tokens (SD 2.x's pad token, and a short maximum to test truncation cheaply);
+* ``<name>/tokenizer_json/``: the same tokenizer as transformers 5's ``save_pretrained`` writes it
+  (``tokenizer.json`` + ``tokenizer_config.json``, no vocab.json / merges.txt);
 * ``<name>/text_encoder/``: ``config.json`` + ``model.safetensors`` of a random-weight
   ``transformers.CLIPTextModel`` saved by ``save_pretrained`` (``sd1``: 2 layers, 4 heads of 12,
   hidden 48, MLP 80, ``quick_gelu``; ``sd2``: 3 layers, 5 heads of 8, hidden 40, MLP 72, ``gelu``
@@ -204,6 +206,8 @@ def main():
         write_tokenizer(os.path.join(base, "tokenizer"), vocab, merges, spec)
         tk = CLIPTokenizer.from_pretrained(os.path.join(base, "tokenizer"))
         assert tk.model_max_length == spec["max_length"], tk.model_max_length
+        # the same tokenizer as transformers 5 saves it: tokenizer.json + tokenizer_config.json only
+        tk.save_pretrained(os.path.join(base, "tokenizer_json"))
         ids = []
         for p in PROMPTS:
             enc = tk(p, padding="max_length", max_length=tk.model_max_length, truncation=True)
