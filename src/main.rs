@@ -117,6 +117,21 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Encodes a prompt with a Stable Diffusion pipeline's CLIP text encoder: writes the encoder's
+    /// last hidden state as the tensor `emb` [1, max_length, hidden] (max_length: the tokenizer's
+    /// model_max_length, 77 for SD 1.x/2.x), the prompt padded to it as diffusers' pipelines do.
+    Text {
+        /// Pipeline folder holding text_encoder/ (config.json + model.safetensors) and tokenizer/
+        /// (vocab.json + merges.txt, or tokenizer.json).
+        #[arg(long)]
+        model: PathBuf,
+        /// The prompt ("" for the empty prompt, classifier-free guidance's unconditional branch).
+        #[arg(long, allow_hyphen_values = true)]
+        prompt: String,
+        /// Output safetensors file (tensor `emb`).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Simulates a measurement: y = A x + sigma_y n (or Poisson counts with --noise), written as a
     /// picture (or .safetensors).
     Degrade {
@@ -237,6 +252,7 @@ fn main() -> ExitCode {
             decode,
             out,
         } => app::vae(f, &model, encode.as_deref(), decode.as_deref(), &out),
+        Cmd::Text { model, prompt, out } => app::text(f, &model, &prompt, &out),
         Cmd::Degrade {
             task,
             input,

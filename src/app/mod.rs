@@ -11,6 +11,7 @@ mod eval;
 mod info;
 mod restore;
 mod sample;
+mod text;
 mod vae;
 
 pub use degrade::{Made, degrade, degrade_with};
@@ -20,6 +21,7 @@ pub use eval::{Eval, eval, eval_merge};
 pub use info::info;
 pub use restore::{Restore, display_observation, read_observation, restore, restore_task};
 pub use sample::sample;
+pub use text::{TEXT_TENSOR, text};
 pub use vae::vae;
 
 use crate::diffusion::Denoiser;

@@ -82,6 +82,7 @@ pub const SHADERS: &[(&str, &str)] = &[
         "elementwise_grad.wgsl",
         include_str!("../../shaders/elementwise_grad.wgsl"),
     ),
+    ("transformer.wgsl", include_str!("../../shaders/transformer.wgsl")),
 ];
 
 /// Suffix of a shader file name that selects its small-tile variant: the GEMM staging array for

@@ -254,6 +254,10 @@ kernel_params! {
     SpectralParams = "spectral.wgsl" P {
         n: u32, inner: u32, mode: u32, pad: u32, a: f32, sig: f32, sigma_y: f32, eta: f32, eta_b: f32,
     }
+    /// Layer norm, GELU, the causal mask and the head permutations of transformer blocks.
+    TransformerParams = "transformer.wgsl" P {
+        n: u32, rows: u32, len: u32, mode: u32, eps: f32, t: u32, h: u32, d: u32,
+    }
     /// Texture packing and unpacking.
     TextureParams = "texture.wgsl" P {
         w: u32, h: u32, row_words: u32, fmt: u32, channels: u32, offset: u32, swap: u32, linear: u32,

@@ -3,12 +3,16 @@
 
 mod adm;
 mod adm_config;
+mod clip;
+mod clip_tokenizer;
 mod config;
 mod unet2d;
 mod vae;
 
 pub use adm::AdmUNet;
 pub use adm_config::{ADM_PRESETS, AdmConfig};
+pub use clip::{ClipTextConfig, ClipTextModel, TextEncoder};
+pub use clip_tokenizer::ClipTokenizer;
 pub use config::UNet2DConfig;
 pub use unet2d::UNet2DModel;
 pub use vae::{AutoencoderKL, VaeConfig, vae_dir};

@@ -1,5 +1,5 @@
-//! Layers built from ops, loaded from named weights: Conv2d, GroupNorm, Linear, the diffusers
-//! ResnetBlock2D and Attention.
+//! Layers built from ops, loaded from named weights: Conv2d, GroupNorm, LayerNorm, Linear, the
+//! diffusers ResnetBlock2D and Attention.
 
 mod weights;
 
@@ -145,6 +145,32 @@ impl GroupNorm {
     /// Normalises, optionally followed by SiLU.
     pub fn forward(&self, x: &Tensor, silu: bool) -> Result<Tensor> {
         ops::group_norm(x, &self.gamma, &self.beta, self.groups, self.eps, silu)
+    }
+}
+
+/// Layer normalisation over the last dimension (`torch.nn.LayerNorm`).
+pub struct LayerNorm {
+    /// Scale `[C]`.
+    pub gamma: Tensor,
+    /// Shift `[C]`.
+    pub beta: Tensor,
+    /// Added to the variance.
+    pub eps: f32,
+}
+
+impl LayerNorm {
+    /// Loads `{prefix}.weight` and `{prefix}.bias` over `c` channels.
+    pub fn load(ws: &mut Weights, prefix: &str, c: usize, eps: f32) -> Result<Self> {
+        Ok(LayerNorm {
+            gamma: ws.get(&format!("{prefix}.weight"), &[c])?,
+            beta: ws.get(&format!("{prefix}.bias"), &[c])?,
+            eps,
+        })
+    }
+
+    /// Normalises `x` `[..., C]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        ops::layer_norm(x, &self.gamma, &self.beta, self.eps)
     }
 }
 

@@ -22,6 +22,7 @@ pub mod reference_grad;
 mod sampler;
 mod spectral;
 mod texture;
+mod transformer;
 
 // every public item of the op files, so a new op needs no line here
 pub use attention::*;
@@ -38,6 +39,7 @@ pub use sampler::*;
 pub use spectral::*;
 pub(crate) use spectral::{check as spectral_check, launch as spectral_launch};
 pub use texture::*;
+pub use transformer::*;
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;

@@ -371,3 +371,103 @@ pub fn attention(
     }
     (o, probs)
 }
+
+/// Reference of [`super::layer_norm`] over rows of `c` values.
+pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], c: usize, eps: f32) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len());
+    for row in x.chunks(c) {
+        let mean = row.iter().map(|&v| v as f64).sum::<f64>() / c as f64;
+        let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / c as f64;
+        let rstd = 1.0 / (var + eps as f64).sqrt();
+        for (j, &v) in row.iter().enumerate() {
+            out.push(((v as f64 - mean) * rstd * gamma[j] as f64 + beta[j] as f64) as f32);
+        }
+    }
+    out
+}
+
+/// `erf` in f64 (the Maclaurin series below 3, the continued fraction of `erfc` above; error near
+/// 1e-15), for the GELU references.
+pub fn erf(x: f64) -> f64 {
+    let a = x.abs();
+    let v = if a < 3.0 {
+        let (mut term, mut sum) = (a, a);
+        for n in 1..200 {
+            term *= -a * a / n as f64;
+            let t = term / (2 * n + 1) as f64;
+            sum += t;
+            if t.abs() < 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    } else {
+        // erfc(a) = exp(-a^2) / sqrt(pi) / (a + (1/2) / (a + 1 / (a + (3/2) / (a + ...))))
+        let mut f = a;
+        for k in (1..80).rev() {
+            f = a + (k as f64 / 2.0) / f;
+        }
+        1.0 - (-a * a).exp() / std::f64::consts::PI.sqrt() / f
+    };
+    v.copysign(x)
+}
+
+/// Reference of [`super::gelu`].
+pub fn gelu(x: &[f32], kind: super::Gelu) -> Vec<f32> {
+    x.iter()
+        .map(|&v| {
+            let v = v as f64;
+            let y = match kind {
+                super::Gelu::Quick => v / (1.0 + (-1.702 * v).exp()),
+                super::Gelu::Erf => 0.5 * v * (1.0 + erf(v / std::f64::consts::SQRT_2)),
+                super::Gelu::Tanh => {
+                    let u = (2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v);
+                    0.5 * v * (1.0 + u.tanh())
+                }
+            };
+            y as f32
+        })
+        .collect()
+}
+
+/// Reference of [`super::causal_mask`]: `-1e30` where a key comes after its query.
+pub fn causal_mask(x: &[f32], tq: usize, tk: usize) -> Vec<f32> {
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let (k, q) = (i % tk, (i / tk) % tq);
+            if k + tq > q + tk { -1e30 } else { v }
+        })
+        .collect()
+}
+
+/// Reference of [`super::attention_tokens`]: `q` `[B, tq, H*d]`, `k`, `v` `[B, tk, H*d]`.
+pub fn attention_tokens(q: &[f32], k: &[f32], v: &[f32], s: super::TokenAttentionSpec) -> Vec<f32> {
+    let (h, d) = (s.heads, s.dim_head);
+    let inner = h * d;
+    let mut out = vec![0f32; s.batch * s.tq * inner];
+    for b in 0..s.batch {
+        for hh in 0..h {
+            for i in 0..s.tq {
+                let qi = &q[(b * s.tq + i) * inner + hh * d..][..d];
+                let visible = if s.causal { i + s.tk - s.tq + 1 } else { s.tk };
+                let sc: Vec<f64> = (0..visible)
+                    .map(|j| {
+                        let kj = &k[(b * s.tk + j) * inner + hh * d..][..d];
+                        s.alpha as f64 * qi.iter().zip(kj).map(|(a, c)| *a as f64 * *c as f64).sum::<f64>()
+                    })
+                    .collect();
+                let m = sc.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = sc.iter().map(|x| (x - m).exp()).collect();
+                let z: f64 = e.iter().sum();
+                for c in 0..d {
+                    let o: f64 = (0..visible)
+                        .map(|j| e[j] / z * v[(b * s.tk + j) * inner + hh * d + c] as f64)
+                        .sum();
+                    out[(b * s.tq + i) * inner + hh * d + c] = o as f32;
+                }
+            }
+        }
+    }
+    out
+}

@@ -171,3 +171,58 @@ pub fn attention_backward(
     let f = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
     (f(dq), f(dk), f(dv))
 }
+
+/// Gradients of [`super::layer_norm`] over rows of `c` values: `(dx, dgamma, dbeta)`.
+pub fn layer_norm_backward(
+    x: &[f32],
+    gamma: &[f32],
+    dy: &[f32],
+    c: usize,
+    eps: f32,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let mut dx = Vec::with_capacity(x.len());
+    let (mut dg, mut db) = (vec![0f64; c], vec![0f64; c]);
+    for (row, g) in x.chunks(c).zip(dy.chunks(c)) {
+        let mean = row.iter().map(|&v| v as f64).sum::<f64>() / c as f64;
+        let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / c as f64;
+        let rstd = 1.0 / (var + eps as f64).sqrt();
+        let xh: Vec<f64> = row.iter().map(|&v| (v as f64 - mean) * rstd).collect();
+        let gh: Vec<f64> = g.iter().zip(gamma).map(|(a, b)| *a as f64 * *b as f64).collect();
+        let m1 = gh.iter().sum::<f64>() / c as f64;
+        let m2 = gh.iter().zip(&xh).map(|(a, b)| a * b).sum::<f64>() / c as f64;
+        for j in 0..c {
+            dx.push((rstd * (gh[j] - m1 - xh[j] * m2)) as f32);
+            dg[j] += g[j] as f64 * xh[j];
+            db[j] += g[j] as f64;
+        }
+    }
+    let f = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
+    (dx, f(dg), f(db))
+}
+
+/// Gradient of [`super::gelu`]: `dy * gelu'(x)`.
+pub fn gelu_backward(x: &[f32], dy: &[f32], kind: super::Gelu) -> Vec<f32> {
+    use std::f64::consts::{PI, SQRT_2};
+    x.iter()
+        .zip(dy)
+        .map(|(&v, &g)| {
+            let v = v as f64;
+            let d = match kind {
+                super::Gelu::Quick => {
+                    let s = 1.0 / (1.0 + (-1.702 * v).exp());
+                    s + 1.702 * v * s * (1.0 - s)
+                }
+                super::Gelu::Erf => {
+                    0.5 * (1.0 + super::reference::erf(v / SQRT_2))
+                        + v * (-0.5 * v * v).exp() / (2.0 * PI).sqrt()
+                }
+                super::Gelu::Tanh => {
+                    let c = (2.0 / PI).sqrt();
+                    let t = (c * (v + 0.044715 * v * v * v)).tanh();
+                    0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * c * (1.0 + 3.0 * 0.044715 * v * v)
+                }
+            };
+            (g as f64 * d) as f32
+        })
+        .collect()
+}
