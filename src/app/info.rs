@@ -42,6 +42,16 @@ pub fn info(f: &mut dyn Frontend) -> Result<()> {
         },
         if gpu.subgroups() { "yes" } else { "no" }
     ));
+    f.say(&format!(
+        "winograd 3x3: {} (TWEEDIE_WINOGRAD=auto|on|f4|off; auto: the direct kernels wherever they measured faster, every shape on lavapipe)",
+        match (gpu.kernel_path(), gpu.winograd()) {
+            (crate::gpu::KernelPath::Portable, _) => "not on the portable path",
+            (_, crate::gpu::Winograd::On) => "F(2x2, 3x3) forced",
+            (_, crate::gpu::Winograd::F4) => "F(4x4, 3x3) forced",
+            (_, crate::gpu::Winograd::Off) => "off",
+            (_, crate::gpu::Winograd::Auto) => "auto",
+        }
+    ));
     f.say(&match gpu.pipeline_cache() {
         Some((path, state)) => format!(
             "pipeline cache: {} ({state}; TWEEDIE_PIPELINE_CACHE=DIR|off)",
