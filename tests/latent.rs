@@ -135,6 +135,35 @@ fn residuals(g: &Gpu, solver: &str, steps: usize, sets: &[(String, String)]) -> 
     (with, without)
 }
 
+/// `solver` refuses a pixel-space problem (box inpainting on a Gaussian pixel prior), naming what
+/// it solves and what to use instead.
+fn refuses_a_pixel_problem(g: &Gpu, solver: &str) {
+    let a = box_inpainting(g);
+    let x = Tensor::from_slice(g, &[1, 3, 16, 16], &randn(8, 768)).unwrap();
+    let y = a.forward(&x).unwrap();
+    let d = 3 * 16 * 16;
+    let pixel_prior = GaussianDenoiser::new(
+        g,
+        Schedule::ddpm_default(),
+        [3, 16, 16],
+        vec![0.0; d],
+        vec![0.5; d],
+    )
+    .unwrap();
+    let p = Problem {
+        model: &pixel_prior,
+        op: a.as_ref(),
+        y: &y,
+        sigma_y: 0.02,
+    };
+    let s = solvers::create(solver, a.as_ref(), Some(10), &[]).unwrap();
+    let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
+    assert!(
+        e.contains("latent problems") && e.contains("dps"),
+        "{solver}: {e}"
+    );
+}
+
 /// PSLD (its measurement and gluing terms, through the decoder and the encoder) on the same latent
 /// problem at its defaults: with the measurement its residual sums to 0.64 of measure=0's at 50
 /// steps (2.36 + 2.82 against 3.76 + 4.39); bound 0.8 (a solver that ignored y sits near 1). The
@@ -151,27 +180,7 @@ fn psld_fits_the_measurement_and_refuses_what_it_cannot_run() {
         "PSLD did not fit y: {with:.3} against {without:.3} without it"
     );
     // a pixel-space problem
-    let a = box_inpainting(&g);
-    let x = Tensor::from_slice(&g, &[1, 3, 16, 16], &randn(8, 768)).unwrap();
-    let y = a.forward(&x).unwrap();
-    let d = 3 * 16 * 16;
-    let pixel_prior = GaussianDenoiser::new(
-        &g,
-        Schedule::ddpm_default(),
-        [3, 16, 16],
-        vec![0.0; d],
-        vec![0.5; d],
-    )
-    .unwrap();
-    let p = Problem {
-        model: &pixel_prior,
-        op: a.as_ref(),
-        y: &y,
-        sigma_y: 0.02,
-    };
-    let s = solvers::create("psld", a.as_ref(), Some(10), &[]).unwrap();
-    let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
-    assert!(e.contains("latent problems") && e.contains("dps"), "{e}");
+    refuses_a_pixel_problem(&g, "psld");
     // a nonlinear A under the decoder
     let spec: TaskSpec = "hdr".parse().unwrap();
     let hdr: Arc<dyn Operator> = Arc::from(operators::build(&g, &spec, [3, 16, 16]).unwrap());
@@ -183,6 +192,7 @@ fn psld_fits_the_measurement_and_refuses_what_it_cannot_run() {
         y: &y,
         sigma_y: 0.02,
     };
+    let s = solvers::create("psld", &op, Some(10), &[]).unwrap();
     let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
     assert!(e.contains("nonlinear") && e.contains("Latent DPS"), "{e}");
 }
@@ -221,25 +231,5 @@ fn resample_fits_the_measurement() {
         with < 0.5 * without,
         "ReSample did not fit y: {with:.3} against {without:.3} without it"
     );
-    let a = box_inpainting(&g);
-    let x = Tensor::from_slice(&g, &[1, 3, 16, 16], &randn(8, 768)).unwrap();
-    let y = a.forward(&x).unwrap();
-    let d = 3 * 16 * 16;
-    let pixel_prior = GaussianDenoiser::new(
-        &g,
-        Schedule::ddpm_default(),
-        [3, 16, 16],
-        vec![0.0; d],
-        vec![0.5; d],
-    )
-    .unwrap();
-    let p = Problem {
-        model: &pixel_prior,
-        op: a.as_ref(),
-        y: &y,
-        sigma_y: 0.02,
-    };
-    let s = solvers::create("resample", a.as_ref(), Some(10), &[]).unwrap();
-    let e = s.solve(&p, 0, &mut |_, _| {}).err().unwrap().to_string();
-    assert!(e.contains("latent problems") && e.contains("dps"), "{e}");
+    refuses_a_pixel_problem(&g, "resample");
 }

@@ -49,25 +49,60 @@ pub struct UNet2DConfig {
     pub num_train_timesteps: Option<usize>,
 }
 
-fn bad(key: &str, v: &Value, why: &str) -> Error {
+pub(crate) fn bad(key: &str, v: &Value, why: &str) -> Error {
     Error::Model(format!("config.json: {key} = {v} {why}"))
+}
+
+/// The JSON object of a diffusers `config.json` text, refused when its `_class_name` names another
+/// class than `class` (`runs` says what tweedie runs instead).
+pub(crate) fn config_object(text: &str, class: &str, runs: &str) -> Result<serde_json::Map<String, Value>> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| Error::Model(format!("config.json is not valid JSON: {e}")))?;
+    let Value::Object(obj) = v else {
+        return Err(Error::Model("config.json is not a JSON object".into()));
+    };
+    if let Some(c) = obj.get("_class_name").and_then(Value::as_str)
+        && c != class
+    {
+        return Err(Error::Model(format!("config.json describes a {c}; {runs}")));
+    }
+    Ok(obj)
+}
+
+/// A diffusers model folder's `config.json`, parsed by `parse` (its errors name the file), and its
+/// `diffusion_pytorch_model.safetensors` as [`Weights`] (a missing one is named, with a hint where
+/// only the PyTorch `.bin` is there).
+pub(crate) fn read_model_dir<C>(
+    gpu: &crate::gpu::Gpu,
+    dir: &std::path::Path,
+    parse: impl FnOnce(&str) -> Result<C>,
+) -> Result<(C, crate::nn::Weights)> {
+    let cfg_path = dir.join("config.json");
+    let text = std::fs::read_to_string(&cfg_path).map_err(|e| crate::error::io_err(&cfg_path, e))?;
+    let config = parse(&text).map_err(|e| match e {
+        Error::Model(m) => Error::Model(m.replacen("config.json", &cfg_path.display().to_string(), 1)),
+        other => other,
+    })?;
+    let wpath = dir.join("diffusion_pytorch_model.safetensors");
+    if !wpath.is_file() {
+        let hint = if dir.join("diffusion_pytorch_model.bin").is_file() {
+            " (only the PyTorch .bin is there: convert it with diffusers' save_pretrained(safe_serialization=True))"
+        } else {
+            ""
+        };
+        return Err(Error::Model(format!("{} is missing{hint}", wpath.display())));
+    }
+    let tensors = crate::io::read_safetensors(&wpath)?;
+    Ok((
+        config,
+        crate::nn::Weights::new(gpu, &wpath.display().to_string(), tensors),
+    ))
 }
 
 impl UNet2DConfig {
     /// Parses a config.json text.
     pub fn from_json(text: &str) -> Result<Self> {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| Error::Model(format!("config.json is not valid JSON: {e}")))?;
-        let obj = v
-            .as_object()
-            .ok_or_else(|| Error::Model("config.json is not a JSON object".into()))?;
-        if let Some(c) = obj.get("_class_name").and_then(Value::as_str)
-            && c != "UNet2DModel"
-        {
-            return Err(Error::Model(format!(
-                "config.json describes a {c}; tweedie runs diffusers' UNet2DModel"
-            )));
-        }
+        let obj = &config_object(text, "UNet2DModel", "tweedie runs diffusers' UNet2DModel")?;
         let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
         // a count, `None` when absent
         let count_of = |k: &str| -> Result<Option<usize>> {

@@ -3,7 +3,7 @@
 
 use super::config::UNet2DConfig;
 use crate::diffusion::{Denoiser, Schedule, Timestep};
-use crate::error::{Error, Result, io_err};
+use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::nn::{Attention, Conv2d, GroupNorm, Linear, ResnetBlock2D, ResnetConfig, Weights};
 use crate::ops::{self, Conv2dSpec};
@@ -58,22 +58,7 @@ impl UNet2DModel {
                 dir.display()
             )));
         }
-        let text = std::fs::read_to_string(&cfg_path).map_err(|e| io_err(&cfg_path, e))?;
-        let config = UNet2DConfig::from_json(&text).map_err(|e| match e {
-            Error::Model(m) => Error::Model(m.replacen("config.json", &cfg_path.display().to_string(), 1)),
-            other => other,
-        })?;
-        let wpath = dir.join("diffusion_pytorch_model.safetensors");
-        if !wpath.is_file() {
-            let hint = if dir.join("diffusion_pytorch_model.bin").is_file() {
-                " (only the PyTorch .bin is there: convert it with diffusers' save_pretrained(safe_serialization=True))"
-            } else {
-                ""
-            };
-            return Err(Error::Model(format!("{} is missing{hint}", wpath.display())));
-        }
-        let tensors = crate::io::read_safetensors(&wpath)?;
-        let mut ws = Weights::new(gpu, &wpath.display().to_string(), tensors);
+        let (config, mut ws) = super::config::read_model_dir(gpu, dir, UNet2DConfig::from_json)?;
         let model = Self::build(gpu, config, &mut ws)?;
         ws.finish()?;
         Ok(model.with_schedule(Schedule::for_model_dir(dir)?))

@@ -11,12 +11,12 @@
 //! given `z / scaling_factor + shift_factor` ([`AutoencoderKL::from_latent`]); `shift_factor` is 0
 //! where the config has none (SD 1.x/2.x).
 
-use crate::error::{Error, Result, io_err};
+use super::config::{bad, config_object, read_model_dir};
+use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::nn::{Attention, Conv2d, GroupNorm, Weights};
 use crate::ops::{self, Conv2dSpec};
 use crate::tensor::Tensor;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The GroupNorm epsilon diffusers' `Encoder` and `Decoder` hard-code (not in config.json).
@@ -51,26 +51,15 @@ pub struct VaeConfig {
     pub mid_block_add_attention: bool,
 }
 
-fn bad(key: &str, v: &Value, why: &str) -> Error {
-    Error::Model(format!("config.json: {key} = {v} {why}"))
-}
-
 impl VaeConfig {
     /// Parses an `AutoencoderKL` config.json text with the defaults of diffusers' constructor,
     /// refusing (with the key named) what tweedie cannot run.
     pub fn from_json(text: &str) -> Result<Self> {
-        let v: Value = serde_json::from_str(text)
-            .map_err(|e| Error::Model(format!("config.json is not valid JSON: {e}")))?;
-        let obj = v
-            .as_object()
-            .ok_or_else(|| Error::Model("config.json is not a JSON object".into()))?;
-        if let Some(c) = obj.get("_class_name").and_then(Value::as_str)
-            && c != "AutoencoderKL"
-        {
-            return Err(Error::Model(format!(
-                "config.json describes a {c}; tweedie's autoencoder is diffusers' AutoencoderKL (the VAE of Stable Diffusion 1.x/2.x)"
-            )));
-        }
+        let obj = &config_object(
+            text,
+            "AutoencoderKL",
+            "tweedie's autoencoder is diffusers' AutoencoderKL (the VAE of Stable Diffusion 1.x/2.x)",
+        )?;
         let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
         let count = |k: &str, d: usize| -> Result<usize> {
             match get(k) {
@@ -400,23 +389,7 @@ impl AutoencoderKL {
     /// `AutoencoderKL` folder, or from the `vae/` folder of a diffusers pipeline folder.
     pub fn load(gpu: &Gpu, dir: &Path) -> Result<Self> {
         let dir = vae_dir(dir)?;
-        let cfg_path = dir.join("config.json");
-        let text = std::fs::read_to_string(&cfg_path).map_err(|e| io_err(&cfg_path, e))?;
-        let config = VaeConfig::from_json(&text).map_err(|e| match e {
-            Error::Model(m) => Error::Model(m.replacen("config.json", &cfg_path.display().to_string(), 1)),
-            other => other,
-        })?;
-        let wpath = dir.join("diffusion_pytorch_model.safetensors");
-        if !wpath.is_file() {
-            let hint = if dir.join("diffusion_pytorch_model.bin").is_file() {
-                " (only the PyTorch .bin is there: convert it with diffusers' save_pretrained(safe_serialization=True))"
-            } else {
-                ""
-            };
-            return Err(Error::Model(format!("{} is missing{hint}", wpath.display())));
-        }
-        let tensors = crate::io::read_safetensors(&wpath)?;
-        let mut ws = Weights::new(gpu, &wpath.display().to_string(), tensors);
+        let (config, mut ws) = read_model_dir(gpu, &dir, VaeConfig::from_json)?;
         let model = Self::build(gpu, config, &mut ws)?;
         ws.finish()?;
         Ok(model)
