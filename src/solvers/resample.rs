@@ -185,11 +185,11 @@ fn pixel_consistency(p: &Problem, z0: &Tensor, iters: usize) -> Result<Tensor> {
         None => {
             let xs = ops::scale(&x, 1.0)?.detach();
             let mut adam = Adam::new(p.model.gpu(), xs.shape(), 1e-2)?;
+            let one = Tensor::full(p.model.gpu(), &[xs.shape()[0]], 1.0)?;
             for _ in 0..iters {
                 let xt = xs.tracked();
                 let r = ops::axpby(1.0, p.y, -1.0, &a.forward(&xt)?)?;
                 let ss = ops::sumsq_rows(&r, xs.shape()[0])?;
-                let one = Tensor::full(p.model.gpu(), ss.shape(), 1.0)?;
                 let g = autograd::backward(&ss, &one, &[&xt])?.remove(0);
                 adam.step(&xs, &g)?;
             }
@@ -204,12 +204,11 @@ fn latent_optimization(p: &Problem, z0: &Tensor, iters: usize) -> Result<Tensor>
     let z = ops::scale(&z0.detach(), 1.0)?.detach();
     let mut adam = Adam::new(p.model.gpu(), z.shape(), 5e-3)?;
     // the official loss is the mean square: its gradient is the sum's over the measurement count
-    let m = p.y.numel() as f32;
+    let w = Tensor::full(p.model.gpu(), &[z.shape()[0]], 1.0 / p.y.numel() as f32)?;
     for _ in 0..iters {
         let zt = z.tracked();
         let r = ops::axpby(1.0, p.y, -1.0, &p.op.forward(&zt)?)?;
         let ss = ops::sumsq_rows(&r, z.shape()[0])?;
-        let w = Tensor::full(p.model.gpu(), ss.shape(), 1.0 / m)?;
         let g = autograd::backward(&ss, &w, &[&zt])?.remove(0);
         adam.step(&z, &g)?;
     }
