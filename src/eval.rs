@@ -27,7 +27,8 @@ use crate::diffusion::Denoiser;
 use crate::error::{Error, Result, io_err};
 use crate::io::{Image, batch_to_images, read_image};
 use crate::metrics::{psnr, ssim};
-use crate::operators::{self, TaskSpec};
+use crate::models::{LatentPrior, Prior};
+use crate::operators::{self, Operator, TaskSpec};
 use crate::solvers::{self, Problem};
 use crate::tensor::Tensor;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -735,6 +736,26 @@ pub fn run(
     spec: &EvalSpec,
     progress: &mut dyn FnMut(&str, usize, usize),
 ) -> Result<Vec<Row>> {
+    run_on(model, None, spec, progress)
+}
+
+/// [`run`] for what a command line loads ([`Prior`]): on a latent prior every solver works on the
+/// latents with the task's operator after the decoder, the rows score the decoded pictures, and
+/// the trivial estimate and the classical baseline stay in pixels.
+pub fn run_prior(
+    prior: &Prior,
+    spec: &EvalSpec,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<Vec<Row>> {
+    run_on(prior.denoiser(), prior.latent(), spec, progress)
+}
+
+fn run_on(
+    model: &dyn Denoiser,
+    latent: Option<&LatentPrior>,
+    spec: &EvalSpec,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<Vec<Row>> {
     let gpu = model.gpu();
     let device = gpu.adapter_info().name.clone();
     if !(spec.sigma_y.is_finite() && spec.sigma_y >= 0.0) {
@@ -763,11 +784,28 @@ pub fn run(
             t.shape()
         )));
     }
-    model.check_input(&[1, shape[0], shape[1], shape[2]])?;
+    match latent {
+        Some(l) => l.check_image_shape(shape)?,
+        None => model.check_input(&[1, shape[0], shape[1], shape[2]])?,
+    }
     let specs: Vec<TaskSpec> = spec.tasks.iter().map(|t| t.parse()).collect::<Result<_>>()?;
-    let ops = specs
+    // a latent prior: each solver on the operator after the decoder (the classical rows stay in
+    // pixels)
+    for s in &spec.solvers {
+        for t in &specs {
+            solvers::check_prior(s, &t.name, latent.is_some())?;
+        }
+    }
+    let ops: Vec<std::sync::Arc<dyn Operator>> = specs
         .iter()
-        .map(|s| operators::build(gpu, s, shape))
+        .map(|s| operators::build(gpu, s, shape).map(Into::into))
+        .collect::<Result<Vec<_>>>()?;
+    let problem_ops = ops
+        .iter()
+        .map(|o| match latent {
+            Some(l) => l.problem_operator(o.clone()),
+            None => Ok(o.clone()),
+        })
         .collect::<Result<Vec<_>>>()?;
     if let Some(op) = ops.iter().find(|o| o.unknown().is_some()) {
         return Err(Error::Input(format!(
@@ -908,14 +946,27 @@ pub fn run(
         let y = Tensor::from_slice(gpu, &ys, &yall)?;
         let t0 = web_time::Instant::now();
         let out = if j.solver == "trivial" {
-            solvers::trivial_estimate(model, op, &y)?
+            match latent {
+                Some(l) => l.trivial(op, &y)?,
+                None => solvers::trivial_estimate(model, op, &y)?,
+            }
+        } else if j.solver == BASELINE && latent.is_some() {
+            // classical, no prior: in pixels whatever the prior
+            let solver = solvers::create_for_task(BASELINE, &specs[j.task].name, None, &j.sets)?;
+            let p = Problem {
+                model,
+                op,
+                y: &y,
+                sigma_y: spec.sigma_y,
+            };
+            solver.solve(&p, j.seed, &mut |_, _| {})?
         } else {
             // the baseline takes no steps (0 in its row)
             let steps = (j.steps > 0).then_some(j.steps);
             let solver = solvers::create_for_task(&j.solver, &specs[j.task].name, steps, &j.sets)?;
             let p = Problem {
                 model,
-                op,
+                op: problem_ops[j.task].as_ref(),
                 y: &y,
                 sigma_y: spec.sigma_y,
             };
@@ -939,7 +990,11 @@ pub fn run(
                 }
             }
             steps_done = base + j.steps;
-            run.finish()?
+            let x = run.finish()?;
+            match latent {
+                Some(l) => l.vae.decode_scaled(&x)?,
+                None => x,
+            }
         };
         let imgs = batch_to_images(&out.to_vec()?, out.shape());
         let secs = t0.elapsed().as_secs_f64() / chunk.len() as f64;

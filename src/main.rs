@@ -189,8 +189,9 @@ enum Cmd {
     /// Draws unconditional samples from the model (the bundled Fashion-MNIST prior by default) and
     /// writes them as a grid.
     Sample {
-        /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
-        /// --model-config); default: the bundled weights/fmnist32.
+        /// diffusers UNet2DModel directory, guided-diffusion checkpoint (.pt, .safetensors; see
+        /// --model-config), or a latent diffusion pipeline folder (model_index.json, unet/, vae/,
+        /// scheduler/: latents sampled, then decoded); default: the bundled weights/fmnist32.
         #[arg(long)]
         model: Option<PathBuf>,
         /// Number of samples.

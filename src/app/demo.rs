@@ -24,7 +24,8 @@ pub fn demo(
     crate::io::check_output(out, crate::io::Output::Png, "--out")?;
     let dir = model.unwrap_or_else(default_model);
     let gpu = f.gpu()?;
-    let m = load_model(f, &gpu, &dir)?;
+    let prior = crate::models::Prior::Pixel(load_model(f, &gpu, &dir)?);
+    let m = prior.denoiser();
     let truths: Vec<Image> = (0..n)
         .map(|i| crate::io::read_image(&test_image(i)))
         .collect::<Result<_>>()?;
@@ -47,7 +48,7 @@ pub fn demo(
         let y = operators::add_noise(&op.forward(&x)?, sigma_y, seed)?;
         let solver = crate::solvers::create("dps", op.as_ref(), Some(steps), &[])?;
         let p = crate::solvers::Problem {
-            model: &m,
+            model: m,
             op: op.as_ref(),
             y: &y,
             sigma_y,
@@ -56,10 +57,10 @@ pub fn demo(
         let xs = r.shape().to_vec();
         let restored = crate::io::batch_to_images(&r.to_vec()?, &xs);
         let trivial = crate::io::batch_to_images(
-            &crate::solvers::trivial_estimate(&m, op.as_ref(), &y)?.to_vec()?,
+            &crate::solvers::trivial_estimate(m, op.as_ref(), &y)?.to_vec()?,
             &xs,
         );
-        let obs = crate::io::batch_to_images(&display_observation(&m, op.as_ref(), &y)?.to_vec()?, &xs);
+        let obs = crate::io::batch_to_images(&display_observation(&prior, op.as_ref(), &y)?.to_vec()?, &xs);
         for i in 0..n {
             f.say(&format!(
                 "{:<14} {:>5} {:>14.2} {:>14.2} {:>12.4} {:>12.4}",

@@ -30,8 +30,10 @@ pub struct Eval {
     /// Images per batch.
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>, default_value_t = 8)]
     pub batch: usize,
-    /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
-    /// --model-config); default: the bundled weights/fmnist32.
+    /// diffusers UNet2DModel directory, guided-diffusion checkpoint (.pt, .safetensors; see
+    /// --model-config), or a latent diffusion pipeline folder (model_index.json, unet/, vae/,
+    /// scheduler/, e.g. weights/fmnist32-ldm: the latent solvers); default: the bundled
+    /// weights/fmnist32.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Output folder.
@@ -114,10 +116,16 @@ pub fn eval(f: &mut dyn Frontend, a: Eval) -> Result<()> {
     };
     // solvers, tasks and --set keys before the model is read
     crate::eval::check(&spec)?;
+    let latent = crate::models::is_pipeline(&model);
+    for s in &spec.axes.solvers {
+        for t in &spec.axes.tasks {
+            crate::solvers::check_prior(s, t, latent)?;
+        }
+    }
     spec.model = model_identity(&model, f.model_config())?;
     let gpu = f.gpu()?;
-    let m = load_model(f, &gpu, &model)?;
-    let rows = crate::eval::run(&m, &spec, &mut |label, done, total| {
+    let prior = load_prior(f, &gpu, &model)?;
+    let rows = crate::eval::run_prior(&prior, &spec, &mut |label, done, total| {
         f.progress(label, done, total)
     })?;
     report(f, &out, &format!("{} rows", rows.len()));

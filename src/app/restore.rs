@@ -108,7 +108,8 @@ pub struct Restore {
     #[arg(long)]
     pub task: Option<String>,
     /// Solver: dps, ddrm, ddnm, pigdm, mcg, score-ald, red-diff, dmplug, mmps, tmpd, diffpir,
-    /// daps, score-sde, ilvr (super-resolution), snips, pnp-dm, dpnp, the particle solvers tds,
+    /// daps, score-sde, ilvr (super-resolution), snips, pnp-dm, dpnp, the latent solvers
+    /// latent-dps, psld and resample (on a pipeline folder's latent prior), the particle solvers tds,
     /// smcdiff (inpainting), mcgdiff and fps, blind-red-diff, blind-dps or gibbs-ddrm for
     /// deblur-blind, or baseline (classical, no diffusion). ddrm, ddnm, pigdm, snips, pnp-dm,
     /// mcgdiff and fps need an operator with an SVD: every task but deblur-motion. README.md has
@@ -135,8 +136,10 @@ pub struct Restore {
     /// any solver ignore the measurement).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// diffusers UNet2DModel directory or guided-diffusion checkpoint (.pt, .safetensors; see
-    /// --model-config); default: the bundled weights/fmnist32.
+    /// diffusers UNet2DModel directory, guided-diffusion checkpoint (.pt, .safetensors; see
+    /// --model-config), or a latent diffusion pipeline folder (model_index.json, unet/, vae/,
+    /// scheduler/, e.g. weights/fmnist32-ldm: the latent solvers); default: the bundled
+    /// weights/fmnist32.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Output PNG (one observation) or directory (several).
@@ -202,11 +205,7 @@ pub fn read_observation(gpu: &Gpu, op: &dyn Operator, path: &std::path::Path) ->
 /// What a grid shows for an observation: the picture if it has the image's size (box-averaged down
 /// when it is a whole factor larger), else A⁺y or the trivial estimate (small SR observations
 /// enlarged, CS back-projected).
-pub fn display_observation(
-    model: &dyn crate::diffusion::Denoiser,
-    op: &dyn Operator,
-    y: &Tensor,
-) -> Result<Tensor> {
+pub fn display_observation(prior: &crate::models::Prior, op: &dyn Operator, y: &Tensor) -> Result<Tensor> {
     if let Some(o) = op.observation_image(y)? {
         let [c, h, w] = op.x_shape();
         let s = o.shape().to_vec();
@@ -232,7 +231,7 @@ pub fn display_observation(
             return Tensor::from_slice(y.gpu(), &[s[0], c, h, w], &out);
         }
     }
-    crate::solvers::trivial_estimate(model, op, y)
+    prior.trivial(op, y)
 }
 
 /// Where each restored image of a batch goes: `out/<observation name>.png`, refusing two
@@ -313,6 +312,16 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
     }
     let solver = crate::solvers::create_for_task(&a.solver, &spec.name, a.steps, &sets)?;
     crate::solvers::check_min_steps(solver.as_ref())?;
+    let dir = a.model.clone().unwrap_or_else(default_model);
+    let latent = crate::models::is_pipeline(&dir);
+    crate::solvers::check_prior(&a.solver, &spec.name, latent)?;
+    if latent && a.std.is_some() {
+        return Err(Error::Input(
+            "--std shows the particles' spread in pixels, and on a latent prior they are latents: \
+             leave --std out (or restore with a pixel prior)"
+                .into(),
+        ));
+    }
     if !a.truth.is_empty() && a.truth.len() != a.observed.len() {
         return Err(Error::Input(format!(
             "{} --truth images for {} observations: give one per observation, in the same order",
@@ -387,10 +396,10 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
             truths[0].channels
         )));
     }
-    let dir = a.model.clone().unwrap_or_else(default_model);
     let gpu = f.gpu()?;
-    let model = load_model(f, &gpu, &dir)?;
-    let model_shape = model.sample_size().map(|(h, w)| [model.in_channels(), h, w]);
+    let prior = load_prior(f, &gpu, &dir)?;
+    let model = prior.denoiser();
+    let model_shape = prior.image_size().map(|(h, w)| [prior.image_channels(), h, w]);
     if let (Some(t), Some((p, m))) = (truths.first(), &made)
         && t.shape() != m.shape
     {
@@ -416,19 +425,24 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
             ));
         }
     };
-    if x_shape[0] != model.in_channels() {
+    if x_shape[0] != prior.image_channels() {
         return Err(Error::Input(format!(
             "--truth {} has {} channel(s) but the model restores images with {}",
             a.truth[0].display(),
             x_shape[0],
-            model.in_channels()
+            prior.image_channels()
         )));
+    }
+    if latent {
+        prior.check_image_shape(x_shape)?;
     }
     let plan = operators::resolve(&spec, x_shape)?;
     if let Some(n) = plan.note() {
         f.note(&n);
     }
-    let op = operators::build_plan(&gpu, plan, x_shape)?;
+    let op: std::sync::Arc<dyn Operator> = operators::build_plan(&gpu, plan, x_shape)?.into();
+    // what the solver sees: the operator, or on a latent prior the operator after the decoder
+    let pop = prior.problem_operator(op.clone())?;
     // the estimated kernel of a blind solve goes beside the output: checked like the others, before
     // the solve
     let side_outputs: Vec<(String, PathBuf)> = if op.unknown().is_some() {
@@ -495,8 +509,8 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
     yshape.extend(op.y_shape());
     let y = Tensor::from_slice(&gpu, &yshape, &all)?;
     let problem = crate::solvers::Problem {
-        model: &model,
-        op: op.as_ref(),
+        model,
+        op: pop.as_ref(),
         y: &y,
         sigma_y,
     };
@@ -508,11 +522,12 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
     f.status(&format!(
         "{} on {} x{} ({})",
         solver.name(),
-        op.describe(),
+        pop.describe(),
         ys.len(),
         settings.join(", ")
     ));
     let (x, std) = solver.solve_with_std(&problem, a.seed, &mut |d, t| f.progress(solver.name(), d, t))?;
+    let x = prior.to_images(&x)?;
     let xs = x.shape().to_vec();
     let restored = crate::io::batch_to_images(&x.to_vec()?, &xs);
     for (img, p) in restored.iter().zip(&outputs) {
@@ -564,7 +579,7 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
         f.say(&format!("wrote the estimated {suffix} to {}", p.display()));
     }
     if !truths.is_empty() {
-        let triv = crate::solvers::trivial_estimate(&model, op.as_ref(), &y)?;
+        let triv = prior.trivial(op.as_ref(), &y)?;
         let trivial = crate::io::batch_to_images(&triv.to_vec()?, &xs);
         f.say(&format!(
             "{:<28} {:>10} {:>8} {:>12} {:>10}",
@@ -582,7 +597,7 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
         }
     }
     if let Some(gp) = &a.grid {
-        let obs = display_observation(&model, op.as_ref(), &y)?;
+        let obs = display_observation(&prior, op.as_ref(), &y)?;
         let obs = crate::io::batch_to_images(&obs.to_vec()?, &xs);
         let mut tiles = Vec::new();
         for i in 0..restored.len() {

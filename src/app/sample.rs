@@ -54,17 +54,25 @@ pub fn sample(
     crate::io::check_output(out, crate::io::Output::Png, "--out")?;
     let dir = model.unwrap_or_else(default_model);
     let gpu = f.gpu()?;
-    let m = load_model(f, &gpu, &dir)?;
-    let (h, w) = m.sample_size().ok_or_else(|| {
+    let prior = load_prior(f, &gpu, &dir)?;
+    let (h, w) = prior.image_size().ok_or_else(|| {
         Error::Model(format!(
             "{}: config.json has no sample_size to sample at",
             dir.display()
         ))
     })?;
-    let shape = [n, m.in_channels(), h, w];
-    let x = crate::diffusion::sample(&m, &shape, steps, sampler, seed, &mut |d, t| {
-        f.progress("sampling", d, t)
-    })?;
+    // on a latent prior: latents, decoded at the end
+    let [c, hz, wz] = prior.state_shape([prior.image_channels(), h, w]);
+    let x = crate::diffusion::sample(
+        prior.denoiser(),
+        &[n, c, hz, wz],
+        steps,
+        sampler,
+        seed,
+        &mut |d, t| f.progress("sampling", d, t),
+    )?;
+    let x = prior.to_images(&x)?;
+    let shape = x.shape().to_vec();
     let images = crate::io::batch_to_images(&x.to_vec()?, &shape);
     let cols = (n as f64).sqrt().ceil() as usize;
     let scale = if h <= 64 { 4 } else { 1 };

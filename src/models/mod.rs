@@ -6,6 +6,7 @@ mod adm_config;
 mod clip;
 mod clip_tokenizer;
 mod config;
+mod pipeline;
 mod unet2d;
 mod vae;
 
@@ -14,6 +15,7 @@ pub use adm_config::{ADM_PRESETS, AdmConfig};
 pub use clip::{ClipTextConfig, ClipTextModel, TextEncoder};
 pub use clip_tokenizer::ClipTokenizer;
 pub use config::UNet2DConfig;
+pub use pipeline::{LatentPrior, Prior, is_pipeline, pipeline_components, pipeline_files};
 pub use unet2d::UNet2DModel;
 pub use vae::{AutoencoderKL, VaeConfig, vae_dir};
 

@@ -298,6 +298,15 @@ pub const REGISTRY: &[SolverEntry] = &[
         |t| !t.blind,
         3,
     ),
+    // DPS itself on a latent problem (the VJP through the decoder as well as the UNet): the
+    // name the survey gives it, for latent priors only
+    SolverEntry {
+        name: "latent-dps",
+        summary: "Latent DPS: DPS on an autoencoder's latents, the VJP through the decoder too (latent problems A(D(z)))",
+        runs: |t| t.latent,
+        min_steps: 10,
+        create: boxed::<Dps>,
+    },
     entry::<Psld>(
         "PSLD: DPS on an autoencoder's latents plus the gluing term through the encoder (latent problems A(D(z)) with a linear A)",
         |t| t.latent,
@@ -319,6 +328,59 @@ pub const REGISTRY: &[SolverEntry] = &[
         3,
     ),
 ];
+
+/// The caps of `task`'s operator seen from a latent prior's latents (`A ∘ D`,
+/// [`crate::operators::Decoded`]): nonlinear, of the task's kind.
+pub fn latent_caps(task: &str) -> Option<Caps> {
+    let name = task.split(':').next().unwrap_or(task).trim();
+    crate::operators::task_entry(name).map(|e| Caps {
+        latent: true,
+        ..Caps::nonlinear(e.caps().kind)
+    })
+}
+
+/// The solvers that run `task` on a latent prior (those that take `A ∘ D`), the latent family
+/// first.
+pub fn latent_solvers(task: &str) -> Vec<&'static str> {
+    let Some(caps) = latent_caps(task) else {
+        return Vec::new();
+    };
+    let mut v: Vec<&str> = REGISTRY
+        .iter()
+        .filter(|e| (e.runs)(&caps) && e.name != "baseline")
+        .map(|e| e.name)
+        .collect();
+    v.sort_by_key(|n| !["latent-dps", "psld", "resample"].contains(n));
+    v
+}
+
+/// Refuses, before any compute, `solver` on `task` with the kind of prior given: a pixel-space
+/// solver (it needs the operator's SVD, pseudo-inverse or adjoint, which `A ∘ D` has not) on a
+/// latent prior, or a latent solver on a pixel prior; each error names what to use instead.
+pub fn check_prior(solver: &str, task: &str, latent: bool) -> Result<()> {
+    let Some(e) = REGISTRY.iter().find(|e| e.name == solver) else {
+        return Ok(()); // unknown names are refused where the solver is made
+    };
+    let Some(lcaps) = latent_caps(task) else {
+        return Ok(());
+    };
+    let runs_latent = (e.runs)(&lcaps);
+    let pixel_caps =
+        crate::operators::task_entry(task.split(':').next().unwrap_or(task).trim()).map(|t| t.caps());
+    let runs_pixel = pixel_caps.is_some_and(|c| (e.runs)(&c));
+    if latent && !runs_latent {
+        return Err(Error::Input(format!(
+            "{solver} is a pixel-space solver and the model is a latent prior (a pipeline folder): on              its latents the operator is A(D(z)), which has no SVD, A⁺ or Aᵀ; use {} (or a pixel              prior such as weights/fmnist32 for {solver})",
+            latent_solvers(task).join(", ")
+        )));
+    }
+    if !latent && runs_latent && !runs_pixel {
+        return Err(Error::Input(format!(
+            "{solver} solves latent problems: give --model a latent diffusion pipeline folder              (model_index.json with unet/ and vae/, such as weights/fmnist32-ldm); on a pixel prior              use dps"
+        )));
+    }
+    Ok(())
+}
 
 /// The fewest steps `name` runs with from the command line and `eval` ([`SolverEntry::min_steps`]).
 pub fn min_steps(name: &str) -> Option<usize> {
