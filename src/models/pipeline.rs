@@ -49,7 +49,9 @@ pub fn pipeline_components(dir: &Path) -> Result<Vec<(String, String, String)>> 
 /// scaling, [`AutoencoderKL::to_latent`]) and the autoencoder.
 pub struct LatentPrior {
     /// The score model on latents `[C_z, h, w]`.
-    pub unet: Model,
+    pub unet: Box<dyn Denoiser>,
+    /// The latent size (height, width) the score model was trained at, when its config says.
+    pub sample_size: Option<(usize, usize)>,
     /// The autoencoder whose latents the score model works on.
     pub vae: Arc<AutoencoderKL>,
 }
@@ -89,7 +91,7 @@ impl LatentPrior {
         if !op.trivial_is_prior_mean() {
             return op.trivial(y);
         }
-        let mean = crate::solvers::prior_mean(&self.unet, self.state_shape(op.x_shape()))?;
+        let mean = crate::solvers::prior_mean(self.unet.as_ref(), self.state_shape(op.x_shape()))?;
         let mean = self.vae.decode_scaled(&mean)?;
         let rows = y.shape().first().copied().unwrap_or(0);
         crate::ops::particles::gather_rows(&mean, &Tensor::full(self.unet.gpu(), &[rows], 0.0)?)
@@ -181,7 +183,8 @@ impl Prior {
             )));
         }
         Ok(Prior::Latent(LatentPrior {
-            unet: Model::Diffusers(Box::new(unet)),
+            sample_size: unet.config.sample_size,
+            unet: Box::new(unet),
             vae,
         }))
     }
@@ -190,7 +193,7 @@ impl Prior {
     pub fn denoiser(&self) -> &dyn Denoiser {
         match self {
             Prior::Pixel(m) => m,
-            Prior::Latent(l) => &l.unet,
+            Prior::Latent(l) => l.unet.as_ref(),
         }
     }
 
@@ -217,7 +220,7 @@ impl Prior {
             Prior::Pixel(m) => m.sample_size(),
             Prior::Latent(l) => {
                 let f = l.vae.factor();
-                l.unet.sample_size().map(|(h, w)| (h * f, w * f))
+                l.sample_size.map(|(h, w)| (h * f, w * f))
             }
         }
     }
