@@ -1,36 +1,11 @@
 //! The command line as a user meets it: clear one-line errors, never a panic.
 
 mod common;
-use common::fixture;
+use common::{error_line, fixture, tweedie};
 use std::process::Command;
 
-fn tweedie(args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_tweedie"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into(),
-        String::from_utf8_lossy(&o.stderr).into(),
-    )
-}
-
-/// The engine's own error line (Mesa may print unrelated lines of its own on stderr).
-fn error_line(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: ") && !l.contains("XDG_RUNTIME_DIR"))
-        .collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    lines[0].to_string()
-}
-
 fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("tweedie-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch("cli", name)
 }
 
 /// An unknown kernel path (or subgroup or profile setting) is one error line naming the valid values,

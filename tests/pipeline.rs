@@ -7,27 +7,11 @@
 //! check the plumbing; what the latent solvers achieve is measured on the bundled prior.
 
 mod common;
-use common::fixture;
+use common::{error_line, fixture, tweedie};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn tweedie(args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_tweedie"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into(),
-        String::from_utf8_lossy(&o.stderr).into(),
-    )
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tweedie-pipeline-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmp(name: &str) -> std::path::PathBuf {
+    common::scratch("pipeline", name)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -70,15 +54,6 @@ fn picture(path: &Path) {
         *p = image::Rgb([f(0.3, 0.1), f(0.1, 0.4), f(0.2, 0.2)]);
     }
     img.save(path).unwrap();
-}
-
-fn error_line(stderr: &str) -> String {
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or_else(|| panic!("no error line: {stderr}"))
-        .to_string()
 }
 
 /// `sample` on a pipeline folder draws latents and decodes them: a grid of 16x16 RGB pictures

@@ -4,22 +4,9 @@
 //! vae/ is found; bad input is one error line before compute, with nothing written.
 
 mod common;
-use common::{fixture, randn};
+use common::{error_line, fixture, randn, tweedie};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use tweedie::ops::reference::rel_l2;
-
-fn tweedie(args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_tweedie"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into(),
-        String::from_utf8_lossy(&o.stderr).into(),
-    )
-}
 
 fn vae(model: &Path, flag: &str, input: &Path, out: &Path) -> (bool, String, String) {
     tweedie(&[
@@ -33,21 +20,8 @@ fn vae(model: &Path, flag: &str, input: &Path, out: &Path) -> (bool, String, Str
     ])
 }
 
-/// The engine's own error line (Mesa may print unrelated lines of its own on stderr).
-fn error_line(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: ") && !l.contains("XDG_RUNTIME_DIR"))
-        .collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    lines[0].to_string()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tweedie-vae-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmp(name: &str) -> std::path::PathBuf {
+    common::scratch("vae-cli", name)
 }
 
 fn io(name: &str) -> std::collections::BTreeMap<String, tweedie::io::HostTensor> {

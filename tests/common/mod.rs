@@ -43,3 +43,36 @@ pub fn fixture(rel: &str) -> std::path::PathBuf {
         .join("tests/fixtures")
         .join(rel)
 }
+
+/// Runs the `tweedie` binary with `args`: (success, stdout, stderr).
+pub fn tweedie(args: &[&str]) -> (bool, String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tweedie"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+/// The engine's one error line on stderr (Mesa may print unrelated lines of its own there); fails
+/// on a panic or on more or fewer than one.
+pub fn error_line(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: ") && !l.contains("XDG_RUNTIME_DIR"))
+        .collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    lines[0].to_string()
+}
+
+/// A scratch folder `tweedie-<test>-<pid>-<name>` under the system's temporary folder (created if
+/// missing; one process's tests share it by name).
+pub fn scratch(test: &str, name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("tweedie-{test}-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
