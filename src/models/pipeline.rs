@@ -121,46 +121,30 @@ impl Prior {
             )));
         }
         let comps = pipeline_components(path)?;
-        let class = |name: &str| comps.iter().find(|c| c.0 == name).map(|c| c.2.clone());
-        match class("unet").as_deref() {
-            Some("UNet2DModel") => {}
-            Some("UNet2DConditionModel") => {
-                return Err(Error::Model(format!(
+        // each component's class, or what is wrong with it
+        let want = |name: &str, class: &str| -> Result<()> {
+            match comps.iter().find(|c| c.0 == name).map(|c| c.2.as_str()) {
+                Some(c) if c == class => Ok(()),
+                Some("UNet2DConditionModel") => Err(Error::Model(format!(
                     "{}: its unet is a text-conditioned UNet2DConditionModel; tweedie samples and \
                      restores with unconditional latent priors so far (a UNet2DModel on the VAE's \
                      latents, such as weights/fmnist32-ldm); `tweedie eps` and `tweedie text` run \
                      its parts",
                     path.display()
-                )));
-            }
-            Some(other) => {
-                return Err(Error::Model(format!(
-                    "{}: its unet is a {other}; tweedie runs a UNet2DModel on the VAE's latents",
+                ))),
+                Some(other) => Err(Error::Model(format!(
+                    "{}: its {name} is a {other}; tweedie runs a diffusers {class} there",
                     path.display()
-                )));
-            }
-            None => {
-                return Err(Error::Model(format!(
-                    "{}/model_index.json lists no unet; a latent diffusion pipeline folder has unet/, vae/ and scheduler/",
+                ))),
+                None => Err(Error::Model(format!(
+                    "{}/model_index.json lists no {name}; a latent diffusion pipeline folder has \
+                     unet/, vae/ and scheduler/",
                     path.display()
-                )));
+                ))),
             }
-        }
-        match class("vae").as_deref() {
-            Some("AutoencoderKL") => {}
-            Some(other) => {
-                return Err(Error::Model(format!(
-                    "{}: its vae is a {other}; tweedie runs diffusers' AutoencoderKL",
-                    path.display()
-                )));
-            }
-            None => {
-                return Err(Error::Model(format!(
-                    "{}/model_index.json lists no vae; a latent diffusion pipeline folder has unet/, vae/ and scheduler/",
-                    path.display()
-                )));
-            }
-        }
+        };
+        want("unet", "UNet2DModel")?;
+        want("vae", "AutoencoderKL")?;
         let vae = Arc::new(AutoencoderKL::load(gpu, &path.join("vae"))?);
         let sched_path = path.join("scheduler").join("scheduler_config.json");
         let schedule = if sched_path.is_file() {
