@@ -7,6 +7,7 @@ mod clip;
 mod clip_tokenizer;
 mod config;
 mod unet2d;
+mod unet_cond;
 mod vae;
 
 pub use adm::AdmUNet;
@@ -14,6 +15,7 @@ pub use adm_config::{ADM_PRESETS, AdmConfig};
 pub use clip::{ClipTextConfig, ClipTextModel, TextEncoder};
 pub use clip_tokenizer::ClipTokenizer;
 pub use config::UNet2DConfig;
+pub use unet_cond::{Conditioned, UNet2DConditionConfig, UNet2DConditionModel, unet_cond_dir};
 pub use unet2d::UNet2DModel;
 pub use vae::{AutoencoderKL, VaeConfig, vae_dir};
 
