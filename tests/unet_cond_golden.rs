@@ -115,13 +115,13 @@ fn bad_conditioning_is_refused() {
     let (x, t) = (c.up("x"), c.up("t"));
     let wide = Tensor::full(&c.g, &[1, 7, 13], 0.5).unwrap();
     let e = c.model.forward(&x, &t, &wide).err().unwrap().to_string();
-    assert!(e.contains("cross_attention_dim is 12"), "{e}");
-    let three = Tensor::full(&c.g, &[3, 7, 12], 0.5).unwrap();
+    assert!(e.contains("cross_attention_dim is 48"), "{e}");
+    let three = Tensor::full(&c.g, &[3, 7, 48], 0.5).unwrap();
     let e = c.model.forward(&x, &t, &three).err().unwrap().to_string();
     assert!(e.contains("3 embeddings for a batch of 2"), "{e}");
-    let flat = Tensor::full(&c.g, &[7, 12], 0.5).unwrap();
+    let flat = Tensor::full(&c.g, &[7, 48], 0.5).unwrap();
     let e = c.model.forward(&x, &t, &flat).err().unwrap().to_string();
-    assert!(e.contains("[1 or batch, tokens, 12]"), "{e}");
+    assert!(e.contains("[1 or batch, tokens, 48]"), "{e}");
     let odd = Tensor::full(&c.g, &[1, 4, 7, 8], 0.5).unwrap();
     let cond = c.up("cond");
     let e = c.model.forward(&odd, &t, &cond).err().unwrap().to_string();

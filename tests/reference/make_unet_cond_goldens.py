@@ -26,6 +26,14 @@ For each small random-weight diffusers ``UNet2DConditionModel`` this writes
     ``cfg_vjp``  like x       d<w, cfg>/dx
     ``alpha_bar``[1]          the scheduler's alphas_cumprod[t]
 
+  and, for the fixture paired with a CLIP fixture (``clip``), the pipeline's
+  path: PROMPT and the empty prompt tokenized by transformers' CLIPTokenizer
+  (padded to the maximum length, as StableDiffusionPipeline pads) and encoded
+  by its CLIPTextModel (tests/fixtures/clip/<clip>/, written by
+  make_clip_goldens.py), then
+    ``prompt_out`` like out   unet(x, t, clip(PROMPT)).sample
+    ``prompt_cfg`` like out   e_u + g (e_c - e_u) with e_u from clip("")
+
   where the model's epsilon is ``out`` for ``epsilon`` prediction and
   ``sqrt(alpha_bar) out + sqrt(1 - alpha_bar) x`` for ``v_prediction``
   (diffusers' DDIMScheduler.step's ``pred_epsilon``).
@@ -59,7 +67,8 @@ DTYPES = {"f32": torch.float32, "f16": torch.float16}
 MODELS = {
     # SD 1.x layout: 1x1 convolution proj_in/proj_out, attention_head_dim an int (= 2 heads per
     # block, whatever the width), 7 tokens against 64 or 16 query pixels, square latent, batch 2
-    # with one embedding broadcast over the batch
+    # with one embedding broadcast over the batch; its cross_attention_dim is the hidden size of
+    # the CLIP fixture tests/fixtures/clip/sd1, which encodes PROMPT for the prompt goldens
     "sd1_conv": dict(
         config=dict(
             in_channels=4,
@@ -69,11 +78,11 @@ MODELS = {
             up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
             layers_per_block=1,
             norm_num_groups=4,
-            cross_attention_dim=12,
+            cross_attention_dim=48,
             attention_head_dim=2,
             sample_size=8,
         ),
-        batch=2, hw=(8, 8), tokens=7, cond_batch=1, t=601, dtype="f32", seed=3501,
+        batch=2, hw=(8, 8), tokens=7, cond_batch=1, t=601, dtype="f32", seed=3501, clip="sd1",
         scheduler=dict(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
                        prediction_type="epsilon"),
     ),
@@ -125,6 +134,21 @@ MODELS = {
 }
 
 GUIDANCE = 7.5
+PROMPT = "a photograph of an astronaut riding a horse"
+
+
+def clip_embed(name, prompts):
+    """last_hidden_state of the CLIP fixture ``name`` for ``prompts`` (float64)."""
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    base = os.path.join(ROOT, "tests", "fixtures", "clip", name)
+    tk = CLIPTokenizer.from_pretrained(os.path.join(base, "tokenizer"))
+    enc = tk(prompts, padding="max_length", max_length=tk.model_max_length, truncation=True,
+             return_tensors="pt")
+    te = CLIPTextModel.from_pretrained(os.path.join(base, "text_encoder"),
+                                       attn_implementation="eager").double().eval()
+    with torch.no_grad():
+        return te(enc.input_ids).last_hidden_state
 
 
 def perturb_(model, gen):
@@ -185,8 +209,20 @@ def make_fixture(name, spec):
     cfg_out = e_u + GUIDANCE * (e_c - e_u)
     (cfg_vjp,) = torch.autograd.grad((cfg_out * wv.double()).sum(), x64)
 
+    extra = {}
+    if "clip" in spec:
+        emb_c, emb_u = clip_embed(spec["clip"], [PROMPT, ""]).chunk(2)
+        with torch.no_grad():
+            xx = x.double()
+            p_c = eps_of(m64(xx, t, encoder_hidden_states=emb_c.expand(b, -1, -1)).sample, xx)
+            p_u = eps_of(m64(xx, t, encoder_hidden_states=emb_u.expand(b, -1, -1)).sample, xx)
+        extra = {
+            "prompt_out": p_c.float().contiguous(),
+            "prompt_cfg": (p_u + GUIDANCE * (p_c - p_u)).float().contiguous(),
+        }
     save_file(
         {
+            **extra,
             "x": x.float().contiguous(),
             "t": torch.tensor([float(t)]),
             "cond": cond.float().contiguous(),
