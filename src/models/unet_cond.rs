@@ -484,13 +484,14 @@ impl TokenAttn {
     }
 
     /// `x` `[B*tq, dim]` attending to `ctx` `[B*tk, kv_dim]`.
-    fn forward(&self, x: &Tensor, ctx: &Tensor, b: usize) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, ctx: &Tensor, b: usize, budget: usize) -> Result<Tensor> {
         let (tq, tk) = (x.shape()[0] / b, ctx.shape()[0] / b);
+        let inner = self.heads * self.dim_head;
         let q = ops::linear(x, &self.to_q, None)?;
         let k = ops::linear(ctx, &self.to_k, None)?;
         let v = ops::linear(ctx, &self.to_v, None)?;
-        let spec = TokenAttentionSpec {
-            batch: b,
+        let spec = |batch: usize, tq: usize| TokenAttentionSpec {
+            batch,
             heads: self.heads,
             tq,
             tk,
@@ -498,9 +499,64 @@ impl TokenAttn {
             alpha: 1.0 / (self.dim_head as f32).sqrt(),
             causal: false,
         };
-        let o = ops::attention_tokens(&q, &k, &v, spec)?.reshape(&[b * tq, self.heads * self.dim_head])?;
+        // the scores [batch*heads, tq, tk] are materialised: past `budget` floats (Stable
+        // Diffusion's 64x64 latent gives 8 x 4096 x 4096, past what a device binds at once) the
+        // queries go in chunks, per sample, through recorded row slices and concatenations
+        let rows_fit = (budget / (self.heads * tk)).max(1);
+        let o = if b * tq <= rows_fit {
+            ops::attention_tokens(&q, &k, &v, spec(b, tq))?.reshape(&[b * tq, inner])?
+        } else {
+            let chunk = rows_fit.min(tq);
+            let mut parts = Vec::new();
+            for i in 0..b {
+                let (kb, vb) = if b == 1 {
+                    (k.clone(), v.clone())
+                } else {
+                    (row_slice(&k, i * tk, tk)?, row_slice(&v, i * tk, tk)?)
+                };
+                let mut s0 = 0;
+                while s0 < tq {
+                    let n = chunk.min(tq - s0);
+                    let qc = row_slice(&q, i * tq + s0, n)?;
+                    let oc = ops::attention_tokens(&qc, &kb, &vb, spec(1, n))?;
+                    parts.push(oc.reshape(&[1, n, inner, 1])?);
+                    s0 += n;
+                }
+            }
+            cat_rows_recorded(parts)?.reshape(&[b * tq, inner])?
+        };
         self.to_out.forward(&o)
     }
+}
+
+/// The most attention scores (floats) one product materialises by default: 64 MiB, half the
+/// 128 MiB a device binds at once.
+const SCORES: usize = 16 << 20;
+
+/// Rows `start..start + n` of `x` `[rows, C]` as `[n, C]`, recorded (a channel slice of the
+/// `[1, rows, C, 1]` view).
+fn row_slice(x: &Tensor, start: usize, n: usize) -> Result<Tensor> {
+    let (r, c) = (x.shape()[0], x.shape()[1]);
+    ops::narrow_channels(&x.reshape(&[1, r, c, 1])?, start, n)?.reshape(&[n, c])
+}
+
+/// `[1, n_i, C, 1]` parts stacked along their rows, recorded, pairwise (each row copied about
+/// log2(parts) times, not parts times).
+fn cat_rows_recorded(mut parts: Vec<Tensor>) -> Result<Tensor> {
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut it = parts.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => ops::concat_channels(&a, &b)?,
+                None => a,
+            });
+        }
+        parts = next;
+    }
+    parts
+        .pop()
+        .ok_or_else(|| Error::Shape("attention of no queries".into()))
 }
 
 /// diffusers' `BasicTransformerBlock` (layer norms, self- and cross-attention, GEGLU feed-forward).
@@ -547,15 +603,15 @@ impl BasicTransformerBlock {
     }
 
     /// `h` `[B*T, dim]`, `cond` `[B*tokens, cross]`.
-    fn forward(&self, h: &Tensor, cond: &Tensor, b: usize) -> Result<Tensor> {
+    fn forward(&self, h: &Tensor, cond: &Tensor, b: usize, budget: usize) -> Result<Tensor> {
         let n = self.norm1.forward(h)?;
         let a = if self.only_cross {
-            self.attn1.forward(&n, cond, b)?
+            self.attn1.forward(&n, cond, b, budget)?
         } else {
-            self.attn1.forward(&n, &n, b)?
+            self.attn1.forward(&n, &n, b, budget)?
         };
         let h = ops::add(&a, h)?;
-        let a = self.attn2.forward(&self.norm2.forward(&h)?, cond, b)?;
+        let a = self.attn2.forward(&self.norm2.forward(&h)?, cond, b, budget)?;
         let h = ops::add(&a, &h)?;
         let f = ops::geglu(&self.ff_proj.forward(&self.norm3.forward(&h)?)?, Gelu::Erf)?;
         ops::add(&self.ff_out.forward(&f)?, &h)
@@ -610,7 +666,7 @@ impl Transformer2D {
     }
 
     /// `x` `[B, C, H, W]`, `cond` `[B*tokens, cross]`.
-    fn forward(&self, x: &Tensor, cond: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, cond: &Tensor, budget: usize) -> Result<Tensor> {
         let s = x.shape();
         let (b, hw) = (s[0], s[2] * s[3]);
         // [B, ch, H, W] <-> [B*HW, ch]: the head permutation with one channel a "head" swaps the
@@ -631,7 +687,7 @@ impl Transformer2D {
             to_tokens(&self.proj_in.forward_channels(&h)?, self.inner)?
         };
         for blk in &self.blocks {
-            h = blk.forward(&h, cond, b)?;
+            h = blk.forward(&h, cond, b, budget)?;
         }
         let h = if self.linear {
             from_tokens(&self.proj_out.forward(&h)?, s[1])?
@@ -660,6 +716,7 @@ pub struct UNet2DConditionModel {
     pub config: UNet2DConditionConfig,
     /// What the output is (from the scheduler config): ε, or v (converted by [`Conditioned`]).
     pub prediction: Prediction,
+    score_budget: usize,
     gpu: Gpu,
     schedule: Schedule,
     freq_table: Tensor,
@@ -890,6 +947,7 @@ impl UNet2DConditionModel {
         Ok(UNet2DConditionModel {
             config,
             prediction: Prediction::Epsilon,
+            score_budget: SCORES,
             gpu: gpu.clone(),
             schedule: Schedule::ddpm_default(),
             freq_table,
@@ -908,6 +966,13 @@ impl UNet2DConditionModel {
     pub fn with_schedule(mut self, schedule: Schedule, prediction: Prediction) -> Self {
         self.schedule = schedule;
         self.prediction = prediction;
+        self
+    }
+
+    /// The same model with attention computed in query chunks whose scores hold at most `floats`
+    /// values (default 16 Mi, 64 MiB): exact either way; smaller chunks use less memory.
+    pub fn with_attention_budget(mut self, floats: usize) -> Self {
+        self.score_budget = floats.max(1);
         self
     }
 
@@ -982,7 +1047,7 @@ impl UNet2DConditionModel {
             for (j, r) in blk.resnets.iter().enumerate() {
                 h = r.forward(&h, &temb_act)?;
                 if let Some(a) = blk.attentions.get(j) {
-                    h = a.forward(&h, &cond)?;
+                    h = a.forward(&h, &cond, self.score_budget)?;
                 }
                 skips.push(h.clone());
             }
@@ -994,7 +1059,7 @@ impl UNet2DConditionModel {
         if let Some(m) = &self.mid {
             h = m.resnet0.forward(&h, &temb_act)?;
             for (a, r) in &m.layers {
-                h = a.forward(&h, &cond)?;
+                h = a.forward(&h, &cond, self.score_budget)?;
                 h = r.forward(&h, &temb_act)?;
             }
         }
@@ -1005,7 +1070,7 @@ impl UNet2DConditionModel {
                     .ok_or_else(|| Error::Model("skip connections ran out".into()))?;
                 h = r.forward(&ops::concat_channels(&h, &skip)?, &temb_act)?;
                 if let Some(a) = blk.attentions.get(j) {
-                    h = a.forward(&h, &cond)?;
+                    h = a.forward(&h, &cond, self.score_budget)?;
                 }
             }
             if let Some(u) = &blk.resample {
