@@ -159,6 +159,68 @@ fn eps_with_cond_matches_diffusers() {
     }
 }
 
+/// A pipeline folder as diffusers saves it: the schedule (here v_prediction) is read from
+/// scheduler/scheduler_config.json beside unet/, and the weights from the `.fp16` variant file
+/// when that is the only one.
+#[test]
+fn pipeline_layout_schedule_and_fp16_variant() {
+    let d = tmp("layout");
+    let pipe = pipeline("sd2_linear");
+    std::fs::create_dir_all(pipe.join("scheduler")).unwrap();
+    std::fs::rename(
+        pipe.join("unet/scheduler_config.json"),
+        pipe.join("scheduler/scheduler_config.json"),
+    )
+    .unwrap();
+    std::fs::rename(
+        pipe.join("unet/diffusion_pytorch_model.safetensors"),
+        pipe.join("unet/diffusion_pytorch_model.fp16.safetensors"),
+    )
+    .unwrap();
+    let g = io("sd2_linear");
+    let x = write(&d, "x.safetensors", &g["x"], "x");
+    let cond = write(&d, "cond.safetensors", &g["cond"], "emb");
+    let w = write(&d, "w.safetensors", &g["w"], "v");
+    let out = d.join("eps.safetensors");
+    let gs = format!("{}", g["guidance"].data[0]);
+    // the empty prompt of the unconditional branch has the CLIP fixture's 77 tokens, not the
+    // golden's 5: refused with the reason
+    let (ok, _, err) = eps(
+        &pipe,
+        &x,
+        g["t"].data[0],
+        &out,
+        &["--cond", cond.to_str().unwrap(), "--guidance", &gs],
+    );
+    assert!(!ok);
+    assert!(error_line(&err).contains("give --uncond"), "{err}");
+    let uncond = write(&d, "uncond.safetensors", &g["uncond"], "emb");
+    let (ok, _, err) = eps(
+        &pipe,
+        &x,
+        g["t"].data[0],
+        &out,
+        &[
+            "--cond",
+            cond.to_str().unwrap(),
+            "--uncond",
+            uncond.to_str().unwrap(),
+            "--guidance",
+            &gs,
+            "--vjp",
+            w.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let got = read(&out);
+    close(
+        "pipeline layout guided eps (v_prediction)",
+        &got["eps"],
+        &g["cfg"],
+    );
+    close("pipeline layout guided vjp", &got["vjp"], &g["cfg_vjp"]);
+}
+
 /// --prompt on a pipeline folder: the prompt and the empty prompt through the pipeline's CLIP,
 /// against transformers' CLIP + diffusers' UNet; and --cond with tweedie text's output and the
 /// folder's text encoder for the empty prompt gives the same guided ε.
