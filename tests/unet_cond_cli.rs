@@ -335,6 +335,13 @@ fn eps_refuses_bad_conditioning() {
             "--prompt is for a text-conditioned UNet",
         ),
     ];
+    // --out onto the UNet's weights would destroy them
+    let weights = pipe.join("unet/diffusion_pytorch_model.safetensors");
+    let before = std::fs::metadata(&weights).unwrap().len();
+    let (ok, _, err) = eps(&pipe, &x, 601.0, &weights, &["--cond", c]);
+    assert!(!ok);
+    assert!(error_line(&err).contains("destroy the input"), "{err}");
+    assert_eq!(std::fs::metadata(&weights).unwrap().len(), before);
     for (model, input, extra, says) in cases {
         let (ok, _, err) = eps(model, input, 601.0, &out, &extra);
         assert!(!ok, "{extra:?} was accepted");

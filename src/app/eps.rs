@@ -148,6 +148,21 @@ fn eps_cond(
 ) -> Result<()> {
     use crate::diffusion::{Denoiser, Timestep};
     use crate::models::{Conditioned, TextEncoder, UNet2DConditionModel};
+    // nothing is overwritten that the model folder holds (weights, configs, tokenizer files)
+    let mut files: Vec<std::path::PathBuf> = [
+        "config.json",
+        "diffusion_pytorch_model.safetensors",
+        "diffusion_pytorch_model.fp16.safetensors",
+        "scheduler_config.json",
+    ]
+    .iter()
+    .map(|n| unet_dir.join(n))
+    .collect();
+    files.push(model.join("scheduler/scheduler_config.json"));
+    files.extend(TextEncoder::files(model));
+    files.retain(|p| p.is_file());
+    let inputs: Vec<(&str, &Path)> = files.iter().map(|p| ("--model's", p.as_path())).collect();
+    crate::io::check_distinct(&inputs, &[("--out", out)])?;
     let guidance = c.guidance.unwrap_or(1.0);
     if !guidance.is_finite() || guidance.abs() > 1e4 {
         return Err(Error::Input(format!(
