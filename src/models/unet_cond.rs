@@ -1017,7 +1017,7 @@ impl UNet2DConditionModel {
 
     /// The model output for the latent `x` `[B, C, H, W]` at timesteps `t` (`[B]` or `[1]`),
     /// cross-attending to `cond` `[1 or B, tokens, cross_attention_dim]`. Differentiable in `x`
-    /// (and in `cond`) through the tape.
+    /// through the tape (and in `cond` where it has one row per sample; a broadcast one is copied).
     pub fn forward(&self, x: &Tensor, t: &Tensor, cond: &Tensor) -> Result<Tensor> {
         self.check_input(x.shape())?;
         let b = x.shape()[0];
