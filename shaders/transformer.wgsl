@@ -119,20 +119,32 @@ fn tanh_arg(x: f32) -> f32 {
 }
 
 // mode 0: quick_gelu x * sigmoid(1.702 x); 1: x * Phi(x) (erf); 2: the tanh approximation
+fn gelu_of(x: f32) -> f32 {
+    if (p.mode == 0u) {
+        return x * sigmoid(1.702 * x);
+    } else if (p.mode == 1u) {
+        return 0.5 * x * (1.0 + erf_approx(x * INV_SQRT_2));
+    }
+    return 0.5 * x * (1.0 + tanh_safe(tanh_arg(x)));
+}
+
+// the derivative of gelu_of
+fn gelu_deriv(x: f32) -> f32 {
+    if (p.mode == 0u) {
+        let sg = sigmoid(1.702 * x);
+        return sg + 1.702 * x * sg * (1.0 - sg);
+    } else if (p.mode == 1u) {
+        return 0.5 * (1.0 + erf_approx(x * INV_SQRT_2)) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
+    }
+    let th = tanh_safe(tanh_arg(x));
+    return 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x);
+}
+
 @compute @workgroup_size(64)
 fn gelu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat(gid, nwg);
     if (i >= p.n) { return; }
-    let x = a[i];
-    var y = 0.0;
-    if (p.mode == 0u) {
-        y = x * sigmoid(1.702 * x);
-    } else if (p.mode == 1u) {
-        y = 0.5 * x * (1.0 + erf_approx(x * INV_SQRT_2));
-    } else {
-        y = 0.5 * x * (1.0 + tanh_safe(tanh_arg(x)));
-    }
-    out[i] = y;
+    out[i] = gelu_of(a[i]);
 }
 
 // out = c * gelu'(a)
@@ -140,18 +152,35 @@ fn gelu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 fn gelu_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat(gid, nwg);
     if (i >= p.n) { return; }
-    let x = a[i];
-    var d = 0.0;
-    if (p.mode == 0u) {
-        let sg = sigmoid(1.702 * x);
-        d = sg + 1.702 * x * sg * (1.0 - sg);
-    } else if (p.mode == 1u) {
-        d = 0.5 * (1.0 + erf_approx(x * INV_SQRT_2)) + x * INV_SQRT_2PI * exp(-0.5 * x * x);
-    } else {
-        let th = tanh_safe(tanh_arg(x));
-        d = 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x * x);
-    }
-    out[i] = c[i] * d;
+    out[i] = c[i] * gelu_deriv(a[i]);
+}
+
+// GEGLU (diffusers' feed-forward gate): rows of a are [x | g], len values each; out[r, j] =
+// x[r, j] * gelu(g[r, j]) over n = rows * len outputs.
+@compute @workgroup_size(64)
+fn geglu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    let r = i / p.len;
+    let j = i % p.len;
+    let base = r * 2u * p.len;
+    out[i] = a[base + j] * gelu_of(a[base + p.len + j]);
+}
+
+// Its gradient with respect to a ([rows, 2 len], n = rows * 2 len outputs) from the output's
+// gradient c ([rows, len]): dx = c * gelu(g), dg = c * x * gelu'(g).
+@compute @workgroup_size(64)
+fn geglu_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat(gid, nwg);
+    if (i >= p.n) { return; }
+    let w = 2u * p.len;
+    let r = i / w;
+    let k = i % w;
+    let j = k % p.len;
+    let x = a[r * w + j];
+    let g = a[r * w + p.len + j];
+    let dy = c[r * p.len + j];
+    out[i] = select(dy * x * gelu_deriv(g), dy * gelu_of(g), k < p.len);
 }
 
 // Causal mask of [blocks, t, len] scores (query row q, key column k): keys after the query's position

@@ -78,10 +78,14 @@ impl Frontend for Console {
 enum Cmd {
     /// Lists the GPU adapters, the one chosen, its backend, features and key limits.
     Info,
-    /// Runs the model once: writes `eps` = model(x, t) for the tensor `x` of the input file.
+    /// Runs the model once: writes `eps` = model(x, t) for the tensor `x` of the input file. A
+    /// text-conditioned UNet (Stable Diffusion's) takes --prompt or --cond, and --guidance; its
+    /// `eps` is ε also for a v_prediction model (converted per the scheduler config).
     Eps {
-        /// diffusers UNet2DModel directory (config.json + diffusion_pytorch_model.safetensors), or
-        /// a guided-diffusion checkpoint (.pt or .safetensors; see --model-config).
+        /// diffusers UNet2DModel directory (config.json + diffusion_pytorch_model.safetensors), a
+        /// guided-diffusion checkpoint (.pt or .safetensors; see --model-config), a diffusers
+        /// UNet2DConditionModel directory, or a Stable Diffusion pipeline folder (unet/, and
+        /// text_encoder/ + tokenizer/ for --prompt).
         #[arg(long)]
         model: PathBuf,
         /// safetensors file holding `x` ([B, C, H, W], f32).
@@ -96,6 +100,24 @@ enum Cmd {
         /// safetensors file holding `v` (the shape of the output): also writes `vjp` = ∇_x ⟨v, eps⟩.
         #[arg(long)]
         vjp: Option<PathBuf>,
+        /// Text-conditioned UNet: safetensors file with one tensor [1 or B, tokens,
+        /// cross_attention_dim] (one embedding is used for the whole batch), e.g. from tweedie text.
+        #[arg(long)]
+        cond: Option<PathBuf>,
+        /// Text-conditioned UNet in a pipeline folder: the prompt, encoded by its CLIP text encoder
+        /// (padded to the tokenizer's maximum length, as diffusers' pipelines pad it).
+        #[arg(long)]
+        prompt: Option<String>,
+        /// Classifier-free guidance scale g: eps = eps_uncond + g (eps_cond - eps_uncond), the
+        /// unconditional branch being the empty prompt. Default 1: the conditional branch alone,
+        /// no guidance (Stable Diffusion's pipelines use 7.5).
+        #[arg(long, allow_negative_numbers = true)]
+        guidance: Option<f64>,
+        /// With --cond and --guidance: the unconditional embedding [1, tokens, dim] (the empty
+        /// prompt's, from tweedie text --prompt ""); without it the pipeline folder's text encoder
+        /// encodes the empty prompt.
+        #[arg(long)]
+        uncond: Option<PathBuf>,
     },
     /// Runs a diffusers AutoencoderKL (a Stable Diffusion VAE) once: --encode writes the latent
     /// mean in the diffusion model's scaling, z = (mean - shift_factor) * scaling_factor; --decode
@@ -246,7 +268,24 @@ fn main() -> ExitCode {
             t,
             out,
             vjp,
-        } => app::eps(f, &model, &input, t, &out, vjp.as_deref()),
+            cond,
+            prompt,
+            guidance,
+            uncond,
+        } => app::eps(
+            f,
+            &model,
+            &input,
+            t,
+            &out,
+            vjp.as_deref(),
+            app::EpsConditioning {
+                cond: cond.as_deref(),
+                uncond: uncond.as_deref(),
+                prompt: prompt.as_deref(),
+                guidance,
+            },
+        ),
         Cmd::Vae {
             model,
             encode,

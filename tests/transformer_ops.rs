@@ -94,6 +94,65 @@ fn gelus_match_reference() {
     assert_eq!(Gelu::from_name("relu"), None);
 }
 
+/// GEGLU (`[h | gate]` rows to `h * gelu(gate)`) and its backward against the f64 GELU references,
+/// on odd widths; the tolerance is the elementwise one (one product more than the GELU's; a single
+/// element with a gate far below 0 would see the erf's 1.5e-7 absolute error as a large relative
+/// one, so every case has 27 or more outputs).
+#[test]
+fn geglu_matches_reference() {
+    let g = gpu();
+    for (i, &(rows, w)) in [(9usize, 3usize), (7, 33), (130, 40)].iter().enumerate() {
+        let (x, xv) = up(&g, &[rows, 2 * w], 40 + i as u64);
+        let xv: Vec<f32> = xv.iter().map(|v| 3.0 * v).collect();
+        let x = Tensor::from_slice(&g, x.shape(), &xv).unwrap();
+        let (dy, dyv) = up(&g, &[rows, w], 50 + i as u64);
+        let split = |v: &[f32], half: usize| -> Vec<f32> {
+            v.chunks(2 * w)
+                .flat_map(|r| r[half * w..][..w].to_vec())
+                .collect()
+        };
+        let (h, gate) = (split(&xv, 0), split(&xv, 1));
+        for k in GELUS {
+            let gg = r::gelu(&gate, k);
+            let want: Vec<f32> = h
+                .iter()
+                .zip(&gg)
+                .map(|(a, b)| (*a as f64 * *b as f64) as f32)
+                .collect();
+            let y = ops::geglu(&x, k).unwrap();
+            assert_eq!(y.shape(), &[rows, w]);
+            close(&y, &want, 1e-6, &format!("geglu {k:?}"));
+            let dh: Vec<f32> = dyv
+                .iter()
+                .zip(&gg)
+                .map(|(a, b)| (*a as f64 * *b as f64) as f32)
+                .collect();
+            let dyh: Vec<f32> = dyv
+                .iter()
+                .zip(&h)
+                .map(|(a, b)| (*a as f64 * *b as f64) as f32)
+                .collect();
+            let dg = rg::gelu_backward(&gate, &dyh, k);
+            let want: Vec<f32> = (0..rows)
+                .flat_map(|r| {
+                    let mut row = dh[r * w..][..w].to_vec();
+                    row.extend_from_slice(&dg[r * w..][..w]);
+                    row
+                })
+                .collect();
+            close(
+                &ops::geglu_backward(&x, &dy, k).unwrap(),
+                &want,
+                1e-6,
+                &format!("geglu {k:?} backward"),
+            );
+        }
+    }
+    // an odd last dimension is an error, not a panic
+    let (x, _) = up(&g, &[3, 5], 9);
+    assert!(ops::geglu(&x, Gelu::Erf).is_err());
+}
+
 #[test]
 fn the_reference_erf_is_exact() {
     // values of erf from tables (Abramowitz & Stegun 7.1), to 15 digits
@@ -272,6 +331,11 @@ fn transformer_op_gradients_pass_finite_differences() {
         &[vec![2, 6, 12], vec![2, 9, 12], vec![2, 9, 12]],
         &|x| ops::attention_tokens(&x[0], &x[1], &x[2], cross).unwrap(),
     );
+    for k in GELUS {
+        check(&format!("geglu {k:?}"), &[vec![3, 2 * 13]], &|x| {
+            ops::geglu(&x[0], k).unwrap()
+        });
+    }
     // a layer norm + quick_gelu + linear chain, as in a CLIP MLP
     check(
         "layer_norm -> gelu -> linear",

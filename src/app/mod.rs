@@ -16,7 +16,7 @@ mod vae;
 
 pub use degrade::{Made, degrade, degrade_with};
 pub use demo::demo;
-pub use eps::eps;
+pub use eps::{EpsConditioning, eps};
 pub use eval::{Eval, eval, eval_merge};
 pub use info::info;
 pub use restore::{Restore, display_observation, read_observation, restore, restore_task};

@@ -15,4 +15,4 @@ pub use random::{philox4x32_10, randn, randn_host};
 pub use sampler::{
     MIN_SAMPLE_STEPS, Sampler, check_finite, sample, sampler_step, sampler_step_learned, step_coefficients,
 };
-pub use schedule::{Schedule, Transition, respace, respace_quad};
+pub use schedule::{Prediction, Schedule, Transition, respace, respace_quad};

@@ -3,6 +3,26 @@
 use crate::error::{Error, Result};
 use std::path::Path;
 
+/// What a model's output is (diffusers' `prediction_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prediction {
+    /// The noise ε (`epsilon`).
+    Epsilon,
+    /// `v = sqrt(ᾱ) ε − sqrt(1 − ᾱ) x_0` (`v_prediction`, Salimans & Ho 2022; Stable Diffusion 2.x
+    /// at 768²): ε = sqrt(ᾱ) v + sqrt(1 − ᾱ) x_t.
+    V,
+}
+
+impl Prediction {
+    /// The name `scheduler_config.json` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Prediction::Epsilon => "epsilon",
+            Prediction::V => "v_prediction",
+        }
+    }
+}
+
 /// A discrete variance-preserving noise schedule over `T` training steps: `x_t = sqrt(ᾱ_t) x_0 +
 /// sqrt(1 - ᾱ_t) ε`, with `t` in `0..T` (diffusers' indexing).
 #[derive(Debug, Clone, PartialEq)]
@@ -75,9 +95,34 @@ impl Schedule {
         Self::from_json(&text, &p.display().to_string())
     }
 
+    /// [`Self::for_model_dir`] for a model that may predict `v` as well as ε: the schedule and what
+    /// its `prediction_type` says the model predicts (ε without a file).
+    pub fn for_model_dir_predicting(dir: &Path) -> Result<(Self, Prediction)> {
+        let p = dir.join("scheduler_config.json");
+        if !p.is_file() {
+            return Ok((Self::ddpm_default(), Prediction::Epsilon));
+        }
+        let text = std::fs::read_to_string(&p).map_err(|e| crate::error::io_err(&p, e))?;
+        Self::from_json_predicting(&text, &p.display().to_string())
+    }
+
     /// Parses the text of a diffusers `scheduler_config.json`; `name` is what errors call it (the
-    /// file's path, or where the bytes came from).
+    /// file's path, or where the bytes came from). Refuses a `prediction_type` other than
+    /// `epsilon` (a caller that converts `v` uses [`Self::from_json_predicting`]).
     pub fn from_json(text: &str, name: &str) -> Result<Self> {
+        let (s, pred) = Self::from_json_predicting(text, name)?;
+        if pred != Prediction::Epsilon {
+            return Err(Error::Model(format!(
+                "{name}: prediction_type {:?} is not supported here; this model must predict epsilon (tweedie converts v_prediction for diffusers' UNet2DConditionModel only)",
+                pred.name()
+            )));
+        }
+        Ok(s)
+    }
+
+    /// [`Self::from_json`], accepting `prediction_type` `epsilon` (the default) and `v_prediction`,
+    /// and returning which.
+    pub fn from_json_predicting(text: &str, name: &str) -> Result<(Self, Prediction)> {
         let p = name;
         let v: serde_json::Value =
             serde_json::from_str(text).map_err(|e| Error::Model(format!("{p} is not valid JSON: {e}")))?;
@@ -102,14 +147,19 @@ impl Schedule {
             )));
         }
         let t = t as usize;
-        if let Some(pt) = v.get("prediction_type").and_then(|x| x.as_str())
-            && pt != "epsilon"
-        {
-            return Err(Error::Model(format!(
-                "{}: prediction_type {pt:?} is not supported; tweedie's models predict epsilon",
-                p
-            )));
-        }
+        let prediction = match v.get("prediction_type") {
+            None | Some(serde_json::Value::Null) => Prediction::Epsilon,
+            Some(x) => match x.as_str() {
+                Some("epsilon") => Prediction::Epsilon,
+                Some("v_prediction") => Prediction::V,
+                _ => {
+                    return Err(Error::Model(format!(
+                        "{}: prediction_type {x} is not supported; tweedie runs models that predict epsilon or v_prediction",
+                        p
+                    )));
+                }
+            },
+        };
         let (b0, b1) = (
             num("beta_start", 1e-4, 1e-12, 0.999)?,
             num("beta_end", 0.02, 1e-12, 0.999)?,
@@ -136,7 +186,7 @@ impl Schedule {
             }
         };
         s.clip_sample = v.get("clip_sample").and_then(|x| x.as_bool()).unwrap_or(true);
-        Ok(s)
+        Ok((s, prediction))
     }
 
     /// Number of training steps T.

@@ -8,6 +8,7 @@ mod clip_tokenizer;
 mod config;
 mod pipeline;
 mod unet2d;
+mod unet_cond;
 mod vae;
 
 pub use adm::AdmUNet;
@@ -16,6 +17,7 @@ pub use clip::{ClipTextConfig, ClipTextModel, TextEncoder};
 pub use clip_tokenizer::ClipTokenizer;
 pub use config::UNet2DConfig;
 pub use pipeline::{LatentPrior, Prior, is_pipeline, pipeline_components, pipeline_files};
+pub use unet_cond::{Conditioned, UNet2DConditionConfig, UNet2DConditionModel, unet_cond_dir};
 pub use unet2d::UNet2DModel;
 pub use vae::{AutoencoderKL, VaeConfig, vae_dir};
 

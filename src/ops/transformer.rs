@@ -253,6 +253,67 @@ impl BackwardOp for GeluOp {
     }
 }
 
+/// GEGLU, the gated feed-forward input of diffusers' transformer blocks: for `x` `[rows, 2I]`
+/// holding `[h | gate]` per row (as `Linear(dim, 2I)` writes it, split by `chunk(2, dim=-1)`),
+/// `h * gelu(gate)` `[rows, I]` with the GELU `kind` (diffusers' `GEGLU`: exact, [`Gelu::Erf`]).
+/// Differentiable (one fused kernel each way).
+pub fn geglu(x: &Tensor, kind: Gelu) -> Result<Tensor> {
+    let s = x.shape();
+    let w = *s.last().unwrap_or(&0);
+    if x.numel() == 0 || w == 0 || !w.is_multiple_of(2) {
+        return Err(Error::Shape(format!(
+            "GEGLU of {s:?}: needs [rows, 2 x width] with a non-zero even last dimension"
+        )));
+    }
+    let mut shape = s.to_vec();
+    *shape.last_mut().unwrap() = w / 2;
+    let out = Tensor::empty(x.gpu(), &shape)?;
+    let p = TransformerParams {
+        n: u32_of(out.numel(), "geglu")?,
+        len: u32_of(w / 2, "geglu")?,
+        mode: kind.mode(),
+        ..Default::default()
+    };
+    launch("geglu", p, [x, x, x, x], [Some(&out), None], out.numel())?;
+    Ok(record(out, &[x], GegluOp(kind)))
+}
+
+/// Gradient of [`geglu`] with respect to its input `x` `[rows, 2I]` from the output's gradient
+/// `dy` `[rows, I]`: `[dy * gelu(gate) | dy * h * gelu'(gate)]`.
+pub fn geglu_backward(x: &Tensor, dy: &Tensor, kind: Gelu) -> Result<Tensor> {
+    same_device(x, dy)?;
+    let w = *x.shape().last().unwrap_or(&0);
+    if w == 0 || !w.is_multiple_of(2) || dy.numel() * 2 != x.numel() {
+        return Err(Error::Shape(format!(
+            "GEGLU backward of {:?} with dy {:?}",
+            x.shape(),
+            dy.shape()
+        )));
+    }
+    let out = Tensor::empty(x.gpu(), x.shape())?;
+    let p = TransformerParams {
+        n: u32_of(x.numel(), "geglu")?,
+        len: u32_of(w / 2, "geglu")?,
+        mode: kind.mode(),
+        ..Default::default()
+    };
+    launch("geglu_grad", p, [x, x, dy, x], [Some(&out), None], x.numel())?;
+    Ok(out)
+}
+
+/// [`geglu`] (input x).
+struct GegluOp(Gelu);
+
+impl BackwardOp for GegluOp {
+    fn name(&self) -> &'static str {
+        "geglu"
+    }
+
+    fn backward(&self, x: &[Tensor], _out: &Tensor, g: &Tensor, _need: &[bool]) -> Result<InputGrads> {
+        Ok(vec![Some(geglu_backward(&x[0], g, self.0)?)])
+    }
+}
+
 /// The causal mask of attention scores `x` laid out as blocks of `[tq, tk]` (query rows, key
 /// columns; `tk >= tq`, the queries being the last `tq` of the `tk` positions): the scores of keys
 /// after a query's position are replaced by -1e30, so that a softmax gives them weight 0.
