@@ -27,6 +27,7 @@ mod dps;
 mod fps;
 mod gibbs_ddrm;
 mod ilvr;
+mod latent_dps;
 mod mcg;
 mod mcgdiff;
 pub mod mmps;
@@ -60,6 +61,7 @@ pub use dps::{Dps, Variance};
 pub use fps::{Filter, Fps};
 pub use gibbs_ddrm::GibbsDdrm;
 pub use ilvr::Ilvr;
+pub use latent_dps::LatentDps;
 pub use mcg::Mcg;
 pub use mcgdiff::McgDiff;
 pub use mmps::Mmps;
@@ -305,7 +307,7 @@ pub const REGISTRY: &[SolverEntry] = &[
         summary: "Latent DPS: DPS on an autoencoder's latents, the VJP through the decoder too (latent problems A(D(z)))",
         runs: |t| t.latent,
         min_steps: 10,
-        create: boxed::<Dps>,
+        create: LatentDps::create,
     },
     entry::<Psld>(
         "PSLD: DPS on an autoencoder's latents plus the gluing term through the encoder (latent problems A(D(z)) with a linear A)",
