@@ -74,12 +74,12 @@ UNET_CONFIG = dict(
     sample_size=8,
     in_channels=4,
     out_channels=4,
-    block_out_channels=(64, 128),
+    block_out_channels=(32, 64),
     layers_per_block=2,
     down_block_types=("DownBlock2D", "AttnDownBlock2D"),
     up_block_types=("AttnUpBlock2D", "UpBlock2D"),
     mid_block_type="UNetMidBlock2D",
-    norm_num_groups=16,
+    norm_num_groups=8,
     attention_head_dim=32,
 )
 
@@ -209,8 +209,13 @@ def cmd_data(args):
         atomic_save(u8, path)
         print(f"chunk {i} ({args.chunk} images, DDIM {args.steps} steps, seed {1000 + i}) "
               f"in {time.time() - t0:.0f} s", flush=True)
-    with open(os.path.join(ddir, "info.json"), "w") as f:
-        json.dump(dict(steps=args.steps, chunk=args.chunk, eta=0.0, spacing="leading", clip_x0=True,
+    ipath = os.path.join(ddir, "info.json")
+    old = json.load(open(ipath)) if os.path.exists(ipath) else {}
+    if old.get("steps", args.steps) != args.steps or old.get("chunk", args.chunk) != args.chunk:
+        old["description"] = (old.get("description", "") + f"; later chunks: {args.chunk} images, DDIM "
+                              f"{args.steps} steps, seed 1000 + chunk index")
+    with open(ipath, "w") as f:
+        json.dump(dict(old, steps=args.steps, chunk=args.chunk, eta=0.0, spacing="leading", clip_x0=True,
                        seed="1000 + chunk index", source="weights/fmnist32"), f)
 
 
@@ -527,9 +532,9 @@ training latents' means; no shift_factor); `x = decode(z / scaling_factor)`.
 ## Data (distilled, no Fashion-MNIST file used)
 
 The Fashion-MNIST files were not available to the training machine, so the training set was **distilled from
-the bundled pixel prior `weights/fmnist32`**: {n_images} samples drawn with DDIM ({dinfo.get('steps', '?')} steps,
-"leading" spacing, η = 0, x̂₀ clipped to [-1, 1]), in chunks of {dinfo.get('chunk', '?')} with seeds 1000 + chunk,
-quantised to uint8. Random horizontal flips for the VAE; each image and its mirror image for the UNet.
+the bundled pixel prior `weights/fmnist32`**: {n_images} samples drawn with DDIM ("leading" spacing, η = 0,
+x̂₀ clipped to [-1, 1], quantised to uint8; {dinfo.get('description') or
+f"{dinfo.get('steps', '?')} steps, chunks of {dinfo.get('chunk', '?')} with seeds 1000 + chunk index"}). Random horizontal flips for the VAE; each image and its mirror image for the UNet.
 The samples inherit the pixel prior's quality (see its model card), so this latent prior can be no
 better a model of Fashion-MNIST than the pixel prior is.
 
@@ -661,7 +666,7 @@ def main():
         args.batch, args.lr = args.batch or 16, args.lr or 1e-3
         args.eval_every = args.eval_every or 100
     if args.cmd == "unet":
-        args.batch, args.lr = args.batch or 128, args.lr or 1e-3
+        args.batch, args.lr = args.batch or 64, args.lr or 1e-3
         args.eval_every = args.eval_every or 500
     dict(data=cmd_data, vae=cmd_vae, unet=cmd_unet, export=cmd_export, eval=cmd_eval)[args.cmd](args)
 
