@@ -534,7 +534,8 @@ training latents' means; no shift_factor); `x = decode(z / scaling_factor)`.
 The Fashion-MNIST files were not available to the training machine, so the training set was **distilled from
 the bundled pixel prior `weights/fmnist32`**: {n_images} samples drawn with DDIM ("leading" spacing, η = 0,
 x̂₀ clipped to [-1, 1], quantised to uint8; {dinfo.get('description') or
-f"{dinfo.get('steps', '?')} steps, chunks of {dinfo.get('chunk', '?')} with seeds 1000 + chunk index"}). Random horizontal flips for the VAE; each image and its mirror image for the UNet.
+f"{dinfo.get('steps', '?')} steps, chunks of {dinfo.get('chunk', '?')} with seeds 1000 + chunk index"}). Random horizontal flips and cyclic shifts by up to 2 px (into the zero border) for the VAE;
+each image and its mirror image for the UNet.
 The samples inherit the pixel prior's quality (see its model card), so this latent prior can be no
 better a model of Fashion-MNIST than the pixel prior is.
 
