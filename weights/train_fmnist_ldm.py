@@ -242,6 +242,11 @@ def cmd_vae(args):
         vae.load_state_dict(st["vae"])
         opt.load_state_dict(st["opt"])
         step, elapsed, best, epoch = st["step"], st["elapsed"], st["best"], st["epoch"]
+        lr_history = st.get("lr_history", [])
+    else:
+        lr_history = []
+    if not lr_history or lr_history[-1][1] != args.lr:
+        lr_history.append([step, args.lr])  # [first step, lr]: the learning rate of each resumed stretch
     for g in opt.param_groups:
         g["lr"] = args.lr
     held = load_heldout()
@@ -253,7 +258,7 @@ def cmd_vae(args):
 
     def save():
         atomic_save(dict(vae=vae.state_dict(), opt=opt.state_dict(), step=step,
-                         elapsed=elapsed + time.time() - t0, best=best, epoch=epoch), state_path)
+                         elapsed=elapsed + time.time() - t0, best=best, epoch=epoch, lr_history=lr_history), state_path)
 
     def evaluate():
         nonlocal best
@@ -268,7 +273,7 @@ def cmd_vae(args):
             vae.save_pretrained(tmp, safe_serialization=True)
             with open(os.path.join(tmp, "train_info.json"), "w") as f:
                 json.dump(dict(step=step, wall_time_s=round(elapsed + time.time() - t0, 1), batch=args.batch,
-                               lr=args.lr, kl=args.kl, params=nparams, heldout_psnr=best,
+                               lr=args.lr, lr_history=lr_history, kl=args.kl, params=nparams, heldout_psnr=best,
                                hardware=hardware_string(torch.device("cpu"))), f, indent=2)
             replace_dir(tmp, os.path.join(vdir, "best"))
             maybe_export(args)
@@ -459,6 +464,10 @@ def evaluate_folder(out):
     held = load_heldout()
     p, _ = vae_heldout_psnr(vae, held)
     res = dict(vae_heldout_psnr_db=p, scaling_factor=vae.config.scaling_factor)
+    work = os.environ.get("LDM_WORK", "/work/ldm-work")
+    if os.path.exists(os.path.join(work, "data")) and load_chunks(work)[0] is not None:
+        xt = load_chunks(work)[0][:64].float().div(127.5).sub(1).unsqueeze(1)
+        res["vae_train_psnr_db"] = vae_heldout_psnr(vae, xt)[0]
     udir = os.path.join(out, "unet")
     if os.path.exists(os.path.join(udir, "config.json")):
         unet = UNet2DModel.from_pretrained(udir).float().eval()
@@ -512,6 +521,17 @@ decoded (z / scaling_factor), clamped to [-1, 1], upscaled 4× (nearest):
         unet_sec = "**Not trained yet** (this export holds only the VAE)."
         eps_sec = ""
         utrain = "* UNet: not trained yet."
+    hist = vinfo.get("lr_history") or [[0, vinfo["lr"]]]
+    lr_text = ", then ".join(f"lr {lr:g} from step {s0}" for s0, lr in hist)
+    tp = res.get("vae_train_psnr_db")
+    gap = ""
+    if tp:
+        gap = (f" For comparison, on 64 of its (distilled) training images it reaches {tp['mean']:.2f} dB mean "
+               f"(min {tp['min']:.2f}): "
+               + ("so the shortfall is under-training (or capacity), not over-fitting to the distilled data; the "
+                  "held-out PSNR had levelled off at lr 3e-4 when the VAE was frozen for the UNet."
+                  if tp["mean"] - p["mean"] < 1.5 else
+                  "the real test images carry finer texture than the pixel prior's samples it was trained on."))
     card = f"""# fmnist32-ldm — Fashion-MNIST 32×32 latent diffusion prior (diffusers pipeline layout)
 
 Small **unconditional** latent diffusion prior bundled with tweedie for the latent solvers
@@ -551,12 +571,12 @@ diffusers `AutoencoderKL`:
 ```
 
 Parameters: {vinfo['params']:,}. Trained with MSE + 0.1·L1 on pixels in [-1, 1] plus KL × {vinfo['kl']} (KL per
-pixel), decoding a posterior sample; AdamW lr {vinfo['lr']}, batch {vinfo['batch']}, grad-norm clip 1.0,
+pixel), decoding a posterior sample; AdamW, {lr_text}, batch {vinfo['batch']}, grad-norm clip 1.0,
 **{vinfo['step']} steps**, {vinfo['wall_time_s'] / 60:.1f} min wall.
 
 **Held-out reconstruction** (decode(posterior mean), clamped, quantised to 8 bit, PSNR of [0,1] images, exported
 f16 weights): mean **{p['mean']:.2f} dB**, min {p['min']:.2f} dB, max {p['max']:.2f} dB over the 64 images
-(target ≥ 26 dB mean: **{'met' if p['mean'] >= 26 else 'not met'}**).
+(target ≥ 26 dB mean: **{'met' if p['mean'] >= 26 else 'not met'}**).{gap}
 
 ## Latent UNet
 
@@ -569,7 +589,7 @@ DDPM, T = 1000, linear betas 1e-4 … 0.02 (`scheduler/scheduler_config.json`), 
 
 * VAE as above.
 {utrain}
-* Hardware: {vinfo['hardware']}, at `nice -n 19`, 2 torch threads, the 2 cores shared with concurrent Rust
+* Hardware: {vinfo['hardware']}, at `nice -n 19`, the 2 cores shared with concurrent Rust
   builds — wall times are far above what the hardware needs alone.
 
 ## Held-out latent ε-MSE
@@ -579,14 +599,17 @@ DDPM, T = 1000, linear betas 1e-4 … 0.02 (`scheduler/scheduler_config.json`), 
 ## Reproduce / resume
 
 ```sh
-W=/work/ldm-work
-nohup nice -n 19 python weights/train_fmnist_ldm.py data --n {max(n_images, 4096)} > $W/data.log 2>&1 &
-nohup nice -n 19 python weights/train_fmnist_ldm.py vae --minutes 60 > $W/vae.log 2>&1 &
-nohup nice -n 19 python weights/train_fmnist_ldm.py unet --minutes 600 > $W/unet.log 2>&1 &
-python weights/train_fmnist_ldm.py export   # rewrites this folder from $W
+W=/work/ldm-work; mkdir -p $W
+# this export: data (killed after 7 chunks; chunk 0 came from an earlier --chunk 256 --steps 20 start)
+nohup nice -n 19 python weights/train_fmnist_ldm.py data --n 2048 --chunk 64 --steps 15 > $W/data.log 2>&1 &
+nohup nice -n 19 python weights/train_fmnist_ldm.py vae > $W/vae.log 2>&1 &            # lr 1e-3; stopped by kill
+nohup nice -n 19 python weights/train_fmnist_ldm.py vae --lr 3e-4 > $W/vae2.log 2>&1 &  # resumed; stopped by kill
+nohup nice -n 19 python weights/train_fmnist_ldm.py unet --eval-every 250 > $W/unet.log 2>&1 &  # freezes vae/best
+python weights/train_fmnist_ldm.py export   # rewrites this folder from $W (training also exports on improvement)
 ```
 
-Each stage resumes from its checkpoint in the work dir; see the script's docstring.
+Each stage resumes from its checkpoint in the work dir (kill it any time; start it again); see the script's
+docstring. The UNet is tied to the VAE it froze (`$W/unet/vae`): to retrain on a newer VAE, delete `$W/unet`.
 """
     with open(os.path.join(out, "MODEL_CARD.md"), "w") as f:
         f.write(card)
