@@ -27,8 +27,8 @@ use crate::diffusion::Denoiser;
 use crate::error::{Error, Result, io_err};
 use crate::io::{Image, batch_to_images, read_image};
 use crate::metrics::{psnr, ssim};
-use crate::models::{LatentPrior, Prior};
 use crate::operators::{self, Operator, TaskSpec};
+use crate::prior::{LatentPrior, Prior};
 use crate::solvers::{self, Problem};
 use crate::tensor::Tensor;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -950,16 +950,32 @@ fn run_on(
                 Some(l) => l.trivial(op, &y)?,
                 None => solvers::trivial_estimate(model, op, &y)?,
             }
-        } else if j.solver == BASELINE && latent.is_some() {
-            // classical, no prior: in pixels whatever the prior
-            let solver = solvers::create_for_task(BASELINE, &specs[j.task].name, None, &j.sets)?;
-            let p = Problem {
-                model,
-                op,
-                y: &y,
-                sigma_y: spec.sigma_y,
-            };
-            solver.solve(&p, j.seed, &mut |_, _| {})?
+        } else if j.solver == BASELINE
+            && let Some(l) = latent
+        {
+            // classical, no prior: in pixels whatever the prior. Where the trivial estimate is the
+            // prior's mean (phase retrieval) it is that; otherwise it passes no model, and a flat
+            // stand-in of the pictures' shape carries the device
+            if op.trivial_is_prior_mean() {
+                l.trivial(op, &y)?
+            } else {
+                let n = shape.iter().product();
+                let flat = crate::diffusion::GaussianDenoiser::new(
+                    gpu,
+                    crate::diffusion::Schedule::ddpm_default(),
+                    shape,
+                    vec![0.0; n],
+                    vec![1.0; n],
+                )?;
+                let solver = solvers::create_for_task(BASELINE, &specs[j.task].name, None, &j.sets)?;
+                let p = Problem {
+                    model: &flat,
+                    op,
+                    y: &y,
+                    sigma_y: spec.sigma_y,
+                };
+                solver.solve(&p, j.seed, &mut |_, _| {})?
+            }
         } else {
             // the baseline takes no steps (0 in its row)
             let steps = (j.steps > 0).then_some(j.steps);

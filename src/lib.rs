@@ -14,8 +14,10 @@
 //! 9. [`models`] (the diffusers and guided-diffusion UNets)
 //! 10. [`operators`]
 //! 11. [`solvers`]
-//! 12. [`eval`] (sweeps)
-//! 13. [`app`] (what the command line does, callable by a host); then the binary.
+//! 12. [`prior`] (what a command samples and restores with: a pixel model, or a latent one with its
+//!     autoencoder from a pipeline folder)
+//! 13. [`eval`] (sweeps)
+//! 14. [`app`] (what the command line does, callable by a host); then the binary.
 //!
 //! Embedding in a host wgpu application: [`Gpu::from_device`] wraps the host's device (any limits at
 //! or above `wgpu::Limits::default()`), [`Tensor::from_buffer`] and [`ops::texture_to_tensor`] /
@@ -44,6 +46,7 @@ pub mod operators;
 pub mod ops;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod plot;
+pub mod prior;
 pub mod pt;
 pub mod solvers;
 pub mod tensor;

@@ -71,9 +71,10 @@ fn every_solver_refuses_too_few_steps_or_ends_near_the_data() {
         );
         report.push(format!("{task}: trivial {trivial:.2} dB"));
         for name in solvers::names() {
-            // the blind solvers need deblur-blind; SMCDiff inpainting; PSLD and ReSample a latent problem
+            // the blind solvers need deblur-blind; SMCDiff inpainting; the latent ones a latent problem
             if name.starts_with("blind-")
                 || name == "gibbs-ddrm"
+                || name == "latent-dps"
                 || name == "psld"
                 || name == "resample"
                 || (name == "smcdiff" && !task.starts_with("inpaint"))

@@ -24,7 +24,7 @@ pub fn demo(
     crate::io::check_output(out, crate::io::Output::Png, "--out")?;
     let dir = model.unwrap_or_else(default_model);
     let gpu = f.gpu()?;
-    let prior = crate::models::Prior::Pixel(load_model(f, &gpu, &dir)?);
+    let prior = crate::prior::Prior::Pixel(load_model(f, &gpu, &dir)?);
     let m = prior.denoiser();
     let truths: Vec<Image> = (0..n)
         .map(|i| crate::io::read_image(&test_image(i)))

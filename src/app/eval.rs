@@ -116,7 +116,7 @@ pub fn eval(f: &mut dyn Frontend, a: Eval) -> Result<()> {
     };
     // solvers, tasks and --set keys before the model is read
     crate::eval::check(&spec)?;
-    let latent = crate::models::is_pipeline(&model);
+    let latent = crate::prior::is_pipeline(&model);
     for s in &spec.axes.solvers {
         for t in &spec.axes.tasks {
             crate::solvers::check_prior(s, t, latent)?;

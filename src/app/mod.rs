@@ -60,8 +60,8 @@ pub fn load_model(f: &dyn Frontend, gpu: &Gpu, path: &std::path::Path) -> Result
 
 /// Loads the prior `path` names (a pipeline folder: a latent prior; else [`load_model`]'s model)
 /// with the frontend's `--model-config`.
-pub fn load_prior(f: &dyn Frontend, gpu: &Gpu, path: &std::path::Path) -> Result<crate::models::Prior> {
-    crate::models::Prior::load(gpu, path, f.model_config())
+pub fn load_prior(f: &dyn Frontend, gpu: &Gpu, path: &std::path::Path) -> Result<crate::prior::Prior> {
+    crate::prior::Prior::load(gpu, path, f.model_config())
 }
 
 /// Reads the tensor `name` of a safetensors file, refusing NaN and infinity with the file and the

@@ -205,7 +205,7 @@ pub fn read_observation(gpu: &Gpu, op: &dyn Operator, path: &std::path::Path) ->
 /// What a grid shows for an observation: the picture if it has the image's size (box-averaged down
 /// when it is a whole factor larger), else A⁺y or the trivial estimate (small SR observations
 /// enlarged, CS back-projected).
-pub fn display_observation(prior: &crate::models::Prior, op: &dyn Operator, y: &Tensor) -> Result<Tensor> {
+pub fn display_observation(prior: &crate::prior::Prior, op: &dyn Operator, y: &Tensor) -> Result<Tensor> {
     if let Some(o) = op.observation_image(y)? {
         let [c, h, w] = op.x_shape();
         let s = o.shape().to_vec();
@@ -313,7 +313,7 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
     let solver = crate::solvers::create_for_task(&a.solver, &spec.name, a.steps, &sets)?;
     crate::solvers::check_min_steps(solver.as_ref())?;
     let dir = a.model.clone().unwrap_or_else(default_model);
-    let latent = crate::models::is_pipeline(&dir);
+    let latent = crate::prior::is_pipeline(&dir);
     crate::solvers::check_prior(&a.solver, &spec.name, latent)?;
     if latent && a.std.is_some() {
         return Err(Error::Input(

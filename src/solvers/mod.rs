@@ -367,18 +367,25 @@ pub fn check_prior(solver: &str, task: &str, latent: bool) -> Result<()> {
         return Ok(());
     };
     let runs_latent = (e.runs)(&lcaps);
-    let pixel_caps =
-        crate::operators::task_entry(task.split(':').next().unwrap_or(task).trim()).map(|t| t.caps());
-    let runs_pixel = pixel_caps.is_some_and(|c| (e.runs)(&c));
+    // a latent solver: it takes A(D(z)) and not the same operator without the decoder
+    let latent_only = runs_latent
+        && !(e.runs)(&Caps {
+            latent: false,
+            ..lcaps
+        });
     if latent && !runs_latent {
         return Err(Error::Input(format!(
-            "{solver} is a pixel-space solver and the model is a latent prior (a pipeline folder): on              its latents the operator is A(D(z)), which has no SVD, A⁺ or Aᵀ; use {} (or a pixel              prior such as weights/fmnist32 for {solver})",
+            "{solver} is a pixel-space solver and the model is a latent prior (a pipeline folder): on \
+             its latents the operator is A(D(z)), which has no SVD, A⁺ or Aᵀ; use {} (or a pixel \
+             prior such as weights/fmnist32 for {solver})",
             latent_solvers(task).join(", ")
         )));
     }
-    if !latent && runs_latent && !runs_pixel {
+    if !latent && latent_only {
         return Err(Error::Input(format!(
-            "{solver} solves latent problems: give --model a latent diffusion pipeline folder              (model_index.json with unet/ and vae/, such as weights/fmnist32-ldm); on a pixel prior              use dps"
+            "{solver} solves latent problems: give --model a latent diffusion pipeline folder \
+             (model_index.json with unet/ and vae/, such as weights/fmnist32-ldm); on a pixel prior \
+             use dps"
         )));
     }
     Ok(())

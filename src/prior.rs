@@ -6,10 +6,10 @@
 //! the solvers run on the latents, and their result is decoded ([`Prior::to_images`]); this is the
 //! survey's latent family (Daras et al. 2024, §5: Latent DPS, PSLD, ReSample).
 
-use super::{AutoencoderKL, Model, UNet2DModel};
 use crate::diffusion::{Denoiser, Schedule};
 use crate::error::{Error, Result, io_err};
 use crate::gpu::Gpu;
+use crate::models::{AutoencoderKL, Model, UNet2DModel};
 use crate::operators::{Decoded, Operator};
 use crate::tensor::Tensor;
 use serde_json::Value;
