@@ -41,6 +41,14 @@ impl Params {
         Ok(first)
     }
 
+    /// Gives `key` the text `value` unless the pairs already give it (a solver's default that
+    /// differs from the declared one of the solver it wraps).
+    pub fn default_to(&mut self, key: &str, value: &str) {
+        if !self.kv.iter().any(|(k, _)| k == key) {
+            self.kv.push((key.to_string(), value.to_string()));
+        }
+    }
+
     /// A switch every solver takes (`measure`), read once before the solver's own parameters: the
     /// key is not marked used here but where the solver's declaration lists it ([`Params::mark`]),
     /// so that the list of keys an error shows keeps the declared order.
