@@ -4,7 +4,7 @@
 //! name, and a folder tweedie cannot run is refused before any compute. The folders are assembled
 //! from the committed random-weight test models (tests/fixtures/vae/two_level_shift: 16x16 RGB
 //! pictures, 4x8x8 latents; tests/fixtures/ldm_unet: a tiny UNet on those latents), so these
-//! check the plumbing; what the latent solvers achieve is measured on the bundled prior.
+//! check the plumbing; the last test runs the bundled latent prior (weights/fmnist32-ldm).
 
 mod common;
 use common::{error_line, fixture, tweedie};
