@@ -53,6 +53,38 @@ pub(crate) fn bad(key: &str, v: &Value, why: &str) -> Error {
     Error::Model(format!("config.json: {key} = {v} {why}"))
 }
 
+/// Refuses `k = v` outside `[lo, hi]` (a size no model has) before anything is allocated for it.
+pub(crate) fn in_range(k: &str, v: usize, lo: usize, hi: usize) -> Result<()> {
+    if v < lo || v > hi {
+        return Err(Error::Model(format!(
+            "config.json: {k} = {v} is outside [{lo}, {hi}]"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a UNet config's non-finite `freq_shift`, `norm_eps` or `mid_block_scale_factor`, and a
+/// `norm_eps` that is not positive.
+pub(crate) fn check_unet_numbers(freq_shift: f64, norm_eps: f32, mid_block_scale_factor: f32) -> Result<()> {
+    for (k, v) in [
+        ("freq_shift", freq_shift),
+        ("norm_eps", norm_eps as f64),
+        ("mid_block_scale_factor", mid_block_scale_factor as f64),
+    ] {
+        if !v.is_finite() {
+            return Err(Error::Model(format!(
+                "config.json: {k} = {v} is not a finite number"
+            )));
+        }
+    }
+    if norm_eps <= 0.0 {
+        return Err(Error::Model(format!(
+            "config.json: norm_eps = {norm_eps} must be positive"
+        )));
+    }
+    Ok(())
+}
+
 /// The JSON object of a diffusers `config.json` text, refused when its `_class_name` names another
 /// class than `class` (`runs` says what tweedie runs instead).
 pub(crate) fn config_object(text: &str, class: &str, runs: &str) -> Result<serde_json::Map<String, Value>> {
@@ -313,14 +345,7 @@ impl UNet2DConfig {
     /// Refuses sizes no model has, before anything is allocated for them (a corrupt or hostile
     /// config must not ask for gigabytes).
     fn check_ranges(&self) -> Result<()> {
-        let range = |k: &str, v: usize, lo: usize, hi: usize| -> Result<()> {
-            if v < lo || v > hi {
-                return Err(Error::Model(format!(
-                    "config.json: {k} = {v} is outside [{lo}, {hi}]"
-                )));
-            }
-            Ok(())
-        };
+        let range = super::config::in_range;
         range("in_channels", self.in_channels, 1, 64)?;
         range("out_channels", self.out_channels, 1, 128)?;
         range("norm_num_groups", self.norm_num_groups, 1, 8192)?;
@@ -350,23 +375,7 @@ impl UNet2DConfig {
         if let Some(t) = self.num_train_timesteps {
             range("num_train_timesteps", t, 1, 100_000)?;
         }
-        for (k, v) in [
-            ("freq_shift", self.freq_shift),
-            ("norm_eps", self.norm_eps as f64),
-            ("mid_block_scale_factor", self.mid_block_scale_factor as f64),
-        ] {
-            if !v.is_finite() {
-                return Err(Error::Model(format!(
-                    "config.json: {k} = {v} is not a finite number"
-                )));
-            }
-        }
-        if self.norm_eps <= 0.0 {
-            return Err(Error::Model(format!(
-                "config.json: norm_eps = {} must be positive",
-                self.norm_eps
-            )));
-        }
+        super::config::check_unet_numbers(self.freq_shift, self.norm_eps, self.mid_block_scale_factor)?;
         Ok(())
     }
 

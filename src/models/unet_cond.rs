@@ -390,14 +390,7 @@ impl UNet2DConditionConfig {
 
     /// Refuses sizes no model has before anything is allocated for them.
     fn check_ranges(&self) -> Result<()> {
-        let range = |k: &str, v: usize, lo: usize, hi: usize| -> Result<()> {
-            if v < lo || v > hi {
-                return Err(Error::Model(format!(
-                    "config.json: {k} = {v} is outside [{lo}, {hi}]"
-                )));
-            }
-            Ok(())
-        };
+        let range = super::config::in_range;
         range("in_channels", self.in_channels, 1, 64)?;
         range("out_channels", self.out_channels, 1, 128)?;
         range("norm_num_groups", self.norm_num_groups, 1, 8192)?;
@@ -426,23 +419,7 @@ impl UNet2DConditionConfig {
             range("sample_size", h, 1, 16384)?;
             range("sample_size", w, 1, 16384)?;
         }
-        for (k, v) in [
-            ("freq_shift", self.freq_shift),
-            ("norm_eps", self.norm_eps as f64),
-            ("mid_block_scale_factor", self.mid_block_scale_factor as f64),
-        ] {
-            if !v.is_finite() {
-                return Err(Error::Model(format!(
-                    "config.json: {k} = {v} is not a finite number"
-                )));
-            }
-        }
-        if self.norm_eps <= 0.0 {
-            return Err(Error::Model(format!(
-                "config.json: norm_eps = {} must be positive",
-                self.norm_eps
-            )));
-        }
+        super::config::check_unet_numbers(self.freq_shift, self.norm_eps, self.mid_block_scale_factor)?;
         Ok(())
     }
 

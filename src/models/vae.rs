@@ -210,14 +210,7 @@ impl VaeConfig {
 
     /// Refuses sizes no model has before anything is allocated for them.
     fn check_ranges(&self) -> Result<()> {
-        let range = |k: &str, v: usize, lo: usize, hi: usize| -> Result<()> {
-            if v < lo || v > hi {
-                return Err(Error::Model(format!(
-                    "config.json: {k} = {v} is outside [{lo}, {hi}]"
-                )));
-            }
-            Ok(())
-        };
+        let range = super::config::in_range;
         range("in_channels", self.in_channels, 1, 64)?;
         range("out_channels", self.out_channels, 1, 64)?;
         range("latent_channels", self.latent_channels, 1, 1024)?;
