@@ -499,6 +499,10 @@ fn plan(sw: &Sweep) -> Result<(Vec<Job>, Vec<Unit>)> {
         if solvers::nonlinear_solvers().contains(&s.as_str()) && !keys.iter().any(|k| k == "restarts") {
             keys.push("restarts".into());
         }
+        // the switch every solver takes, whether or not its settings print it
+        if !keys.iter().any(|k| k == "measure") {
+            keys.push("measure".into());
+        }
         takes.push((s.clone(), keys));
     }
     if let Some((k, _)) = sw

@@ -403,3 +403,17 @@ fn eval_refuses_the_reference_rows_as_solvers() {
         assert!(e.contains("in every table") && e.contains(s), "{e}");
     }
 }
+
+/// `--set measure=0` (the switch every solver takes, which DPS's printed settings leave out) is
+/// accepted by a sweep, as `restore` accepts it; an unknown key is still refused.
+#[test]
+fn eval_takes_measure_for_every_solver() {
+    let mut sp = spec(&folder("measure"), 1);
+    sp.solvers = vec!["dps".into(), "ddrm".into()];
+    sp.steps = vec![10];
+    sp.sets = vec![("measure".into(), "0".into())];
+    eval::check(&sp).unwrap();
+    sp.sets = vec![("nonsense".into(), "0".into())];
+    let e = eval::check(&sp).unwrap_err().to_string();
+    assert!(e.contains("no solver of this sweep takes it"), "{e}");
+}
