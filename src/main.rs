@@ -234,6 +234,13 @@ enum Cmd {
         /// Output PNG grid.
         #[arg(long, default_value = "samples.png")]
         out: PathBuf,
+        /// A text-conditioned pipeline folder's prompt (encoded by its CLIP).
+        #[arg(long)]
+        prompt: Option<String>,
+        /// Classifier-free guidance scale with --prompt (default 1: the conditional branch alone;
+        /// Stable Diffusion's pipelines use 7.5).
+        #[arg(long, allow_negative_numbers = true)]
+        guidance: Option<f64>,
     },
 }
 
@@ -319,7 +326,10 @@ fn main() -> ExitCode {
             eta,
             seed,
             out,
-        } => app::sample(f, model, n, steps, &sampler, eta, seed, &out),
+            prompt,
+            guidance,
+        } => app::text_conditioning(prompt.as_deref(), guidance)
+            .and_then(|text| app::sample(f, model, n, steps, &sampler, eta, seed, &out, text)),
     };
     if let Some(g) = PROFILED.lock().ok().and_then(|mut g| g.take()) {
         if let Some(rep) = g.profile_report() {

@@ -9,7 +9,7 @@
 use crate::diffusion::{Denoiser, Schedule};
 use crate::error::{Error, Result, io_err};
 use crate::gpu::Gpu;
-use crate::models::{AutoencoderKL, Model, UNet2DModel};
+use crate::models::{AutoencoderKL, Conditioned, Model, TextEncoder, UNet2DConditionModel, UNet2DModel};
 use crate::operators::{Decoded, Operator};
 use crate::tensor::Tensor;
 use serde_json::Value;
@@ -111,7 +111,28 @@ impl Prior {
     /// prior, `unet/` a `UNet2DModel` and `vae/` an `AutoencoderKL`, the noise schedule from
     /// `scheduler/scheduler_config.json`), else what [`Model::load`] loads.
     pub fn load(gpu: &Gpu, path: &Path, config: Option<&str>) -> Result<Prior> {
+        Self::load_with_text(gpu, path, config, None)
+    }
+
+    /// [`Self::load`], and for a text-conditioned pipeline (`unet/` a `UNet2DConditionModel`,
+    /// with `text_encoder/` and `tokenizer/`) the prompt and classifier-free guidance scale of
+    /// `text`: the prompt and the empty prompt are encoded by the pipeline's CLIP and the UNet is
+    /// [`Conditioned`] on them. A prompt for a model without text conditioning is refused, and a
+    /// text-conditioned pipeline without one.
+    pub fn load_with_text(
+        gpu: &Gpu,
+        path: &Path,
+        config: Option<&str>,
+        text: Option<(&str, f64)>,
+    ) -> Result<Prior> {
         if !(path.is_dir() && is_pipeline(path)) {
+            if text.is_some() {
+                return Err(Error::Input(format!(
+                    "--prompt is for a text-conditioned pipeline folder (unet/ a UNet2DConditionModel, \
+                     with text_encoder/ and tokenizer/); {} is an unconditional model",
+                    path.display()
+                )));
+            }
             return Ok(Prior::Pixel(Model::load(gpu, path, config)?));
         }
         if config.is_some() {
@@ -125,13 +146,6 @@ impl Prior {
         let want = |name: &str, class: &str| -> Result<()> {
             match comps.iter().find(|c| c.0 == name).map(|c| c.2.as_str()) {
                 Some(c) if c == class => Ok(()),
-                Some("UNet2DConditionModel") => Err(Error::Model(format!(
-                    "{}: its unet is a text-conditioned UNet2DConditionModel; tweedie samples and \
-                     restores with unconditional latent priors so far (a UNet2DModel on the VAE's \
-                     latents, such as weights/fmnist32-ldm); `tweedie eps` and `tweedie text` run \
-                     its parts",
-                    path.display()
-                ))),
                 Some(other) => Err(Error::Model(format!(
                     "{}: its {name} is a {other}; tweedie runs a diffusers {class} there",
                     path.display()
@@ -143,8 +157,21 @@ impl Prior {
                 ))),
             }
         };
-        want("unet", "UNet2DModel")?;
         want("vae", "AutoencoderKL")?;
+        let conditional = comps
+            .iter()
+            .any(|c| c.0 == "unet" && c.2 == "UNet2DConditionModel");
+        if conditional {
+            return Self::load_conditional(gpu, path, text);
+        }
+        want("unet", "UNet2DModel")?;
+        if text.is_some() {
+            return Err(Error::Input(format!(
+                "--prompt is for a text-conditioned pipeline; {}'s unet is an unconditional \
+                 UNet2DModel: leave --prompt and --guidance out",
+                path.display()
+            )));
+        }
         let vae = Arc::new(AutoencoderKL::load(gpu, &path.join("vae"))?);
         let sched_path = path.join("scheduler").join("scheduler_config.json");
         let schedule = if sched_path.is_file() {
@@ -169,6 +196,58 @@ impl Prior {
         Ok(Prior::Latent(LatentPrior {
             sample_size: unet.config.sample_size,
             unet: Box::new(unet),
+            vae,
+        }))
+    }
+
+    /// A text-conditioned pipeline: the UNet conditioned on `text`'s prompt through the pipeline's
+    /// CLIP, with classifier-free guidance against the empty prompt.
+    fn load_conditional(gpu: &Gpu, path: &Path, text: Option<(&str, f64)>) -> Result<Prior> {
+        let Some((prompt, guidance)) = text else {
+            return Err(Error::Input(format!(
+                "{}'s unet is a text-conditioned UNet2DConditionModel: give --prompt TEXT (and \
+                 --guidance G for classifier-free guidance; the pipelines use 7.5)",
+                path.display()
+            )));
+        };
+        if !guidance.is_finite() || guidance.abs() > 1e4 {
+            return Err(Error::Input(format!(
+                "--guidance {guidance}: give a finite scale (1 = the conditional branch alone; \
+                 Stable Diffusion's pipelines use 7.5)"
+            )));
+        }
+        if !(path.join("text_encoder").is_dir() && path.join("tokenizer").is_dir()) {
+            return Err(Error::Input(format!(
+                "--prompt needs the pipeline's text encoder: {} has no text_encoder/ and tokenizer/",
+                path.display()
+            )));
+        }
+        let vae = Arc::new(AutoencoderKL::load(gpu, &path.join("vae"))?);
+        let unet = UNet2DConditionModel::load(gpu, &path.join("unet"))?;
+        if unet.config.in_channels != vae.config.latent_channels
+            || unet.config.out_channels != vae.config.latent_channels
+        {
+            return Err(Error::Model(format!(
+                "{}: the unet takes {} channels and gives {}, but the vae's latents have {}: the two \
+                 are not one pipeline",
+                path.display(),
+                unet.config.in_channels,
+                unet.config.out_channels,
+                vae.config.latent_channels
+            )));
+        }
+        let encoder = TextEncoder::load(gpu, path)?;
+        let cond = encoder.encode(&[prompt])?;
+        let uncond = if guidance == 1.0 {
+            None
+        } else {
+            Some(encoder.encode(&[""])?)
+        };
+        let sample_size = unet.config.sample_size;
+        let den = Conditioned::guided(unet, cond, uncond, guidance as f32)?;
+        Ok(Prior::Latent(LatentPrior {
+            unet: Box::new(den),
+            sample_size,
             vae,
         }))
     }

@@ -173,9 +173,108 @@ fn restore_runs_the_latent_solvers_and_refuses_the_others() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// A text-conditioned pipeline (the golden test's small `UNet2DConditionModel` on the test VAE's
+/// latents, the CLIP fixture's text encoder): `sample --prompt` draws latents with the UNet
+/// conditioned on the prompt and decodes them, `--guidance` adds classifier-free guidance (another
+/// picture), and `restore --prompt` runs Latent DPS with it. Without a prompt it is refused, as is
+/// a prompt for an unconditional model and a guidance scale without a prompt.
+#[test]
+fn a_text_conditioned_pipeline_samples_and_restores_with_a_prompt() {
+    let d = tmp("text");
+    let p = pipeline(&d, "UNet2DConditionModel");
+    copy_dir(&fixture("unet_cond/sd1_conv"), &p.join("unet"));
+    for sub in ["text_encoder", "tokenizer"] {
+        let to = p.join(sub);
+        std::fs::create_dir_all(&to).unwrap();
+        for e in std::fs::read_dir(fixture(&format!("clip/sd1/{sub}"))).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    let sample = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "sample",
+            "--model",
+            p.to_str().unwrap(),
+            "--n",
+            "2",
+            "--steps",
+            "5",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        tweedie(&args)
+    };
+    let (a, b) = (d.join("a.png"), d.join("b.png"));
+    let (ok, _, err) = sample(&a, &["--prompt", "a red shirt"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = sample(&b, &["--prompt", "a red shirt", "--guidance", "4"]);
+    assert!(ok, "{err}");
+    let (ia, ib) = (
+        image::open(&a).unwrap().to_rgb8(),
+        image::open(&b).unwrap().to_rgb8(),
+    );
+    assert_eq!(ia.dimensions(), ib.dimensions());
+    assert!(ia != ib, "guidance 4 gave the pictures of guidance 1");
+    // refusals, before any compute
+    let never = d.join("never.png");
+    let (ok, _, err) = sample(&never, &[]);
+    assert!(!ok && error_line(&err).contains("--prompt"), "{err}");
+    let (ok, _, err) = sample(&never, &["--guidance", "3"]);
+    assert!(!ok && error_line(&err).contains("--prompt"), "{err}");
+    let plain = pipeline(&d.join("plain"), "UNet2DModel");
+    let (ok, _, err) = tweedie(&[
+        "sample",
+        "--model",
+        plain.to_str().unwrap(),
+        "--prompt",
+        "x",
+        "--out",
+        never.to_str().unwrap(),
+    ]);
+    assert!(!ok && error_line(&err).contains("unconditional"), "{err}");
+    assert!(!never.exists());
+    // restore with the prompt
+    let truth = d.join("truth.png");
+    picture(&truth);
+    let obs = d.join("obs.png");
+    let (ok, _, err) = tweedie(&[
+        "degrade",
+        "--task",
+        "sr:factor=2",
+        "--input",
+        truth.to_str().unwrap(),
+        "--out",
+        obs.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let out = d.join("r.png");
+    let (ok, _, err) = tweedie(&[
+        "restore",
+        "--model",
+        p.to_str().unwrap(),
+        "--prompt",
+        "a red shirt",
+        "--guidance",
+        "2",
+        "--solver",
+        "latent-dps",
+        "--steps",
+        "10",
+        "--observed",
+        obs.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(image::open(&out).unwrap().width(), 16);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// Pipeline folders tweedie cannot run are one error line each, before any compute: a
-/// text-conditioned UNet (not yet for sampling and restoring), no vae listed, a UNet whose
-/// channels are not the VAE's latents.
+/// text-conditioned UNet without a prompt, no vae listed, a UNet whose channels are not the VAE's
+/// latents.
 #[test]
 fn folders_it_cannot_run_are_refused() {
     let d = tmp("refused");
@@ -200,7 +299,7 @@ fn folders_it_cannot_run_are_refused() {
     let p = pipeline(&d, "UNet2DConditionModel");
     let line = run(&p);
     assert!(
-        line.contains("UNet2DConditionModel") && line.contains("unconditional"),
+        line.contains("UNet2DConditionModel") && line.contains("--prompt"),
         "{line}"
     );
     // no vae

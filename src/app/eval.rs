@@ -124,7 +124,7 @@ pub fn eval(f: &mut dyn Frontend, a: Eval) -> Result<()> {
     }
     spec.model = model_identity(&model, f.model_config())?;
     let gpu = f.gpu()?;
-    let prior = load_prior(f, &gpu, &model)?;
+    let prior = load_prior(f, &gpu, &model, None)?;
     let rows = crate::eval::run_prior(&prior, &spec, &mut |label, done, total| {
         f.progress(label, done, total)
     })?;

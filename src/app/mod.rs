@@ -59,9 +59,28 @@ pub fn load_model(f: &dyn Frontend, gpu: &Gpu, path: &std::path::Path) -> Result
 }
 
 /// Loads the prior `path` names (a pipeline folder: a latent prior; else [`load_model`]'s model)
-/// with the frontend's `--model-config`.
-pub fn load_prior(f: &dyn Frontend, gpu: &Gpu, path: &std::path::Path) -> Result<crate::prior::Prior> {
-    crate::prior::Prior::load(gpu, path, f.model_config())
+/// with the frontend's `--model-config`, and for a text-conditioned pipeline `text`'s prompt and
+/// guidance scale ([`crate::prior::Prior::load_with_text`]).
+pub fn load_prior(
+    f: &dyn Frontend,
+    gpu: &Gpu,
+    path: &std::path::Path,
+    text: Option<(&str, f64)>,
+) -> Result<crate::prior::Prior> {
+    crate::prior::Prior::load_with_text(gpu, path, f.model_config(), text)
+}
+
+/// `--prompt` and `--guidance` as [`load_prior`] takes them: the guidance (default 1, no
+/// classifier-free guidance) is refused without a prompt.
+pub fn text_conditioning(prompt: Option<&str>, guidance: Option<f64>) -> Result<Option<(&str, f64)>> {
+    match (prompt, guidance) {
+        (None, None) => Ok(None),
+        (None, Some(g)) => Err(Error::Input(format!(
+            "--guidance {g} is classifier-free guidance of a prompt: give --prompt TEXT with it (a \
+             text-conditioned pipeline folder)"
+        ))),
+        (Some(p), g) => Ok(Some((p, g.unwrap_or(1.0)))),
+    }
 }
 
 /// Reads the tensor `name` of a safetensors file, refusing NaN and infinity with the file and the

@@ -142,6 +142,14 @@ pub struct Restore {
     /// weights/fmnist32.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// A text-conditioned pipeline folder's prompt (encoded by its CLIP; the latent solvers then
+    /// restore with the UNet conditioned on it).
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// Classifier-free guidance scale with --prompt (default 1: the conditional branch alone;
+    /// Stable Diffusion's pipelines use 7.5).
+    #[arg(long, allow_negative_numbers = true)]
+    pub guidance: Option<f64>,
     /// Output PNG (one observation) or directory (several).
     #[arg(long)]
     pub out: PathBuf,
@@ -313,6 +321,7 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
     let solver = crate::solvers::create_for_task(&a.solver, &spec.name, a.steps, &sets)?;
     crate::solvers::check_min_steps(solver.as_ref())?;
     let dir = a.model.clone().unwrap_or_else(default_model);
+    let text = text_conditioning(a.prompt.as_deref(), a.guidance)?;
     let latent = crate::prior::is_pipeline(&dir);
     crate::solvers::check_prior(&a.solver, &spec.name, latent)?;
     if latent && a.std.is_some() {
@@ -397,7 +406,7 @@ pub fn restore(f: &mut dyn Frontend, a: Restore) -> Result<()> {
         )));
     }
     let gpu = f.gpu()?;
-    let prior = load_prior(f, &gpu, &dir)?;
+    let prior = load_prior(f, &gpu, &dir, text)?;
     let model = prior.denoiser();
     let model_shape = prior.image_size().map(|(h, w)| [prior.image_channels(), h, w]);
     if let (Some(t), Some((p, m))) = (truths.first(), &made)

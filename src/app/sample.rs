@@ -2,7 +2,8 @@
 
 use super::*;
 
-/// `n` unconditional samples with `steps` of `sampler` (ddpm, ddim with `eta`), as a grid in `out`.
+/// `n` samples with `steps` of `sampler` (ddpm, ddim with `eta`), as a grid in `out`: unconditional,
+/// or of a text-conditioned pipeline with `text`'s prompt and guidance scale.
 #[allow(clippy::too_many_arguments)]
 pub fn sample(
     f: &mut dyn Frontend,
@@ -13,6 +14,7 @@ pub fn sample(
     eta: Option<f64>,
     seed: u64,
     out: &std::path::Path,
+    text: Option<(&str, f64)>,
 ) -> Result<()> {
     use crate::diffusion::Sampler;
     let sampler = match (sampler, eta) {
@@ -54,7 +56,7 @@ pub fn sample(
     crate::io::check_output(out, crate::io::Output::Png, "--out")?;
     let dir = model.unwrap_or_else(default_model);
     let gpu = f.gpu()?;
-    let prior = load_prior(f, &gpu, &dir)?;
+    let prior = load_prior(f, &gpu, &dir, text)?;
     let (h, w) = prior.image_size().ok_or_else(|| {
         Error::Model(format!(
             "{}: config.json has no sample_size to sample at",
