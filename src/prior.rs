@@ -13,7 +13,7 @@ use crate::models::{AutoencoderKL, Conditioned, Model, TextEncoder, UNet2DCondit
 use crate::operators::{Decoded, Operator};
 use crate::tensor::Tensor;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Whether `dir` is a diffusers pipeline folder (it holds `model_index.json`).
@@ -342,23 +342,4 @@ impl Prior {
             ),
         }
     }
-}
-
-/// The files a pipeline folder's components are read from (for the checks that no output
-/// overwrites an input).
-pub fn pipeline_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![dir.join("model_index.json")];
-    for sub in ["unet", "vae", "scheduler"] {
-        for f in [
-            "config.json",
-            "diffusion_pytorch_model.safetensors",
-            "scheduler_config.json",
-        ] {
-            let p = dir.join(sub).join(f);
-            if p.is_file() {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
