@@ -6,41 +6,15 @@
 //! v_prediction model's output is written as ε. Each refusal is one error line before compute.
 
 mod common;
-use common::fixture;
+use common::{error_line, fixture, tweedie};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use tweedie::io::HostTensor;
 use tweedie::ops::reference::rel_l2;
 
 const PROMPT: &str = "a photograph of an astronaut riding a horse";
 
-fn tweedie(args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_tweedie"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into(),
-        String::from_utf8_lossy(&o.stderr).into(),
-    )
-}
-
-/// The engine's own error line (Mesa may print unrelated lines of its own on stderr).
-fn error_line(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: ") && !l.contains("XDG_RUNTIME_DIR"))
-        .collect();
-    assert_eq!(lines.len(), 1, "expected one error line, got: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    lines[0].to_string()
-}
-
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tweedie-unet-cond-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch("unet-cond-cli", name)
 }
 
 fn io(name: &str) -> std::collections::BTreeMap<String, HostTensor> {
