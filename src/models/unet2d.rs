@@ -30,15 +30,47 @@ pub struct UNet2DModel {
     pub config: UNet2DConfig,
     gpu: Gpu,
     schedule: Schedule,
-    freq_table: Tensor,
-    linear_1: Linear,
-    linear_2: Linear,
+    time: TimeEmbedding,
     conv_in: Conv2d,
     down: Vec<Block>,
     mid: Option<MidBlock>,
     up: Vec<Block>,
     norm_out: GroupNorm,
     conv_out: Conv2d,
+}
+
+/// diffusers' `Timesteps` + `TimestepEmbedding` of the UNets: sinusoidal features of the timestep
+/// (`block_out_channels[0]` of them, `freq_shift`), then linear, SiLU, linear.
+pub(crate) struct TimeEmbedding {
+    freq_table: Tensor,
+    channels: usize,
+    linear_1: Linear,
+    linear_2: Linear,
+}
+
+impl TimeEmbedding {
+    /// `time_embedding.linear_1` / `linear_2` of `ws`, from `channels` features to `dim`.
+    pub(crate) fn load(
+        gpu: &Gpu,
+        ws: &mut Weights,
+        channels: usize,
+        dim: usize,
+        freq_shift: f64,
+    ) -> Result<Self> {
+        let table = ops::timestep_freq_table(channels, freq_shift);
+        Ok(TimeEmbedding {
+            freq_table: Tensor::from_slice(gpu, &[table.len()], &table)?,
+            channels,
+            linear_1: Linear::load(ws, "time_embedding.linear_1", channels, dim)?,
+            linear_2: Linear::load(ws, "time_embedding.linear_2", dim, dim)?,
+        })
+    }
+
+    /// The embedding `[B, dim]` of timesteps `t` `[B]`.
+    pub(crate) fn forward(&self, t: &Tensor, flip_sin_to_cos: bool) -> Result<Tensor> {
+        let emb = ops::timestep_embedding(t, &self.freq_table, self.channels, flip_sin_to_cos)?;
+        self.linear_2.forward(&ops::silu(&self.linear_1.forward(&emb)?)?)
+    }
 }
 
 impl UNet2DModel {
@@ -103,10 +135,7 @@ impl UNet2DModel {
             output_scale_factor: 1.0,
         };
         let c3 = Conv2dSpec::new(1, 1);
-        let table = ops::timestep_freq_table(c0, c.freq_shift);
-        let freq_table = Tensor::from_slice(gpu, &[table.len()], &table)?;
-        let linear_1 = Linear::load(ws, "time_embedding.linear_1", c0, ted)?;
-        let linear_2 = Linear::load(ws, "time_embedding.linear_2", ted, ted)?;
+        let time = TimeEmbedding::load(gpu, ws, c0, ted, c.freq_shift)?;
         let conv_in = Conv2d::load(ws, "conv_in", c.in_channels, c0, 3, c3)?;
         let head = |ch: usize| c.attention_head_dim.unwrap_or(ch);
         // one layer of a down or up block: its resnet, and its attention in an attention block
@@ -242,9 +271,7 @@ impl UNet2DModel {
             config,
             gpu: gpu.clone(),
             schedule: Schedule::ddpm_default(),
-            freq_table,
-            linear_1,
-            linear_2,
+            time,
             conv_in,
             down,
             mid,
@@ -277,10 +304,7 @@ impl UNet2DModel {
         let b = x.shape()[0];
         let t = super::batch_timesteps(&self.gpu, t, b)?;
         let c = &self.config;
-        let emb = ops::timestep_embedding(&t, &self.freq_table, c.block_out_channels[0], c.flip_sin_to_cos)?;
-        let temb = self
-            .linear_2
-            .forward(&ops::silu(&self.linear_1.forward(&emb)?)?)?;
+        let temb = self.time.forward(&t, c.flip_sin_to_cos)?;
         let temb_act = ops::silu(&temb)?;
 
         let x = if c.center_input_sample {

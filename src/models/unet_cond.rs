@@ -7,6 +7,7 @@
 //! [`Conditioned`] binds a text embedding (and classifier-free guidance) to it as a [`Denoiser`].
 
 use super::config::{bad, config_object};
+use super::unet2d::TimeEmbedding;
 use crate::diffusion::{Denoiser, Prediction, Schedule, Timestep};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
@@ -696,9 +697,7 @@ pub struct UNet2DConditionModel {
     score_budget: usize,
     gpu: Gpu,
     schedule: Schedule,
-    freq_table: Tensor,
-    linear_1: Linear,
-    linear_2: Linear,
+    time: TimeEmbedding,
     conv_in: Conv2d,
     down: Vec<Block>,
     mid: Option<MidBlock>,
@@ -781,10 +780,7 @@ impl UNet2DConditionModel {
             output_scale_factor: 1.0,
         };
         let c3 = Conv2dSpec::new(1, 1);
-        let table = ops::timestep_freq_table(c0, c.freq_shift);
-        let freq_table = Tensor::from_slice(gpu, &[table.len()], &table)?;
-        let linear_1 = Linear::load(ws, "time_embedding.linear_1", c0, ted)?;
-        let linear_2 = Linear::load(ws, "time_embedding.linear_2", ted, ted)?;
+        let time = TimeEmbedding::load(gpu, ws, c0, ted, c.freq_shift)?;
         let conv_in = Conv2d::load(ws, "conv_in", c.in_channels, c0, 3, c3)?;
         let down_pad = if c.downsample_padding == 0 {
             [0, 1, 0, 1]
@@ -927,9 +923,7 @@ impl UNet2DConditionModel {
             score_budget: SCORES,
             gpu: gpu.clone(),
             schedule: Schedule::ddpm_default(),
-            freq_table,
-            linear_1,
-            linear_2,
+            time,
             conv_in,
             down,
             mid,
@@ -1008,10 +1002,7 @@ impl UNet2DConditionModel {
         };
         let t = super::batch_timesteps(&self.gpu, t, b)?;
         let c = &self.config;
-        let emb = ops::timestep_embedding(&t, &self.freq_table, c.block_out_channels[0], c.flip_sin_to_cos)?;
-        let temb = self
-            .linear_2
-            .forward(&ops::silu(&self.linear_1.forward(&emb)?)?)?;
+        let temb = self.time.forward(&t, c.flip_sin_to_cos)?;
         let temb_act = ops::silu(&temb)?;
         let x = if c.center_input_sample {
             ops::affine(x, 2.0, -1.0)?
