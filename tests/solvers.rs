@@ -325,20 +325,17 @@ fn solvers_refuse_operators_without_the_structure_they_need() {
         for solver in solvers::names() {
             // the baseline restores every task (its trivial estimate here)
             if solvers::nonlinear_solvers().contains(&solver)
-                || [
-                    "blind-red-diff",
-                    "blind-dps",
-                    "gibbs-ddrm",
-                    "baseline",
-                    "psld",
-                    "resample",
-                ]
-                .contains(&solver)
+                || ["blind-red-diff", "blind-dps", "gibbs-ddrm", "baseline"].contains(&solver)
             {
                 continue;
             }
             let s = solvers::create_for_task(solver, task, Some(2), &[]).unwrap();
             let e = s.solve(&pn, 0, &mut |_, _| {}).err().unwrap().to_string();
+            // the latent solvers refuse any pixel-space problem first
+            if ["latent-dps", "psld", "resample"].contains(&solver) {
+                assert!(e.contains("latent problems"), "{solver} on {task}: {e}");
+                continue;
+            }
             assert!(
                 e.contains("nonlinear") && e.contains("dps, red-diff, dmplug, daps, tds"),
                 "{solver} on {task}: {e}"
