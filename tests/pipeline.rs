@@ -176,8 +176,9 @@ fn restore_runs_the_latent_solvers_and_refuses_the_others() {
 /// A text-conditioned pipeline (the golden test's small `UNet2DConditionModel` on the test VAE's
 /// latents, the CLIP fixture's text encoder): `sample --prompt` draws latents with the UNet
 /// conditioned on the prompt and decodes them, `--guidance` adds classifier-free guidance (another
-/// picture), and `restore --prompt` runs Latent DPS with it. Without a prompt it is refused, as is
-/// a prompt for an unconditional model and a guidance scale without a prompt.
+/// picture), `restore --prompt` runs Latent DPS with it and `eval --prompt` a sweep. Without a
+/// prompt it is refused, as is a prompt for an unconditional model and a guidance scale without a
+/// prompt.
 #[test]
 fn a_text_conditioned_pipeline_samples_and_restores_with_a_prompt() {
     let d = tmp("text");
@@ -269,6 +270,36 @@ fn a_text_conditioned_pipeline_samples_and_restores_with_a_prompt() {
     ]);
     assert!(ok, "{err}");
     assert_eq!(image::open(&out).unwrap().width(), 16);
+    // eval with the prompt; the prompt and guidance are part of the model's identity in the
+    // results (a resumed sweep keeps one prompt); without a prompt it is refused
+    let eval = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "--model",
+            p.to_str().unwrap(),
+            "--images",
+            truth.to_str().unwrap(),
+            "--tasks",
+            "sr:factor=2",
+            "--solvers",
+            "latent-dps",
+            "--steps",
+            "10",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        tweedie(&args)
+    };
+    let ev = d.join("eval");
+    let (ok, _, err) = eval(&ev, &["--prompt", "a red shirt", "--guidance", "2"]);
+    assert!(ok, "{err}");
+    let res = std::fs::read_to_string(ev.join("results.json")).unwrap();
+    assert!(res.contains("latent-dps"), "{res}");
+    assert!(res.contains(r#"prompt=\"a red shirt\"+guidance=2"#), "{res}");
+    let (ok, _, err) = eval(&d.join("never"), &[]);
+    assert!(!ok && error_line(&err).contains("--prompt"), "{err}");
+    assert!(!d.join("never").exists());
     let _ = std::fs::remove_dir_all(&d);
 }
 

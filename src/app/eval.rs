@@ -36,6 +36,15 @@ pub struct Eval {
     /// weights/fmnist32.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// A text-conditioned pipeline folder's prompt (encoded by its CLIP), for every image of the
+    /// sweep; it is recorded with the model's identity in the results, so a resumed sweep keeps
+    /// one prompt.
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// Classifier-free guidance scale with --prompt (default 1: the conditional branch alone;
+    /// Stable Diffusion's pipelines use 7.5).
+    #[arg(long, allow_negative_numbers = true)]
+    pub guidance: Option<f64>,
     /// Output folder.
     #[arg(long, default_value = "eval")]
     pub out: PathBuf,
@@ -45,7 +54,7 @@ pub struct Eval {
     pub shard: Option<String>,
     /// Joins the --out folders of every shard of one sweep into OUT (results, table, charts)
     /// and exits; computes nothing.
-    #[arg(long, num_args = 2.., value_names = ["OUT", "DIR"], conflicts_with_all = ["images", "shard"])]
+    #[arg(long, num_args = 2.., value_names = ["OUT", "DIR"], conflicts_with_all = ["images", "shard", "prompt", "guidance"])]
     pub merge: Vec<PathBuf>,
 }
 
@@ -67,8 +76,11 @@ pub fn eval(f: &mut dyn Frontend, a: Eval) -> Result<()> {
         model,
         out,
         shard,
+        prompt,
+        guidance,
         ..
     } = a;
+    let text = text_conditioning(prompt.as_deref(), guidance)?;
     let list = |s: &str| -> Vec<String> {
         s.split(',')
             .map(|p| p.trim().to_string())
@@ -123,8 +135,12 @@ pub fn eval(f: &mut dyn Frontend, a: Eval) -> Result<()> {
         }
     }
     spec.model = model_identity(&model, f.model_config())?;
+    if let Some((p, g)) = text {
+        // another prompt or guidance is another prior: its results are not resumed as these
+        spec.model = format!("{}+prompt={p:?}+guidance={g}", spec.model);
+    }
     let gpu = f.gpu()?;
-    let prior = load_prior(f, &gpu, &model, None)?;
+    let prior = load_prior(f, &gpu, &model, text)?;
     let rows = crate::eval::run_prior(&prior, &spec, &mut |label, done, total| {
         f.progress(label, done, total)
     })?;
