@@ -245,6 +245,12 @@ def cmd_vae(args):
         lr_history = st.get("lr_history", [])
     else:
         lr_history = []
+        if args.init:
+            # warm start from an exported folder: its weights, and its step count and wall time carried on
+            prev = json.load(open(os.path.join(args.init, "eval.json")))
+            vae.load_state_dict(AutoencoderKL.from_pretrained(os.path.join(args.init, "vae")).float().state_dict())
+            step, elapsed = prev["vae_steps"], prev["vae_wall_s"]
+            lr_history = [[0, f"continued from {os.path.relpath(args.init, REPO)} ({step} steps)"]]
     if not lr_history or lr_history[-1][1] != args.lr:
         lr_history.append([step, args.lr])  # [first step, lr]: the learning rate of each resumed stretch
     for g in opt.param_groups:
@@ -374,6 +380,14 @@ def cmd_unet(args):
         opt.load_state_dict(st["opt"])
         step, elapsed, best = st["step"], st["elapsed"], st["best"]
         gen.set_state(st["gen"])
+    elif args.init:
+        # warm start from an exported folder's UNet (trained on an earlier VAE's latents): weights, EMA,
+        # step count and wall time carried on
+        prev = json.load(open(os.path.join(args.init, "eval.json")))
+        w = UNet2DModel.from_pretrained(os.path.join(args.init, "unet")).float().state_dict()
+        unet.load_state_dict(w)
+        ema.load_state_dict(w)
+        step, elapsed = prev["unet_steps"], prev["unet_wall_s"]
     nparams = sum(p.numel() for p in unet.parameters())
     log(f"# unet start at step {step}; {nparams} params; scaling_factor {sf:.5f}; {len(z)} training latents; "
         f"{hardware_string(torch.device('cpu'))}; args {json.dumps(vars(args))}")
@@ -404,6 +418,7 @@ def cmd_unet(args):
             replace_dir(tmp, os.path.join(udir, "best"))
             maybe_export(args)
 
+    first_step = step
     if best is None:
         evaluate()
     unet.train()
@@ -417,7 +432,7 @@ def cmd_unet(args):
         noise = torch.randn(z0.shape, generator=gen)
         a = acp[t].view(-1, 1, 1, 1)
         loss = F.mse_loss(unet(a.sqrt() * z0 + (1 - a).sqrt() * noise, t).sample, noise)
-        lr = args.lr * min(1.0, (step + 1) / 200)
+        lr = args.lr * min(1.0, (step + 1 - (first_step if args.init else 0)) / 200)
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad(set_to_none=True)
@@ -522,7 +537,7 @@ decoded (z / scaling_factor), clamped to [-1, 1], upscaled 4× (nearest):
         eps_sec = ""
         utrain = "* UNet: not trained yet."
     hist = vinfo.get("lr_history") or [[0, vinfo["lr"]]]
-    lr_text = ", then ".join(f"lr {lr:g} from step {s0}" for s0, lr in hist)
+    lr_text = ", then ".join(lr if isinstance(lr, str) else f"lr {lr:g} from step {s0}" for s0, lr in hist)
     tp = res.get("vae_train_psnr_db")
     gap = ""
     if tp:
@@ -679,6 +694,8 @@ def main():
     ap.add_argument("--lr", type=float, default=None, help="vae/unet learning rate (default 5e-4 / 1e-3)")
     ap.add_argument("--kl", type=float, default=1e-6, help="vae: KL weight")
     ap.add_argument("--ema", type=float, default=0.999, help="unet: max EMA decay")
+    ap.add_argument("--init", default=None,
+                    help="vae/unet: start (when --work holds no state yet) from an exported folder's weights")
     ap.add_argument("--eval-every", type=int, default=None, help="steps between held-out evaluations")
     ap.add_argument("--no-export", dest="export", action="store_false",
                     help="vae/unet: do not export to --out when the held-out metric improves")
