@@ -76,30 +76,42 @@ pub fn eps(
     let xt = Tensor::from_slice(&gpu, &x.shape, &x.data)?;
     let tt = Tensor::full(&gpu, &[x.shape[0]], t as f32)?;
     match vjp {
-        None => {
-            let e = m.forward(&xt, &tt)?;
-            let ev = e.to_vec()?;
-            finite(&ev, "the model output")?;
-            crate::io::write_safetensors(out, &[("eps", e.shape(), &ev)])?;
-            f.say(&format!("wrote eps {:?} to {}", e.shape(), out.display()));
-        }
+        None => write_eps(f, out, &m.forward(&xt, &tt)?, None),
         Some(vpath) => {
             let v = read_tensor(vpath, "v")?;
-            let want: Vec<usize> = vec![x.shape[0], m.out_channels(), x.shape[2], x.shape[3]];
-            if v.shape != want {
-                return Err(Error::Input(format!(
-                    "{}: v has shape {:?} but the model output has shape {want:?}",
-                    vpath.display(),
-                    v.shape
-                )));
-            }
+            check_cotangent(&v, [x.shape[0], m.out_channels(), x.shape[2], x.shape[3]], vpath)?;
             let vt = Tensor::from_slice(&gpu, &v.shape, &v.data)?;
             let xt = xt.tracked();
             let e = m.forward(&xt, &tt)?;
             let g = crate::autograd::backward(&e, &vt, &[&xt])?.remove(0);
-            let e = e.detach();
-            let (ev, gv) = (e.to_vec()?, g.to_vec()?);
-            finite(&ev, "the model output")?;
+            write_eps(f, out, &e.detach(), Some(&g))
+        }
+    }
+}
+
+/// Refuses a `--vjp` cotangent whose shape is not the model output's.
+fn check_cotangent(v: &crate::io::HostTensor, want: [usize; 4], path: &Path) -> Result<()> {
+    if v.shape != want {
+        return Err(Error::Input(format!(
+            "{}: v has shape {:?} but the model output has shape {want:?}",
+            path.display(),
+            v.shape
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `eps` (and `vjp` when given) to `out`, refusing NaN and infinity, and says so.
+fn write_eps(f: &mut dyn Frontend, out: &Path, e: &Tensor, g: Option<&Tensor>) -> Result<()> {
+    let ev = e.to_vec()?;
+    finite(&ev, "the model output")?;
+    match g {
+        None => {
+            crate::io::write_safetensors(out, &[("eps", e.shape(), &ev)])?;
+            f.say(&format!("wrote eps {:?} to {}", e.shape(), out.display()));
+        }
+        Some(g) => {
+            let gv = g.to_vec()?;
             finite(&gv, "the vector-Jacobian product")?;
             crate::io::write_safetensors(out, &[("eps", e.shape(), &ev), ("vjp", g.shape(), &gv)])?;
             f.say(&format!(
@@ -267,34 +279,12 @@ fn eps_cond(
     let xt = Tensor::from_slice(&gpu, &x.shape, &x.data)?;
     let ts = Timestep::new(&gpu, t as usize)?;
     match v_host {
-        None => {
-            let e = den.eps(&xt, &ts)?;
-            let ev = e.to_vec()?;
-            finite(&ev, "the model output")?;
-            crate::io::write_safetensors(out, &[("eps", e.shape(), &ev)])?;
-            f.say(&format!("wrote eps {:?} to {}", e.shape(), out.display()));
-        }
+        None => write_eps(f, out, &den.eps(&xt, &ts)?, None),
         Some(v) => {
-            let want = vec![b, den.unet().config.out_channels, x.shape[2], x.shape[3]];
-            if v.shape != want {
-                return Err(Error::Input(format!(
-                    "{}: v has shape {:?} but the model output has shape {want:?}",
-                    vjp.unwrap_or(Path::new("")).display(),
-                    v.shape
-                )));
-            }
+            let want = [b, den.unet().config.out_channels, x.shape[2], x.shape[3]];
+            check_cotangent(&v, want, vjp.unwrap_or(Path::new("")))?;
             let (e, g) = den.eps_vjp(&xt, &ts, &up(&v)?)?;
-            let (ev, gv) = (e.to_vec()?, g.to_vec()?);
-            finite(&ev, "the model output")?;
-            finite(&gv, "the vector-Jacobian product")?;
-            crate::io::write_safetensors(out, &[("eps", e.shape(), &ev), ("vjp", g.shape(), &gv)])?;
-            f.say(&format!(
-                "wrote eps {:?} and vjp {:?} to {}",
-                e.shape(),
-                g.shape(),
-                out.display()
-            ));
+            write_eps(f, out, &e, Some(&g))
         }
     }
-    Ok(())
 }
