@@ -359,12 +359,12 @@ fn mean_psnr(x: &tweedie::Tensor, truths: &[tweedie::io::Image]) -> f64 {
 }
 
 /// The bundled latent prior (`weights/fmnist32-ldm`) loads as a pipeline folder; its autoencoder
-/// reconstructs held-out test images 8–11 (never trained on) at 23.06 dB mean (bound 21: a broken
-/// export or scaling lands far below); and Latent DPS at its defaults (50 steps) restores box
-/// inpainting of them at 17.03 dB against the trivial estimate's 15.49, where with `measure=0`
-/// (the prior's samples) it is 9.11 dB: bounds trivial + 0.5 and trivial − 1.5. (The bar
-/// is 1.5 dB over the trivial estimate for each latent solver and task; README "Latent diffusion"
-/// has the held-out table.)
+/// reconstructs held-out test images 8–11 (never trained on) at 28.8 dB mean (bound 26, the issue's
+/// bar for the held-out mean; over all 64 test images it is 30.0 dB); and Latent DPS at its
+/// defaults (50 steps) restores box inpainting of them at 16.40 dB against the trivial estimate's
+/// 15.49, where with `measure=0` (the prior's samples) it is 9.59 dB: bounds trivial + 0.5 and
+/// trivial − 1.5. (The bar is 1.5 dB over the trivial estimate for each latent solver and
+/// task; README "Latent diffusion" has the held-out table.)
 #[test]
 fn the_bundled_latent_prior_reconstructs_and_restores() {
     use std::sync::Arc;
@@ -383,7 +383,7 @@ fn the_bundled_latent_prior_reconstructs_and_restores() {
     let rec_psnr = mean_psnr(&rec, &truths);
     println!("autoencoder: {rec_psnr:.2} dB");
     assert!(
-        rec_psnr > 21.0,
+        rec_psnr > 26.0,
         "the bundled autoencoder reconstructs at {rec_psnr:.2} dB"
     );
     let op: Arc<dyn Operator> =
