@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the browser demo (web/index.html): the set-up it needs first, each step skipped when done
 # already, so a rerun is quick:
-#   1. Debian's rustc-web and cargo-web (Rust with the wasm32 std sources, and its cargo: rustc-web
-#      no longer brings /usr/bin/cargo) and lld-22 (the wasm linker), by apt;
+#   1. Debian's rustc-web, rust-web-src, cargo-web and rust-web-llvm (Rust with the wasm32 std
+#      sources, its cargo, and /usr/bin/rust-lld; rustc-web 1.96 only recommends the last two, and
+#      the install skips recommends) and lld-22 (the wasm linker rust-lld points at), by apt;
 #   2. the wasm-bindgen command-line tool at exactly the version in web/Cargo.lock, built once by
 #      cargo install into target/wasm-tools/;
 #   3. the wasm module (std built for wasm32-unknown-unknown from source, -Zbuild-std), into
@@ -16,7 +17,7 @@ cd "$root"
 say() { printf '== web/build.sh: %s\n' "$*"; }
 
 need=()
-for pkg in rustc-web rust-web-src cargo-web lld-22; do
+for pkg in rustc-web rust-web-src cargo-web rust-web-llvm lld-22; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
