@@ -361,8 +361,9 @@ fn mean_psnr(x: &tweedie::Tensor, truths: &[tweedie::io::Image]) -> f64 {
 /// The bundled latent prior (`weights/fmnist32-ldm`) loads as a pipeline folder; its autoencoder
 /// reconstructs held-out test images 8–11 (never trained on) at 28.8 dB mean (bound 26, the issue's
 /// bar for the held-out mean; over all 64 test images it is 30.0 dB); and Latent DPS at its
-/// defaults (50 steps; ζ = 1 for inpainting) restores box inpainting of them at 17.76 dB against the
-/// trivial estimate's 15.49, where with `measure=0` (the prior's samples) it is 9.59 dB: bounds
+/// defaults (50 steps; PSLD's DDIM step without the gluing term) restores box inpainting of them
+/// at 18.48 dB against the trivial estimate's 15.49, where with `measure=0` (the prior's samples)
+/// it is 10.92 dB: bounds
 /// trivial + 1.5 (the bar for each latent solver and task) and trivial − 1.5. (README
 /// "Latent diffusion" has the held-out table.)
 #[test]

@@ -1,46 +1,35 @@
 //! Latent DPS: DPS on a latent problem `A(D(z))` — the name the survey gives it (Daras et al.
-//! 2024, §5; Rout et al. 2023 use it as PSLD's baseline, LituRout/PSLD). The update is DPS's
-//! ([`super::Dps`], with its parameters and defaults): the gradient of ‖y − A(D(ẑ0))‖ through the
-//! UNet and the decoder ([`crate::operators::Decoded`]). Registered under its own name so a latent
-//! prior's solvers read as the survey lists them; it refuses a pixel-space problem (plain `dps`
-//! runs those).
+//! 2024, §5). Rout et al. 2023 (PSLD, NeurIPS; LituRout/PSLD) define it as PSLD without the gluing
+//! term, and their code runs both on latent-diffusion's DDIM sampler (η = 0): here it is
+//! [`super::Psld`] with γ = 0, so each step is
 //!
-//! Its default ζ depends on the kind of problem ([`Kind`], as pixel DPS's official defaults do) and
-//! not on the step count, unlike DPS's pixel-space rule (which gives ζ ≈ 5–10 at 20–50 steps and
-//! sends the latents off: 10–11 dB on the bundled latent prior, below the trivial estimate). Tuned
-//! on the bundled `weights/fmnist32-ldm` with 20 test images (0–3 and 36–51; box inpainting, ×4 SR,
-//! Gaussian deblurring, σ_y = 0.05, 50 steps), mean PSNR in dB against the trivial estimate's
-//! 15.48 / 15.52 / 16.43: ζ = 0.5: 18.72 / 15.51 / 18.36; **1: 18.83** / 16.95 / 18.82; 1.5:
-//! 17.46 / 17.76 / **18.86**; 2: 17.14 / 18.07 / 18.66; **3**: 16.28 / **18.14** / 17.68; 4: 15.32 /
-//! 17.99 / 16.66. Inpainting wants the least guidance, super-resolution the most. Other kinds of
-//! problem (never tuned) take 2, the value chosen on images 0–3 when one ζ served all three (+2.3 /
-//! +2.0 / +2.4 dB there; on these 20, 1.5 clears all three by a little more, +2.0 / +2.2 / +2.4).
+//! ```text
+//! z_s = DDIM(z_t, ε_θ(z_t, t)) − ω ∇_{z_t} ‖y − A D(ẑ0(z_t))‖
+//! ```
+//!
+//! with PSLD's parameters and defaults (ω by kind of problem and the few-step rule, η = 0), the
+//! gradient through the UNet and the decoder ([`crate::operators::Decoded`]). Unlike PSLD it runs
+//! any operator, nonlinear ones too (no Aᵀ is needed without the gluing term); it refuses a
+//! pixel-space problem (plain `dps` runs those).
+//!
+//! Why not DPS's own DDPM ancestral step (which `dps` on a latent problem still is): on the bundled
+//! `weights/fmnist32-ldm`, 20 test images (0–3 and 36–51; σ_y = 0.05, 50 steps; box inpainting /
+//! ×4 SR / Gaussian deblurring, trivial estimate 15.48 / 15.52 / 16.43 dB), DPS's step with its
+//! best ζ per task (1 / 3 / 1.5, a sweep of 0.5–4) reaches 18.83 / 18.14 / 18.86 dB, the DDIM step
+//! with PSLD's default weights and no other tuning 21.33 / 19.80 / 21.43.
 
 use super::params::{Params, Setup, boxed};
-use super::{Dps, Problem, Run, Solver};
+use super::{Problem, Psld, Run, Solver};
 use crate::error::{Error, Result};
-use crate::operators::Kind;
 
-/// Latent DPS's default guidance scale ζ for a problem of `kind` (the module notes say how each
-/// was chosen).
-pub fn latent_scale(kind: Kind) -> f64 {
-    match kind {
-        Kind::Inpainting { .. } => 1.0,
-        Kind::SuperResolution => 3.0,
-        Kind::Deblurring { .. } => 1.5,
-        _ => 2.0,
-    }
-}
-
-/// DPS on latent problems, under its latent name.
+/// Latent DPS, PSLD with γ = 0 under its own name.
 pub struct LatentDps(Box<dyn Solver>);
 
 impl LatentDps {
-    /// The registry's constructor: DPS's parameters from `p`, ζ = [`latent_scale`] of the
-    /// problem's kind unless given.
+    /// The registry's constructor: PSLD's parameters from `p`, γ = 0 unless given.
     pub fn create(setup: &Setup, mut p: Params) -> Result<Box<dyn Solver>> {
-        p.default_to("scale", &latent_scale(setup.caps.kind).to_string());
-        Ok(Box::new(LatentDps(boxed::<Dps>(setup, p)?)))
+        p.default_to("gamma", "0");
+        Ok(Box::new(LatentDps(boxed::<Psld>(setup, p)?)))
     }
 }
 

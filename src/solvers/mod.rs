@@ -300,11 +300,11 @@ pub const REGISTRY: &[SolverEntry] = &[
         |t| !t.blind,
         3,
     ),
-    // DPS itself on a latent problem (the VJP through the decoder as well as the UNet): the
-    // name the survey gives it, for latent priors only
+    // DPS's guidance on a latent problem (the VJP through the decoder as well as the UNet) on
+    // DDIM steps: PSLD without its gluing term, under the name the survey gives it
     SolverEntry {
         name: "latent-dps",
-        summary: "Latent DPS: DPS on an autoencoder's latents, the VJP through the decoder too (latent problems A(D(z)))",
+        summary: "Latent DPS: DPS's guidance on an autoencoder's latents with DDIM steps, the VJP through the decoder too; PSLD without the gluing term (latent problems A(D(z)), any A)",
         runs: |t| t.latent,
         min_steps: 10,
         create: LatentDps::create,
