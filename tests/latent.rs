@@ -140,6 +140,13 @@ fn residuals_on(g: &Gpu, op: &Decoded, solver: &str, steps: usize, sets: &[(Stri
     (with, without)
 }
 
+/// A nonlinear latent problem: HDR of the test VAE's decoded picture.
+fn hdr_under_the_decoder(g: &Gpu) -> Decoded {
+    let spec: TaskSpec = "hdr".parse().unwrap();
+    let hdr: Arc<dyn Operator> = Arc::from(operators::build(g, &spec, [3, 16, 16]).unwrap());
+    Decoded::new(hdr, vae(g)).unwrap()
+}
+
 /// `solver` refuses a pixel-space problem (box inpainting on a Gaussian pixel prior), naming what
 /// it solves and what to use instead.
 fn refuses_a_pixel_problem(g: &Gpu, solver: &str) {
@@ -187,9 +194,7 @@ fn psld_fits_the_measurement_and_refuses_what_it_cannot_run() {
     // a pixel-space problem
     refuses_a_pixel_problem(&g, "psld");
     // a nonlinear A under the decoder
-    let spec: TaskSpec = "hdr".parse().unwrap();
-    let hdr: Arc<dyn Operator> = Arc::from(operators::build(&g, &spec, [3, 16, 16]).unwrap());
-    let op = Decoded::new(hdr, vae(&g)).unwrap();
+    let op = hdr_under_the_decoder(&g);
     let (prior, y) = latent_problem(&g, &op);
     let p = Problem {
         model: &prior,
@@ -224,7 +229,7 @@ fn dps_fits_the_measurement_through_the_decoder() {
 /// Latent DPS (`latent-dps`: PSLD's DDIM step without the gluing term) on the same problem, 50
 /// steps at its defaults: the residual sums to 0.70 of measure=0's (2.57 + 3.15 against 3.76 +
 /// 4.39; DPS's DDPM step above reaches 0.46 on this toy problem, but on the bundled prior the DDIM
-/// step wins by 2–2.5 dB, `src/solvers/latent_dps.rs`); bound 0.85 (a solver that ignored y sits
+/// step wins by 1.7–2.6 dB, `src/solvers/latent_dps.rs`); bound 0.85 (a solver that ignored y sits
 /// near 1). Unlike PSLD it runs a nonlinear A under the decoder (HDR): 0.46 there (4.18 + 5.37
 /// against 9.75 + 10.87); bound 0.7. It refuses a pixel-space problem, naming dps.
 #[test]
@@ -235,9 +240,7 @@ fn latent_dps_fits_the_measurement_linear_or_not() {
         with < 0.85 * without,
         "Latent DPS did not fit y: {with:.3} against {without:.3} without it"
     );
-    let spec: TaskSpec = "hdr".parse().unwrap();
-    let hdr: Arc<dyn Operator> = Arc::from(operators::build(&g, &spec, [3, 16, 16]).unwrap());
-    let op = Decoded::new(hdr, vae(&g)).unwrap();
+    let op = hdr_under_the_decoder(&g);
     let (with, without) = residuals_on(&g, &op, "latent-dps", 50, &[]);
     assert!(
         with < 0.7 * without,
