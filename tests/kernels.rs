@@ -338,6 +338,8 @@ fn timestep_embedding_matches_f64_formula() {
         (15, false, 1.0),
         (128, false, 1.0),
         (64, true, 1.0),
+        // no frequency: all zero padding, as diffusers' (a UNet whose first block has 1 channel)
+        (1, true, 1.0),
     ] {
         let table = ops::timestep_freq_table(dim, shift);
         let tab = Tensor::from_slice(&g, &[table.len()], &table).unwrap();

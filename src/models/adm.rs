@@ -201,7 +201,8 @@ impl AdmUNet {
         let ted = cfg.time_embed_dim();
         let c3 = Conv2dSpec::new(1, 1);
         let levels = cfg.channel_mult.len();
-        let freq_table = Tensor::from_slice(gpu, &[3 * (mc / 2)], &ops::timestep_freq_table(mc, 0.0))?;
+        let table = ops::timestep_freq_table(mc, 0.0);
+        let freq_table = Tensor::from_slice(gpu, &[table.len()], &table)?;
         let time_1 = Linear::load(ws, "time_embed.0", mc, ted)?;
         let time_2 = Linear::load(ws, "time_embed.2", ted, ted)?;
         let mut ch = cfg.level_channels(0);

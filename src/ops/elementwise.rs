@@ -186,7 +186,8 @@ pub(crate) fn upsample2x_scaled(x: &Tensor, a: f32) -> Result<Tensor> {
 
 /// The frequency table of the sinusoidal embedding for `timestep_embedding`: for each of the `dim/2`
 /// frequencies `exp(-ln(10000) * k / (dim/2 - shift))`, computed in f64 and split into three f32 parts
-/// of at most 12 significant bits each (so `t * part` is exact in f32 for integer `t < 4096`).
+/// of at most 12 significant bits each (so `t * part` is exact in f32 for integer `t < 4096`); three
+/// zeros when `dim < 2` (no frequency).
 pub fn timestep_freq_table(dim: usize, shift: f64) -> Vec<f32> {
     let half = dim / 2;
     let mut out = Vec::with_capacity(3 * half);
@@ -198,6 +199,11 @@ pub fn timestep_freq_table(dim: usize, shift: f64) -> Vec<f32> {
             out.push(part as f32);
             rest -= part;
         }
+    }
+    if out.is_empty() {
+        // dim < 2: no frequency, the embedding is all zero padding (as diffusers'); one unused
+        // entry keeps the uploaded table non-empty
+        out.extend([0.0; 3]);
     }
     out
 }
@@ -216,7 +222,7 @@ fn round_to_bits(v: f64, bits: i32) -> f64 {
 /// `get_timestep_embedding`: `[sin | cos]`, or `[cos | sin]` with `flip_sin_to_cos`, zero-padded when
 /// `dim` is odd. `table` is [`timestep_freq_table`] uploaded once.
 pub fn timestep_embedding(t: &Tensor, table: &Tensor, dim: usize, flip_sin_to_cos: bool) -> Result<Tensor> {
-    if table.numel() != 3 * (dim / 2) {
+    if table.numel() != 3 * (dim / 2).max(1) {
         return Err(Error::Shape(format!(
             "timestep frequency table of {} values for dimension {dim}",
             table.numel()
