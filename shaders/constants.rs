@@ -12,6 +12,10 @@ pub const DIRECT_ROWS: usize = 16;
 /// many output channels (a model's last layer, the input gradient of its first) take it, instead of
 /// wasting 31 of 32 rows.
 pub const FEW_ROWS: usize = 4;
+/// Lanes of a subgroup that share their weight loads in `conv2d_direct_sg.wgsl` (each reads one of
+/// this many consecutive weight vec4s, broadcast to all): the kernels need subgroups of at least
+/// this many invocations (llvmpipe's are 8, or 16 at 512-bit vectors).
+pub const SG_LANES: usize = 8;
 /// Invocations in a workgroup of the direct convolutions (each computes eight output pixels, as two
 /// vec4s).
 pub const DIRECT_WORKGROUP: usize = 16;

@@ -1,155 +1,18 @@
-// Direct 3x3 convolution with stride 1 for CPU adapters (llvmpipe). llvmpipe runs a workgroup's
-// invocations as SIMD lanes, and inside a loop it loads from a storage buffer lane by lane, even at
-// an address every lane shares, while a uniform buffer read at a shared address is one load and a
-// broadcast (measured on the bundled prior: the same kernel took 2.5 times as long with its weights
-// in a storage buffer). So the weights come in 64 KiB uniform windows, packed by `pack_weights` as
-// [co_chunk][ci_chunk][9] blocks; one dispatch per (output-channel chunk, input-channel chunk) adds
-// its part into `out` (the first writes bias + sum). An invocation computes R = 32 output channels at
-// eight neighbouring pixels of one row: per input channel it loads three input rows of ten values
-// (clamped, zeroed outside the image: no divergent branch) and updates each of its 64 vec4
-// accumulators once with nine multiply-adds, so accumulators spilled to the stack cost little.
-// Tried on the bundled prior (batch 8, llvmpipe, 2 cores; time of its 3x3 convolutions, profiler):
-// with the weights in a storage buffer this kernel was no faster than the implicit GEMM; with uniform
-// weights, pixels x channels per invocation of 4 x 16, 4 x 32, 4 x 64, 8 x 16, 8 x 24 and 8 x 32
-// took about 0.45, 0.42, 0.8, 0.37, 0.55 and 0.33 of the GEMM's time (run-to-run noise ~10 %).
-// Workgroups of 16 invocations (two SIMD groups of llvmpipe's 8 lanes): at batch 1 the images give
-// few invocations, and 64-wide groups left a core idle (batch 1 forward: 0.080 s in this kernel at
-// 64, 0.056 at 16, 0.054 at 8; batch 8 unchanged).
+// Direct convolutions (3x3 of stride 1 and 2, 1x1) for CPU adapters (llvmpipe), weights read by each
+// lane itself: the kernels of CPU adapters without subgroups (or TWEEDIE_SUBGROUPS=off). llvmpipe runs
+// a workgroup's invocations as the lanes of 8-wide SIMD, and loads from a storage buffer lane by lane
+// with a bounds check and branch each; so the weights come in 64 KiB uniform windows, packed by
+// `pack_weights` as [row group][ci_chunk][rows][9] blocks (3x3), one dispatch per (output-channel
+// chunk, input-channel chunk) adding its part into `out` (the first writes bias + sum). An invocation
+// computes R output channels at eight neighbouring pixels of one row: per input channel it loads three
+// input rows of ten values (clamped, zeroed outside the image: no divergent branch) and updates each
+// of its vec4 accumulators once with nine multiply-adds, so accumulators spilled to the stack cost
+// little. A uniform load at an address llvmpipe cannot prove uniform (anything but a constant or a
+// push constant: the loop counter makes every weight address one) is still a gather, a scalar load
+// per lane: conv2d_direct_sg.wgsl avoids that where the device has subgroups.
 // Same math and layout as conv2d.wgsl (cross-correlation, NCHW, asymmetric zero padding).
 
-struct P {
-    batch: u32, cin: u32, h: u32, w: u32,
-    cout: u32, ho: u32, wo: u32, kh: u32,
-    kw: u32, stride: u32, pad_t: u32, pad_l: u32,
-    has_bias: u32, ci0: u32, ci_n: u32, co0: u32,
-    ci_chunk: u32, co_chunk: u32, n_ci: u32, first: u32,
-    total: u32, flip: u32, rows: u32, _p2: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> wt: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<uniform> wu: array<vec4<f32>, 4096>; // one 64 KiB chunk of packed weights
-
-// Packs w [cout, cin, kh, kw] (3x3 or 1x1) into chunks of 16384 values: chunk (a, c) holds output
-// channels a*co_chunk.. and input channels c*ci_chunk.., zeros elsewhere; 1x1 at (r * ci_chunk + cl),
-// 3x3 at ((g * ci_chunk + cl) * rows + r % rows) * 9 + k for row group g = r / rows (an invocation's
-// rows: its nine taps of one input channel are 9 x rows contiguous values, whole vec4s); with `flip`,
-// of the flipped transpose of wt [cin, cout, kh, kw].
-@compute @workgroup_size(256)
-fn pack_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
-    if (i >= p.total) { return; }
-    let chunk = i / 16384u;
-    let e = i % 16384u;
-    let a = chunk / p.n_ci;
-    let c = chunk % p.n_ci;
-    let kk = p.kh * p.kw;
-    let k = e % kk;
-    let t = e / kk;
-    var cl = t % p.ci_chunk;
-    var r = t / p.ci_chunk;
-    if (kk == 9u) {
-        // 3x3: [row group][cl][rows][9], so an input channel's taps of a row group are contiguous
-        let g = t / (p.ci_chunk * p.rows);
-        let rest = t % (p.ci_chunk * p.rows);
-        cl = rest / p.rows;
-        r = g * p.rows + rest % p.rows;
-    }
-    let co = a * p.co_chunk + r;
-    let ci = c * p.ci_chunk + cl;
-    var v = 0.0;
-    if (r < p.co_chunk && co < p.cout && ci < p.cin) {
-        if (p.flip != 0u) {
-            // the flipped transpose of wt [cin, cout, kh, kw] (an input gradient)
-            v = wt[(ci * p.cout + co) * kk + kk - 1u - k];
-        } else {
-            v = wt[(co * p.cin + ci) * kk + k];
-        }
-    }
-    put(i, v);
-}
-
-// Output (b, oy, ox0) of this invocation's four pixels; `ok` false past the end.
-struct Site { b: u32, oy: u32, ox0: u32, ok: bool }
-
-fn site(g0: u32) -> Site {
-    let quads = (p.wo + 7u) / 8u;
-    let per_image = p.ho * quads;
-    var s: Site;
-    s.ok = g0 < p.batch * per_image;
-    let g = min(g0, p.batch * per_image - 1u);
-    s.b = g / per_image;
-    let r = g % per_image;
-    s.oy = r / quads;
-    s.ox0 = (r % quads) * 8u;
-    return s;
-}
-
-// ---- output access: conv2d_direct.wgsl#out4 puts shaders/conv2d_direct_out4.inc here ----
-// x[row base + ix] times `valid`, without a branch: the index is clamped into the row and the value
-// multiplied by 0 outside it (a divergent branch costs a masked update per variable on llvmpipe).
-fn xz(rb: u32, ix: i32, valid: f32) -> f32 {
-    let inside = select(0.0, valid, u32(ix) < p.w);
-    return x[rb + u32(clamp(ix, 0, i32(p.w) - 1))] * inside;
-}
-
-// The ten inputs ix0 .. ix0 + 9 of row `rb` that eight outputs of a 3x3 kernel read, as l, m0 (four),
-// m1 (four), r; zero outside the row and where `valid` is 0.
-struct Row10 { l: f32, m0: vec4<f32>, m1: vec4<f32>, r: f32 }
-
-fn row10(rb: u32, ix0: i32, valid: f32) -> Row10 {
-    return Row10(
-        xz(rb, ix0, valid),
-        vec4<f32>(xz(rb, ix0 + 1, valid), xz(rb, ix0 + 2, valid), xz(rb, ix0 + 3, valid), xz(rb, ix0 + 4, valid)),
-        vec4<f32>(xz(rb, ix0 + 5, valid), xz(rb, ix0 + 6, valid), xz(rb, ix0 + 7, valid), xz(rb, ix0 + 8, valid)),
-        xz(rb, ix0 + 9, valid));
-}
-
-// The seventeen inputs ix0 .. ix0 + 16 of row `rb` that eight outputs of a 3x3 kernel with stride 2
-// read, as l and m0..m3 (four each); zero outside the row and where `valid` is 0.
-struct Row17 { l: f32, m0: vec4<f32>, m1: vec4<f32>, m2: vec4<f32>, m3: vec4<f32> }
-
-fn row17(rb: u32, ix0: i32, valid: f32) -> Row17 {
-    return Row17(
-        xz(rb, ix0, valid),
-        vec4<f32>(xz(rb, ix0 + 1, valid), xz(rb, ix0 + 2, valid), xz(rb, ix0 + 3, valid), xz(rb, ix0 + 4, valid)),
-        vec4<f32>(xz(rb, ix0 + 5, valid), xz(rb, ix0 + 6, valid), xz(rb, ix0 + 7, valid), xz(rb, ix0 + 8, valid)),
-        vec4<f32>(xz(rb, ix0 + 9, valid), xz(rb, ix0 + 10, valid), xz(rb, ix0 + 11, valid), xz(rb, ix0 + 12, valid)),
-        vec4<f32>(xz(rb, ix0 + 13, valid), xz(rb, ix0 + 14, valid), xz(rb, ix0 + 15, valid), xz(rb, ix0 + 16, valid)));
-}
-
-// Inputs ox .. ox + 3 of the row starting at `rb` (1x1 kernels; clamped to the row's last pixel).
-fn quad(rb: u32, ox: u32) -> vec4<f32> {
-    let e = p.w - 1u;
-    return vec4<f32>(x[rb + min(ox, e)], x[rb + min(ox + 1u, e)], x[rb + min(ox + 2u, e)], x[rb + min(ox + 3u, e)]);
-}
-
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-
-fn put(i: u32, v: f32) {
-    out[i] = v;
-}
-
-// Adds (or, for the first input-channel window, writes with the bias) four outputs of row pixels
-// ox0.. of channel co, those inside the row.
-fn store(s: Site, co: u32, v: vec4<f32>) {
-    if (!s.ok || co >= p.cout) { return; }
-    let o = ((s.b * p.cout + co) * p.ho + s.oy) * p.wo + s.ox0;
-    var r = v;
-    if (p.first != 0u) {
-        if (p.has_bias != 0u) { r = r + bias[co]; }
-    } else {
-        r = r + vec4<f32>(out[o], out[min(o + 1u, o + p.wo - s.ox0 - 1u)],
-                          out[min(o + 2u, o + p.wo - s.ox0 - 1u)], out[min(o + 3u, o + p.wo - s.ox0 - 1u)]);
-    }
-    out[o] = r.x;
-    if (s.ox0 + 1u < p.wo) { out[o + 1u] = r.y; }
-    if (s.ox0 + 2u < p.wo) { out[o + 2u] = r.z; }
-    if (s.ox0 + 3u < p.wo) { out[o + 3u] = r.w; }
-}
-// ---- end of output access ----
+//!include conv2d_direct.inc
 
 // ---- generated by shaders/gen_conv2d_direct.py below this line: edit the generator ----
 
@@ -898,116 +761,116 @@ fn conv2d_direct1(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
         let v3 = quad(cb3, s.ox0);
         let u3 = quad(cb3, s.ox0 + 4u);
         let wb = rl * p.ci_chunk + cl;
-        let wr0 = wu[(wb + 0u * p.ci_chunk) / 4u];
-        let w0_0 = wr0.x;
-        let w0_1 = wr0.y;
-        let w0_2 = wr0.z;
-        let w0_3 = wr0.w;
+        let wv0 = wu[(wb + 0u * p.ci_chunk) / 4u];
+        let w0_0 = wv0.x;
+        let w0_1 = wv0.y;
+        let w0_2 = wv0.z;
+        let w0_3 = wv0.w;
         a0 += w0_0 * v0 + w0_1 * v1 + w0_2 * v2 + w0_3 * v3;
         b0 += w0_0 * u0 + w0_1 * u1 + w0_2 * u2 + w0_3 * u3;
-        let wr1 = wu[(wb + 1u * p.ci_chunk) / 4u];
-        let w1_0 = wr1.x;
-        let w1_1 = wr1.y;
-        let w1_2 = wr1.z;
-        let w1_3 = wr1.w;
+        let wv1 = wu[(wb + 1u * p.ci_chunk) / 4u];
+        let w1_0 = wv1.x;
+        let w1_1 = wv1.y;
+        let w1_2 = wv1.z;
+        let w1_3 = wv1.w;
         a1 += w1_0 * v0 + w1_1 * v1 + w1_2 * v2 + w1_3 * v3;
         b1 += w1_0 * u0 + w1_1 * u1 + w1_2 * u2 + w1_3 * u3;
-        let wr2 = wu[(wb + 2u * p.ci_chunk) / 4u];
-        let w2_0 = wr2.x;
-        let w2_1 = wr2.y;
-        let w2_2 = wr2.z;
-        let w2_3 = wr2.w;
+        let wv2 = wu[(wb + 2u * p.ci_chunk) / 4u];
+        let w2_0 = wv2.x;
+        let w2_1 = wv2.y;
+        let w2_2 = wv2.z;
+        let w2_3 = wv2.w;
         a2 += w2_0 * v0 + w2_1 * v1 + w2_2 * v2 + w2_3 * v3;
         b2 += w2_0 * u0 + w2_1 * u1 + w2_2 * u2 + w2_3 * u3;
-        let wr3 = wu[(wb + 3u * p.ci_chunk) / 4u];
-        let w3_0 = wr3.x;
-        let w3_1 = wr3.y;
-        let w3_2 = wr3.z;
-        let w3_3 = wr3.w;
+        let wv3 = wu[(wb + 3u * p.ci_chunk) / 4u];
+        let w3_0 = wv3.x;
+        let w3_1 = wv3.y;
+        let w3_2 = wv3.z;
+        let w3_3 = wv3.w;
         a3 += w3_0 * v0 + w3_1 * v1 + w3_2 * v2 + w3_3 * v3;
         b3 += w3_0 * u0 + w3_1 * u1 + w3_2 * u2 + w3_3 * u3;
-        let wr4 = wu[(wb + 4u * p.ci_chunk) / 4u];
-        let w4_0 = wr4.x;
-        let w4_1 = wr4.y;
-        let w4_2 = wr4.z;
-        let w4_3 = wr4.w;
+        let wv4 = wu[(wb + 4u * p.ci_chunk) / 4u];
+        let w4_0 = wv4.x;
+        let w4_1 = wv4.y;
+        let w4_2 = wv4.z;
+        let w4_3 = wv4.w;
         a4 += w4_0 * v0 + w4_1 * v1 + w4_2 * v2 + w4_3 * v3;
         b4 += w4_0 * u0 + w4_1 * u1 + w4_2 * u2 + w4_3 * u3;
-        let wr5 = wu[(wb + 5u * p.ci_chunk) / 4u];
-        let w5_0 = wr5.x;
-        let w5_1 = wr5.y;
-        let w5_2 = wr5.z;
-        let w5_3 = wr5.w;
+        let wv5 = wu[(wb + 5u * p.ci_chunk) / 4u];
+        let w5_0 = wv5.x;
+        let w5_1 = wv5.y;
+        let w5_2 = wv5.z;
+        let w5_3 = wv5.w;
         a5 += w5_0 * v0 + w5_1 * v1 + w5_2 * v2 + w5_3 * v3;
         b5 += w5_0 * u0 + w5_1 * u1 + w5_2 * u2 + w5_3 * u3;
-        let wr6 = wu[(wb + 6u * p.ci_chunk) / 4u];
-        let w6_0 = wr6.x;
-        let w6_1 = wr6.y;
-        let w6_2 = wr6.z;
-        let w6_3 = wr6.w;
+        let wv6 = wu[(wb + 6u * p.ci_chunk) / 4u];
+        let w6_0 = wv6.x;
+        let w6_1 = wv6.y;
+        let w6_2 = wv6.z;
+        let w6_3 = wv6.w;
         a6 += w6_0 * v0 + w6_1 * v1 + w6_2 * v2 + w6_3 * v3;
         b6 += w6_0 * u0 + w6_1 * u1 + w6_2 * u2 + w6_3 * u3;
-        let wr7 = wu[(wb + 7u * p.ci_chunk) / 4u];
-        let w7_0 = wr7.x;
-        let w7_1 = wr7.y;
-        let w7_2 = wr7.z;
-        let w7_3 = wr7.w;
+        let wv7 = wu[(wb + 7u * p.ci_chunk) / 4u];
+        let w7_0 = wv7.x;
+        let w7_1 = wv7.y;
+        let w7_2 = wv7.z;
+        let w7_3 = wv7.w;
         a7 += w7_0 * v0 + w7_1 * v1 + w7_2 * v2 + w7_3 * v3;
         b7 += w7_0 * u0 + w7_1 * u1 + w7_2 * u2 + w7_3 * u3;
-        let wr8 = wu[(wb + 8u * p.ci_chunk) / 4u];
-        let w8_0 = wr8.x;
-        let w8_1 = wr8.y;
-        let w8_2 = wr8.z;
-        let w8_3 = wr8.w;
+        let wv8 = wu[(wb + 8u * p.ci_chunk) / 4u];
+        let w8_0 = wv8.x;
+        let w8_1 = wv8.y;
+        let w8_2 = wv8.z;
+        let w8_3 = wv8.w;
         a8 += w8_0 * v0 + w8_1 * v1 + w8_2 * v2 + w8_3 * v3;
         b8 += w8_0 * u0 + w8_1 * u1 + w8_2 * u2 + w8_3 * u3;
-        let wr9 = wu[(wb + 9u * p.ci_chunk) / 4u];
-        let w9_0 = wr9.x;
-        let w9_1 = wr9.y;
-        let w9_2 = wr9.z;
-        let w9_3 = wr9.w;
+        let wv9 = wu[(wb + 9u * p.ci_chunk) / 4u];
+        let w9_0 = wv9.x;
+        let w9_1 = wv9.y;
+        let w9_2 = wv9.z;
+        let w9_3 = wv9.w;
         a9 += w9_0 * v0 + w9_1 * v1 + w9_2 * v2 + w9_3 * v3;
         b9 += w9_0 * u0 + w9_1 * u1 + w9_2 * u2 + w9_3 * u3;
-        let wr10 = wu[(wb + 10u * p.ci_chunk) / 4u];
-        let w10_0 = wr10.x;
-        let w10_1 = wr10.y;
-        let w10_2 = wr10.z;
-        let w10_3 = wr10.w;
+        let wv10 = wu[(wb + 10u * p.ci_chunk) / 4u];
+        let w10_0 = wv10.x;
+        let w10_1 = wv10.y;
+        let w10_2 = wv10.z;
+        let w10_3 = wv10.w;
         a10 += w10_0 * v0 + w10_1 * v1 + w10_2 * v2 + w10_3 * v3;
         b10 += w10_0 * u0 + w10_1 * u1 + w10_2 * u2 + w10_3 * u3;
-        let wr11 = wu[(wb + 11u * p.ci_chunk) / 4u];
-        let w11_0 = wr11.x;
-        let w11_1 = wr11.y;
-        let w11_2 = wr11.z;
-        let w11_3 = wr11.w;
+        let wv11 = wu[(wb + 11u * p.ci_chunk) / 4u];
+        let w11_0 = wv11.x;
+        let w11_1 = wv11.y;
+        let w11_2 = wv11.z;
+        let w11_3 = wv11.w;
         a11 += w11_0 * v0 + w11_1 * v1 + w11_2 * v2 + w11_3 * v3;
         b11 += w11_0 * u0 + w11_1 * u1 + w11_2 * u2 + w11_3 * u3;
-        let wr12 = wu[(wb + 12u * p.ci_chunk) / 4u];
-        let w12_0 = wr12.x;
-        let w12_1 = wr12.y;
-        let w12_2 = wr12.z;
-        let w12_3 = wr12.w;
+        let wv12 = wu[(wb + 12u * p.ci_chunk) / 4u];
+        let w12_0 = wv12.x;
+        let w12_1 = wv12.y;
+        let w12_2 = wv12.z;
+        let w12_3 = wv12.w;
         a12 += w12_0 * v0 + w12_1 * v1 + w12_2 * v2 + w12_3 * v3;
         b12 += w12_0 * u0 + w12_1 * u1 + w12_2 * u2 + w12_3 * u3;
-        let wr13 = wu[(wb + 13u * p.ci_chunk) / 4u];
-        let w13_0 = wr13.x;
-        let w13_1 = wr13.y;
-        let w13_2 = wr13.z;
-        let w13_3 = wr13.w;
+        let wv13 = wu[(wb + 13u * p.ci_chunk) / 4u];
+        let w13_0 = wv13.x;
+        let w13_1 = wv13.y;
+        let w13_2 = wv13.z;
+        let w13_3 = wv13.w;
         a13 += w13_0 * v0 + w13_1 * v1 + w13_2 * v2 + w13_3 * v3;
         b13 += w13_0 * u0 + w13_1 * u1 + w13_2 * u2 + w13_3 * u3;
-        let wr14 = wu[(wb + 14u * p.ci_chunk) / 4u];
-        let w14_0 = wr14.x;
-        let w14_1 = wr14.y;
-        let w14_2 = wr14.z;
-        let w14_3 = wr14.w;
+        let wv14 = wu[(wb + 14u * p.ci_chunk) / 4u];
+        let w14_0 = wv14.x;
+        let w14_1 = wv14.y;
+        let w14_2 = wv14.z;
+        let w14_3 = wv14.w;
         a14 += w14_0 * v0 + w14_1 * v1 + w14_2 * v2 + w14_3 * v3;
         b14 += w14_0 * u0 + w14_1 * u1 + w14_2 * u2 + w14_3 * u3;
-        let wr15 = wu[(wb + 15u * p.ci_chunk) / 4u];
-        let w15_0 = wr15.x;
-        let w15_1 = wr15.y;
-        let w15_2 = wr15.z;
-        let w15_3 = wr15.w;
+        let wv15 = wu[(wb + 15u * p.ci_chunk) / 4u];
+        let w15_0 = wv15.x;
+        let w15_1 = wv15.y;
+        let w15_2 = wv15.z;
+        let w15_3 = wv15.w;
         a15 += w15_0 * v0 + w15_1 * v1 + w15_2 * v2 + w15_3 * v3;
         b15 += w15_0 * u0 + w15_1 * u1 + w15_2 * u2 + w15_3 * u3;
     }

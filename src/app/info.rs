@@ -35,12 +35,13 @@ pub fn info(f: &mut dyn Frontend) -> Result<()> {
     .collect();
     f.say(&format!("features: {}", names.join(" ")));
     f.say(&format!(
-        "kernels: {} (TWEEDIE_KERNELS=auto|portable|cpu), subgroup reductions: {} (TWEEDIE_SUBGROUPS=auto|on|off)",
+        "kernels: {} (TWEEDIE_KERNELS=auto|portable|cpu), subgroup reductions: {}, subgroup weight loads in direct convolutions: {} (TWEEDIE_SUBGROUPS=auto|on|off)",
         match gpu.kernel_path() {
             crate::gpu::KernelPath::Cpu => "cpu-tuned",
             _ => "portable",
         },
-        if gpu.subgroups() { "yes" } else { "no" }
+        if gpu.subgroups() { "yes" } else { "no" },
+        if gpu.subgroup_convs() { "yes" } else { "no" }
     ));
     f.say(&format!(
         "winograd 3x3: {} (TWEEDIE_WINOGRAD=auto|on|f4|off; auto: the direct kernels wherever they measured faster, every shape on lavapipe)",

@@ -48,6 +48,10 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/conv2d_direct.wgsl"),
     ),
     (
+        "conv2d_direct_sg.wgsl",
+        include_str!("../../shaders/conv2d_direct_sg.wgsl"),
+    ),
+    (
         "conv2d_winograd.wgsl",
         include_str!("../../shaders/conv2d_winograd.wgsl"),
     ),
@@ -114,7 +118,8 @@ const REDUCE_INCLUDE: &str = "//!include reduce_workgroup.inc";
 
 /// What a line `//!include NAME` of a WGSL module may pull in (from `shaders/`): the reductions
 /// (`reduce_workgroup.inc`, swapped for `reduce_subgroup.inc` in the [`SUBGROUP`] variant), the
-/// Philox generator (`philox.inc`) and the GEMM tile (`gemm_tile.inc`). Registered modules
+/// Philox generator (`philox.inc`), the GEMM tile (`gemm_tile.inc`) and the common part of the direct
+/// convolutions (`conv2d_direct.inc`). Registered modules
 /// ([`crate::Gpu::register_shader`]) may include them too.
 pub const INCLUDES: &[(&str, &str)] = &[
     (
@@ -127,7 +132,20 @@ pub const INCLUDES: &[(&str, &str)] = &[
     ),
     ("philox.inc", include_str!("../../shaders/philox.inc")),
     ("gemm_tile.inc", include_str!("../../shaders/gemm_tile.inc")),
+    (
+        "conv2d_direct.inc",
+        include_str!("../../shaders/conv2d_direct.inc"),
+    ),
 ];
+
+/// WGSL files whose kernels use subgroup operations in every variant (not only in a [`SUBGROUP`]
+/// variant): compiled only on devices with `Features::SUBGROUP`.
+pub const SUBGROUP_FILES: &[&str] = &["conv2d_direct_sg.wgsl"];
+
+/// Whether the module `file` (a file of [`SHADERS`] or a variant) needs `Features::SUBGROUP`.
+pub fn needs_subgroups(file: &str) -> bool {
+    file.ends_with(SUBGROUP) || SUBGROUP_FILES.iter().any(|f| file.split('#').next() == Some(*f))
+}
 
 /// `src` with every line `//!include NAME` replaced by the file `NAME` of [`INCLUDES`] (itself
 /// resolved), and `reduce_workgroup.inc` read as `reduce_subgroup.inc` where `subgroup`. Each file
@@ -253,7 +271,7 @@ pub fn shader_modules() -> Result<Vec<ShaderModuleInfo>> {
                 .map_err(|e| Error::Gpu(format!("{file}: {}", e.emit_to_string(&source))))?;
             out.push(ShaderModuleInfo {
                 entry_points: module.entry_points.iter().map(|e| e.name.clone()).collect(),
-                needs_subgroups: file.ends_with(SUBGROUP),
+                needs_subgroups: needs_subgroups(&file),
                 file,
                 source,
             });

@@ -89,15 +89,19 @@ impl std::str::FromStr for KernelPath {
     }
 }
 
-/// Whether reductions (group norm, softmax) use subgroup operations.
+/// Whether kernels use subgroup operations: the reductions (group norm, softmax), and on the
+/// CPU-tuned path the direct convolutions' shared weight loads (`conv2d_direct_sg.wgsl`, on
+/// subgroups of at least eight invocations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Subgroups {
-    /// Where the device has `Features::SUBGROUP` and the portable kernels run.
+    /// Where the device has `Features::SUBGROUP`: the reductions where the portable kernels run (on
+    /// the CPU path they measured no faster), the direct convolutions where the CPU-tuned ones run.
     #[default]
     Auto,
-    /// Always; a device without `Features::SUBGROUP` is an error when the [`Gpu`] is built.
+    /// Always (reductions on both paths); a device without `Features::SUBGROUP` is an error when
+    /// the [`Gpu`] is built.
     On,
-    /// Never: the workgroup-memory reductions everywhere.
+    /// Never: the workgroup-memory reductions and each lane's own weight loads everywhere.
     Off,
 }
 
@@ -255,6 +259,7 @@ pub(crate) struct GpuInner {
     pub(crate) cpu_kernels: bool,
     /// Reductions use subgroup operations.
     pub(crate) subgroups: bool,
+    pub(crate) subgroup_convs: bool,
     /// [`Options::winograd`].
     pub(crate) winograd: Winograd,
     /// Host readbacks so far ([`Gpu::readbacks`]).
@@ -425,6 +430,13 @@ impl Gpu {
                 )));
             }
         };
+        // the CPU path's direct convolutions with shared weight loads: not in a browser (WebGPU
+        // wants `enable subgroups;`, and no WebGPU adapter measured this)
+        let subgroup_convs = cpu_kernels
+            && has_subgroups
+            && options.subgroups != Subgroups::Off
+            && info.subgroup_min_size as usize >= shader_consts::SG_LANES
+            && !cfg!(target_arch = "wasm32");
         // CPU-path kernels read some tensors as uniform windows
         let pool = Arc::new(Pool::new(device.clone(), cpu_kernels));
         let align = limits.min_uniform_buffer_offset_alignment.max(256) as u64;
@@ -453,6 +465,7 @@ impl Gpu {
                 error,
                 cpu_kernels,
                 subgroups,
+                subgroup_convs,
                 winograd: options.winograd,
                 readbacks: Default::default(),
             }),
@@ -483,6 +496,14 @@ impl Gpu {
     /// device's features).
     pub fn subgroups(&self) -> bool {
         self.inner.subgroups
+    }
+
+    /// Whether the CPU-tuned direct convolutions share their weight loads through subgroup
+    /// operations (`conv2d_direct_sg.wgsl`): CPU-tuned kernels, `Features::SUBGROUP`, subgroups of
+    /// at least [`SG_LANES`](shader_consts::SG_LANES) invocations, and [`Options::subgroups`] not
+    /// `Off`.
+    pub fn subgroup_convs(&self) -> bool {
+        self.inner.subgroup_convs
     }
 
     /// The wgpu device.

@@ -390,10 +390,11 @@ fn direct3(
     // rows of whole vec4s in and out, aligned (3x3: one column of left padding; 1x1: none): the
     // vec4 memory access of conv2d_direct_out4.inc
     let out4 = os[3].is_multiple_of(4) && xs[3].is_multiple_of(4) && params.pad_l == (pw.k == 3) as u32;
-    let file = if out4 {
-        "conv2d_direct.wgsl#out4"
-    } else {
-        "conv2d_direct.wgsl"
+    let file = match (gpu.subgroup_convs(), out4) {
+        (false, false) => "conv2d_direct.wgsl",
+        (false, true) => "conv2d_direct.wgsl#out4",
+        (true, false) => "conv2d_direct_sg.wgsl",
+        (true, true) => "conv2d_direct_sg.wgsl#out4",
     };
     let entry = if params.stride == 2 {
         "conv2d_direct3s2"
