@@ -226,8 +226,9 @@ fn profile_times_kernels_and_counts_their_operations() {
     assert!(gpu().profile().is_none(), "no profile unless asked for");
 }
 
-/// `Options::kernels` picks the kernel family and `Options::subgroups` the reductions, whatever the
-/// adapter: checked by the kernels the profiler saw and by the results, which agree across the
+/// `Options::kernels` picks the kernel family and `Options::subgroups` the reductions (and, on the
+/// CPU path, whether the direct convolutions share their weight loads through subgroups), whatever
+/// the adapter: checked by the kernels the profiler saw and by the results, which agree across the
 /// paths. `Auto` on a CPU adapter is the CPU path; subgroups asked of a device without them are an
 /// error when the `Gpu` is built.
 #[test]
@@ -241,8 +242,10 @@ fn kernel_path_and_subgroup_options_pick_the_kernels() {
     }
     let has_subgroups = auto.features().contains(wgpu::Features::SUBGROUP);
     let mut results: Vec<(String, Vec<f32>)> = Vec::new();
+    let wide_subgroups = auto.adapter_info().subgroup_min_size >= 8;
     for (kernels, subgroups) in [
         (KernelPath::Cpu, Subgroups::Off),
+        (KernelPath::Cpu, Subgroups::Auto),
         (KernelPath::Portable, Subgroups::Off),
         (KernelPath::Portable, Subgroups::On),
     ] {
@@ -275,11 +278,21 @@ fn kernel_path_and_subgroup_options_pick_the_kernels() {
         let names: Vec<&str> = rows.iter().map(|r| r.kernel.as_str()).collect();
         let has = |pat: &str| names.iter().any(|k| k.contains(pat));
         let label = format!("{kernels:?}/{subgroups:?}: {names:?}");
+        // the subgroup weight loads of the direct convolutions: CPU path, subgroups of 8 or more,
+        // not turned off
+        let sg_convs =
+            kernels == KernelPath::Cpu && subgroups != Subgroups::Off && has_subgroups && wide_subgroups;
+        assert_eq!(g.subgroup_convs(), sg_convs, "{label}");
         match kernels {
-            KernelPath::Cpu => assert!(
-                has("conv2d_direct") && has("groupnorm_cpu") && has("softmax_rows_cpu"),
-                "{label}"
-            ),
+            KernelPath::Cpu => {
+                assert!(has("groupnorm_cpu") && has("softmax_rows_cpu"), "{label}");
+                assert_eq!(has("conv2d_direct_sg.wgsl"), sg_convs, "{label}");
+                // (the weight packing is conv2d_direct.wgsl's on either)
+                let plain = names
+                    .iter()
+                    .any(|k| k.starts_with("conv2d_direct.wgsl") && !k.ends_with("pack_weights"));
+                assert_eq!(plain, !sg_convs, "{label}");
+            }
             _ => assert!(
                 has("conv2d.wgsl") && !has("direct") && !has("_cpu") && !has("_v4"),
                 "{label}"

@@ -259,6 +259,7 @@ pub(crate) struct GpuInner {
     pub(crate) cpu_kernels: bool,
     /// Reductions use subgroup operations.
     pub(crate) subgroups: bool,
+    /// The CPU path's direct convolutions share their weight loads through subgroups.
     pub(crate) subgroup_convs: bool,
     /// [`Options::winograd`].
     pub(crate) winograd: Winograd,
