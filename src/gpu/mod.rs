@@ -98,8 +98,9 @@ pub enum Subgroups {
     /// the CPU path they measured no faster), the direct convolutions where the CPU-tuned ones run.
     #[default]
     Auto,
-    /// Always (reductions on both paths); a device without `Features::SUBGROUP` is an error when
-    /// the [`Gpu`] is built.
+    /// Always: the portable reductions wherever they run (the CPU path too, for the shapes its own
+    /// kernels do not take), and the direct convolutions' shared loads as under `Auto`; a device
+    /// without `Features::SUBGROUP` is an error when the [`Gpu`] is built.
     On,
     /// Never: the workgroup-memory reductions and each lane's own weight loads everywhere.
     Off,
